@@ -1,0 +1,59 @@
+# The two commands a user needs: `make demo` and `make test`. Each prepares the machine itself.
+SHELL := /bin/bash
+ROOT := $(CURDIR)
+VENV := $(ROOT)/.venv
+BIN := $(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(VENV)/collections
+# The copy ansible-test needs: it insists on a real .../ansible_collections/<namespace>/<name> directory.
+TEST_TREE := $(ROOT)/build/ansible_collections/clore/ai
+SIM_PORT ?= 8199
+SIM_STATE ?= $(ROOT)/.sim-state
+SIM_KEY ?= clore-sim-demo-key
+
+.PHONY: help bootstrap demo test unit integration simulator-tests sanity lint changelog-lint molecule bench sim collection-build clean
+
+help:
+	@echo "make demo   rent, configure, run a job and release against clore-sim"
+	@echo "make test   every test: unit, simulator, integration, sanity, lint"
+	@echo "make sim    run clore-sim in the foreground (key: $(SIM_KEY))"
+	@echo "make bench  benchmarks, printed as a table"
+
+bootstrap:
+	@./scripts/bootstrap.sh
+
+demo: bootstrap
+	@./scripts/demo.sh
+
+test: bootstrap
+	@./scripts/test.sh
+
+unit: bootstrap
+	$(BIN)/pytest -q tests/unit
+
+simulator-tests: bootstrap
+	$(BIN)/pytest -q tests/simulator/tests
+
+integration: bootstrap
+	$(BIN)/pytest -q tests/integration
+
+sanity: bootstrap
+	@./scripts/sanity.sh
+
+lint: bootstrap
+	$(BIN)/ansible-lint --profile production
+
+changelog-lint: bootstrap
+	$(BIN)/antsibull-changelog lint
+
+bench: bootstrap
+	$(BIN)/python -m tests.benchmarks
+
+sim: bootstrap
+	$(BIN)/clore-sim --host 127.0.0.1 --port $(SIM_PORT) --state-dir $(SIM_STATE) --api-key $(SIM_KEY)
+
+collection-build: bootstrap
+	mkdir -p build && $(BIN)/ansible-galaxy collection build --force --output-path build .
+
+clean:
+	rm -rf build tests/output .sim-state

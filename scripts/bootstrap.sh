@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Prepare this machine for the demo and the tests: Debian packages, the virtualenv, and the collection on the
+# collections path. Safe to run again: each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VENV=${VENV:-$ROOT/.venv}
+PYTHON=${PYTHON:-python3}
+
+need_apt=()
+command -v /usr/sbin/sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+command -v ssh-keygen >/dev/null 2>&1 || need_apt+=(openssh-client)
+command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
+command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)
+command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
+"$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "bootstrap: missing Debian packages: ${need_apt[*]}; run as root or install them: apt-get install ${need_apt[*]}" >&2
+    exit 1
+  fi
+  echo "bootstrap: installing Debian packages: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+stamp=$VENV/.bootstrap-stamp
+want=$(cat requirements.txt requirements-dev.txt tests/simulator/pyproject.toml | sha256sum | cut -c1-16)
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "bootstrap: creating virtualenv $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "bootstrap: installing Python packages into $VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+  echo "$want" > "$stamp"
+fi
+
+# The collection on the collections path: a link back to this checkout, so edits take effect at once.
+coll=$VENV/collections/ansible_collections/clore
+mkdir -p "$coll"
+[ "$(readlink "$coll/ai" 2>/dev/null)" = "$ROOT" ] || ln -sfn "$ROOT" "$coll/ai"
+
+# ansible-test fetches its pip bootstrap script from a host this machine may not reach: use the offline stand-in.
+getpip=${CLORE_GET_PIP:-$ROOT/../shared/ci/ansible-test-get-pip.py}
+if [ -f "$getpip" ]; then
+  pipver=$("$VENV/bin/python" - <<'PY'
+from ansible_test._internal.python_requirements import get_venv_packages
+from ansible_test._internal.host_configs import NativePythonConfig
+print(get_venv_packages(NativePythonConfig(version="3.11"))["pip"])
+PY
+) || pipver=24.2
+  mkdir -p "$HOME/.ansible/test/cache"
+  cp "$getpip" "$HOME/.ansible/test/cache/get_pip_${pipver//./_}.py"
+fi

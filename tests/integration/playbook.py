@@ -1,0 +1,115 @@
+"""Run real ansible-playbook / ansible-inventory processes against clore-sim and read their results.
+
+Playbooks run with the JSON stdout callback, so a test reads every task result as data instead of scraping text.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+VENV_BIN = Path(sys.executable).parent
+
+
+@dataclass
+class PlaybookRun:
+    """The outcome of one ansible-playbook run."""
+
+    rc: int
+    stdout: str
+    stderr: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def task_results(self, name: str, host: str = "localhost") -> list[dict[str, Any]]:
+        """Every result of the tasks called `name` on `host`, in play order."""
+        found = []
+        for play in self.data.get("plays", []):
+            for task in play.get("tasks", []):
+                if task["task"]["name"] == name and host in task["hosts"]:
+                    found.append(task["hosts"][host])
+        return found
+
+    def result(self, name: str, host: str = "localhost") -> dict[str, Any]:
+        """The result of the one task called `name` on `host`."""
+        found = self.task_results(name, host)
+        assert len(found) == 1, f"expected one task named {name!r} on {host}, found {len(found)}\n{self.stderr}"
+        return found[0]
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        return self.data.get("stats", {})
+
+    def changed_count(self) -> int:
+        return sum(s.get("changed", 0) for s in self.stats.values())
+
+
+def run_playbook(
+    playbook: str | Path,
+    env: dict[str, str],
+    *,
+    extra_vars: dict[str, Any] | None = None,
+    inventory: str | Path | None = None,
+    check: bool = False,
+    diff: bool = False,
+    verbosity: int = 0,
+    json_output: bool = True,
+    limit: str | None = None,
+    forks: int | None = None,
+    cwd: str | Path | None = None,
+    timeout: float = 600,
+) -> PlaybookRun:
+    """Run ansible-playbook; `env` is the whole environment (see the `ansible_env` fixture)."""
+    cmd = [str(VENV_BIN / "ansible-playbook"), str(playbook)]
+    cmd += ["-i", str(inventory) if inventory else "localhost,"]
+    if extra_vars:
+        cmd += ["--extra-vars", json.dumps(extra_vars)]
+    if check:
+        cmd.append("--check")
+    if diff:
+        cmd.append("--diff")
+    if verbosity:
+        cmd.append("-" + "v" * verbosity)
+    if limit:
+        cmd += ["--limit", limit]
+    if forks:
+        cmd += ["--forks", str(forks)]
+    run_env = dict(env)
+    if json_output:
+        run_env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.builtin.json"
+    proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    data: dict[str, Any] = {}
+    if json_output and proc.stdout.strip():
+        start = proc.stdout.find("{")
+        try:
+            data = json.loads(proc.stdout[start:])
+        except ValueError:
+            data = {}
+    return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, data)
+
+
+def run_inventory(config: str | Path, env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run `ansible-inventory -i config <args>` (for example `--list`)."""
+    cmd = [str(VENV_BIN / "ansible-inventory"), "-i", str(config), *args]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def base_env(collections_path: Path, home: Path) -> dict[str, str]:
+    """An environment for Ansible processes that owes nothing to the caller's shell but PATH."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "CLORE_"))}
+    env.update(
+        {
+            "ANSIBLE_COLLECTIONS_PATH": str(collections_path),
+            "ANSIBLE_LOCAL_TEMP": str(home / "ansible-local-tmp"),
+            "ANSIBLE_HOST_KEY_CHECKING": "True",
+            "ANSIBLE_RETRY_FILES_ENABLED": "False",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_DEPRECATION_WARNINGS": "False",
+            "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        }
+    )
+    return env

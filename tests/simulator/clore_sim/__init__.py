@@ -1,0 +1,1 @@
+"""clore-sim: a local Clore.ai for testing playbooks."""
