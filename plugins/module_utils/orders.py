@@ -1,0 +1,212 @@
+"""Order normalisation: one raw `my_orders` entry in, one flat dict for people, `when:` and host variables out.
+
+The API is read defensively: `pub_cluster` may be a list or a string, `tcp_ports` a list of "22:10000" strings or a
+dict. An order whose fields cannot be read at all (no id, a non-numeric price, a port list of the wrong type) raises
+ValueError naming the order, so that a caller can skip that one order and keep the rest.
+
+Only whitelisted fields are copied: secrets (`ssh_password`, `ssh_key`, `jupyter_token`, `env`) are never returned
+by the API in orders, and if one ever were, it would still not reach the result.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ansible_collections.clore.ai.plugins.module_utils.market import gpu_from_specs
+
+SSH_USER = "root"
+SSH_CONTAINER_PORT = 22
+# mon_container values read as "the container is up"; 0/1 (and anything unknown) mean it is still deploying.
+RUNNING_MON_CONTAINER = 2
+# The one currency whose price is already in US dollars.
+USD_CURRENCY = "USD-Blockchain"
+
+
+def _port(value: Any, what: str) -> int:
+    """A TCP port number from an int or a numeric string, or ValueError."""
+    if isinstance(value, bool):
+        raise ValueError(f"{what} {value!r} is not a port number")
+    try:
+        port = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} {value!r} is not a port number") from None
+    if not 0 < port < 65536:
+        raise ValueError(f"{what} {port} is out of range 1-65535")
+    return port
+
+
+def _port_entry(entry: Any) -> tuple[int, int]:
+    """One "<container port>:<public port>" entry (a trailing "/tcp" is tolerated)."""
+    if not isinstance(entry, str) or ":" not in entry:
+        raise ValueError(f"tcp_ports entry {entry!r} is not '<container port>:<public port>'")
+    container, _, public = entry.partition(":")
+    return _port(container, "container port"), _port(public.split("/", 1)[0], "public port")
+
+
+def parse_tcp_ports(value: Any) -> dict[int, int]:
+    """Container port -> public port, from ["22:10000"], {"22": 10000} or {"22": "10000"}; empty when not yet set."""
+    if value is None or value == "" or value == [] or value == {}:
+        return {}
+    if isinstance(value, dict):
+        return {_port(k, "container port"): _port(v, "public port") for k, v in value.items()}
+    if isinstance(value, str):
+        # Not a documented shape, but cheap to accept: "22:10000,8888:10001".
+        value = [part for part in value.replace(",", " ").split() if part]
+    if isinstance(value, (list, tuple)):
+        return dict(_port_entry(entry) for entry in value)
+    raise ValueError(f"tcp_ports has an unexpected type {type(value).__name__}")
+
+
+def first_host(pub_cluster: Any) -> str | None:
+    """The first public hostname of an order, from a list or a string; None while it is not provisioned."""
+    if pub_cluster is None:
+        return None
+    if isinstance(pub_cluster, str):
+        candidates = pub_cluster.replace(",", " ").split()
+    elif isinstance(pub_cluster, (list, tuple)):
+        candidates = pub_cluster
+    else:
+        raise ValueError(f"pub_cluster has an unexpected type {type(pub_cluster).__name__}")
+    for candidate in candidates:
+        if not isinstance(candidate, str):
+            raise ValueError(f"pub_cluster entry {candidate!r} is not a hostname")
+        if candidate.strip():
+            return candidate.strip()
+    return None
+
+
+def _number(raw: dict, key: str, kind: type = float) -> Any:
+    """raw[key] as `kind`, None when missing or empty, ValueError when it is not a number."""
+    value = raw.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{key} {value!r} is not a number")
+    try:
+        return kind(float(value)) if kind is int else kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key} {value!r} is not a number") from None
+
+
+def _flag(raw: dict, key: str) -> bool:
+    """A boolean field that may arrive as a bool, 0/1 or "true"/"false"."""
+    value = raw.get(key)
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes")
+    return bool(value)
+
+
+def _text(raw: dict, key: str) -> str | None:
+    value = raw.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, (dict, list)):
+        raise ValueError(f"{key} has an unexpected type {type(value).__name__}")
+    return str(value)
+
+
+def _specs(raw: dict) -> dict:
+    specs = raw.get("specs")
+    if specs is None:
+        return {}
+    if not isinstance(specs, dict):
+        raise ValueError(f"specs has an unexpected type {type(specs).__name__}")
+    return specs
+
+
+def _country(specs: dict) -> str | None:
+    net = specs.get("net")
+    country = net.get("cc") if isinstance(net, dict) else None
+    return country if isinstance(country, str) and country else None
+
+
+def _gpu_ram_gb(specs: dict) -> float | None:
+    try:
+        return float(specs["gpuram"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _order_id(raw: Any) -> int:
+    if not isinstance(raw, dict):
+        raise ValueError(f"order is a {type(raw).__name__}, not a mapping")
+    value = raw.get("id")
+    if isinstance(value, bool) or value is None:
+        raise ValueError("order has no id")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"order id {value!r} is not a number") from None
+
+
+def normalize_order(raw: dict, now: float | None = None) -> dict:
+    """The flat, secret-free view of one order (see the module's RETURN docs for every key).
+
+    Raises ValueError, its message starting with "order <id>:", when the order cannot be read.
+    """
+    order_id = _order_id(raw)
+    try:
+        return _normalize(order_id, raw, time.time() if now is None else now)
+    except ValueError as err:
+        raise ValueError(f"order {order_id}: {err}") from None
+
+
+def _normalize(order_id: int, raw: dict, now: float) -> dict:
+    server_id = _number(raw, "si", int)
+    if server_id is None:
+        # Older clients name it so; the API sends `si`.
+        server_id = _number(raw, "server_id", int)
+    if server_id is None:
+        raise ValueError("no server id (si)")
+    specs = _specs(raw)
+    tcp_ports = parse_tcp_ports(raw.get("tcp_ports"))
+    ssh_host = first_host(raw.get("pub_cluster"))
+    ssh_port = tcp_ports.get(SSH_CONTAINER_PORT)
+    ready = ssh_host is not None and ssh_port is not None
+
+    created_at = _number(raw, "ct", int)
+    mrl_seconds = _number(raw, "mrl", int)
+    age_seconds = max(0, int(now - created_at)) if created_at is not None else None
+    time_left_seconds = None
+    if created_at is not None and mrl_seconds is not None:
+        time_left_seconds = max(0, int(mrl_seconds - (now - created_at)))
+
+    currency = _text(raw, "currency")
+    price_per_day = _number(raw, "price")
+    usd_per_day = price_per_day if currency == USD_CURRENCY else None
+    gpu_model, gpu_count = gpu_from_specs(specs, raw.get("gpu_array"))
+    http_pub = _text(raw, "http_pub")
+    mon_container = _number(raw, "mon_container", int)
+
+    return {
+        "id": order_id,
+        "server_id": server_id,
+        "image": _text(raw, "image"),
+        "currency": currency,
+        "price_per_day": price_per_day,
+        "price_per_hour": price_per_day / 24 if price_per_day is not None else None,
+        "usd_per_day": usd_per_day,
+        "usd_per_hour": usd_per_day / 24 if usd_per_day is not None else None,
+        "spend": _number(raw, "spend"),
+        "creation_fee": _number(raw, "creation_fee"),
+        "created_at": created_at,
+        "age_seconds": age_seconds,
+        "mrl_seconds": mrl_seconds,
+        "time_left_seconds": time_left_seconds,
+        "spot": _flag(raw, "spot"),
+        "expired": _flag(raw, "expired"),
+        "online": _flag(raw, "online"),
+        "status": "running" if mon_container == RUNNING_MON_CONTAINER else "deploying",
+        "gpu_model": gpu_model,
+        "gpu_count": gpu_count,
+        "gpu_ram_gb": _gpu_ram_gb(specs),
+        "country": _country(specs),
+        "ssh_host": ssh_host,
+        "ssh_port": ssh_port,
+        "ssh_user": SSH_USER,
+        "ssh_command": f"ssh -p {ssh_port} {SSH_USER}@{ssh_host}" if ready else None,
+        "http_port": _text(raw, "http_port"),
+        "http_url": f"https://{http_pub}" if http_pub else None,
+        "ready": ready,
+        "tcp_ports": tcp_ports,
+    }
