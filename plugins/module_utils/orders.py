@@ -20,6 +20,11 @@ SSH_CONTAINER_PORT = 22
 RUNNING_MON_CONTAINER = 2
 # The one currency whose price is already in US dollars.
 USD_CURRENCY = "USD-Blockchain"
+# The raw fields normalize_order reads: what a cache keeps of an order (never a secret, whatever the API sends).
+ORDER_FIELDS = frozenset({
+    "id", "si", "server_id", "image", "currency", "price", "spend", "creation_fee", "ct", "mrl", "spot", "expired",
+    "specs", "gpu_array", "pub_cluster", "tcp_ports", "http_port", "http_pub", "online", "mon_container",
+})
 
 
 def _port(value: Any, what: str) -> int:
@@ -137,6 +142,13 @@ def _order_id(raw: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ValueError(f"order id {value!r} is not a number") from None
+
+
+def strip_order(raw: Any) -> Any:
+    """The raw order with only the fields normalize_order reads; anything but a mapping is returned as it is."""
+    if not isinstance(raw, dict):
+        return raw
+    return {key: value for key, value in raw.items() if key in ORDER_FIELDS}
 
 
 def normalize_order(raw: dict, now: float | None = None) -> dict:

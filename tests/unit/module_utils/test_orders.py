@@ -10,7 +10,12 @@ import pytest
 # The collection is importable as ansible_collections.clore.ai through the link under .venv/collections.
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / ".venv" / "collections"))
 
-from ansible_collections.clore.ai.plugins.module_utils.orders import first_host, normalize_order, parse_tcp_ports
+from ansible_collections.clore.ai.plugins.module_utils.orders import (
+    first_host,
+    normalize_order,
+    parse_tcp_ports,
+    strip_order,
+)
 
 NOW = 1_700_000_000.0
 
@@ -184,3 +189,14 @@ class TestNormalizeOrder:
     def test_not_a_mapping(self):
         with pytest.raises(ValueError, match="not a mapping"):
             normalize_order(["id", 1], now=NOW)  # type: ignore[arg-type]
+
+
+class TestStripOrder:
+    def test_keeps_what_normalize_reads_and_drops_the_rest(self):
+        raw = raw_order(ssh_password="pw123", env={"A": "b"}, unknown_field=1)
+        stripped = strip_order(raw)
+        assert "ssh_password" not in stripped and "env" not in stripped and "unknown_field" not in stripped
+        assert normalize_order(stripped, now=NOW) == normalize_order(raw, now=NOW)
+
+    def test_non_mapping_unchanged(self):
+        assert strip_order(["x"]) == ["x"]
