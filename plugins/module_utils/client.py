@@ -1,0 +1,309 @@
+"""The Clore.ai API client used by every module and by the inventory plugin.
+
+One place for: the HTTP session and headers, decoding every answer into data or a CloreApiError, the shared rate
+limiter, and the retry policy:
+  - rate limited (HTTP 429 / code 5): nothing happened, so wait (Retry-After when given, else backoff) and retry,
+    for reads and writes alike;
+  - a request that never left (connection refused, connect timeout): retried likewise;
+  - code 1, HTTP 5xx, read timeouts, dropped connections: retried for GET only; a POST raises at once with
+    `ambiguous=True`, because it may have taken effect (the caller looks before acting again);
+  - everything bounded by one deadline (`retry_timeout` seconds from the first attempt).
+"""
+from __future__ import annotations
+
+import random
+import time
+import traceback
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from ansible_collections.clore.ai.plugins.module_utils.errors import (
+    CloreApiError,
+    api_error_from_answer,
+    api_error_from_text,
+)
+from ansible_collections.clore.ai.plugins.module_utils.ratelimit import CREATE, REQUEST, SharedRateLimiter
+
+try:
+    import requests
+except ImportError:
+    requests = None
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+
+COLLECTION_VERSION = "0.1.0"  # keep equal to galaxy.yml's version (a unit test checks)
+PROJECT_URL = "https://github.com/clore-ai/ansible-collection"
+DEFAULT_API_URL = "https://api.clore.ai/v1"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_REQUEST_INTERVAL = 1.0
+DEFAULT_CREATE_INTERVAL = 5.0
+DEFAULT_RETRY_TIMEOUT = 120.0
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 30.0
+_ERROR_PREVIEW = 2048  # bytes of a non-JSON body kept for the error message
+
+
+def default_user_agent() -> str:
+    """A descriptive User-Agent: Cloudflare in front of the API refuses some generic ones (error 1010)."""
+    library = f" python-requests/{requests.__version__}" if requests is not None else ""
+    return f"clore.ai-ansible/{COLLECTION_VERSION} (+{PROJECT_URL}){library}"
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def backoff_delay(attempt: int, floor: float = 0.0) -> float:
+    """Exponential backoff with jitter for retry number `attempt` (0-based): half fixed, half random."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** attempt))
+    return max(floor, ceiling / 2 + random.uniform(0, ceiling / 2))
+
+
+class _Retryable(Exception):
+    """An attempt failed in a way the retry policy may repeat; `reads_only` when a write may have taken effect."""
+
+    def __init__(self, error: CloreApiError, reads_only: bool) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.reads_only = reads_only
+
+
+class CloreClient:
+    """A client for one API key; cheap to build (no I/O until the first request)."""
+
+    def __init__(
+        self,
+        api_key: str,
+        api_url: str = DEFAULT_API_URL,
+        timeout: float = DEFAULT_TIMEOUT,
+        user_agent: str | None = None,
+        request_interval: float = DEFAULT_REQUEST_INTERVAL,
+        create_interval: float = DEFAULT_CREATE_INTERVAL,
+        state_dir: str | None = None,
+        retry_timeout: float = DEFAULT_RETRY_TIMEOUT,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.timeout = timeout
+        self.user_agent = user_agent or default_user_agent()
+        self.request_interval = request_interval
+        self.create_interval = create_interval
+        self.state_dir = state_dir
+        self.retry_timeout = retry_timeout
+        self.calls = 0
+        self._api_key = api_key
+        self._session: Any = None
+        self._limiter: SharedRateLimiter | None = None
+
+    def __repr__(self) -> str:  # never the key
+        return f"CloreClient(api_url={self.api_url!r})"
+
+    # ----- plumbing -----
+    @property
+    def session(self) -> Any:
+        """One requests.Session per client, so that consecutive calls reuse the connection."""
+        if self._session is None:
+            session = requests.Session()
+            session.headers.update({"auth": self._api_key, "User-Agent": self.user_agent,
+                                    "Accept": "application/json"})
+            self._session = session
+        return self._session
+
+    @property
+    def limiter(self) -> SharedRateLimiter:
+        if self._limiter is None:
+            self._limiter = SharedRateLimiter(
+                self.api_url, self._api_key, {REQUEST: self.request_interval, CREATE: self.create_interval},
+                self.state_dir,
+            )
+        return self._limiter
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def request(self, method: str, endpoint: str, *, params: dict | None = None, body: dict | None = None) -> dict:
+        """The code-0 answer of one API call, after the retry policy; CloreApiError otherwise."""
+        method = method.upper()
+        endpoint = endpoint.strip("/")
+        kinds = (REQUEST, CREATE) if endpoint == "create_order" else (REQUEST,)
+        started = time.monotonic()
+        deadline = started + max(0.0, self.retry_timeout)
+        attempt = 0
+        while True:
+            self.limiter.acquire(*kinds)
+            try:
+                return self._attempt(method, endpoint, params, body)
+            except _Retryable as failure:
+                error = failure.error
+                if failure.reads_only and method != "GET":
+                    raise self._redact(error.with_message(
+                        f"{error} The {method} to {endpoint} may have taken effect: it was not repeated.",
+                        ambiguous=True)) from None
+                if error.rate_limited:
+                    wait = error.retry_after if error.retry_after is not None else backoff_delay(
+                        attempt, floor=self.request_interval)
+                else:
+                    wait = backoff_delay(attempt)
+                elapsed = time.monotonic() - started
+                if time.monotonic() + wait > deadline:
+                    raise self._redact(error.with_message(
+                        f"{error} Gave up after {attempt + 1} attempt(s) in {elapsed:.1f} s "
+                        f"(api_retry_timeout {self.retry_timeout:g} s).")) from None
+                if error.rate_limited:
+                    # Every process sharing the key backs off, not only this one.
+                    self.limiter.penalize(wait)
+                time.sleep(wait)
+                attempt += 1
+
+    def _attempt(self, method: str, endpoint: str, params: dict | None, body: dict | None) -> dict:
+        url = f"{self.api_url}/{endpoint}"
+        self.calls += 1
+        try:
+            response = self.session.request(method, url, params=params, json=body, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise self._transport_failure(endpoint, exc) from None
+        status = response.status_code
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            text = response.content[:_ERROR_PREVIEW].decode("utf-8", "replace")
+            error = self._redact(api_error_from_text(endpoint, status, text, retry_after))
+            self._raise_if_retryable(error, status)
+            raise error
+        code = payload.get("code")
+        if code == 0 or code == "0":
+            if status >= 400:
+                # A success code under an error status cannot be trusted either way.
+                error = self._redact(api_error_from_answer(endpoint, status, payload, body, retry_after))
+                self._raise_if_retryable(error, status)
+                raise error
+            return payload
+        error = self._redact(api_error_from_answer(endpoint, status, payload, body, retry_after))
+        self._raise_if_retryable(error, status)
+        raise error
+
+    @staticmethod
+    def _raise_if_retryable(error: CloreApiError, status: int) -> None:
+        if error.rate_limited:
+            raise _Retryable(error, reads_only=False)
+        if error.code == 1 or status >= 500:
+            raise _Retryable(error, reads_only=True)
+
+    def _transport_failure(self, endpoint: str, exc: Exception) -> _Retryable:
+        never_sent = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
+        kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"
+        detail = type(exc).__name__
+        cause = _root_cause(exc)
+        if cause is not None and cause is not exc:
+            detail += f" ({type(cause).__name__}: {cause})"
+        message = f"Clore.ai API {endpoint}: the request to {self.api_url} {kind}: {detail}."
+        if isinstance(exc, requests.Timeout):
+            message += f" Raise api_timeout (now {self.timeout:g} s) if the service is slow."
+        else:
+            message += " Check api_url / CLORE_API_URL and the network."
+        error = self._redact(CloreApiError(message, endpoint=endpoint))
+        return _Retryable(error, reads_only=not never_sent)
+
+    def _redact(self, error: CloreApiError) -> CloreApiError:
+        """The API key never appears in a message, whatever a server or a library put there."""
+        text = str(error)
+        if len(self._api_key) >= 4 and self._api_key in text:
+            return error.with_message(text.replace(self._api_key, "<api_key>"))
+        return error
+
+    # ----- endpoints -----
+    def marketplace(self) -> dict:
+        """The whole market: {"servers": [...], "my_servers": [...]}."""
+        answer = self.request("GET", "marketplace")
+        return {"servers": _list(answer.get("servers")), "my_servers": _list(answer.get("my_servers"))}
+
+    def my_orders(self, return_completed: bool = False) -> list[dict]:
+        params = {"return_completed": "true"} if return_completed else None
+        return _list(self.request("GET", "my_orders", params=params).get("orders"))
+
+    def create_order(self, body: dict) -> None:
+        """Rent a server. The answer has no order id: the caller finds the order in my_orders."""
+        self.request("POST", "create_order", body=body)
+
+    def cancel_order(self, order_id: int, issue: str | None = None) -> None:
+        body: dict[str, Any] = {"id": order_id}
+        if issue:
+            body["issue"] = issue
+        self.request("POST", "cancel_order", body=body)
+
+    def spot_marketplace(self, server_id: int) -> dict:
+        """The spot market of one server: the answer's `market` (offers, server, currency rates) plus `exists`."""
+        answer = self.request("GET", "spot_marketplace", params={"market": server_id})
+        market = answer.get("market")
+        result = dict(market) if isinstance(market, dict) else {}
+        result["exists"] = answer.get("exists")
+        return result
+
+    def set_spot_price(self, order_id: int, desired_price: float) -> None:
+        self.request("POST", "set_spot_price", body={"order_id": order_id, "desired_price": desired_price})
+
+    def wallets(self) -> list[dict]:
+        return _list(self.request("GET", "wallets").get("wallets"))
+
+
+def _list(value: Any) -> list:
+    return [item for item in value if item is not None] if isinstance(value, list) else []
+
+
+def _root_cause(exc: BaseException) -> BaseException | None:
+    """The innermost exception under requests/urllib3 wrappers, for a useful message."""
+    seen = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        inner = getattr(current, "reason", None)
+        if isinstance(inner, BaseException):
+            current = inner
+            continue
+        if current.args and isinstance(current.args[0], BaseException):
+            current = current.args[0]
+            continue
+        nxt = current.__cause__ or current.__context__
+        if nxt is None:
+            return current
+        current = nxt
+    return current
+
+
+def _refused(exc: Exception) -> bool:
+    """The connection was never established, so the request was never sent."""
+    seen = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError) or type(current).__name__ == "NewConnectionError":
+            return True
+        inner = getattr(current, "reason", None)
+        if isinstance(inner, BaseException):
+            current = inner
+        elif current.args and isinstance(current.args[0], BaseException):
+            current = current.args[0]
+        else:
+            current = current.__cause__ or current.__context__
+    return False
