@@ -1,0 +1,141 @@
+"""The market: normalise the `marketplace` listing, filter it, sort it, and say why servers were left out.
+
+The public names of this file are a contract shared by clore_market_info, clore_order and the inventory plugin;
+normalisation lives in market_normalize.py and the filters in market_filters.py.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ansible_collections.clore.ai.plugins.module_utils.market_filters import (
+    FILTER_ORDER,
+    MARKET_FILTER_SPEC,
+    SPEC_FILTERS,
+    MarketFilterError,
+    accepted_currency,
+    failing_check,
+    first_failing_filter,
+    parse_version,
+    prepare_filters,
+    validate_filters,
+)
+from ansible_collections.clore.ai.plugins.module_utils.market_normalize import (
+    CURRENCY_PREFERENCE,
+    KNOWN_CURRENCIES,
+    ON_DEMAND,
+    SPOT,
+    canonical_currency,
+    gpu_from_specs,
+    normalize_server,
+    price_per_day,
+)
+
+__all__ = [
+    "CURRENCY_PREFERENCE",
+    "FILTER_ORDER",
+    "INVALID_ROW",
+    "KNOWN_CURRENCIES",
+    "MARKET_FILTER_SPEC",
+    "ON_DEMAND",
+    "SORT_ALIASES",
+    "SORTABLE_FIELDS",
+    "SPEC_FILTERS",
+    "SPOT",
+    "MarketFilterError",
+    "accepted_currency",
+    "canonical_currency",
+    "first_failing_filter",
+    "gpu_from_specs",
+    "normalize_server",
+    "parse_version",
+    "prepare_filters",
+    "price_per_day",
+    "select_servers",
+    "sort_field",
+    "validate_filters",
+]
+
+# The `excluded` key counting rows dropped because they carry no usable id.
+INVALID_ROW = "invalid_row"
+
+# Short sort names for the common orders; any scalar normalised field is accepted as well.
+SORT_ALIASES: dict[str, str] = {
+    "price": "usd_per_day",
+    "price_per_hour": "usd_per_hour",
+    "price_per_gpu": "usd_per_gpu_hour",
+    "spot_price": "spot_usd_per_day",
+    "spot_price_per_gpu": "spot_usd_per_gpu_hour",
+    "gpu_ram": "gpu_ram_gb",
+    "ram": "ram_gb",
+}
+SORTABLE_FIELDS: tuple[str, ...] = (
+    "id", "owner", "gpu_model", "gpu_count", "gpu_ram_gb", "ram_gb", "cpu", "cpu_cores", "cpu_threads", "disk",
+    "disk_gb", "disk_speed", "net_up", "net_down", "country", "cuda_version", "reliability", "rating",
+    "rating_count", "rented", "online", "mrl_hours", "usd_per_day", "usd_per_hour", "usd_per_gpu_hour",
+    "spot_usd_per_day", "spot_usd_per_hour", "spot_usd_per_gpu_hour",
+)
+
+
+def sort_field(sort_by: str | None) -> str:
+    """The normalised field a sort name stands for; MarketFilterError for an unknown name."""
+    name = sort_by or "price"
+    field = SORT_ALIASES.get(name, name)
+    if field not in SORTABLE_FIELDS:
+        choices = ", ".join(sorted(set(SORT_ALIASES) | set(SORTABLE_FIELDS)))
+        raise MarketFilterError(f"sort_by: {name!r} is not a sort key; use one of {choices}")
+    return field
+
+
+def _sort_value(field: str, value: Any) -> Any:
+    if field == "cuda_version":
+        return parse_version(value) or ()
+    if isinstance(value, str):
+        return value.lower()
+    return value
+
+
+def sort_servers(servers: list[dict], sort_by: str | None = "price", descending: bool = False) -> list[dict]:
+    """Servers ordered by a sort key; servers without a value come last in either direction, ties by id."""
+    field = sort_field(sort_by)
+    known = [s for s in servers if s.get(field) is not None]
+    unknown = [s for s in servers if s.get(field) is None]
+    known.sort(key=lambda s: s["id"])
+    known.sort(key=lambda s: _sort_value(field, s[field]), reverse=descending)
+    unknown.sort(key=lambda s: s["id"])
+    return known + unknown
+
+
+def select_servers(
+    raw_servers: Iterable[Any] | None,
+    filters: dict,
+    sort_by: str | None = "price",
+    descending: bool = False,
+    limit: int | None = None,
+) -> tuple[list[dict], dict[str, int]]:
+    """(matching normalised servers sorted and limited, {filter: servers it excluded}).
+
+    Each server is counted under the first filter it fails, in FILTER_ORDER; every active filter has a count (0
+    included) and INVALID_ROW counts rows without a usable id. Raises MarketFilterError for bad filters or sort.
+    """
+    prepared = prepare_filters(filters)
+    sort_field(sort_by)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise MarketFilterError(f"limit: {limit!r} is not a non-negative integer")
+    excluded = {name: 0 for name, _ in prepared}
+    invalid = 0
+    matching = []
+    for raw in raw_servers or ():
+        server = normalize_server(raw)
+        if server is None:
+            invalid += 1
+            continue
+        failed = failing_check(server, prepared)
+        if failed is None:
+            matching.append(server)
+        else:
+            excluded[failed] += 1
+    if invalid:
+        excluded[INVALID_ROW] = invalid
+    ordered = sort_servers(matching, sort_by, descending)
+    return (ordered if limit is None else ordered[:limit]), excluded

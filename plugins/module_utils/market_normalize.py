@@ -1,0 +1,289 @@
+"""Market normalisation: one raw `marketplace` server in, one flat dict for people, `when:` and `sort` out.
+
+The API is read defensively: any field may be missing, null, a string where a number is expected or nested where a
+flat list is expected. Such a field becomes None (or an empty list / dict); only a row without a usable id is unusable
+(normalize_server returns None for it, and the caller counts it).
+
+Prices are per day, as the API gives them. `price.usd` holds US-dollar equivalents of the on-demand price in each
+coin and of the spot minimum; per-hour figures are per day / 24 and per-GPU-hour figures also / gpu_count.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+ON_DEMAND = "on-demand"
+SPOT = "spot"
+ORDER_TYPES = (ON_DEMAND, SPOT)
+
+# The coins Clore accepts, as the API spells them.
+BITCOIN = "bitcoin"
+CLORE = "CLORE-Blockchain"
+USD_COIN = "USD-Blockchain"
+KNOWN_CURRENCIES = (USD_COIN, CLORE, BITCOIN)
+# The default choice when a server accepts several coins: a dollar-pegged price first, then the native coin.
+CURRENCY_PREFERENCE: tuple[str, ...] = (USD_COIN, CLORE, BITCOIN)
+# "USD" in a price filter means the US-dollar equivalent from `price.usd`, whatever coin is paid.
+USD = "USD"
+_CURRENCY_ALIASES = {
+    "bitcoin": BITCOIN,
+    "btc": BITCOIN,
+    "clore": CLORE,
+    "clore-blockchain": CLORE,
+    "usd-blockchain": USD_COIN,
+}
+# Which `price.usd` field is the dollar equivalent of the on-demand price in which coin.
+_USD_EQUIVALENT_FIELDS = (("on_demand_usd", USD_COIN), ("on_demand_clore", CLORE), ("on_demand_btc", BITCOIN))
+
+_GPU_SPEC = re.compile(r"^\s*(\d+)\s*[xX×]\s*(.*?)\s*$")
+_LEADING_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+_DISK_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([TG])B", re.IGNORECASE)
+
+
+def canonical_currency(name: Any, allow_usd: bool = False) -> str | None:
+    """The API's spelling of a coin (aliases BTC, CLORE, ... accepted case-insensitively), or None if unknown.
+
+    With allow_usd, "USD" (any case) stands for the US-dollar equivalent and is returned as "USD".
+    """
+    if not isinstance(name, str) or not name.strip():
+        return None
+    key = name.strip().lower()
+    if allow_usd and key == "usd":
+        return USD
+    return _CURRENCY_ALIASES.get(key)
+
+
+def as_number(value: Any) -> float | None:
+    """A finite float from an int, a float or a string starting with a number ("24", "24 GB"); otherwise None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        match = _LEADING_NUMBER.match(value.strip())
+        if not match:
+            return None
+        number = float(match.group())
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _as_count(value: Any) -> int | None:
+    number = as_number(value)
+    return int(number) if number is not None and number >= 0 and number == int(number) else None
+
+
+def _as_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _as_bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.strip().lower() in ("true", "1", "yes")
+    return None
+
+
+def _as_dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _server_id(value: Any) -> int | None:
+    """A positive integer id from an int or a numeric string; None for anything else (bool, float 1.5, "abc")."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float) and value.is_integer() and value >= 0:
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _flatten_names(value: Any) -> list[str]:
+    """GPU names from gpu_array, which is a list of strings or nested lists of strings ([["GTX 745"]])."""
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    if isinstance(value, (list, tuple)):
+        names: list[str] = []
+        for item in value:
+            names.extend(_flatten_names(item))
+        return names
+    return []
+
+
+def gpu_from_specs(specs: dict | None, gpu_array: Any = None) -> tuple[str | None, int | None]:
+    """(model, count) from specs.gpu ("2x NVIDIA GeForce RTX 3090"), falling back to gpu_array.
+
+    A specs.gpu without an "<N>x " prefix names the model; its count then comes from gpu_array, else 1.
+    gpu_array alone gives the count by its length and the model by its names (distinct names joined by ", ").
+    """
+    names = _flatten_names(gpu_array)
+    spec = specs.get("gpu") if isinstance(specs, dict) else None
+    if isinstance(spec, str) and spec.strip():
+        match = _GPU_SPEC.match(spec)
+        if match and match.group(2):
+            return match.group(2), int(match.group(1))
+        if not match:
+            return spec.strip(), len(names) or 1
+    if not names:
+        return None, None
+    distinct = list(dict.fromkeys(names))
+    return ", ".join(distinct), len(names)
+
+
+def _price_map(value: Any) -> dict[str, float]:
+    """{coin: per-day price} keeping only non-negative numbers."""
+    prices = {}
+    for coin, amount in _as_dict(value).items():
+        number = as_number(amount)
+        if isinstance(coin, str) and number is not None and number >= 0:
+            prices[coin] = number
+    return prices
+
+
+def _usd_on_demand(usd: dict, on_demand: dict[str, float], allowed: list[str]) -> float | None:
+    """The cheapest US-dollar equivalent of the on-demand price over the coins the server accepts."""
+    candidates = []
+    for field, coin in _USD_EQUIVALENT_FIELDS:
+        number = as_number(usd.get(field))
+        if number is not None and number >= 0 and (not allowed or coin in allowed):
+            candidates.append(number)
+    if candidates:
+        return min(candidates)
+    # No dollar equivalents given: a USD-Blockchain price is already in dollars.
+    return on_demand.get(USD_COIN)
+
+
+def _per_hour(per_day: float | None, gpu_count: int | None = None) -> float | None:
+    """Per-hour (or per-GPU-hour) dollars, rounded to a millionth: readable, and finer than any price step."""
+    if per_day is None:
+        return None
+    if gpu_count is None:
+        return round(per_day / 24, 6)
+    return round(per_day / 24 / gpu_count, 6) if gpu_count > 0 else None
+
+
+def _cpu_cores_threads(value: Any) -> tuple[int | None, int | None]:
+    """"8/16" -> (8, 16); "8" -> (8, None)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _as_count(value), None
+    if not isinstance(value, str):
+        return None, None
+    cores, _, threads = value.partition("/")
+    return _as_count(cores), _as_count(threads)
+
+
+def _disk_gb(value: Any) -> float | None:
+    """"NVMe 512GB" -> 512.0, "SSD 2TB" -> 2000.0; None when no size is written."""
+    if not isinstance(value, str):
+        return None
+    match = _DISK_SIZE.search(value)
+    if not match:
+        return None
+    size = float(match.group(1))
+    return size * 1000 if match.group(2).upper() == "T" else size
+
+
+def _rating(value: Any) -> tuple[float | None, int | None]:
+    if isinstance(value, dict):
+        return as_number(value.get("avg")), _as_count(value.get("cnt", value.get("count")))
+    return as_number(value), None
+
+
+def _reliability(value: Any) -> float | None:
+    """0..1; a value in (1, 100] is read as a percentage."""
+    number = as_number(value)
+    if number is None or number < 0 or number > 100:
+        return None
+    return number / 100 if number > 1 else number
+
+
+def _currencies(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        return []
+    return [coin.strip() for coin in value if isinstance(coin, str) and coin.strip()]
+
+
+def normalize_server(raw: dict) -> dict | None:
+    """One marketplace server as a flat dict (see docs/market.md for every field); None for a row without an id."""
+    if not isinstance(raw, dict):
+        return None
+    server_id = _server_id(raw.get("id"))
+    if server_id is None:
+        return None
+    specs = _as_dict(raw.get("specs"))
+    net = _as_dict(specs.get("net"))
+    price = _as_dict(raw.get("price"))
+    usd = _as_dict(price.get("usd"))
+    on_demand = _price_map(price.get("on_demand"))
+    spot = _price_map(price.get("spot"))
+    allowed = _currencies(raw.get("allowed_coins")) or [coin for coin in on_demand if coin in KNOWN_CURRENCIES]
+    gpu_model, gpu_count = gpu_from_specs(specs, raw.get("gpu_array"))
+    cores, threads = _cpu_cores_threads(specs.get("cpus"))
+    rating, rating_count = _rating(raw.get("rating"))
+    country = _as_text(net.get("cc")) or _as_text(raw.get("country"))
+
+    usd_per_day = _usd_on_demand(usd, on_demand, allowed)
+    spot_usd_per_day = as_number(usd.get("spot"))
+    if spot_usd_per_day is None or spot_usd_per_day < 0:
+        spot_usd_per_day = spot.get(USD_COIN)
+
+    return {
+        "id": server_id,
+        "owner": _server_id(raw.get("owner")),
+        "gpu_model": gpu_model,
+        "gpu_count": gpu_count,
+        "gpu_ram_gb": as_number(specs.get("gpuram")),
+        "ram_gb": as_number(specs.get("ram")),
+        "cpu": _as_text(specs.get("cpu")),
+        "cpu_cores": cores,
+        "cpu_threads": threads,
+        "disk": _as_text(specs.get("disk")),
+        "disk_gb": _disk_gb(specs.get("disk")),
+        "disk_speed": as_number(specs.get("disk_speed")),
+        "net_up": as_number(net.get("up")),
+        "net_down": as_number(net.get("down")),
+        "country": country.upper() if country else None,
+        "cuda_version": _as_text(raw.get("cuda_version", specs.get("cuda_version"))),
+        "reliability": _reliability(raw.get("reliability")),
+        "rating": rating,
+        "rating_count": rating_count,
+        "allowed_currencies": allowed,
+        "rented": _as_bool(raw.get("rented")),
+        "online": _as_bool(raw.get("online")),
+        "mrl_hours": as_number(raw.get("mrl")),
+        "prices": {ON_DEMAND: on_demand, SPOT: spot},
+        "usd_per_day": usd_per_day,
+        "usd_per_hour": _per_hour(usd_per_day),
+        "usd_per_gpu_hour": _per_hour(usd_per_day, gpu_count) if gpu_count is not None else None,
+        "spot_usd_per_day": spot_usd_per_day,
+        "spot_usd_per_hour": _per_hour(spot_usd_per_day),
+        "spot_usd_per_gpu_hour": _per_hour(spot_usd_per_day, gpu_count) if gpu_count is not None else None,
+    }
+
+
+def price_per_day(server: dict, order_type: str, currency: str) -> float | None:
+    """A normalised server's price per day for order_type ('on-demand'|'spot') in currency ('USD' or a coin).
+
+    "USD" is the US-dollar equivalent; a coin (aliases accepted) is the host's price in that coin.
+    None when the server has no such price.
+    """
+    coin = canonical_currency(currency, allow_usd=True)
+    if coin == USD:
+        return server.get("usd_per_day") if order_type == ON_DEMAND else server.get("spot_usd_per_day")
+    prices = (server.get("prices") or {}).get(order_type) or {}
+    return prices.get(coin or currency)
