@@ -1,0 +1,322 @@
+"""The clore.ai.clore dynamic inventory: every active Clore.ai order as an SSH-ready host."""
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from typing import Any
+
+from ansible.errors import AnsibleError, AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.template import trust_as_template
+
+from ansible_collections.clore.ai.plugins.module_utils.common import client_from_options
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
+from ansible_collections.clore.ai.plugins.module_utils.known_hosts import (
+    HOST_KEY_POLICIES,
+    ensure_known_hosts_dir,
+    known_hosts_dir,
+    known_hosts_file,
+    ssh_common_args,
+)
+from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order, strip_order
+
+DOCUMENTATION = r"""
+name: clore
+short_description: Clore.ai orders as inventory hosts
+version_added: 0.1.0
+description:
+  - Lists your active Clore.ai orders with one C(my_orders) call and makes each one a host, reachable over SSH at the
+    public address and port that Clore maps to the container's port 22.
+  - Orders not provisioned yet (no public host or no port 22 mapping) are hosts in the group C(clore_pending) without
+    C(ansible_host); provisioned ones are in C(clore_ready). Every host is in C(clore), and in C(clore_spot) or
+    C(clore_on_demand).
+  - Every other host variable is prefixed (O(hostvars_prefix), default C(clore_)). No secret is ever a host variable.
+  - Host keys are checked. By default each order gets its own known_hosts file under O(known_hosts_dir), used with
+    C(StrictHostKeyChecking=accept-new) through C(ansible_ssh_common_args), so a new container is trusted on first
+    contact, a key that changes during an order is refused, and a port reused by a later order never meets an old key.
+  - One malformed order is skipped with a warning naming it; it never empties the inventory.
+  - The configuration file name must end in C(clore.yml) or C(clore.yaml).
+extends_documentation_fragment:
+  - constructed
+  - inventory_cache
+  - clore.ai.clore.inventory
+options:
+  plugin:
+    description: The name of this plugin; makes the file an inventory source for it.
+    required: true
+    type: str
+    choices: [clore.ai.clore]
+  hostname:
+    description:
+      - Jinja template for each host's name, over the host's variables (prefixed, as in O(hostvars_prefix)) and
+        C(order), the unprefixed order (the keys listed under C(clore_order_info)'s RV(clore.ai.clore_order_info#module:orders)).
+      - A host whose name fails to render, renders empty, or repeats an earlier host's name is skipped with a warning.
+    type: str
+    default: "clore-{{ order.id }}"
+  hostvars_prefix:
+    description: Prefix of every host variable the plugin sets, except the C(ansible_*) connection variables.
+    type: str
+    default: clore_
+  ansible_user:
+    description: The SSH user, set as C(ansible_user) on every host. Clore containers run SSH as root.
+    type: str
+    default: root
+  python_interpreter:
+    description:
+      - When set, becomes C(ansible_python_interpreter) on every ready host. Unset, the usual interpreter discovery
+        applies. Containers rented from clore-sim have C(/usr/bin/python3).
+    type: str
+  include_pending:
+    description: Whether orders that are not provisioned yet are hosts (in C(clore_pending)) at all.
+    type: bool
+    default: true
+  host_key_checking:
+    description:
+      - V(per_order) - a known_hosts file per order under O(known_hosts_dir), with C(StrictHostKeyChecking=accept-new).
+      - V(strict) - C(StrictHostKeyChecking=yes) against your own known_hosts, which must already hold each
+        container's key.
+      - V(off) - no checking (C(UserKnownHostsFile=/dev/null), C(StrictHostKeyChecking=no)); only for throwaway tests.
+      - Ansible's own C(host_key_checking=false) still turns checking off whatever this says.
+    type: str
+    choices: [per_order, strict, "off"]
+    default: per_order
+  known_hosts_dir:
+    description:
+      - Directory of the per-order known_hosts files (created, mode 0700). Default C(known_hosts) under
+        O(api_state_dir).
+    type: path
+    env:
+      - name: CLORE_KNOWN_HOSTS_DIR
+  filters:
+    description:
+      - Jinja conditionals over each host's variables (after O(compose)); a host is kept only when every one is true.
+      - A conditional that fails to evaluate drops the host with a warning, or fails the parse when O(strict) is true.
+    type: list
+    elements: str
+    default: []
+"""
+
+EXAMPLES = r"""
+# inventory/clore.yml - the API key comes from CLORE_API_KEY (or put it here, vaulted)
+plugin: clore.ai.clore
+
+# ---
+# Names by GPU, groups by GPU model, country and spot, only the 4090s, cached for five minutes
+plugin: clore.ai.clore
+hostname: "{{ clore_gpu_model | default('gpu', true) | lower | regex_replace('[^a-z0-9]+', '-') }}-{{ order.id }}"
+python_interpreter: /usr/bin/python3
+filters:
+  - clore_gpu_model is not none and '4090' in clore_gpu_model
+compose:
+  hourly_cost: clore_price_per_hour
+keyed_groups:
+  - key: clore_gpu_model | default('unknown', true) | lower
+    prefix: gpu
+  - key: clore_country
+    prefix: country
+  - key: "'spot' if clore_spot else 'on_demand'"
+    prefix: type
+groups:
+  expensive: clore_usd_per_hour is not none and clore_usd_per_hour > 1
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/clore.ai/inventory
+cache_timeout: 300
+
+# ---
+# A vaulted key and a private clore-sim
+plugin: clore.ai.clore
+api_url: http://127.0.0.1:8199/v1
+api_key: !vault |
+  $ANSIBLE_VAULT;1.1;AES256
+  6231...
+"""
+
+DEFAULT_HOSTNAME = "clore-{{ order.id }}"
+DEFAULT_GROUPS = ("clore", "clore_ready", "clore_pending", "clore_spot", "clore_on_demand")
+CONFIG_SUFFIXES = ("clore.yml", "clore.yaml")
+_BAD_HOSTNAME = re.compile(r"\s")
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    NAME = "clore.ai.clore"
+
+    def verify_file(self, path: str) -> bool:
+        return super().verify_file(path) and path.endswith(CONFIG_SUFFIXES)
+
+    def parse(self, inventory: Any, loader: Any, path: str, cache: bool = True) -> None:
+        super().parse(inventory, loader, path, cache)
+        self._read_config_data(path)
+        orders = self._orders(path, cache)
+        self._populate(orders)
+
+    # --- where the orders come from: the cache or one my_orders call
+
+    def _orders(self, path: str, cache: bool) -> list:
+        cache_key = self._account_cache_key(path)
+        use_cache = bool(self.get_option("cache"))
+        if use_cache and cache:
+            try:
+                cached = self._cache[cache_key]
+            except KeyError:
+                cached = None
+            if isinstance(cached, dict) and isinstance(cached.get("orders"), list):
+                return cached["orders"]
+        orders = self._fetch(path)
+        if use_cache:
+            # Plain dicts, only the fields the plugin reads: nothing secret lands in the cache file.
+            self._cache[cache_key] = {"orders": orders}
+        return orders
+
+    def _account_cache_key(self, path: str) -> str:
+        """The file's key plus the API URL and key, so that another account never reads this one's cache."""
+        account = f"{self.get_option('api_url')}\0{self._option_text('api_key')}"
+        return f"{self.get_cache_key(path)}_{hashlib.sha256(account.encode()).hexdigest()[:12]}"
+
+    def _option_text(self, name: str) -> Any:
+        """An option as plain text: a vaulted value is decrypted here, once."""
+        value = self.get_option(name)
+        return str(value) if value is not None else None
+
+    def _fetch(self, path: str) -> list:
+        try:
+            client = client_from_options(self._client_option)
+            orders = client.my_orders()
+        except CloreError as err:
+            raise AnsibleParserError(f"clore.ai.clore inventory {path}: {err}") from None
+        return [strip_order(order) for order in orders]
+
+    def _client_option(self, name: str) -> Any:
+        return self._option_text(name) if name == "api_key" else self.get_option(name)
+
+    # --- from orders to hosts
+
+    def _populate(self, orders: list) -> None:
+        for group in DEFAULT_GROUPS:
+            self.inventory.add_group(group)
+        settings = self._host_settings()
+        now = time.time()
+        names: set[str] = set()
+        for raw in orders:
+            try:
+                order = normalize_order(raw, now)
+            except ValueError as err:
+                self.display.warning(f"clore.ai.clore: skipping a malformed {err}")
+                continue
+            if order["expired"] or (not order["ready"] and not settings["include_pending"]):
+                continue
+            host_vars = self._host_vars(order, settings)
+            name = self._hostname(order, host_vars, settings["hostname"])
+            if name is None:
+                continue
+            host_vars |= self._composed(host_vars, name)
+            if not self._kept(host_vars, name):
+                continue
+            if name in names:
+                self.display.warning(
+                    f"clore.ai.clore: skipping order {order['id']}: its host name {name!r} is already taken by "
+                    f"another order; make the hostname template unique (include order.id)"
+                )
+                continue
+            names.add(name)
+            self._add_host(name, order, host_vars)
+
+    def _host_settings(self) -> dict[str, Any]:
+        policy = self.get_option("host_key_checking")
+        if policy not in HOST_KEY_POLICIES:
+            raise AnsibleParserError(f"host_key_checking must be one of {', '.join(HOST_KEY_POLICIES)}")
+        directory = None
+        if policy == "per_order":
+            directory = known_hosts_dir(self.get_option("known_hosts_dir"), self.get_option("api_state_dir"))
+            try:
+                ensure_known_hosts_dir(directory)
+            except OSError as err:
+                raise AnsibleParserError(
+                    f"clore.ai.clore: known_hosts_dir {directory!r} cannot be created ({err.strerror}): set "
+                    f"known_hosts_dir / CLORE_KNOWN_HOSTS_DIR or api_state_dir / CLORE_STATE_DIR to a writable path"
+                ) from None
+        return {
+            "prefix": self.get_option("hostvars_prefix") or "",
+            "user": self.get_option("ansible_user"),
+            "python": self.get_option("python_interpreter"),
+            "policy": policy,
+            "known_hosts_dir": directory,
+            "include_pending": self.get_option("include_pending"),
+            "hostname": self.get_option("hostname") or DEFAULT_HOSTNAME,
+        }
+
+    @staticmethod
+    def _host_vars(order: dict, settings: dict[str, Any]) -> dict[str, Any]:
+        prefix = settings["prefix"]
+        host_vars = {f"{prefix}{key}": value for key, value in order.items()}
+        host_vars[f"{prefix}pending"] = not order["ready"]
+        if settings["user"]:
+            host_vars["ansible_user"] = settings["user"]
+        if not order["ready"]:
+            return host_vars
+        host_vars["ansible_host"] = order["ssh_host"]
+        host_vars["ansible_port"] = order["ssh_port"]
+        if settings["python"]:
+            host_vars["ansible_python_interpreter"] = settings["python"]
+        known_hosts = None
+        if settings["policy"] == "per_order":
+            known_hosts = known_hosts_file(settings["known_hosts_dir"], order["id"], order["created_at"])
+            host_vars[f"{prefix}known_hosts_file"] = known_hosts
+        host_vars["ansible_ssh_common_args"] = ssh_common_args(settings["policy"], known_hosts)
+        return host_vars
+
+    def _hostname(self, order: dict, host_vars: dict[str, Any], template: str) -> str | None:
+        if template == DEFAULT_HOSTNAME:
+            return f"clore-{order['id']}"  # the common case, without a Jinja round trip per host
+        self.templar.available_variables = host_vars | {"order": order}
+        try:
+            name = self.templar.template(trust_as_template(template))
+        except AnsibleError as err:
+            self.display.warning(f"clore.ai.clore: skipping order {order['id']}: hostname template failed: {err}")
+            return None
+        name = str(name).strip() if name is not None else ""
+        if not name or _BAD_HOSTNAME.search(name):
+            self.display.warning(
+                f"clore.ai.clore: skipping order {order['id']}: hostname template gave {name!r}, not a host name"
+            )
+            return None
+        return name
+
+    def _composed(self, host_vars: dict[str, Any], name: str) -> dict[str, Any]:
+        """compose, applied before grouping and filtering, into a dict (the host does not exist yet)."""
+        compose = self.get_option("compose")
+        composed: dict[str, Any] = {}
+        for varname, expression in (compose or {}).items():
+            try:
+                composed[varname] = self._compose(expression, host_vars)
+            except Exception as err:  # any template error: Ansible's own constructed plugin treats them alike
+                if self.get_option("strict"):
+                    raise AnsibleParserError(f"Could not set {varname} for host {name}: {err}") from err
+        return composed
+
+    def _kept(self, host_vars: dict[str, Any], name: str) -> bool:
+        filters = self.get_option("filters")
+        if not filters:
+            return True
+        self.templar.available_variables = host_vars
+        for conditional in filters:
+            try:
+                if not self.templar.evaluate_conditional(conditional):
+                    return False
+            except AnsibleError as err:
+                if self.get_option("strict"):
+                    raise AnsibleParserError(f"clore.ai.clore: filter {conditional!r} failed for {name}: {err}")
+                self.display.warning(f"clore.ai.clore: dropping {name}: filter {conditional!r} failed: {err}")
+                return False
+        return True
+
+    def _add_host(self, name: str, order: dict, host_vars: dict[str, Any]) -> None:
+        self.inventory.add_host(name, group="clore")
+        self.inventory.add_host(name, group="clore_ready" if order["ready"] else "clore_pending")
+        self.inventory.add_host(name, group="clore_spot" if order["spot"] else "clore_on_demand")
+        for key, value in host_vars.items():
+            self.inventory.set_variable(name, key, value)
+        strict = self.get_option("strict")
+        self._add_host_to_composed_groups(self.get_option("groups"), host_vars, name, strict, fetch_hostvars=False)
+        self._add_host_to_keyed_groups(self.get_option("keyed_groups"), host_vars, name, strict, fetch_hostvars=False)
