@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
 from ansible_collections.clore.ai.plugins.module_utils.market_normalize import (
     ORDER_TYPES,
     USD,
@@ -72,8 +73,14 @@ _VERSION = re.compile(r"^\s*v?(\d+(?:\.\d+)*)")
 Check = Callable[[dict], bool]
 
 
-class MarketFilterError(ValueError):
-    """A filter value that cannot be used; the message names the filter and the rule."""
+class MarketFilterError(CloreConfigError, ValueError):
+    """A filter value that cannot be used; the message starts with the filter's name and states the rule.
+
+    A CloreConfigError, so run_module turns it into a failure naming the option before any API call.
+    """
+
+    def __init__(self, message: str, option: str | None = None) -> None:
+        super().__init__(message, option or re.split(r"[\s.:(]", message, maxsplit=1)[0])
 
 
 def parse_version(value: Any) -> tuple[int, ...] | None:

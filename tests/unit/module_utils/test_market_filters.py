@@ -329,3 +329,14 @@ def test_select_refuses_unknown_sort_and_bad_limit():
 
 def test_select_tolerates_no_listing():
     assert select_servers(None, {}) == ([], {"available_only": 0})
+
+
+def test_filter_errors_are_config_errors_naming_the_option():
+    from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
+
+    with pytest.raises(CloreConfigError) as caught:
+        validate_filters({"max_price": {"amount": 1, "per": "week"}})
+    assert caught.value.to_result() == {"option": "max_price"}
+    with pytest.raises(MarketFilterError) as caught:
+        validate_filters({"gpu_count_min": 3, "gpu_count_max": 1})
+    assert caught.value.option == "gpu_count_min"
