@@ -1,0 +1,296 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""clore_order_info: my orders, normalised (SSH endpoint, HTTP URL, price, spend, age, time left), never a secret."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: clore_order_info
+short_description: List your Clore.ai orders with their SSH endpoint, price and spend
+version_added: 0.1.0
+description:
+  - Reads your orders from the Clore.ai C(my_orders) endpoint, active ones by default, and returns each one
+    normalised for people and for C(when:) conditions - the SSH host, port, user and command, the HTTPS URL, the
+    price per day, the spend so far, the age and the time left.
+  - C(pub_cluster) and C(tcp_ports) are read in both shapes the API is known to send (list or string, list of
+    C("22:10000") or dictionary).
+  - An order whose fields cannot be read is left out with a warning naming it; the others are still returned.
+  - No secret is ever returned - the API does not send SSH passwords, keys, Jupyter tokens or env values in orders,
+    and the module copies only the fields it knows.
+  - The module only reads; it never changes anything and runs the same in check mode.
+author:
+  - clore.ai collection maintainers
+options:
+  order_ids:
+    description:
+      - Return only the orders with these ids.
+      - An id that is not among your orders is simply absent from the result (see RV(missing_order_ids)).
+    type: list
+    elements: int
+    aliases: [ids]
+  server_ids:
+    description: Return only the orders of these servers (the C(si) of an order, the C(id) of a marketplace server).
+    type: list
+    elements: int
+  return_completed:
+    description:
+      - Include ended orders (C(expired=true)) as well as the active ones.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - clore.ai.clore
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads, so check mode changes nothing.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no diff.
+seealso:
+  - plugin: clore.ai.clore
+    plugin_type: inventory
+    description: The same orders as inventory hosts, ready for SSH.
+  - module: clore.ai.clore_order
+"""
+
+EXAMPLES = r"""
+- name: My active orders (the key from CLORE_API_KEY)
+  clore.ai.clore_order_info:
+  register: clore_orders
+
+- name: Each order's server, spend so far and SSH endpoint
+  ansible.builtin.debug:
+    msg: >-
+      order {{ item.id }} on server {{ item.server_id }} ({{ item.gpu_count }}x {{ item.gpu_model }}):
+      spent {{ item.spend }} {{ item.currency }},
+      {{ item.ssh_command if item.ready else 'not reachable yet (' ~ item.status ~ ')' }}
+  loop: "{{ clore_orders.orders }}"
+  loop_control:
+    label: "{{ item.id }}"
+
+- name: One order, including it if it has ended
+  clore.ai.clore_order_info:
+    order_ids: [41234]
+    return_completed: true
+  register: clore_one
+
+- name: Fail when it has ended
+  ansible.builtin.assert:
+    that: not clore_one.orders[0].expired
+  when: clore_one.count == 1
+
+- name: The orders on two servers, against clore-sim
+  clore.ai.clore_order_info:
+    api_url: http://127.0.0.1:8199/v1
+    server_ids: [12, 17]
+  register: clore_on_servers
+"""
+
+RETURN = r"""
+orders:
+  description: The orders, in the order the API lists them.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The order id (for C(clore.ai.clore_order) with C(order_id), and C(cancel_order)).
+      type: int
+      sample: 41234
+    server_id:
+      description: The id of the rented server (C(si)).
+      type: int
+      sample: 17
+    image:
+      description: The Docker image of the order.
+      type: str
+      sample: cloreai/ubuntu22.04-jupyter
+    currency:
+      description: The currency the order is paid in.
+      type: str
+      sample: USD-Blockchain
+    price_per_day:
+      description: The price per day in RV(orders[].currency); for a spot order, the current bid.
+      type: float
+      sample: 4.8
+    price_per_hour:
+      description: RV(orders[].price_per_day) divided by 24.
+      type: float
+      sample: 0.2
+    usd_per_day:
+      description: The price per day in US dollars, when the order is paid in C(USD-Blockchain); else null.
+      type: float
+      sample: 4.8
+    usd_per_hour:
+      description: RV(orders[].usd_per_day) divided by 24, or null.
+      type: float
+      sample: 0.2
+    spend:
+      description: The amount spent so far, in the order's currency.
+      type: float
+      sample: 0.35
+    creation_fee:
+      description: The creation fee charged for the order.
+      type: float
+      sample: 0.0
+    created_at:
+      description: The creation time, Unix seconds.
+      type: int
+      sample: 1718000000
+    age_seconds:
+      description: Seconds since the order was created.
+      type: int
+      sample: 3600
+    mrl_seconds:
+      description: The order's maximum rental length, seconds.
+      type: int
+      sample: 86400
+    time_left_seconds:
+      description: Seconds until the maximum rental length is reached (C(mrl - (now - ct))), never below 0.
+      type: int
+      sample: 82800
+    spot:
+      description: Whether the order is a spot order (else on-demand).
+      type: bool
+      sample: false
+    expired:
+      description: Whether the order has ended (only with O(return_completed=true)).
+      type: bool
+      sample: false
+    online:
+      description: Whether the server is online.
+      type: bool
+      sample: true
+    status:
+      description: V(running) when the container runs, else V(deploying).
+      type: str
+      choices: [deploying, running]
+      sample: running
+    gpu_model:
+      description: The GPU model of the rented server.
+      type: str
+      sample: NVIDIA GeForce RTX 4090
+    gpu_count:
+      description: The number of GPUs.
+      type: int
+      sample: 1
+    gpu_ram_gb:
+      description: GPU memory per GPU, GB.
+      type: float
+      sample: 24
+    country:
+      description: The server's country code.
+      type: str
+      sample: DE
+    ssh_host:
+      description: The public host name for SSH (the first of C(pub_cluster)); null until provisioned.
+      type: str
+      sample: n1.c1.clorecloud.net
+    ssh_port:
+      description: The public port mapped to the container's port 22; null until provisioned.
+      type: int
+      sample: 10000
+    ssh_user:
+      description: The SSH user of Clore containers.
+      type: str
+      sample: root
+    ssh_command:
+      description: The command to log in, once RV(orders[].ready); else null.
+      type: str
+      sample: ssh -p 10000 root@n1.c1.clorecloud.net
+    http_port:
+      description: The container port served over HTTPS, if any.
+      type: str
+      sample: "8888"
+    http_url:
+      description: The HTTPS URL of that port (C(https://<http_pub>)), if any.
+      type: str
+      sample: https://abc123.clorecloud.net
+    ready:
+      description:
+        - Whether the SSH host and port are known. The container's SSH may still refuse connections for a while;
+          C(clore.ai.clore_order) with C(wait) waits for its banner.
+      type: bool
+      sample: true
+    tcp_ports:
+      description: Container port to public port, for every TCP port of the order.
+      type: dict
+      sample: {"22": 10000, "8888": 10001}
+orders_by_id:
+  description: The same orders keyed by order id (as a string).
+  returned: success
+  type: dict
+  sample: {"41234": {"id": 41234, "server_id": 17, "ssh_command": "ssh -p 10000 root@n1.c1.clorecloud.net"}}
+count:
+  description: The number of orders returned.
+  returned: success
+  type: int
+  sample: 2
+spend_by_currency:
+  description: The spend of the returned orders added up per currency.
+  returned: success
+  type: dict
+  sample: {"USD-Blockchain": 1.25}
+missing_order_ids:
+  description: The requested O(order_ids) not among the returned orders (ended ones are returned only with O(return_completed)).
+  returned: success
+  type: list
+  elements: int
+  sample: []
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
+from ansible_collections.clore.ai.plugins.module_utils.common import run_module
+from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
+
+
+def run(module: AnsibleModule, client: CloreClient) -> dict:
+    order_ids = module.params["order_ids"] or []
+    server_ids = set(module.params["server_ids"] or [])
+    return_completed = module.params["return_completed"]
+    now = time.time()
+    orders = []
+    for raw in client.my_orders(return_completed=return_completed):
+        try:
+            order = normalize_order(raw, now)
+        except ValueError as err:
+            module.warn(f"Skipping a malformed {err}")
+            continue
+        if order["expired"] and not return_completed:
+            continue
+        if order_ids and order["id"] not in order_ids:
+            continue
+        if server_ids and order["server_id"] not in server_ids:
+            continue
+        orders.append(order)
+    spend: dict[str, float] = {}
+    for order in orders:
+        if order["spend"] is not None and order["currency"]:
+            spend[order["currency"]] = round(spend.get(order["currency"], 0.0) + order["spend"], 12)
+    found = {order["id"] for order in orders}
+    return {
+        "changed": False,
+        "orders": orders,
+        "orders_by_id": {str(order["id"]): order for order in orders},
+        "count": len(orders),
+        "spend_by_currency": spend,
+        "missing_order_ids": [order_id for order_id in dict.fromkeys(order_ids) if order_id not in found],
+    }
+
+
+def main() -> None:
+    run_module(
+        {
+            "order_ids": {"type": "list", "elements": "int", "aliases": ["ids"]},
+            "server_ids": {"type": "list", "elements": "int"},
+            "return_completed": {"type": "bool", "default": False},
+        },
+        run,
+    )
+
+
+if __name__ == "__main__":
+    main()
