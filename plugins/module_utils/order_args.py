@@ -1,0 +1,243 @@
+"""clore_order's argument spec and the input rules checked before any API call.
+
+Every rule names the field and the rule it breaks. Messages never quote a secret (passwords, tokens, env values).
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
+from ansible_collections.clore.ai.plugins.module_utils.market import (
+    MARKET_FILTER_SPEC,
+    MarketFilterError,
+    accepted_currency,
+    canonical_currency,
+    validate_filters,
+)
+
+ORDER_TYPES = ("on-demand", "spot")
+IDENTITY_OPTIONS = ("order_id", "server_id", "count")
+# Clore's own limits on create_order fields (clore-api.md, "create_order body").
+SSH_PASSWORD_MAX = 32
+JUPYTER_TOKEN_MAX = 32
+SSH_KEY_MAX = 3072
+ENV_KEY_MAX = 128
+ENV_VALUE_MAX = 1536
+ENV_JSON_MAX = 12288
+ISSUE_MAX = 2048
+# An `&` in an env value has made Clore answer code 1 (a database error): refuse it up front.
+ENV_VALUE_FORBIDDEN = "&"
+PORT_PROTOCOLS = ("tcp", "http")
+DEFAULT_PORTS = {"22": "tcp"}
+DOCKER_HUB_PREFIX = "docker.io/"
+
+ORDER_ARGUMENT_SPEC: dict[str, Any] = {
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    "order_id": {"type": "int"},
+    "server_id": {"type": "int"},
+    "count": {"type": "int"},
+    "exact": {"type": "bool", "default": False},
+    "sort_by": {"type": "str", "default": "price"},
+    "descending": {"type": "bool", "default": False},
+    "image": {"type": "str"},
+    "type": {"type": "str", "default": "on-demand", "choices": list(ORDER_TYPES)},
+    "spot_price": {"type": "float"},
+    "ports": {"type": "dict"},
+    "ssh_key": {"type": "str", "no_log": False},
+    "ssh_password": {"type": "str", "no_log": True},
+    "jupyter_token": {"type": "str", "no_log": True},
+    "env": {"type": "dict", "no_log": True},
+    "command": {"type": "str"},
+    "required_price": {"type": "float"},
+    "autossh_entrypoint": {"type": "bool"},
+    "recreate": {"type": "bool", "default": False},
+    "budget": {
+        "type": "dict",
+        "options": {
+            "amount": {"type": "float", "required": True},
+            "currency": {"type": "str", "default": "USD"},
+        },
+    },
+    "max_attempts": {"type": "int", "default": 5},
+    "reconcile_timeout": {"type": "int", "default": 60},
+    "wait": {"type": "bool", "default": True},
+    "wait_timeout": {"type": "int", "default": 900},
+    "cancel_on_failure": {"type": "bool", "default": False},
+    "issue": {"type": "str"},
+    **MARKET_FILTER_SPEC,
+}
+
+# Filters that choose servers for a fleet; with order_id or server_id they would silently mean nothing.
+FLEET_ONLY_FILTERS = tuple(
+    name for name in MARKET_FILTER_SPEC if name not in ("max_price", "currency", "available_only")
+)
+
+
+def normalize_image(image: str | None) -> str | None:
+    """Docker Hub names as Clore stores them: no leading `docker.io/`."""
+    if image is None:
+        return None
+    image = image.strip()
+    return image[len(DOCKER_HUB_PREFIX):] if image.startswith(DOCKER_HUB_PREFIX) else image
+
+
+def identity_mode(params: dict) -> str:
+    """'order_id', 'server_id' or 'fleet' (count); CloreConfigError unless exactly one is given."""
+    given = [name for name in IDENTITY_OPTIONS if params.get(name) is not None]
+    if len(given) > 1:
+        raise CloreConfigError(
+            f"{' and '.join(given)} are mutually exclusive: give one way to identify the orders "
+            "(order_id, server_id, or count for a fleet)"
+        )
+    if not given:
+        raise CloreConfigError("one of order_id, server_id or count is required to identify the orders")
+    return "fleet" if given[0] == "count" else given[0]
+
+
+def validate(params: dict) -> str:
+    """Check every rule clore_order has on its input; returns the identity mode. Raises CloreConfigError.
+
+    Normalises `params` in place: currency names in the API's spelling, the image without `docker.io/`.
+    """
+    mode = identity_mode(params)
+    _check_filters_and_currencies(params)
+    present = params.get("state", "present") == "present"
+    if mode != "fleet":
+        stray = [name for name in FLEET_ONLY_FILTERS if _given(params.get(name))]
+        if stray:
+            raise CloreConfigError(f"{', '.join(stray)}: server filters apply only to a fleet (count), not to {mode}")
+        if params.get("exact"):
+            raise CloreConfigError("exact applies only to a fleet (count)")
+    if params.get("count") is not None and params["count"] < 0:
+        raise CloreConfigError(f"count must be 0 or more, got {params['count']}")
+    if not (params.get("image") or "").strip():
+        if mode == "fleet":
+            # The image is what tells a fleet's orders from the user's other orders: never guess it.
+            raise CloreConfigError("image is required for a fleet (count): a fleet is the orders with that image")
+        if present and mode == "server_id":
+            raise CloreConfigError("image is required with state present (identity server_id)")
+    _check_spot(params)
+    _check_secrets(params)
+    _check_env(params.get("env"))
+    _check_ports(params.get("ports"))
+    _check_limits(params)
+    return mode
+
+
+def _check_filters_and_currencies(params: dict) -> None:
+    try:
+        validate_filters({name: params.get(name) for name in MARKET_FILTER_SPEC})
+        if params.get("currency"):
+            params["currency"] = accepted_currency(params["currency"])
+    except MarketFilterError as err:
+        raise CloreConfigError(str(err)) from None
+    budget = params.get("budget")
+    if budget is not None:
+        currency = canonical_currency(budget.get("currency") or "USD", allow_usd=True)
+        if currency is None:
+            raise CloreConfigError(f"budget.currency: {budget.get('currency')!r} is not USD or a known coin")
+        params["budget"] = dict(budget, currency=currency)
+    if params.get("image"):
+        params["image"] = normalize_image(params["image"])
+
+
+def _given(value: Any) -> bool:
+    return value is not None and value != [] and value != {}
+
+
+def _check_spot(params: dict) -> None:
+    spot_price = params.get("spot_price")
+    if params.get("type") == "spot":
+        if spot_price is None:
+            raise CloreConfigError("spot_price is required when type is spot (the bid per day, in currency)")
+        if not params.get("currency"):
+            # A bare number is meaningless without its coin: 5 CLORE and 5 bitcoin differ a great deal.
+            raise CloreConfigError("currency is required when type is spot: spot_price is a bid in that currency")
+    elif spot_price is not None:
+        raise CloreConfigError("spot_price applies only to type spot")
+    if spot_price is not None and spot_price <= 0:
+        raise CloreConfigError(f"spot_price must be above 0, got {spot_price}")
+    if params.get("required_price") is not None and params["required_price"] <= 0:
+        raise CloreConfigError(f"required_price must be above 0, got {params['required_price']}")
+
+
+def _check_secrets(params: dict) -> None:
+    password = params.get("ssh_password")
+    if password is not None:
+        if not re.fullmatch(r"[A-Za-z0-9]+", password):
+            raise CloreConfigError("ssh_password must contain only letters and digits (A-Z, a-z, 0-9)")
+        if len(password) > SSH_PASSWORD_MAX:
+            raise CloreConfigError(f"ssh_password must be at most {SSH_PASSWORD_MAX} characters, got {len(password)}")
+    token = params.get("jupyter_token")
+    if token is not None and len(token) > JUPYTER_TOKEN_MAX:
+        raise CloreConfigError(f"jupyter_token must be at most {JUPYTER_TOKEN_MAX} characters, got {len(token)}")
+    key = params.get("ssh_key")
+    if key is not None and len(key) > SSH_KEY_MAX:
+        raise CloreConfigError(f"ssh_key must be at most {SSH_KEY_MAX} characters, got {len(key)}")
+
+
+def _check_env(env: dict | None) -> None:
+    if not env:
+        return
+    for key, value in env.items():
+        if not isinstance(key, str) or not key:
+            raise CloreConfigError("env keys must be non-empty strings")
+        if len(key) > ENV_KEY_MAX:
+            raise CloreConfigError(f"env key {key[:40]!r}... is {len(key)} characters, over the limit of {ENV_KEY_MAX}")
+        if isinstance(value, (dict, list)) or value is None:
+            raise CloreConfigError(f"env[{key!r}] must be a string")
+        text = str(value)
+        if len(text) > ENV_VALUE_MAX:
+            raise CloreConfigError(f"env[{key!r}] is {len(text)} characters, over the limit of {ENV_VALUE_MAX}")
+        if ENV_VALUE_FORBIDDEN in text:
+            raise CloreConfigError(f"env[{key!r}] contains '&', which Clore rejects with a database error (code 1)")
+    size = len(json.dumps(env_strings(env)))
+    if size > ENV_JSON_MAX:
+        raise CloreConfigError(f"env is {size} characters as JSON, over the limit of {ENV_JSON_MAX}")
+
+
+def env_strings(env: dict | None) -> dict[str, str]:
+    """env as Clore takes it: every value a string (YAML may have given numbers or booleans)."""
+    return {str(k): (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in (env or {}).items()}
+
+
+def _check_ports(ports: dict | None) -> None:
+    if ports is None:
+        return
+    http = []
+    for port, protocol in ports.items():
+        text = str(port).strip()
+        if not text.isdigit() or not 1 <= int(text) <= 65535:
+            raise CloreConfigError(f"ports key {port!r} must be a container port number 1-65535")
+        if protocol not in PORT_PROTOCOLS:
+            raise CloreConfigError(f"ports[{text}] must be 'tcp' or 'http', got {protocol!r}")
+        if protocol == "http":
+            http.append(text)
+    if len(http) > 1:
+        raise CloreConfigError(f"ports may have at most one http port, got {len(http)} ({', '.join(http)})")
+
+
+def ports_for_order(ports: dict | None) -> dict[str, str]:
+    """The ports to ask for; by default SSH only, so that the order can be reached and waited for."""
+    if ports is None:
+        return dict(DEFAULT_PORTS)
+    return {str(int(str(k).strip())): v for k, v in ports.items()}
+
+
+def _check_limits(params: dict) -> None:
+    if params.get("max_attempts", 1) < 1:
+        raise CloreConfigError(f"max_attempts must be 1 or more, got {params['max_attempts']}")
+    for name in ("wait_timeout", "reconcile_timeout"):
+        if params.get(name) is not None and params[name] < 0:
+            raise CloreConfigError(f"{name} must be 0 or more, got {params[name]}")
+    issue = params.get("issue")
+    if issue is not None:
+        if params.get("state") != "absent":
+            raise CloreConfigError("issue applies only to state absent (a problem report sent with the cancel)")
+        if len(issue) > ISSUE_MAX:
+            raise CloreConfigError(f"issue must be at most {ISSUE_MAX} characters, got {len(issue)}")
+    budget = params.get("budget")
+    if budget is not None and budget.get("amount") is not None and budget["amount"] < 0:
+        raise CloreConfigError(f"budget.amount must be 0 or more, got {budget['amount']}")

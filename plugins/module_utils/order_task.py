@@ -1,0 +1,382 @@
+"""One clore_order task: read my orders, decide, act (only outside check mode), then wait for readiness.
+
+Reads and decisions are identical in check mode; only the POSTs (create, cancel, set_spot_price) are skipped, so
+check mode reports exactly what a real run would do. Any failure after money was committed names the orders that
+exist and cost money (or cancels those this run created, with cancel_on_failure).
+"""
+from __future__ import annotations
+
+import time
+from contextlib import nullcontext
+from typing import Any
+
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
+from ansible_collections.clore.ai.plugins.module_utils.market import (
+    MARKET_FILTER_SPEC,
+    first_failing_filter,
+    normalize_server,
+    price_per_day,
+    select_servers,
+)
+from ansible_collections.clore.ai.plugins.module_utils.order_args import normalize_image, ports_for_order, validate
+from ansible_collections.clore.ai.plugins.module_utils.order_cancel import CancelFailed, cancel_orders
+from ansible_collections.clore.ai.plugins.module_utils.order_create import ExactlyOnceCreator, create_body
+from ansible_collections.clore.ai.plugins.module_utils.order_failover import rent_with_failover
+from ansible_collections.clore.ai.plugins.module_utils.order_identity import members, read_orders
+from ansible_collections.clore.ai.plugins.module_utils.order_lock import order_lock
+from ansible_collections.clore.ai.plugins.module_utils.order_plan import (
+    BudgetGuard,
+    Candidate,
+    FleetPlan,
+    make_candidate,
+    plan_fleet,
+    usd_rates,
+)
+from ansible_collections.clore.ai.plugins.module_utils.order_spot import bid_differs, set_bid
+from ansible_collections.clore.ai.plugins.module_utils.order_view import fleet_diff, order_view
+from ansible_collections.clore.ai.plugins.module_utils.order_wait import OrderEnded, WaitTimeout, wait_ready
+
+
+class OrderTaskFailed(CloreError):
+    """The task failed; `result` is what it did before (created, cancelled, ...) so that nothing is lost."""
+
+    def __init__(self, message: str, result: dict):
+        super().__init__(message)
+        self.result = result
+
+    def to_result(self) -> dict[str, Any]:
+        return self.result
+
+
+def run_order(module, client) -> dict:
+    """clore_order's run(module, client) for common.run_module."""
+    params = dict(module.params)
+    mode = validate(params)  # before any API call
+    return OrderTask(client, params, mode, check_mode=module.check_mode, diff=module._diff, warn=module.warn).run()
+
+
+class OrderTask:
+    def __init__(self, client, params: dict, mode: str, *, check_mode: bool, diff: bool, warn,
+                 clock=time.monotonic):
+        self.client = client
+        self.params = params
+        self.mode = mode
+        self.check_mode = check_mode
+        self.want_diff = diff
+        self.warn = warn
+        self.clock = clock
+        self.deadline = clock() + params["wait_timeout"]
+        self.created: list[dict] = []
+        self.adopted: list[dict] = []
+        self.kept: list[dict] = []
+        self.cancelled: list[int] = []
+        self.repriced: list[int] = []
+        self.skipped: list[dict] = []
+        self.would_create: list[dict] = []
+        self.would_cancel: list[int] = []
+        self.would_reprice: list[dict] = []
+        self.excluded: dict[str, int] = {}
+        self._market: dict | None = None
+
+    # ----- the flow -----
+    def run(self) -> dict:
+        lock = nullcontext() if self.check_mode else order_lock(
+            self.client.limiter.path.parent, self.client.api_url, self.params["api_key"], self.params.get("image"))
+        with lock:
+            pairs, warnings = read_orders(self.client.my_orders())
+            for warning in warnings:
+                self.warn(warning)
+            self.known_ids = {order["id"] for _, order in pairs}
+            current = members(self.mode, self.params, pairs)
+            self.before = current
+            try:
+                if self.params["state"] == "absent":
+                    self._absent(current)
+                else:
+                    self._present(current)
+            except OrderTaskFailed:
+                raise
+            except CloreError as err:
+                self._fail(str(err))
+        if self.params["state"] == "present" and self.params["wait"] and not self.check_mode:
+            self._wait()
+        return self._result()
+
+    def _absent(self, current: list[dict]) -> None:
+        ids = [order["id"] for order in current]
+        if self.check_mode:
+            self.would_cancel = ids
+            return
+        self._cancel(ids, self.params.get("issue"))
+
+    def _present(self, current: list[dict]) -> None:
+        if self.mode == "order_id" and not current:
+            raise CloreError(
+                f"order {self.params['order_id']} is not among your active orders; an order cannot be created by "
+                "id: use server_id or count (a fleet) to rent"
+            )
+        keep, recreate = self._reconcile_existing(current)
+        self._cancel_or_plan([o["id"] for o in recreate], issue=None)
+        if self.mode == "fleet":
+            plan = plan_fleet(keep, self.params["count"], self.params["exact"], self._rates_if_needed(keep))
+            self._cancel_or_plan([o["id"] for o in plan.cancel], issue=None)
+            self.kept = plan.keep
+            self._rent_fleet(plan)
+        else:
+            self.kept = keep
+            if not keep:
+                server_id = self.params["server_id"] if self.mode == "server_id" else recreate[0]["server_id"]
+                self._rent_server(server_id)
+
+    # ----- existing orders -----
+    def _reconcile_existing(self, current: list[dict]) -> tuple[list[dict], list[dict]]:
+        """(orders to keep, orders to cancel and rent again); spot bids are adjusted on the kept ones."""
+        keep, recreate = [], []
+        for order in current:
+            differences = self._differences(order)
+            if differences and self.params["recreate"]:
+                recreate.append(order)
+                continue
+            if differences:
+                self.warn(
+                    f"order {order['id']} differs from the task ({'; '.join(differences)}) and cannot be changed in "
+                    "place: set recreate: true to cancel it and rent again"
+                )
+            keep.append(order)
+            self._adjust_bid(order)
+        return keep, recreate
+
+    def _differences(self, order: dict) -> list[str]:
+        found = []
+        image = self.params.get("image")
+        if image and normalize_image(order.get("image")) != image:
+            found.append(f"image is {order.get('image')}, the task asks for {image}")
+        wants_spot = self.params["type"] == "spot"
+        # With order_id, type defaults to on-demand: only a spot_price says which type the user means.
+        type_meant = self.mode != "order_id" or self.params.get("spot_price") is not None
+        if type_meant and bool(order.get("spot")) != wants_spot:
+            found.append(f"type is {'spot' if order.get('spot') else 'on-demand'}, the task asks for "
+                         f"{self.params['type']}")
+        currency = self.params.get("currency")
+        if currency and order.get("currency") and order["currency"] != currency:
+            found.append(f"currency is {order['currency']}, the task asks for {currency}")
+        return found
+
+    def _adjust_bid(self, order: dict) -> None:
+        spot_price = self.params.get("spot_price")
+        if spot_price is None or not order.get("spot") or not bid_differs(order, spot_price):
+            return
+        change = {"id": order["id"], "from": order.get("price_per_day"), "to": spot_price,
+                  "currency": order.get("currency")}
+        if self.check_mode:
+            self.would_reprice.append(change)
+            return
+        set_bid(self.client, order, spot_price)
+        self.repriced.append(order["id"])
+        order["price_per_day"] = spot_price
+
+    def _cancel_or_plan(self, ids: list[int], issue: str | None) -> None:
+        if not ids:
+            return
+        if self.check_mode:
+            self.would_cancel.extend(ids)
+        else:
+            self._cancel(ids, issue)
+
+    def _cancel(self, ids: list[int], issue: str | None) -> None:
+        try:
+            self.cancelled.extend(cancel_orders(self.client, ids, issue))
+        except CancelFailed as err:
+            self.cancelled.extend(err.cancelled)
+            raise
+
+    # ----- renting -----
+    def _market_rows(self) -> list:
+        if self._market is None:
+            self._market = self.client.marketplace()
+        return self._market["servers"]
+
+    def _rates_if_needed(self, keep: list[dict]) -> dict[str, float]:
+        surplus = self.params["exact"] and len(keep) > self.params["count"]
+        mixed = len({o.get("currency") for o in keep}) > 1
+        return usd_rates(self._market_rows()) if surplus and mixed else usd_rates([])
+
+    def _rent_fleet(self, plan: FleetPlan) -> None:
+        if plan.missing <= 0:
+            return
+        filters = {name: self.params.get(name) for name in _filter_names(self.params)}
+        filters["available_only"] = True
+        rows = self._market_rows()
+        servers, self.excluded = select_servers(rows, filters, self.params["sort_by"], self.params["descending"])
+        candidates = []
+        for server in servers:
+            candidate, reason = make_candidate(server, self.params)
+            if candidate is None:
+                self.excluded[reason] = self.excluded.get(reason, 0) + 1
+            else:
+                candidates.append(candidate)
+        budget = BudgetGuard(self.params.get("budget"), plan.keep, usd_rates(rows))
+        chosen = budget.choose(candidates, plan.missing)
+        if len(candidates) < plan.missing:
+            raise CloreError(
+                f"only {len(candidates)} free servers match, {plan.missing} needed; nothing was rented. "
+                f"Servers excluded per filter: {_excluded_text(self.excluded)}"
+            )
+        if self.check_mode:
+            self.would_create = [c.summary(self.params["type"]) for c in chosen]
+            return
+        self._create(candidates, plan.missing, budget)
+
+    def _rent_server(self, server_id: int) -> None:
+        rows = self._market_rows()
+        raw = next((r for r in rows if isinstance(r, dict) and str(r.get("id")) == str(server_id)), None)
+        server = normalize_server(raw) if raw is not None else None
+        if server is None:
+            raise CloreError(f"server {server_id} is not in the market; nothing was rented")
+        if server.get("rented") or server.get("online") is False:
+            state = "rented" if server.get("rented") else "offline"
+            raise CloreError(f"server {server_id} is {state}; nothing was rented")
+        price_filters = {k: self.params.get(k) for k in ("max_price", "currency") if self.params.get(k)}
+        failed = first_failing_filter(server, price_filters) if price_filters else None
+        if failed:
+            raise CloreError(f"server {server_id} fails {failed} ({_price_text(server, self.params)}); nothing was rented")
+        candidate, reason = make_candidate(server, self.params)
+        if candidate is None:
+            raise CloreError(f"server {server_id} {reason}; nothing was rented")
+        budget = BudgetGuard(self.params.get("budget"), [], usd_rates(rows))
+        budget.choose([candidate], 1)
+        if self.check_mode:
+            self.would_create = [candidate.summary(self.params["type"])]
+            return
+        self._create([candidate], 1, budget)
+
+    def _create(self, candidates: list[Candidate], missing: int, budget: BudgetGuard) -> None:
+        creator = ExactlyOnceCreator(self.client, self.known_ids,
+                                     reconcile_timeout=float(self.params["reconcile_timeout"]))
+        outcome = rent_with_failover(
+            creator, candidates, missing,
+            lambda c: create_body(self.params, c.server_id, c.currency),
+            budget, self.params["max_attempts"], self._still_free,
+        )
+        for created in outcome.created:
+            (self.adopted if created.adopted else self.created).append(created.order)
+        self.skipped.extend(outcome.skipped)
+        if len(outcome.created) < missing:
+            got = len(outcome.created)
+            raise CloreError(f"rented {got} of {missing}: {outcome.stopped}")
+
+    def _still_free(self, server_id: int) -> bool:
+        self._market = None  # a fresh look: the listing we chose from is stale by now
+        for raw in self._market_rows():
+            server = normalize_server(raw) if isinstance(raw, dict) else None
+            if server is not None and server["id"] == server_id:
+                return not server.get("rented") and server.get("online") is not False
+        return False
+
+    # ----- after renting -----
+    def _new_orders(self) -> list[dict]:
+        return self.created + self.adopted
+
+    def _wait(self) -> None:
+        ids = [o["id"] for o in self.kept + self._new_orders()]
+        if not ids:
+            return
+        need_ssh = "22" in ports_for_order(self.params.get("ports"))
+        try:
+            ready = wait_ready(self.client, ids, self.deadline, need_ssh=need_ssh)
+        except (WaitTimeout, OrderEnded) as err:
+            self._fail(str(err))
+        refreshed = {order_id: order for order_id, order in ready.items()}
+        self.kept = [refreshed.get(o["id"], o) for o in self.kept]
+        self.created = [refreshed.get(o["id"], o) for o in self.created]
+        self.adopted = [refreshed.get(o["id"], o) for o in self.adopted]
+
+    def _fail(self, message: str) -> None:
+        """Raise OrderTaskFailed with everything done so far; cancel this run's orders if asked to."""
+        new_ids = [o["id"] for o in self._new_orders()]
+        if new_ids and self.params["cancel_on_failure"] and not self.check_mode:
+            try:
+                self._cancel(new_ids, None)
+                message += f"; cancelled the order(s) this run created ({_ids(new_ids)}) as cancel_on_failure asks"
+            except CloreError as err:
+                message += (f"; cancel_on_failure could not cancel every order this run created ({err}): "
+                            f"check order(s) {_ids(new_ids)}, they cost money")
+        elif new_ids:
+            message += (f"; order(s) {_ids(new_ids)} were rented by this run and still exist: they cost money until "
+                        "cancelled (state: absent, or cancel_on_failure: true)")
+        result = self._result()
+        result["failed"] = True
+        raise OrderTaskFailed(message, result)
+
+    def _after(self) -> list[dict]:
+        gone = set(self.cancelled) | set(self.would_cancel)
+        orders = [o for o in self.kept if o["id"] not in gone] + [o for o in self._new_orders() if o["id"] not in gone]
+        return orders
+
+    def _result(self) -> dict:
+        after = self._after()
+        changed = bool(self.created or self.adopted or self.cancelled or self.repriced or self.would_create
+                       or self.would_cancel or self.would_reprice)
+        result: dict[str, Any] = {
+            "changed": changed,
+            "orders": [order_view(o) for o in after],
+            "created": [o["id"] for o in self.created],
+            "adopted": [o["id"] for o in self.adopted],
+            "kept": [o["id"] for o in self.kept if o["id"] not in set(self.cancelled)],
+            "cancelled": list(self.cancelled),
+            "repriced": list(self.repriced),
+            "skipped": list(self.skipped),
+            "excluded": dict(self.excluded),
+        }
+        if self.check_mode:
+            result.update(would_create=self.would_create, would_cancel=self.would_cancel,
+                          would_reprice=self.would_reprice)
+        if self.want_diff:
+            result["diff"] = fleet_diff(getattr(self, "before", []), after, self.would_create, self.would_reprice,
+                                        self.params.get("image"))
+        result["msg"] = _summary(result, self.check_mode)
+        return result
+
+
+def _filter_names(params: dict) -> list[str]:
+    return [name for name in MARKET_FILTER_SPEC if params.get(name) not in (None, [], {})]
+
+
+def _ids(ids: list[int]) -> str:
+    return ", ".join(str(i) for i in ids)
+
+
+def _excluded_text(excluded: dict[str, int]) -> str:
+    shown = [f"{name}: {n}" for name, n in excluded.items() if n]
+    return ", ".join(shown) if shown else "none (the market has too few servers)"
+
+
+def _price_text(server: dict, params: dict) -> str:
+    cap = params.get("max_price") or {}
+    price = price_per_day(server, cap.get("type") or "on-demand", cap.get("currency") or "USD")
+    if price is None or not cap:
+        return "no price in that currency" if cap else "currency not accepted"
+    return (f"{price:.4f} {cap.get('currency') or 'USD'}/day against max_price {cap['amount']} "
+            f"{cap.get('currency') or 'USD'}/{cap.get('per') or 'day'}")
+
+
+def _summary(result: dict, check_mode: bool) -> str:
+    if check_mode:
+        parts = []
+        if result["would_create"]:
+            rent = ", ".join(f"server {c['server_id']} at {c['price_per_day']} {c['currency']}/day"
+                             for c in result["would_create"])
+            parts.append(f"would rent {rent}")
+        if result["would_cancel"]:
+            parts.append(f"would cancel order(s) {_ids(result['would_cancel'])}")
+        if result["would_reprice"]:
+            parts.append("would change the bid of order(s) " + _ids([r["id"] for r in result["would_reprice"]]))
+        return "; ".join(parts) or "nothing to change"
+    parts = []
+    for key, verb in (("created", "rented"), ("adopted", "adopted after an unclear create"),
+                      ("cancelled", "cancelled"), ("repriced", "changed the bid of")):
+        if result[key]:
+            parts.append(f"{verb} order(s) {_ids(result[key])}")
+    if result["kept"]:
+        parts.append(f"kept order(s) {_ids(result['kept'])}")
+    return "; ".join(parts) or "nothing to change"

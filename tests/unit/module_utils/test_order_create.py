@@ -1,0 +1,171 @@
+"""Exactly-once create and fail-over against an in-memory account that records every call."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreError
+from ansible_collections.clore.ai.plugins.module_utils.order_create import (
+    ExactlyOnceCreator,
+    NotListed,
+    create_body,
+)
+from ansible_collections.clore.ai.plugins.module_utils.order_failover import rent_with_failover
+from ansible_collections.clore.ai.plugins.module_utils.order_plan import BudgetGuard, Candidate
+
+from order_fakes import Clock, FakeClore, server
+
+IMAGE = "cloreai/ubuntu22.04-jupyter"
+PARAMS = {"type": "on-demand", "image": IMAGE, "ports": None, "ssh_key": "ssh-ed25519 AAAA test",
+          "ssh_password": "Secret123", "env": {"A": 1, "B": True}}
+
+
+def creator(fake: FakeClore, **kwargs) -> ExactlyOnceCreator:
+    clock = Clock(fake)
+    options = {"reconcile_timeout": 10.0, "confirm_timeout": 10.0, "poll_interval": 1.0,
+               "wall_clock": clock.wall, "clock": clock.monotonic, "sleep": clock.sleep, **kwargs}
+    return ExactlyOnceCreator(fake, {o["id"] for o in fake.active()}, **options)
+
+
+def body(server_id: int) -> dict:
+    return create_body(PARAMS, server_id, "USD-Blockchain")
+
+
+def test_create_body_has_every_field_clore_takes():
+    made = create_body(dict(PARAMS, type="spot", spot_price=1.5, image="docker.io/" + IMAGE), 7, "CLORE-Blockchain")
+    assert made == {"renting_server": 7, "type": "spot", "currency": "CLORE-Blockchain", "image": IMAGE,
+                    "ports": {"22": "tcp"}, "spotprice": 1.5, "env": {"A": "1", "B": "true"},
+                    "ssh_key": "ssh-ed25519 AAAA test", "ssh_password": "Secret123"}
+
+
+def test_clean_create_finds_the_new_order_and_posts_once():
+    fake = FakeClore([server(1, 2.0)])
+    made = creator(fake).create(body(1))
+    assert not made.adopted and made.order["server_id"] == 1
+    assert fake.posts() == [("create_order", 1)]
+    assert len(fake.active()) == 1
+
+
+@pytest.mark.parametrize("fault", ["drop_after_commit", "code1_after_commit"])
+def test_unclear_create_that_committed_is_adopted_not_repeated(fault):
+    fake = FakeClore([server(1, 2.0), server(2, 3.0)])
+    fake.fault("create_order", fault)
+    made = creator(fake).create(body(1))
+    assert made.adopted and made.order["server_id"] == 1
+    assert fake.posts() == [("create_order", 1)]
+    assert len(fake.active()) == 1
+
+
+def test_unclear_create_with_listing_lag_is_found_within_the_bound():
+    fake = FakeClore([server(1, 2.0)])
+    fake.listing_lag_reads = 3
+    fake.fault("create_order", "drop_after_commit")
+    made = creator(fake).create(body(1))
+    assert made.adopted
+    assert fake.posts() == [("create_order", 1)]
+
+
+def test_unclear_create_proven_absent_is_repeated_once():
+    fake = FakeClore([server(1, 2.0)])
+    fake.fault("create_order", "drop")
+    made = creator(fake).create(body(1))
+    assert not made.adopted
+    assert fake.posts() == [("create_order", 1), ("create_order", 1)]
+    assert len(fake.active()) == 1
+
+
+def test_two_unclear_creates_both_absent_give_up_with_nothing_rented():
+    fake = FakeClore([server(1, 2.0)])
+    fake.fault("create_order", "drop", "drop")
+    with pytest.raises(CloreError, match="nothing was rented"):
+        creator(fake).create(body(1))
+    assert len(fake.posts()) == 2 and fake.active() == []
+
+
+def test_repeat_after_late_listing_adopts_instead_of_failing_over():
+    # The first create committed but is listed only after the reconcile window: the repeat meets
+    # server-already-rented, and a second look finds our own order.
+    fake = FakeClore([server(1, 2.0)])
+    fake.listing_lag_reads = 12
+    fake.fault("create_order", "drop_after_commit")
+    made = creator(fake, reconcile_timeout=10.0).create(body(1))
+    assert made.adopted
+    assert [c for c in fake.posts()] == [("create_order", 1), ("create_order", 1)]
+    assert len(fake.active()) == 1
+
+
+def test_an_order_of_another_image_on_the_server_is_not_adopted():
+    fake = FakeClore([server(1, 2.0)])
+    fake.fault("create_order", "drop", "drop")
+    c = creator(fake)
+    fake.add_order(1, "someone/else")  # appeared after the known ids were read
+    with pytest.raises(CloreError):
+        c.create(body(1))
+    assert [o["image"] for o in fake.active()] == ["someone/else"]
+
+
+def test_success_never_listed_is_reported_as_probably_existing():
+    fake = FakeClore([server(1, 2.0)])
+    fake.listing_lag_reads = 1000
+    with pytest.raises(NotListed, match="costs money"):
+        creator(fake, confirm_timeout=5.0).create(body(1))
+    assert len(fake.posts()) == 1
+
+
+def test_clear_refusal_is_raised_without_reading_orders():
+    fake = FakeClore([server(1, 2.0, rented=True)])
+    with pytest.raises(CloreApiError) as caught:
+        creator(fake).create(body(1))
+    assert caught.value.reason == "server-already-rented"
+    assert fake.calls == [("create_order", 1)]
+
+
+def body_for(candidate: Candidate) -> dict:
+    return body(candidate.server_id)
+
+
+def candidates(*ids_prices) -> list[Candidate]:
+    return [Candidate(i, "USD-Blockchain", p) for i, p in ids_prices]
+
+
+def test_failover_skips_taken_and_refusing_servers_with_reasons():
+    fake = FakeClore([server(1, 1.0, rented=True), server(2, 2.0, online=False), server(3, 3.0), server(4, 4.0)])
+    outcome = rent_with_failover(creator(fake), candidates((1, 1.0), (2, 2.0), (3, 3.0), (4, 4.0)), 2, body_for,
+                                 BudgetGuard(None, [], {}), max_attempts=3)
+    assert [c.order["server_id"] for c in outcome.created] == [3, 4]
+    assert outcome.skipped == [
+        {"server_id": 1, "price_per_day": 1.0, "currency": "USD-Blockchain", "reason": "server-already-rented"},
+        {"server_id": 2, "price_per_day": 2.0, "currency": "USD-Blockchain", "reason": "server-offline"},
+    ]
+    assert outcome.stopped is None
+
+
+def test_failover_stops_after_max_attempts_per_order():
+    fake = FakeClore([server(i, float(i), rented=True) for i in range(1, 6)])
+    outcome = rent_with_failover(creator(fake), candidates(*[(i, float(i)) for i in range(1, 6)]), 1, body_for,
+                                 BudgetGuard(None, [], {}), max_attempts=2)
+    assert outcome.created == [] and len(fake.posts()) == 2
+    assert "max_attempts (2)" in outcome.stopped
+
+
+def test_failover_hard_refusal_stops_unless_the_server_vanished():
+    fake = FakeClore([server(1, 1.0), server(2, 2.0)])
+    fake.fault("create_order", "not_enough_balance")
+    outcome = rent_with_failover(creator(fake), candidates((1, 1.0), (2, 2.0)), 1, body_for,
+                                 BudgetGuard(None, [], {}), max_attempts=3, still_free=lambda sid: True)
+    assert outcome.created == [] and outcome.error.reason == "not_enough_balance"
+
+    fake = FakeClore([server(2, 2.0)])
+    outcome = rent_with_failover(creator(fake), candidates((9, 1.0), (2, 2.0)), 1, body_for,
+                                 BudgetGuard(None, [], {}), max_attempts=3, still_free=lambda sid: sid != 9)
+    assert outcome.skipped[0]["reason"] == "vanished from the market"
+    assert [c.order["server_id"] for c in outcome.created] == [2]
+
+
+def test_failover_keeps_within_budget():
+    fake = FakeClore([server(1, 1.0, rented=True), server(2, 5.0), server(3, 2.0)])
+    guard = BudgetGuard({"amount": 3.5, "currency": "USD"}, [], {"USD-Blockchain": 1.0})
+    outcome = rent_with_failover(creator(fake), candidates((1, 1.0), (2, 5.0), (3, 2.0)), 1, body_for, guard,
+                                 max_attempts=3)
+    assert [c.order["server_id"] for c in outcome.created] == [3]
+    assert [s["reason"] for s in outcome.skipped] == ["server-already-rented", "over budget"]
+    assert ("create_order", 2) not in fake.calls
