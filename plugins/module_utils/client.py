@@ -44,6 +44,9 @@ DEFAULT_RETRY_TIMEOUT = 120.0
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 30.0
 _ERROR_PREVIEW = 2048  # bytes of a non-JSON body kept for the error message
+# The retry loop's clock and sleep, named here so that unit tests can replace them with a simulated clock.
+_monotonic = time.monotonic
+_sleep = time.sleep
 
 
 def default_user_agent() -> str:
@@ -144,7 +147,7 @@ class CloreClient:
         method = method.upper()
         endpoint = endpoint.strip("/")
         kinds = (REQUEST, CREATE) if endpoint == "create_order" else (REQUEST,)
-        started = time.monotonic()
+        started = _monotonic()
         deadline = started + max(0.0, self.retry_timeout)
         attempt = 0
         while True:
@@ -162,15 +165,15 @@ class CloreClient:
                         attempt, floor=self.request_interval)
                 else:
                     wait = backoff_delay(attempt)
-                elapsed = time.monotonic() - started
-                if time.monotonic() + wait > deadline:
+                elapsed = _monotonic() - started
+                if _monotonic() + wait > deadline:
                     raise self._redact(error.with_message(
                         f"{error} Gave up after {attempt + 1} attempt(s) in {elapsed:.1f} s "
                         f"(api_retry_timeout {self.retry_timeout:g} s).")) from None
                 if error.rate_limited:
                     # Every process sharing the key backs off, not only this one.
                     self.limiter.penalize(wait)
-                time.sleep(wait)
+                _sleep(wait)
                 attempt += 1
 
     def _attempt(self, method: str, endpoint: str, params: dict | None, body: dict | None) -> dict:

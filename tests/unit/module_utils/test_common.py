@@ -1,0 +1,162 @@
+"""clore_argument_spec, client_from_options and run_module."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.clore.ai.plugins.module_utils import common
+from ansible_collections.clore.ai.plugins.module_utils.client import DEFAULT_API_URL, CloreClient
+from ansible_collections.clore.ai.plugins.module_utils.common import (
+    OPTION_ENV,
+    client_from_options,
+    clore_argument_spec,
+    run_module,
+)
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreConfigError
+
+
+def validated(params: dict) -> dict:
+    result = ArgumentSpecValidator(clore_argument_spec()).validate(params)
+    assert not result.error_messages, result.error_messages
+    return result.validated_parameters
+
+
+def test_argument_spec_is_fresh_and_hides_the_key():
+    spec = clore_argument_spec()
+    spec["api_key"]["extra"] = 1
+    assert "extra" not in clore_argument_spec()["api_key"]
+    assert spec["api_key"]["no_log"] is True and spec["api_key"]["required"] is True
+    assert set(spec) == set(OPTION_ENV)
+
+
+def test_defaults(monkeypatch):
+    for name in OPTION_ENV.values():
+        monkeypatch.delenv(name, raising=False)
+    params = validated({"api_key": "k"})
+    assert params == {"api_key": "k", "api_url": DEFAULT_API_URL, "api_timeout": 30.0, "api_user_agent": None,
+                      "api_request_interval": 1.0, "api_create_interval": 5.0, "api_state_dir": None,
+                      "api_retry_timeout": 120.0}
+
+
+def test_every_option_falls_back_to_its_environment_variable(monkeypatch, tmp_path):
+    values = {"api_key": "env-key", "api_url": "http://127.0.0.1:9/v1", "api_timeout": "7",
+              "api_user_agent": "ci/1", "api_request_interval": "0", "api_create_interval": "0.5",
+              "api_state_dir": str(tmp_path), "api_retry_timeout": "9"}
+    for option, name in OPTION_ENV.items():
+        monkeypatch.setenv(name, values[option])
+    params = validated({})
+    assert params["api_key"] == "env-key" and params["api_url"] == "http://127.0.0.1:9/v1"
+    assert (params["api_timeout"], params["api_request_interval"], params["api_create_interval"],
+            params["api_retry_timeout"]) == (7.0, 0.0, 0.5, 9.0)
+    assert params["api_user_agent"] == "ci/1" and params["api_state_dir"] == str(tmp_path)
+
+
+def test_an_explicit_option_beats_the_environment(monkeypatch):
+    monkeypatch.setenv("CLORE_API_KEY", "env-key")
+    assert validated({"api_key": "task-key"})["api_key"] == "task-key"
+
+
+def test_client_from_options_builds_the_client(tmp_path):
+    options = {"api_key": " k-123 ", "api_url": "http://127.0.0.1:8199/v1/", "api_timeout": "12",
+               "api_user_agent": "", "api_request_interval": 0, "api_create_interval": 2,
+               "api_state_dir": tmp_path, "api_retry_timeout": 3}
+    client = client_from_options(options.get)
+    assert isinstance(client, CloreClient)
+    assert client._api_key == "k-123"
+    assert (client.api_url, client.timeout, client.request_interval, client.create_interval, client.retry_timeout) \
+        == ("http://127.0.0.1:8199/v1", 12.0, 0.0, 2.0, 3.0)
+    assert client.state_dir == str(tmp_path)
+    assert client.user_agent.startswith("clore.ai-ansible/")
+
+
+def test_client_from_options_with_only_a_key_uses_the_defaults():
+    client = client_from_options({"api_key": "k"}.get)
+    assert (client.api_url, client.timeout, client.request_interval, client.create_interval,
+            client.retry_timeout) == (DEFAULT_API_URL, 30.0, 1.0, 5.0, 120.0)
+
+
+@pytest.mark.parametrize(
+    ("options", "option", "text"),
+    [
+        ({"api_key": None}, "api_key", "CLORE_API_KEY"),
+        ({"api_key": "  "}, "api_key", "CLORE_API_KEY"),
+        ({"api_key": "a\nb"}, "api_key", "control characters"),
+        ({"api_url": "ftp://x/v1"}, "api_url", "http:// or https://"),
+        ({"api_url": "api.clore.ai/v1"}, "api_url", "http:// or https://"),
+        ({"api_url": "https://"}, "api_url", "http:// or https://"),
+        ({"api_timeout": 0}, "api_timeout", "greater than 0"),
+        ({"api_timeout": "soon"}, "api_timeout", "a number of seconds"),
+        ({"api_request_interval": -1}, "api_request_interval", "0 or more"),
+        ({"api_create_interval": -0.5}, "api_create_interval", "0 or more"),
+        ({"api_retry_timeout": -3}, "api_retry_timeout", "0 or more"),
+        ({"api_retry_timeout": float("nan")}, "api_retry_timeout", "finite"),
+        ({"api_user_agent": "a\r\nX-Evil: 1"}, "api_user_agent", "one line"),
+    ],
+)
+def test_bad_options_are_refused_naming_the_option(options, option, text):
+    options = {"api_key": "k", **options}
+    with pytest.raises(CloreConfigError) as caught:
+        client_from_options(options.get)
+    assert str(caught.value).startswith(option) and text in str(caught.value)
+    assert caught.value.to_result() == {"option": option}
+
+
+# ----- run_module -----
+def run(args: dict, handler, capsys, **module_kwargs) -> dict:
+    with patch_module_args(args), pytest.raises(SystemExit):
+        run_module({"extra": {"type": "int", "default": 3}}, handler, **module_kwargs)
+    return json.loads(capsys.readouterr().out)
+
+
+def test_run_module_passes_module_and_client_and_exits_with_the_result(capsys, monkeypatch):
+    monkeypatch.delenv("CLORE_API_KEY", raising=False)
+    seen = {}
+
+    def handler(module, client):
+        seen["check"] = module.check_mode
+        seen["extra"] = module.params["extra"]
+        seen["client"] = client
+        return {"changed": False, "answer": 42}
+
+    out = run({"api_key": "secret-key-value", "api_request_interval": 0, "_ansible_check_mode": True}, handler,
+              capsys)
+    assert out["answer"] == 42 and out["changed"] is False
+    assert seen["check"] is True and seen["extra"] == 3
+    assert isinstance(seen["client"], CloreClient) and seen["client"].request_interval == 0.0
+    assert "secret-key-value" not in json.dumps(out)
+
+
+def test_run_module_turns_clore_errors_into_failures_without_traceback(capsys):
+    def handler(module, client):
+        raise CloreApiError("Clore.ai API create_order: server-offline (code 6, HTTP 200): pick another server.",
+                            endpoint="create_order", http_status=200, code=6, reason="server-offline",
+                            extra={"min_price": 1.5})
+
+    out = run({"api_key": "k"}, handler, capsys)
+    assert out["failed"] is True
+    assert out["msg"].startswith("Clore.ai API create_order: server-offline")
+    assert (out["endpoint"], out["http_status"], out["code"], out["reason"], out["min_price"]) == \
+        ("create_order", 200, 6, "server-offline", 1.5)
+    assert "exception" not in out and "Traceback" not in json.dumps(out)
+
+
+def test_run_module_refuses_bad_options_before_calling(capsys):
+    called = []
+    out = run({"api_key": "k", "api_url": "ftp://nowhere"}, lambda m, c: called.append(1) or {}, capsys)
+    assert out["failed"] is True and out["option"] == "api_url" and "api_url must be" in out["msg"]
+    assert called == []
+
+
+def test_run_module_without_requests_names_the_library(capsys, monkeypatch):
+    monkeypatch.setattr(common, "HAS_REQUESTS", False)
+    out = run({"api_key": "k"}, lambda m, c: {}, capsys)
+    assert out["failed"] is True and "requests" in out["msg"]
+
+
+def test_run_module_missing_key_says_where_to_set_it(capsys, monkeypatch):
+    monkeypatch.delenv("CLORE_API_KEY", raising=False)
+    out = run({}, lambda m, c: {}, capsys)
+    assert out["failed"] is True and "api_key" in out["msg"]

@@ -1,0 +1,229 @@
+"""SharedRateLimiter: spacing within one process (simulated clock) and across real processes (real clock)."""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
+from ansible_collections.clore.ai.plugins.module_utils.ratelimit import (
+    CREATE,
+    REQUEST,
+    SAFETY_MARGIN,
+    SharedRateLimiter,
+    limiter_file_name,
+)
+
+URL = "http://127.0.0.1:8199/v1"
+KEY = "limiter-test-key-0123456789"
+
+
+class WallClock:
+    """A wall clock that moves only when the limiter sleeps, and can jump."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def limiter(tmp_path: Path, clock: WallClock | None = None, **intervals: float) -> SharedRateLimiter:
+    intervals = {REQUEST: 1.0, CREATE: 5.0, **intervals}
+    if clock is None:
+        return SharedRateLimiter(URL, KEY, intervals, tmp_path)
+    return SharedRateLimiter(URL, KEY, intervals, tmp_path, clock=clock.time, sleep=clock.sleep)
+
+
+def test_requests_are_spaced_by_the_full_interval(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    departures = []
+    for _ in range(5):
+        lim.acquire(REQUEST)
+        departures.append(clock.now)
+    gaps = [b - a for a, b in zip(departures, departures[1:])]
+    assert gaps == pytest.approx([1.0 + SAFETY_MARGIN] * 4)
+
+
+def test_two_limiters_on_one_file_share_the_limit(tmp_path):
+    clock = WallClock()
+    first, second = limiter(tmp_path, clock), limiter(tmp_path, clock)
+    first.acquire()
+    started = clock.now
+    second.acquire()
+    assert clock.now - started >= 1.0
+
+
+def test_other_keys_and_urls_have_their_own_files(tmp_path):
+    clock = WallClock()
+    limiter(tmp_path, clock).acquire()
+    other_key = SharedRateLimiter(URL, "another-key-xyz", {REQUEST: 1.0}, tmp_path, clock=clock.time,
+                                  sleep=clock.sleep)
+    other_url = SharedRateLimiter("https://api.clore.ai/v1", KEY, {REQUEST: 1.0}, tmp_path, clock=clock.time,
+                                  sleep=clock.sleep)
+    other_key.acquire()
+    other_url.acquire()
+    assert clock.sleeps == []
+    assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_the_file_holds_a_hash_never_the_key(tmp_path):
+    lim = limiter(tmp_path, WallClock())
+    lim.acquire()
+    assert KEY not in lim.path.name and KEY not in lim.path.read_text()
+    assert lim.path.name == limiter_file_name(URL + "/", KEY)
+    assert stat.S_IMODE(lim.path.stat().st_mode) == 0o600
+
+
+def test_create_is_a_gate_that_does_not_hold_requests_back(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    lim.acquire(CREATE)
+    created = clock.now
+    lim.acquire(REQUEST)
+    lim.acquire(REQUEST)
+    assert clock.now - created == pytest.approx(2 * (1.0 + SAFETY_MARGIN))
+    lim.acquire(CREATE)
+    assert clock.now - created == pytest.approx(5.0 + SAFETY_MARGIN)
+
+
+def test_zero_intervals_turn_the_limiter_off_without_touching_disk(tmp_path):
+    lim = SharedRateLimiter(URL, KEY, {REQUEST: 0.0, CREATE: 0.0}, tmp_path / "state")
+    for _ in range(3):
+        assert lim.acquire(REQUEST, CREATE) == 0.0
+    assert not (tmp_path / "state").exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"{", b"null", b"[1,2]", b'{"request": "soon"}',
+                                     b'{"request": {"next": "x", "last": NaN}}', b"\x00\xff garbage"])
+def test_a_corrupt_or_empty_file_counts_as_no_calls_yet(tmp_path, content):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    lim.path.write_bytes(content)
+    lim.acquire()
+    assert clock.sleeps == []
+    state = json.loads(lim.path.read_text())
+    assert state[REQUEST]["last"] == clock.now
+    lim.acquire()
+    assert sum(clock.sleeps) == pytest.approx(1.0 + SAFETY_MARGIN)
+
+
+def test_a_backward_clock_jump_does_not_stall_everyone(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    lim.acquire()
+    clock.now -= 3600  # the wall clock is set back an hour
+    lim.acquire()
+    assert sum(clock.sleeps) == pytest.approx(1.0 + SAFETY_MARGIN)  # one interval, not an hour
+
+
+def test_a_forward_clock_jump_lets_the_next_call_go(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    lim.acquire()
+    clock.now += 3600
+    lim.acquire()
+    assert clock.sleeps == []
+
+
+def test_a_stored_time_absurdly_far_ahead_is_ignored(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    lim.path.write_text(json.dumps({"written": clock.now, REQUEST: {"next": clock.now + 1e9, "last": 0}}))
+    lim.acquire()
+    assert clock.sleeps == []
+
+
+def test_penalize_pushes_every_process_back(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    lim.penalize(7.0)
+    started = clock.now
+    limiter(tmp_path, clock).acquire()
+    assert clock.now - started >= 7.0
+
+
+def test_an_unusable_state_dir_is_a_config_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    lim = SharedRateLimiter(URL, KEY, {REQUEST: 1.0}, blocker / "sub")
+    with pytest.raises(CloreConfigError, match="api_state_dir / CLORE_STATE_DIR") as caught:
+        lim.acquire()
+    assert caught.value.option == "api_state_dir"
+
+
+def test_default_state_dir_is_under_the_user_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    lim = SharedRateLimiter(URL, KEY, {REQUEST: 0.01}, None)
+    lim.acquire()
+    assert lim.path.parent == tmp_path / "cache" / "clore.ai"
+
+
+def test_default_state_dir_falls_back_when_the_cache_cannot_be_written(tmp_path, monkeypatch):
+    if os.geteuid() == 0:
+        # root writes anywhere: make the cache path impossible instead of unwritable
+        (tmp_path / "cache").write_text("a file, not a directory")
+    else:
+        (tmp_path / "cache").mkdir(mode=0o500)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    lim = SharedRateLimiter(URL, KEY, {REQUEST: 0.01}, None)
+    lim.acquire()
+    assert lim.path.parent == tmp_path / "tmp" / f"clore.ai-{os.getuid()}"
+
+
+# ----- across real processes -----
+def _worker(state_dir: str, kinds: tuple[str, ...], count: int, intervals: dict, out) -> None:
+    lim = SharedRateLimiter(URL, KEY, intervals, state_dir)
+    stamps = []
+    for _ in range(count):
+        lim.acquire(*kinds)
+        stamps.append(time.time())
+    out.put(stamps)
+
+
+def _run_processes(state_dir: Path, processes: int, count: int, kinds: tuple[str, ...], intervals: dict) -> list:
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    workers = [ctx.Process(target=_worker, args=(str(state_dir), kinds, count, intervals, out))
+               for _ in range(processes)]
+    for worker in workers:
+        worker.start()
+    stamps = sorted(t for _ in workers for t in out.get(timeout=120))
+    for worker in workers:
+        worker.join(timeout=30)
+        assert worker.exitcode == 0
+    return stamps
+
+
+def test_processes_share_the_request_limit(tmp_path):
+    interval = 0.1
+    stamps = _run_processes(tmp_path, processes=5, count=4, kinds=(REQUEST,),
+                            intervals={REQUEST: interval, CREATE: 0.0})
+    assert len(stamps) == 20
+    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    assert min(gaps) >= interval, gaps
+    assert stamps[-1] - stamps[0] >= 19 * interval
+
+
+def test_processes_share_the_create_limit(tmp_path):
+    interval = 0.3
+    stamps = _run_processes(tmp_path, processes=3, count=2, kinds=(REQUEST, CREATE),
+                            intervals={REQUEST: 0.05, CREATE: interval})
+    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    assert len(stamps) == 6 and min(gaps) >= interval, gaps
