@@ -1,0 +1,6 @@
+"""python -m clore_sim"""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,128 @@
+"""Wiring of one simulator: store, API, admin API, rate limiter, faults, SSH machines, HTTP server, ticker."""
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+import threading
+
+from .admin import Admin
+from .api import Api
+from .config import Config
+from .counters import Counters
+from .faults import FaultBook
+from .http import SimHTTPServer
+from .ratelimit import RateLimiter
+from .ssh import SshManager, isolation_available
+from .store import Store
+
+TICK_SECONDS = 0.2
+
+
+class Simulator:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.store = Store(config.state_dir, config.servers, config.seed)
+        self.counters = Counters()
+        self.faults = FaultBook(config.seed)
+        self.limiter = RateLimiter(config.request_interval, config.create_interval, config.rate_tolerance)
+        self.isolated = False
+        self.ssh: SshManager | None = None
+        self.api: Api | None = None
+        self.admin = Admin(self)
+        self.httpd: SimHTTPServer | None = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # ----- accounts and knobs -----
+    def has_account(self, key: object) -> bool:
+        return isinstance(key, str) and key in self.store.accounts
+
+    def add_account(self, key: str, balances: dict[str, float]) -> None:
+        self.store.ensure_account(key, {**self.config.all_accounts().get(key, {}), **balances} or None)
+        self.save()
+
+    def apply_limits(self) -> None:
+        self.limiter.request_interval = self.config.request_interval
+        self.limiter.create_interval = self.config.create_interval
+        self.limiter.tolerance = self.config.rate_tolerance
+
+    def save(self) -> None:
+        self.store.save()
+
+    # ----- life cycle -----
+    def start(self) -> list[str]:
+        """Load state, bind the port, start SSH machines of running orders. Returns warnings to print."""
+        config = self.config
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+        warnings = self.store.load()
+        for key, balances in config.all_accounts().items():
+            self.store.ensure_account(key, balances)
+        if config.isolation == "on" and not isolation_available():
+            raise SystemExit("clore-sim: --isolation on needs root and unshare(1)")
+        self.isolated = config.isolation != "off" and isolation_available()
+        if not self.isolated:
+            warnings.append(
+                "NOT ISOLATED: order SSH sessions run directly on this machine"
+                + ("" if os.geteuid() == 0 else f" as user {getpass.getuser()}, who is also the SSH user")
+                + "; a playbook run against a rented server changes THIS machine. Run clore-sim as root for "
+                "a private mount namespace per order."
+            )
+        self.ssh = SshManager(config.state_dir, config.ssh_listen, config.port_range, self.isolated, self.store.by_id)
+        self.ssh.cleanup_stale()
+        self.api = Api(self.store, config, self.ssh.allocate_port, self._provision, self._release,
+                       self._created, self._cancelled)
+        self.httpd = SimHTTPServer((config.host, config.port), self)
+        self.ssh.start_worker()
+        for order in self.store.active_orders():
+            if order["provisioned"]:
+                self.ssh.request("start", order)
+        self.api.upkeep()
+        self.save()
+        for target in (self.httpd.serve_forever, self._tick):
+            thread = threading.Thread(target=target, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        if config.ready_file:
+            config.ready_file.write_text(json.dumps({"url": self.api_url, "pid": os.getpid()}))
+        return warnings
+
+    @property
+    def api_url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def _tick(self) -> None:
+        while not self._stop.wait(TICK_SECONDS):
+            try:
+                self.api.upkeep()
+                if self.store.dirty:
+                    self.save()
+            except Exception as err:  # keep ticking; the next tick retries
+                print(f"clore-sim: upkeep failed: {err}", file=sys.stderr, flush=True)
+
+    def _provision(self, order: dict) -> None:
+        self.ssh.request("start", order)
+
+    def _release(self, order: dict) -> None:
+        self.ssh.request("stop", order["id"])
+
+    def _created(self) -> None:
+        self.counters.add("orders_created")
+        self.save()
+
+    def _cancelled(self) -> None:
+        self.counters.add("orders_cancelled")
+        self.save()
+
+    def shutdown(self) -> None:
+        """Stop answering, stop every order's sshd, save the state."""
+        self._stop.set()
+        if self.httpd is not None:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+        if self.ssh is not None:
+            self.ssh.drain()
+            self.ssh.stop_all()
+        self.save()

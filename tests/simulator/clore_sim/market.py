@@ -1,0 +1,192 @@
+"""A deterministic marketplace catalog that looks like Clore's: the same seed and size give the same servers.
+
+Whatever the seed, a market of at least 16 servers holds these free, online servers (the anchors tests rely on):
+four RTX 4090 (1x, 1x, 2x, 1x; two accept all three currencies, one only CLORE-Blockchain, one bitcoin and
+USD-Blockchain), and one each of RTX 3090, RTX 3080, RTX 3060, RTX 4080, RTX 5090, A100, H100, GTX 1080 Ti,
+each accepting all three currencies; and two RTX 3090 that are rented and offline respectively.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+# USD per coin, fixed so that prices stay reproducible.
+USD_RATES = {"bitcoin": 60_000.0, "CLORE-Blockchain": 0.025, "USD-Blockchain": 1.0}
+USD_KEYS = {"USD-Blockchain": "on_demand_usd", "CLORE-Blockchain": "on_demand_clore", "bitcoin": "on_demand_btc"}
+
+
+@dataclass(frozen=True)
+class Gpu:
+    name: str
+    memory_gb: int
+    usd_per_day: float  # one GPU, on demand
+    cuda: tuple[str, ...]
+
+
+GPUS = {
+    "GTX 1080 Ti": Gpu("NVIDIA GeForce GTX 1080 Ti", 11, 1.1, ("11.8", "12.2")),
+    "RTX 2080 Ti": Gpu("NVIDIA GeForce RTX 2080 Ti", 11, 1.6, ("11.8", "12.2", "12.4")),
+    "RTX 3060": Gpu("NVIDIA GeForce RTX 3060", 12, 1.5, ("12.2", "12.4")),
+    "RTX 3070": Gpu("NVIDIA GeForce RTX 3070", 8, 1.8, ("12.2", "12.4")),
+    "RTX 3080": Gpu("NVIDIA GeForce RTX 3080", 10, 2.4, ("12.2", "12.4", "12.6")),
+    "RTX 3090": Gpu("NVIDIA GeForce RTX 3090", 24, 3.4, ("12.2", "12.4", "12.6")),
+    "RTX 4070 Ti": Gpu("NVIDIA GeForce RTX 4070 Ti", 12, 3.0, ("12.4", "12.6")),
+    "RTX 4080": Gpu("NVIDIA GeForce RTX 4080", 16, 4.4, ("12.4", "12.6")),
+    "RTX 4090": Gpu("NVIDIA GeForce RTX 4090", 24, 7.2, ("12.2", "12.4", "12.6", "12.8")),
+    "RTX 5090": Gpu("NVIDIA GeForce RTX 5090", 32, 11.5, ("12.8",)),
+    "RTX A6000": Gpu("NVIDIA RTX A6000", 48, 9.0, ("12.2", "12.4")),
+    "A100": Gpu("NVIDIA A100-SXM4-80GB", 80, 28.0, ("12.2", "12.4", "12.6")),
+    "H100": Gpu("NVIDIA H100 80GB HBM3", 80, 52.0, ("12.4", "12.6", "12.8")),
+}
+# How often each model appears among the generated (non-anchor) servers.
+WEIGHTS = {
+    "GTX 1080 Ti": 5, "RTX 2080 Ti": 4, "RTX 3060": 8, "RTX 3070": 7, "RTX 3080": 9, "RTX 3090": 12,
+    "RTX 4070 Ti": 6, "RTX 4080": 7, "RTX 4090": 18, "RTX 5090": 5, "RTX A6000": 3, "A100": 4, "H100": 3,
+}
+ALL_COINS = ["CLORE-Blockchain", "bitcoin", "USD-Blockchain"]
+COIN_SETS = [ALL_COINS, ALL_COINS, ["CLORE-Blockchain"], ["CLORE-Blockchain", "bitcoin"], ["bitcoin", "USD-Blockchain"],
+             ["CLORE-Blockchain", "USD-Blockchain"]]
+COUNTRIES = ["US", "DE", "FR", "NL", "PL", "CZ", "FI", "SE", "GB", "CA", "UA", "RO", "JP", "KR", "SG", "BR", "HK"]
+CPUS = [
+    ("AMD Ryzen 9 7950X 16-Core Processor", "16/32"), ("AMD Ryzen 9 5950X 16-Core Processor", "16/32"),
+    ("Intel(R) Core(TM) i9-13900K", "24/32"), ("Intel(R) Core(TM) i7-12700K", "12/20"),
+    ("AMD EPYC 7543 32-Core Processor", "32/64"), ("Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz", "32/64"),
+    ("AMD Ryzen 5 5600X 6-Core Processor", "6/12"),
+]
+BOARDS = ["ASUS PRIME X670-P", "MSI MAG B550 TOMAHAWK", "Gigabyte X570 AORUS ELITE", "Supermicro H12SSL-i",
+          "ASRock Rack ROMED8-2T"]
+# (model, gpu count, coins, rented, online)
+ANCHORS = [
+    ("RTX 4090", 1, ALL_COINS, False, True),
+    ("RTX 4090", 1, ALL_COINS, False, True),
+    ("RTX 4090", 2, ["CLORE-Blockchain"], False, True),
+    ("RTX 4090", 1, ["bitcoin", "USD-Blockchain"], False, True),
+    ("RTX 3090", 1, ALL_COINS, False, True),
+    ("RTX 3080", 1, ALL_COINS, False, True),
+    ("RTX 3060", 1, ALL_COINS, False, True),
+    ("RTX 4080", 1, ALL_COINS, False, True),
+    ("RTX 5090", 1, ALL_COINS, False, True),
+    ("A100", 1, ALL_COINS, False, True),
+    ("H100", 1, ALL_COINS, False, True),
+    ("GTX 1080 Ti", 1, ALL_COINS, False, True),
+    ("RTX 3090", 2, ALL_COINS, True, True),
+    ("RTX 3090", 1, ALL_COINS, False, False),
+]
+FIRST_ID = 10_000
+
+
+def _price(rng: random.Random, usd: float, coin: str) -> float:
+    amount = usd * rng.uniform(0.93, 1.07) / USD_RATES[coin]
+    return round(amount, 8 if coin == "bitcoin" else 4)
+
+
+def _server(rng: random.Random, server_id: int, model: str, count: int, coins: list[str], rented: bool,
+            online: bool) -> dict:
+    gpu = GPUS[model]
+    usd_day = round(gpu.usd_per_day * count * rng.uniform(0.8, 1.3), 4)
+    spot_ratio = rng.uniform(0.45, 0.7)
+    on_demand = {coin: _price(rng, usd_day, coin) for coin in coins}
+    spot = {coin: round(value * spot_ratio, 8 if coin == "bitcoin" else 4) for coin, value in on_demand.items()}
+    usd = {USD_KEYS[coin]: round(on_demand[coin] * USD_RATES[coin], 4) for coin in coins}
+    first = coins[0]
+    usd["spot"] = round(spot[first] * USD_RATES[first], 4)
+    cpu, threads = rng.choice(CPUS)
+    ram = float(rng.choice([16, 32, 64, 128, 256]) * max(1, count // 2))
+    disk = rng.choice([256, 512, 1024, 2048]) * max(1, count // 2)
+    cuda = rng.choice(gpu.cuda)
+    return {
+        "id": server_id,
+        "owner": rng.randint(100, 9999),
+        "mrl": rng.choice([72, 120, 168, 240, 720]),
+        "price": {"on_demand": on_demand, "spot": spot, "usd": usd},
+        "rented": rented,
+        "online": online,
+        "specs": {
+            "mb": rng.choice(BOARDS),
+            "cpu": cpu,
+            "cpus": threads,
+            "ram": ram,
+            "disk": f"{rng.choice(['NVMe', 'SSD'])} {disk}GB",
+            "disk_speed": round(rng.uniform(400, 7000), 1),
+            "gpu": f"{count}x {gpu.name}",
+            "gpuram": gpu.memory_gb,
+            "net": {"up": round(rng.uniform(50, 2000), 2), "down": round(rng.uniform(50, 2000), 2),
+                    "cc": rng.choice(COUNTRIES)},
+            "pcie_rev": rng.choice([3, 4, 5]),
+            "pcie_width": rng.choice([8, 16]),
+        },
+        "reliability": round(rng.uniform(0.85, 1.0), 4),
+        "rating": {"avg": round(rng.uniform(3.0, 5.0), 2), "cnt": rng.randint(0, 400)},
+        "allowed_coins": list(coins),
+        "gpu_array": [gpu.name] * count,
+        "cuda_version": cuda,
+    }
+
+
+def _make_odd(rng: random.Random, server: dict) -> None:
+    """The irregular rows the real API has: a missing field, a nested gpu_array."""
+    kind = rng.choice(["nested_gpu_array", "no_rating", "no_net", "no_cuda", "no_reliability"])
+    if kind == "nested_gpu_array":
+        server["gpu_array"] = [server["gpu_array"]]
+    elif kind == "no_rating":
+        del server["rating"]
+    elif kind == "no_net":
+        del server["specs"]["net"]
+    elif kind == "no_cuda":
+        del server["cuda_version"]
+    else:
+        del server["reliability"]
+
+
+def generate_market(size: int, seed: int) -> list[dict]:
+    """`size` servers sorted by id; anchors first in priority, the rest random."""
+    rng = random.Random(seed)
+    plan: list[tuple[str, int, list[str], bool, bool, bool]] = []  # + odd flag
+    for model, count, coins, rented, online in ANCHORS[: max(0, size)]:
+        plan.append((model, count, coins, rented, online, False))
+    models, weights = zip(*WEIGHTS.items())
+    while len(plan) < size:
+        model = rng.choices(models, weights)[0]
+        count = rng.choices([1, 2, 3, 4, 6, 8], [50, 20, 5, 12, 3, 10])[0]
+        roll = rng.random()
+        plan.append((model, count, rng.choice(COIN_SETS), roll < 0.15, not 0.15 <= roll < 0.2, rng.random() < 0.05))
+    rng.shuffle(plan)
+    servers = []
+    next_id = FIRST_ID
+    for model, count, coins, rented, online, odd in plan:
+        next_id += rng.randint(1, 40)
+        server = _server(rng, next_id, model, count, coins, rented, online)
+        if odd:
+            _make_odd(rng, server)
+        servers.append(server)
+    return servers
+
+
+def gpu_of(server: dict) -> tuple[str, int, int]:
+    """(model name, count, memory GB per GPU) of a catalog server, for the nvidia-smi stand-in."""
+    specs = server.get("specs") or {}
+    count_text, _, name = str(specs.get("gpu", "1x Unknown GPU")).partition("x ")
+    try:
+        count = int(count_text)
+    except ValueError:
+        count, name = 1, str(specs.get("gpu", "Unknown GPU"))
+    return name, count, int(specs.get("gpuram") or 0)
+
+
+def host_server(rng: random.Random, server_id: int, name: str) -> dict:
+    """A server an account hosts itself (my_servers, server_config, set_server_settings)."""
+    model = rng.choice(["RTX 3090", "RTX 4090", "RTX 3080"])
+    server = _server(rng, server_id, model, 1, ALL_COINS, False, True)
+    return {
+        "id": server_id,
+        "name": name,
+        "connected": True,
+        "online": True,
+        "visibility": "hidden",
+        "mrl": 240,
+        "pricing": {"CLORE-Blockchain": server["price"]["on_demand"]["CLORE-Blockchain"]},
+        "spot_pricing": {"CLORE-Blockchain": server["price"]["spot"]["CLORE-Blockchain"]},
+        "specs": server["specs"],
+        "gpu_array": server["gpu_array"],
+        "cuda_version": server["cuda_version"],
+    }

@@ -1,0 +1,178 @@
+"""The simulator's state: market, accounts, orders; money settled with time; saved atomically to the state dir."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from .config import DEFAULT_BALANCES
+from .market import generate_market, host_server
+
+STATE_FILE = "state.json"
+STATE_VERSION = 1
+HOSTED_PER_ACCOUNT = 2
+FIRST_ORDER_ID = 100_000
+FIRST_HOSTED_ID = 900_000
+
+
+class Store:
+    """All mutable state behind one re-entrant lock. Times are wall-clock seconds plus an admin-set offset."""
+
+    def __init__(self, state_dir: Path, servers: int, seed: int) -> None:
+        self.state_dir = state_dir
+        self.lock = threading.RLock()
+        self.seed = seed
+        self.size = servers
+        self.clock_offset = 0.0
+        self.accounts: dict[str, dict[str, Any]] = {}  # key -> {"balances": {...}, "hosted": [server, ...]}
+        self.orders: dict[int, dict[str, Any]] = {}
+        self.next_order_id = FIRST_ORDER_ID
+        self.rented_elsewhere: set[int] = set()
+        self.offline: set[int] = set()
+        self.market: list[dict] = []
+        self.by_id: dict[int, dict] = {}
+        self.market_version = 0
+        self._market_cache: tuple[int, bytes] | None = None
+        self.dirty = False
+
+    # ----- clock -----
+    def now(self) -> float:
+        return time.time() + self.clock_offset
+
+    # ----- load / save -----
+    def load(self) -> list[str]:
+        """Read the state file if any; returns warnings (e.g. the saved market differs from the flags)."""
+        warnings = []
+        path = self.state_dir / STATE_FILE
+        if path.exists():
+            data = json.loads(path.read_text())
+            if (data["seed"], data["servers"]) != (self.seed, self.size):
+                warnings.append(
+                    f"the state dir holds a market of {data['servers']} servers with seed {data['seed']}: keeping it "
+                    f"(the flags asked for {self.size} with seed {self.seed}; use an empty state dir for a new market)"
+                )
+            self.seed, self.size = data["seed"], data["servers"]
+            self.clock_offset = data.get("clock_offset", 0.0)
+            self.accounts = data["accounts"]
+            self.orders = {o["id"]: o for o in data["orders"]}
+            for order in self.orders.values():  # JSON turned the port numbers into strings
+                order["ports"] = {int(k): v for k, v in order["ports"].items()}
+                order["public_ports"] = {int(k): v for k, v in order["public_ports"].items()}
+            self.next_order_id = data["next_order_id"]
+            self.rented_elsewhere = set(data.get("rented_elsewhere", []))
+            self.offline = set(data.get("offline", []))
+        self.market = generate_market(self.size, self.seed)
+        self.by_id = {s["id"]: s for s in self.market}
+        return warnings
+
+    def save(self) -> None:
+        with self.lock:
+            data = {
+                "version": STATE_VERSION,
+                "seed": self.seed,
+                "servers": self.size,
+                "clock_offset": self.clock_offset,
+                "accounts": self.accounts,
+                "orders": list(self.orders.values()),
+                "next_order_id": self.next_order_id,
+                "rented_elsewhere": sorted(self.rented_elsewhere),
+                "offline": sorted(self.offline),
+            }
+            self.dirty = False
+            text = json.dumps(data)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_dir / f".{STATE_FILE}.{os.getpid()}.{threading.get_ident()}.tmp"
+        tmp.write_text(text)
+        os.replace(tmp, self.state_dir / STATE_FILE)
+
+    # ----- accounts -----
+    def ensure_account(self, key: str, balances: dict[str, float] | None = None) -> None:
+        """Add a key (its balances given only at first sight: a restart keeps what was spent)."""
+        with self.lock:
+            if key in self.accounts:
+                return
+            digest = int(hashlib.sha256(key.encode()).hexdigest()[:12], 16)
+            rng = random.Random(digest)
+            base = FIRST_HOSTED_ID + len(self.accounts) * 10
+            hosted = [host_server(rng, base + i, f"host-{digest % 10_000:04d}-{i + 1}") for i in range(HOSTED_PER_ACCOUNT)]
+            self.accounts[key] = {"balances": dict(balances or DEFAULT_BALANCES), "hosted": hosted}
+            self.dirty = True
+
+    # ----- market -----
+    def is_rented(self, server: dict) -> bool:
+        sid = server["id"]
+        return server["rented"] or sid in self.rented_elsewhere or any(
+            o["si"] == sid and o["ended_at"] is None for o in self.active_orders()
+        )
+
+    def is_online(self, server: dict) -> bool:
+        return server.get("online", True) and server["id"] not in self.offline
+
+    def active_orders(self) -> list[dict]:
+        return [o for o in self.orders.values() if o["ended_at"] is None]
+
+    def touch_market(self) -> None:
+        self.market_version += 1
+
+    def market_json(self) -> bytes:
+        """The encoded `servers` array, rebuilt only when something changed since the last call."""
+        with self.lock:
+            cache = self._market_cache
+            if cache is not None and cache[0] == self.market_version:
+                return cache[1]
+            rented = {o["si"] for o in self.active_orders()} | self.rented_elsewhere
+            rows = []
+            for server in self.market:
+                row = server
+                changed_rented = server["rented"] or server["id"] in rented
+                changed_online = self.is_online(server)
+                if changed_rented != server["rented"] or changed_online != server.get("online", True):
+                    row = {**server, "rented": changed_rented, "online": changed_online}
+                rows.append(row)
+            encoded = json.dumps(rows, separators=(",", ":")).encode()
+            self._market_cache = (self.market_version, encoded)
+            return encoded
+
+    # ----- money -----
+    def settle(self) -> list[dict]:
+        """Charge every running order up to now; end those out of time or money. Returns the orders ended."""
+        ended = []
+        with self.lock:
+            now = self.now()
+            for order in self.active_orders():
+                elapsed = max(0.0, now - order["settled_at"])
+                end_at = None
+                if now >= order["ct"] + order["mrl"]:
+                    end_at = order["ct"] + order["mrl"]
+                    elapsed = max(0.0, end_at - order["settled_at"])
+                amount = order["price"] * elapsed / 86_400
+                balances = self.accounts[order["key"]]["balances"]
+                order["spend"] += amount
+                order["settled_at"] = now
+                balances[order["currency"]] = balances.get(order["currency"], 0.0) - amount
+                if amount:
+                    self.dirty = True
+                if end_at is not None:
+                    self.end_order(order, "expired", end_at)
+                    ended.append(order)
+                elif balances[order["currency"]] < 0:
+                    self.end_order(order, "balance", now)
+                    ended.append(order)
+        return ended
+
+    def end_order(self, order: dict, reason: str, at: float | None = None) -> None:
+        with self.lock:
+            order["ended_at"] = self.now() if at is None else at
+            order["end_reason"] = reason
+            self.dirty = True
+            self.touch_market()
+
+    def new_order_id(self) -> int:
+        with self.lock:
+            self.next_order_id += 1
+            return self.next_order_id

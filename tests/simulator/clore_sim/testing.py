@@ -1,0 +1,199 @@
+"""`SimServer`: a real clore-sim subprocess on a free port, for tests and benchmarks.
+
+    with SimServer(tmp_path / "sim") as sim:
+        requests.get(sim.api_url + "/marketplace", headers={"auth": sim.api_key})
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 30.0
+
+
+class SimError(RuntimeError):
+    """The simulator did not start, or an admin call was refused."""
+
+
+class SimServer:
+    def __init__(self, state_dir: Path | str, *, servers: int = 40, seed: int = 7, request_interval: float = 0.0,
+                 create_interval: float = 0.0, listing_lag: float = 0.0, provisioning_delay: float = 0.0,
+                 accounts: dict[str, dict[str, float]] | None = None, extra_args: tuple[str, ...] | list[str] = ()
+                 ) -> None:
+        self.state_dir = Path(state_dir)
+        self.servers = servers
+        self.seed = seed
+        self.request_interval = request_interval
+        self.create_interval = create_interval
+        self.listing_lag = listing_lag
+        self.provisioning_delay = provisioning_delay
+        self.accounts = dict(accounts) if accounts else {f"sim-test-{secrets.token_hex(8)}": {}}
+        self.extra_args = list(extra_args)
+        self.admin_token = secrets.token_hex(16)
+        self.process: subprocess.Popen | None = None
+        self.api_url = ""
+
+    # ----- life cycle -----
+    def __enter__(self) -> SimServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def log_path(self) -> Path:
+        return self.state_dir / "clore-sim.log"
+
+    @property
+    def base_url(self) -> str:
+        return self.api_url[: -len("/v1")]
+
+    @property
+    def api_key(self) -> str:
+        return next(iter(self.accounts))
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self.accounts)
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def start(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        config = self.state_dir / "sim-config.json"
+        config.write_text(json.dumps({"accounts": self.accounts}))
+        ready = self.state_dir / "ready.json"
+        ready.unlink(missing_ok=True)
+        command = [
+            sys.executable, "-m", "clore_sim", "--config", str(config), "--host", "127.0.0.1", "--port", "0",
+            "--state-dir", str(self.state_dir), "--admin-token", self.admin_token, "--ready-file", str(ready),
+            "--servers", str(self.servers), "--seed", str(self.seed),
+            "--request-interval", str(self.request_interval), "--create-interval", str(self.create_interval),
+            "--listing-lag", str(self.listing_lag), "--provisioning-delay", str(self.provisioning_delay),
+            *self.extra_args,
+        ]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CLORE_SIM_")}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if ready.exists():
+                try:
+                    self.api_url = json.loads(ready.read_text())["url"]
+                    return
+                except (ValueError, KeyError):
+                    pass  # written but not complete yet
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise SimError(f"clore-sim did not start; its log:\n{self.log_tail()}")
+
+    def stop(self) -> int | None:
+        """SIGTERM, then wait for the clean shutdown (every sshd stopped). Returns the exit status."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        status = self.process.returncode
+        self.process = None
+        return status
+
+    def restart(self) -> None:
+        """Stop and start again on the same state dir (the URL changes: a new free port)."""
+        self.stop()
+        self.start()
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    # ----- the admin API -----
+    def admin(self, method: str, path: str, body: dict | None = None) -> dict:
+        """A raw admin call under /_sim/; answers the JSON, whatever the HTTP status."""
+        path = path.strip("/")
+        path = path[len("_sim/"):] if path.startswith("_sim/") else path
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.base_url}/_sim/{path}", data=data, method=method.upper(),
+                                         headers={"X-Clore-Sim-Admin": self.admin_token,
+                                                  "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                return json.loads(answer.read())
+        except urllib.error.HTTPError as err:
+            return json.loads(err.read())
+
+    def _call(self, method: str, path: str, body: dict | None = None) -> dict:
+        answer = self.admin(method, path, body)
+        if answer.get("code") != 0:
+            raise SimError(f"admin {method} {path}: {answer.get('error', answer)}")
+        answer.pop("code")
+        return answer
+
+    def counters(self) -> dict:
+        return self._call("GET", "counters")
+
+    def fault(self, endpoint: str, kind: str, count: int | None = None, rate: float | None = None,
+              delay: float | None = None) -> dict:
+        """The next `count` calls (default 1), or with `rate` each call at that probability (for `count` calls,
+        or without end when count is None)."""
+        return self._call("POST", "fault", {"endpoint": endpoint, "kind": kind, "count": count, "rate": rate,
+                                            "delay": delay})["fault"]
+
+    def rent_elsewhere(self, server_id: int) -> None:
+        self._call("POST", "rent_elsewhere", {"server_id": server_id})
+
+    def release_elsewhere(self, server_id: int) -> None:
+        self._call("POST", "release_elsewhere", {"server_id": server_id})
+
+    def set_online(self, server_id: int, online: bool) -> None:
+        self._call("POST", "set_online", {"server_id": server_id, "online": online})
+
+    def outbid(self, order_id: int) -> None:
+        self._call("POST", "outbid", {"order_id": order_id})
+
+    def set_ssh_reachable(self, order_id: int, reachable: bool) -> None:
+        self._call("POST", "ssh_reachable", {"order_id": order_id, "reachable": reachable})
+
+    def seed_orders(self, api_key: str, count: int, **kw: Any) -> list[int]:
+        """kw: currency, spot (bool), image, ssh_key (only then the orders get an sshd)."""
+        return self._call("POST", "seed_orders", {"api_key": api_key, "count": count, **kw})["order_ids"]
+
+    def configure(self, **knobs: float) -> dict:
+        return self._call("POST", "configure", knobs)
+
+    def advance_clock(self, seconds: float) -> None:
+        self._call("POST", "advance_clock", {"seconds": seconds})
+
+    def add_account(self, key: str, balances: dict[str, float] | None = None) -> None:
+        self._call("POST", "accounts", {"key": key, "balances": balances or {}})
+        self.accounts.setdefault(key, balances or {})
+
+    def orders(self) -> list[dict]:
+        """Every order of every key, as the simulator holds it (no secrets)."""
+        return self._call("GET", "orders")["orders"]
+
+    def reset(self) -> None:
+        self._call("POST", "reset")
