@@ -305,7 +305,7 @@ class OrderTask:
             message += (f"; order(s) {_ids(new_ids)} were rented by this run and still exist: they cost money until "
                         "cancelled (state: absent, or cancel_on_failure: true)")
         result = self._result()
-        result["failed"] = True
+        del result["msg"]  # fail_json takes the message itself
         raise OrderTaskFailed(message, result)
 
     def _after(self) -> list[dict]:

@@ -1,0 +1,253 @@
+"""The whole clore_order decision flow (read, decide, act) against the in-memory account: what is posted, and when."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError, CloreError
+from ansible_collections.clore.ai.plugins.module_utils.market import MARKET_FILTER_SPEC
+from ansible_collections.clore.ai.plugins.module_utils.order_args import ORDER_ARGUMENT_SPEC, validate
+from ansible_collections.clore.ai.plugins.module_utils.order_task import OrderTask, OrderTaskFailed
+
+from order_fakes import FakeClore, server
+
+IMAGE = "cloreai/ubuntu22.04-jupyter"
+
+
+def defaults() -> dict:
+    params = {name: spec.get("default") for name, spec in ORDER_ARGUMENT_SPEC.items()}
+    params.update(api_key="k", wait=False)
+    return params
+
+
+@pytest.fixture
+def market(tmp_path: Path) -> FakeClore:
+    fake = FakeClore([server(1, 3.0), server(2, 1.0), server(3, 2.0), server(4, 4.0, gpu="RTX 3090"),
+                      server(5, 0.5, rented=True)], now=time.time())
+    fake.limiter = SimpleNamespace(path=tmp_path / "state" / "ratelimit.json")
+    return fake
+
+
+def run(fake: FakeClore, check_mode: bool = False, diff: bool = False, **overrides) -> dict:
+    params = defaults() | overrides
+    mode = validate(params)
+    warnings: list[str] = []
+    task = OrderTask(fake, params, mode, check_mode=check_mode, diff=diff, warn=warnings.append)
+    result = task.run()
+    result["warnings"] = warnings
+    return result
+
+
+FLEET = {"count": 2, "gpu": ["4090"], "image": IMAGE}
+
+
+def test_fleet_check_mode_plans_the_cheapest_and_posts_nothing(market):
+    result = run(market, check_mode=True, diff=True, **FLEET)
+    assert result["changed"] is True
+    assert [c["server_id"] for c in result["would_create"]] == [2, 3]
+    assert [c["price_per_day"] for c in result["would_create"]] == [1.0, 2.0]
+    assert market.posts() == []
+    assert result["diff"]["before"] == {"orders": []}
+    assert [o["server_id"] for o in result["diff"]["after"]["orders"]] == [2, 3]
+
+
+def test_fleet_create_then_rerun_is_unchanged_without_posts(market):
+    first = run(market, **FLEET)
+    assert first["changed"] and sorted(o["server_id"] for o in first["orders"]) == [2, 3]
+    assert len(first["created"]) == 2
+    posts = len(market.posts())
+    second = run(market, **FLEET)
+    assert second["changed"] is False
+    assert sorted(second["kept"]) == sorted(first["created"])
+    assert len(market.posts()) == posts
+    assert ("marketplace",) not in market.calls[-1:]
+
+
+def test_fleet_members_are_told_apart_by_image_and_specs(market):
+    market.add_order(4, IMAGE)  # an RTX 3090: fails the gpu filter
+    market.add_order(1, "other/image")
+    result = run(market, check_mode=True, **FLEET)
+    assert result["kept"] == []
+    assert [c["server_id"] for c in result["would_create"]] == [2, 3]
+
+
+def test_exact_cancels_the_most_expensive_surplus(market):
+    cheap, dear, mid = market.add_order(2, IMAGE), market.add_order(1, IMAGE), market.add_order(3, IMAGE)
+    result = run(market, count=1, exact=True, gpu=["4090"], image=IMAGE)
+    assert result["cancelled"] == [dear["id"], mid["id"]]
+    assert result["kept"] == [cheap["id"]]
+    assert [o["id"] for o in market.active()] == [cheap["id"]]
+
+
+def test_fleet_budget_refuses_before_any_post_saying_by_how_much(market):
+    market.add_order(1, IMAGE)  # 3.0 a day already
+    with pytest.raises(OrderTaskFailed, match=r"over the budget of 5\.0000 by 1\.0000 USD/day"):
+        run(market, count=3, gpu=["4090"], image=IMAGE, budget={"amount": 5.0, "currency": "USD"})
+    assert market.posts() == []
+
+
+def test_budget_is_enforced_in_check_mode_too(market):
+    with pytest.raises(OrderTaskFailed, match="budget exceeded"):
+        run(market, check_mode=True, count=2, gpu=["4090"], image=IMAGE, budget={"amount": 2.0})
+
+
+def test_too_few_servers_rents_nothing_and_says_what_excluded_them(market):
+    with pytest.raises(OrderTaskFailed, match="only 3 free servers match, 5 needed") as caught:
+        run(market, count=5, gpu=["4090"], image=IMAGE)
+    assert "gpu: 1" in str(caught.value) and "available_only: 1" in str(caught.value)
+    assert market.posts() == []
+
+
+def test_server_taken_after_the_search_fails_over_to_the_next(market):
+    real_create = market.create_order
+
+    def taken_first(body):
+        if body["renting_server"] == 2 and not market.posts("create_order"):
+            market.servers[2]["rented"] = True  # someone else rents it between search and create
+        return real_create(body)
+
+    market.create_order = taken_first
+    result = run(market, count=1, gpu=["4090"], image=IMAGE)
+    assert [o["server_id"] for o in result["orders"]] == [3]
+    assert result["skipped"] == [{"server_id": 2, "price_per_day": 1.0, "currency": "USD-Blockchain",
+                                  "reason": "server-already-rented"}]
+
+
+def test_server_id_mode_rents_that_server_once(market):
+    result = run(market, server_id=4, image=IMAGE)
+    assert [o["server_id"] for o in result["orders"]] == [4] and result["changed"]
+    again = run(market, server_id=4, image=IMAGE)
+    assert again["changed"] is False and len(market.posts("create_order")) == 1
+
+
+def test_server_id_mode_refuses_a_server_over_max_price(market):
+    with pytest.raises(OrderTaskFailed, match="server 4 fails max_price"):
+        run(market, server_id=4, image=IMAGE, max_price={"amount": 2.0})
+    assert market.posts() == []
+
+
+def test_order_id_mode_cannot_create(market):
+    with pytest.raises(OrderTaskFailed, match="cannot be created by id"):
+        run(market, order_id=12345)
+
+
+def test_spot_bid_is_changed_and_then_left_alone(market):
+    order = market.add_order(2, IMAGE, spot=True, price=1.0)
+    params = {"order_id": order["id"], "type": "spot", "spot_price": 1.5, "currency": "USD-Blockchain"}
+    planned = run(market, check_mode=True, **params)
+    assert planned["would_reprice"] == [{"id": order["id"], "from": 1.0, "to": 1.5, "currency": "USD-Blockchain"}]
+    assert market.posts() == []
+    result = run(market, **params)
+    assert result["repriced"] == [order["id"]] and result["changed"]
+    assert run(market, **params)["changed"] is False
+    assert market.posts() == [("set_spot_price", order["id"], 1.5)]
+
+
+def test_refused_lowering_says_when_it_may_be_lowered(market):
+    order = market.add_order(2, IMAGE, spot=True, price=2.0)
+    market.fault("set_spot_price", "can_lower_every_600_seconds")
+    with pytest.raises(OrderTaskFailed, match="possible in 321 s"):
+        run(market, order_id=order["id"], type="spot", spot_price=1.0, currency="USD")
+
+
+def test_other_differences_warn_or_recreate(market):
+    order = market.add_order(2, "old/image")
+    warned = run(market, server_id=2, image=IMAGE)
+    assert warned["changed"] is False and "image is old/image" in warned["warnings"][0]
+    recreated = run(market, server_id=2, image=IMAGE, recreate=True)
+    assert recreated["cancelled"] == [order["id"]]
+    assert [o["image"] for o in market.active()] == [IMAGE]
+
+
+def test_absent_cancels_then_reports_unchanged(market):
+    order = market.add_order(2, IMAGE)
+    planned = run(market, check_mode=True, state="absent", server_id=2)
+    assert planned["would_cancel"] == [order["id"]] and market.posts() == []
+    done = run(market, state="absent", server_id=2, issue="fan noise")
+    assert done["cancelled"] == [order["id"]]
+    assert market.posts() == [("cancel_order", order["id"], "fan noise")]
+    assert run(market, state="absent", server_id=2)["changed"] is False
+
+
+def test_failure_after_renting_names_the_orders_or_cancels_them(market):
+    market.servers[3]["rented"] = True
+    market.servers[1]["rented"] = True
+    with pytest.raises(OrderTaskFailed) as caught:
+        # Only server 2 is left after the search sees 1 and 3 as free: make them free in the listing only.
+        market.servers[1]["rented"] = market.servers[3]["rented"] = False
+        real_create = market.create_order
+
+        def refuse_others(body):
+            if body["renting_server"] != 2:
+                raise_rented(body["renting_server"])
+            return real_create(body)
+
+        market.create_order = refuse_others
+        run(market, count=3, gpu=["4090"], image=IMAGE, max_attempts=2)
+    assert "rented 1 of 3" in str(caught.value) and "cost money" in str(caught.value)
+    assert caught.value.result["created"] == [market.active()[0]["id"]]
+
+
+def raise_rented(server_id):
+    from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError
+
+    raise CloreApiError("rented", endpoint="create_order", code=6, reason="server-already-rented")
+
+
+def test_cancel_on_failure_cancels_only_this_runs_orders(market):
+    kept = market.add_order(2, IMAGE)
+    market.fault("create_order", "not_enough_balance")
+    with pytest.raises(OrderTaskFailed):
+        run(market, count=3, gpu=["4090"], image=IMAGE, cancel_on_failure=True)
+    assert [o["id"] for o in market.active()] == [kept["id"]]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"order_id": 1, "server_id": 2}, "order_id and server_id are mutually exclusive"),
+        ({}, "one of order_id, server_id or count is required"),
+        ({"count": -1, "image": IMAGE}, "count must be 0 or more"),
+        ({"count": 1}, "image is required for a fleet"),
+        ({"server_id": 1}, "image is required with state present"),
+        ({"server_id": 1, "image": IMAGE, "type": "spot", "currency": "USD"}, "spot_price is required"),
+        ({"server_id": 1, "image": IMAGE, "type": "spot", "spot_price": 1.0}, "currency is required"),
+        ({"server_id": 1, "image": IMAGE, "ssh_password": "pa$$word"}, "ssh_password must contain only letters"),
+        ({"server_id": 1, "image": IMAGE, "ssh_password": "a" * 33}, "ssh_password must be at most 32"),
+        ({"server_id": 1, "image": IMAGE, "jupyter_token": "t" * 33}, "jupyter_token must be at most 32"),
+        ({"server_id": 1, "image": IMAGE, "env": {"K" * 129: "v"}}, "over the limit of 128"),
+        ({"server_id": 1, "image": IMAGE, "env": {"K": "v" * 1537}}, r"env\['K'\] is 1537 characters"),
+        ({"server_id": 1, "image": IMAGE, "env": {f"K{i}": "v" * 1500 for i in range(9)}}, "as JSON, over the limit"),
+        ({"server_id": 1, "image": IMAGE, "env": {"Q": "a&b"}}, r"env\['Q'\] contains '&'"),
+        ({"server_id": 1, "image": IMAGE, "ports": {"0": "tcp"}}, "container port number 1-65535"),
+        ({"server_id": 1, "image": IMAGE, "ports": {"22": "udp"}}, r"ports\[22\] must be 'tcp' or 'http'"),
+        ({"server_id": 1, "image": IMAGE, "ports": {"80": "http", "81": "http"}}, "at most one http port"),
+        ({"server_id": 1, "image": IMAGE, "gpu": ["4090"]}, "server filters apply only to a fleet"),
+        ({"count": 1, "image": IMAGE, "currency": "dogecoin"}, "currency"),
+        ({"count": 1, "image": IMAGE, "issue": "x"}, "issue applies only to state absent"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_field_and_rule(overrides, message):
+    with pytest.raises(CloreConfigError, match=message):
+        validate(defaults() | overrides)
+
+
+def test_refusals_never_quote_a_secret():
+    secret = "s3cr&tvalue"
+    for overrides in ({"env": {"TOKEN": secret}}, {"ssh_password": secret}):
+        with pytest.raises(CloreConfigError) as caught:
+            validate(defaults() | {"server_id": 1, "image": IMAGE} | overrides)
+        assert secret not in str(caught.value)
+
+
+def test_argument_spec_reuses_the_market_filters():
+    assert set(MARKET_FILTER_SPEC) <= set(ORDER_ARGUMENT_SPEC)
+    assert ORDER_ARGUMENT_SPEC["ssh_password"]["no_log"] and ORDER_ARGUMENT_SPEC["env"]["no_log"]
+    assert ORDER_ARGUMENT_SPEC["jupyter_token"]["no_log"]
+
+
+def test_a_clean_failure_is_a_clore_error(market):
+    assert issubclass(OrderTaskFailed, CloreError)
