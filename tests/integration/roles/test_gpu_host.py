@@ -1,0 +1,98 @@
+"""clore.ai.gpu_host over real SSH against containers rented from clore-sim."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import zipfile
+from pathlib import Path
+
+from .conftest import PLAYBOOKS, play, ssh
+
+SECRET = "s3cr3t-v4lue-Zq8"
+
+
+def _wheel(directory: Path) -> Path:
+    """A tiny pure-Python wheel, so that the venv step installs a real package without network access."""
+    name, version = "clore_role_probe", "0.1"
+    files = {
+        f"{name}/__init__.py": b"ANSWER = 42\n",
+        f"{name}-{version}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{name}-{version}.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+                                             b"Tag: py3-none-any\n",
+    }
+    record = []
+    for path, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    record.append(f"{name}-{version}.dist-info/RECORD,,")
+    files[f"{name}-{version}.dist-info/RECORD"] = ("\n".join(record) + "\n").encode()
+    wheel = directory / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+    return wheel
+
+
+def test_gpu_host_prepares_the_host_and_a_second_run_changes_nothing(rent_hosts, ansible_env, ssh_keypair, tmp_path):
+    inventory, hosts = rent_hosts(1)
+    project = tmp_path / "project"
+    (project / "data").mkdir(parents=True)
+    (project / "train.py").write_text("print('training')\n")
+    (project / "data" / "sample.txt").write_text("1 2 3\n")
+    wheel = _wheel(project)
+    extra_vars = {
+        "gpu_host_env": {"API_TOKEN": SECRET, "MODE": "it's quoted"},
+        "gpu_host_project_src": str(project),
+        "gpu_host_python_packages": [f"/root/work/project/{wheel.name}"],
+        "gpu_host_pip_extra_args": "--no-index",
+    }
+
+    first = play(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory, extra_vars=extra_vars,
+                         verbosity=2)
+    assert first.rc == 0, first.stdout[-3000:] + first.stderr
+    assert first.changed_count() >= 4
+    assert SECRET not in first.stdout + first.stderr
+
+    key, _ = ssh_keypair
+    known_hosts = tmp_path / "known_hosts" / f"order-{hosts[0].order_id}"
+    check = ssh(hosts[0], key, known_hosts,
+                "stat -c '%a' /root/work/job.env; set -a; . /root/work/job.env; echo \"$API_TOKEN|$MODE\"; "
+                "cat /root/work/project/data/sample.txt; "
+                "/root/work/venv/bin/python -c 'import clore_role_probe; print(clore_role_probe.ANSWER)'")
+    assert check.splitlines() == ["600", f"{SECRET}|it's quoted", "1 2 3", "42"]
+
+    gpus = first.result("Record the GPUs the host reports", hosts[0].name)["ansible_facts"]["gpu_host_gpus"]
+    assert [gpu["name"] for gpu in gpus] == [hosts[0].gpu_model] * hosts[0].gpu_count
+
+    second = play(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory, extra_vars=extra_vars)
+    assert second.rc == 0, second.stdout[-3000:] + second.stderr
+    assert second.changed_count() == 0, [
+        name for play in second.data["plays"] for task in play["tasks"]
+        for name, result in task["hosts"].items() if result.get("changed")
+    ]
+
+
+def test_gpu_host_fails_naming_both_when_the_gpus_differ_from_the_order(rent_hosts, ansible_env):
+    inventory, hosts = rent_hosts(1)
+    run = play(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory,
+                       extra_vars={"gpu_host_expected_gpu_model": "NVIDIA A100-SXM4-80GB",
+                                   "gpu_host_expected_gpu_count": 2})
+    assert run.rc != 0
+    result = run.result("Check the GPU model and count against the order", hosts[0].name)
+    assert result["failed"]
+    assert result["msg"] == (
+        f"GPU mismatch on {hosts[0].name}: rented 2x NVIDIA A100-SXM4-80GB, "
+        f"nvidia-smi reports 1x {hosts[0].gpu_model}"
+    )
+    # Nothing after the check ran: the host is not prepared for work on the wrong hardware.
+    assert not run.task_results("Create the work directory", hosts[0].name)
+
+
+def test_gpu_host_fails_when_only_the_count_differs(rent_hosts, ansible_env):
+    inventory, hosts = rent_hosts(1)
+    run = play(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory,
+                       extra_vars={"gpu_host_expected_gpu_count": 4})
+    assert run.rc != 0
+    msg = run.result("Check the GPU model and count against the order", hosts[0].name)["msg"]
+    assert msg == f"GPU mismatch on {hosts[0].name}: rented 4x {hosts[0].gpu_model}, " \
+                  f"nvidia-smi reports 1x {hosts[0].gpu_model}"

@@ -1,0 +1,86 @@
+"""clore.ai.gpu_job over real SSH against containers rented from clore-sim."""
+from __future__ import annotations
+
+import json
+
+from .conftest import PLAYBOOKS, play, ssh
+
+# Reads the GPUs as a real job would, and writes a result file and a nested artifact.
+GPU_REPORT = """
+mkdir -p out
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader > out/gpus.csv
+python3 -c 'import json, socket; json.dump({"gpus": open("out/gpus.csv").read().splitlines()}, open("result.json", "w"))'
+echo "progress: 100%"
+"""
+
+
+def test_gpu_job_runs_on_every_host_and_fetches_artifacts_and_log(rent_hosts, ansible_env, tmp_path):
+    inventory, hosts = rent_hosts(2)
+    fetch_dir = tmp_path / "results"
+    run = play(PLAYBOOKS / "gpu_job.yml", ansible_env, inventory=inventory, extra_vars={
+        "gpu_job_name": "report",
+        "gpu_job_command": GPU_REPORT,
+        "gpu_job_artifacts": ["result.json", "out/gpus.csv"],
+        "gpu_job_fetch_dir": str(fetch_dir),
+        "gpu_job_poll_interval": 1,
+    })
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr
+    for host in hosts:
+        local = fetch_dir / host.name
+        result = json.loads((local / "result.json").read_text())
+        memory = result["gpus"][0].split(",")[1].strip()
+        assert result["gpus"] == [f"{host.gpu_model}, {memory}"] * host.gpu_count
+        assert (local / "out" / "gpus.csv").read_text().splitlines() == result["gpus"]
+        log = (local / "report.log").read_text()
+        assert "progress: 100%" in log and "== report: exited with 0" in log
+        fact = run.result("Record the job's result", host.name)["ansible_facts"]["gpu_job_result"]
+        assert fact["rc"] == 0
+        assert fact["log"] == "/root/work/logs/report.log"
+        assert sorted(fact["artifacts"]) == sorted([str(local / "result.json"), str(local / "out/gpus.csv")])
+
+
+def test_gpu_job_failure_fails_with_the_tail_of_the_log(rent_hosts, ansible_env, ssh_keypair, tmp_path):
+    inventory, hosts = rent_hosts(1)
+    fetch_dir = tmp_path / "results"
+    run = play(PLAYBOOKS / "gpu_job.yml", ansible_env, inventory=inventory, extra_vars={
+        "gpu_job_name": "broken",
+        "gpu_job_command": "for i in $(seq 1 60); do echo step $i; done; echo 'CUDA out of memory' >&2; exit 7",
+        "gpu_job_artifacts": ["never-written.bin"],
+        "gpu_job_fetch_dir": str(fetch_dir),
+        "gpu_job_poll_interval": 1,
+        "gpu_job_log_tail_lines": 5,
+    })
+    assert run.rc != 0
+    host = hosts[0]
+    msg = run.result("Fail when the job failed", host.name)["msg"]
+    lines = msg.splitlines()
+    assert lines[0] == f"Job 'broken' on {host.name} exited with code 7."
+    assert lines[1] == (f"Last 5 lines of /root/work/logs/broken.log "
+                        f"(copy: {fetch_dir}/{host.name}/broken.log):")
+    assert lines[2:6] == ["step 58", "step 59", "step 60", "CUDA out of memory"]
+    assert lines[6].startswith("== broken: exited with 7")
+    assert "step 1\n" not in msg
+    # The log came home; the job's log stays on the host too.
+    assert "CUDA out of memory" in (fetch_dir / host.name / "broken.log").read_text()
+    key, _ = ssh_keypair
+    on_host = ssh(host, key, tmp_path / "known_hosts" / f"order-{host.order_id}", "tail -n 2 /root/work/logs/broken.log")
+    assert on_host.splitlines()[0] == "CUDA out of memory"
+
+
+def test_gpu_job_timeout_kills_the_job_and_says_so(rent_hosts, ansible_env, ssh_keypair, tmp_path):
+    inventory, hosts = rent_hosts(1)
+    run = play(PLAYBOOKS / "gpu_job.yml", ansible_env, inventory=inventory, extra_vars={
+        "gpu_job_name": "slow",
+        "gpu_job_command": "echo warming up; sleep 97.5",
+        "gpu_job_fetch_dir": str(tmp_path / "results"),
+        "gpu_job_timeout": 3,
+        "gpu_job_poll_interval": 1,
+    })
+    assert run.rc != 0
+    host = hosts[0]
+    msg = run.result("Fail when the job failed", host.name)["msg"]
+    assert msg.splitlines()[0] == f"Job 'slow' on {host.name} timed out after 3 s."
+    assert "warming up" in msg
+    key, _ = ssh_keypair
+    processes = ssh(host, key, tmp_path / "known_hosts" / f"order-{host.order_id}", "ps -eo args")
+    assert "sleep 97.5" not in processes
