@@ -1,0 +1,110 @@
+"""ansible-inventory --list over 2,000 active orders: the clore.ai.clore plugin cold and cached, against the same
+2,000 hosts in a static YAML inventory as the floor.
+
+Targets: cached within 1.2x of static; cold within 1.2x of static plus the one my_orders call.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+import yaml
+from clore_sim.testing import SimServer
+
+from tests.integration.playbook import VENV_BIN, base_env
+
+ORDERS = 2000
+RUNS = 3
+REPO = Path(__file__).resolve().parents[2]
+COLLECTIONS = REPO / ".venv" / "collections"
+
+
+def _list(source: Path, env: dict[str, str], *extra: str) -> tuple[float, dict]:
+    started = time.perf_counter()
+    proc = subprocess.run([str(VENV_BIN / "ansible-inventory"), "-i", str(source), "--list", *extra],
+                          env=env, capture_output=True, text=True, timeout=600)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0 or "Unable to parse" in proc.stderr:
+        raise RuntimeError(f"ansible-inventory failed on {source}: {proc.stderr[-2000:]}")
+    return elapsed, json.loads(proc.stdout)
+
+
+def _median(source: Path, env: dict[str, str], *extra: str) -> tuple[float, dict]:
+    times, listing = [], {}
+    for _ in range(RUNS):
+        elapsed, listing = _list(source, env, *extra)
+        times.append(elapsed)
+    return statistics.median(times), listing
+
+
+def _static_inventory(listing: dict, path: Path) -> None:
+    """The plugin's hosts, variables and groups written as a plain YAML inventory."""
+    hostvars = listing["_meta"]["hostvars"]
+    children: dict = {}
+    for group, body in listing.items():
+        if group in ("_meta", "all", "ungrouped") or not body.get("hosts"):
+            continue
+        children[group] = {"hosts": {name: None for name in body["hosts"]}}
+    children["clore"] = {"hosts": {name: hostvars[name] for name in listing["clore"]["hosts"]}}
+    path.write_text(yaml.safe_dump({"all": {"children": children}}, sort_keys=False))
+
+
+def _my_orders_call(sim: SimServer) -> float:
+    times = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        answer = requests.get(f"{sim.api_url}/my_orders", headers={"auth": sim.api_key}, timeout=120)
+        answer.raise_for_status()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def run() -> list[dict]:
+    with tempfile.TemporaryDirectory(prefix="bench-inventory-") as tmp:
+        work = Path(tmp)
+        with SimServer(work / "sim") as sim:
+            sim.seed_orders(sim.api_key, ORDERS)
+            env = base_env(COLLECTIONS, work)
+            env.update({"CLORE_API_URL": sim.api_url, "CLORE_API_KEY": sim.api_key,
+                        "CLORE_STATE_DIR": str(work / "state"), "CLORE_API_REQUEST_INTERVAL": "0"})
+            config = work / "bench.clore.yml"
+            config.write_text(yaml.safe_dump({
+                "plugin": "clore.ai.clore", "cache": True, "cache_plugin": "ansible.builtin.jsonfile",
+                "cache_connection": str(work / "inventory-cache"), "cache_timeout": 3600,
+            }))
+            calls_before = sim.counters()["requests"].get("my_orders", 0)
+            cold, listing = _median(config, env, "--flush-cache")
+            calls_cold = sim.counters()["requests"].get("my_orders", 0) - calls_before
+            cached, cached_listing = _median(config, env)
+            calls_cached = sim.counters()["requests"].get("my_orders", 0) - calls_before - calls_cold
+            api_call = _my_orders_call(sim)
+        hosts = len(listing["clore"]["hosts"])
+        assert hosts == ORDERS and len(cached_listing["clore"]["hosts"]) == ORDERS, hosts
+        static_path = work / "static.yml"
+        _static_inventory(listing, static_path)
+        static, static_listing = _median(static_path, base_env(COLLECTIONS, work))
+        assert len(static_listing["clore"]["hosts"]) == ORDERS
+
+    name = f"inventory ({ORDERS} orders)"
+    cached_limit = 1.2 * static
+    cold_limit = 1.2 * static + api_call
+    return [
+        {"benchmark": name, "metric": "static YAML --list", "value": static, "unit": "s", "target": "floor",
+         "ok": None},
+        {"benchmark": name, "metric": "my_orders call alone", "value": api_call, "unit": "s", "target": "", "ok": None},
+        {"benchmark": name, "metric": "cached --list", "value": cached, "unit": "s",
+         "target": f"<= {cached_limit:.2f} (1.2x static)", "ok": cached <= cached_limit},
+        {"benchmark": name, "metric": "cold --list", "value": cold, "unit": "s",
+         "target": f"<= {cold_limit:.2f} (1.2x static + call)", "ok": cold <= cold_limit},
+        {"benchmark": name, "metric": "cached/static", "value": cached / static, "unit": "x", "target": "<= 1.2",
+         "ok": cached / static <= 1.2},
+        {"benchmark": name, "metric": "API calls per cold parse", "value": calls_cold // RUNS, "unit": "calls",
+         "target": "1", "ok": calls_cold == RUNS},
+        {"benchmark": name, "metric": "API calls per cached parse", "value": calls_cached, "unit": "calls",
+         "target": "0", "ok": calls_cached == 0},
+    ]
