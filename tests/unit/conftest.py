@@ -85,7 +85,7 @@ class FakeClock:
         self.now += seconds
 
 
-API_URL = "http://clore.test/v1"
+API_URL = "http://clore.test/v1"  # test_client.py uses the same two values
 API_KEY = "unit-test-key-0123456789abcdef"
 
 

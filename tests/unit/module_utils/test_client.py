@@ -19,9 +19,10 @@ from ansible_collections.clore.ai.plugins.module_utils.client import (
 )
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError
 
-from conftest import API_KEY, API_URL
-
 REPO = Path(__file__).resolve().parents[3]
+# The make_client fixture (tests/unit/conftest.py) serves this URL and uses this key.
+API_URL = "http://clore.test/v1"
+API_KEY = "unit-test-key-0123456789abcdef"
 
 
 # ----- headers and session -----
