@@ -25,10 +25,13 @@ from ansible_collections.clore.ai.plugins.module_utils.market_normalize import (
     KNOWN_CURRENCIES,
     ON_DEMAND,
     SPOT,
+    SUMMARY_FIELDS,
     canonical_currency,
+    complete_server,
     gpu_from_specs,
     normalize_server,
     price_per_day,
+    summary_fields,
 )
 
 __all__ = [
@@ -58,6 +61,9 @@ __all__ = [
 
 # The `excluded` key counting rows dropped because they carry no usable id.
 INVALID_ROW = "invalid_row"
+# Filters that read only SUMMARY_FIELDS; they come first in FILTER_ORDER, so a server failing one of them can be
+# counted without normalising the whole row (most of a large market, for a typical search).
+_SUMMARY_FILTERS = frozenset({"server_ids", "available_only", "gpu", "gpu_count_min", "gpu_count_max"})
 
 # Short sort names for the common orders; any scalar normalised field is accepted as well.
 SORT_ALIASES: dict[str, str] = {
@@ -123,18 +129,25 @@ def select_servers(
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise MarketFilterError(f"limit: {limit!r} is not a non-negative integer")
     excluded = {name: 0 for name, _ in prepared}
+    head_length = 0
+    while head_length < len(prepared) and prepared[head_length][0] in _SUMMARY_FILTERS:
+        head_length += 1
+    head, tail = prepared[:head_length], prepared[head_length:]
     invalid = 0
     matching = []
     for raw in raw_servers or ():
-        server = normalize_server(raw)
-        if server is None:
+        summary = summary_fields(raw)
+        if summary is None:
             invalid += 1
             continue
-        failed = failing_check(server, prepared)
+        failed = failing_check(summary, head)
         if failed is None:
-            matching.append(server)
-        else:
-            excluded[failed] += 1
+            server = complete_server(raw, summary)
+            failed = failing_check(server, tail)
+            if failed is None:
+                matching.append(server)
+                continue
+        excluded[failed] += 1
     if invalid:
         excluded[INVALID_ROW] = invalid
     ordered = sort_servers(matching, sort_by, descending)

@@ -56,18 +56,21 @@ def canonical_currency(name: Any, allow_usd: bool = False) -> str | None:
 
 def as_number(value: Any) -> float | None:
     """A finite float from an int, a float or a string starting with a number ("24", "24 GB"); otherwise None."""
-    if isinstance(value, bool) or value is None:
+    kind = type(value)
+    # Exact type checks first: this runs a few hundred thousand times per marketplace listing.
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is int:
+        return float(value)
+    if kind is str:
+        match = _LEADING_NUMBER.match(value.strip())
+        return float(match.group()) if match else None
+    if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
         number = float(value)
-    elif isinstance(value, str):
-        match = _LEADING_NUMBER.match(value.strip())
-        if not match:
-            return None
-        number = float(match.group())
-    else:
-        return None
-    return number if math.isfinite(number) else None
+        return number if math.isfinite(number) else None
+    return None
 
 
 def _as_count(value: Any) -> int | None:
@@ -76,7 +79,7 @@ def _as_count(value: Any) -> int | None:
 
 
 def _as_text(value: Any) -> str | None:
-    if isinstance(value, str):
+    if type(value) is str:
         value = value.strip()
         return value or None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -95,11 +98,13 @@ def _as_bool(value: Any) -> bool | None:
 
 
 def _as_dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
+    return value if type(value) is dict or isinstance(value, dict) else {}
 
 
 def _server_id(value: Any) -> int | None:
     """A positive integer id from an int or a numeric string; None for anything else (bool, float 1.5, "abc")."""
+    if type(value) is int:
+        return value if value >= 0 else None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -129,14 +134,14 @@ def gpu_from_specs(specs: dict | None, gpu_array: Any = None) -> tuple[str | Non
     A specs.gpu without an "<N>x " prefix names the model; its count then comes from gpu_array, else 1.
     gpu_array alone gives the count by its length and the model by its names (distinct names joined by ", ").
     """
-    names = _flatten_names(gpu_array)
     spec = specs.get("gpu") if isinstance(specs, dict) else None
     if isinstance(spec, str) and spec.strip():
         match = _GPU_SPEC.match(spec)
         if match and match.group(2):
             return match.group(2), int(match.group(1))
         if not match:
-            return spec.strip(), len(names) or 1
+            return spec.strip(), len(_flatten_names(gpu_array)) or 1
+    names = _flatten_names(gpu_array)
     if not names:
         return None, None
     distinct = list(dict.fromkeys(names))
@@ -145,38 +150,47 @@ def gpu_from_specs(specs: dict | None, gpu_array: Any = None) -> tuple[str | Non
 
 def _price_map(value: Any) -> dict[str, float]:
     """{coin: per-day price} keeping only non-negative numbers."""
+    if type(value) is not dict:
+        return {}
     prices = {}
-    for coin, amount in _as_dict(value).items():
-        number = as_number(amount)
-        if isinstance(coin, str) and number is not None and number >= 0:
+    for coin, amount in value.items():
+        number = amount if type(amount) is float else as_number(amount)
+        if number is not None and number >= 0 and type(coin) is str:
             prices[coin] = number
     return prices
 
 
 def _usd_on_demand(usd: dict, on_demand: dict[str, float], allowed: list[str]) -> float | None:
     """The cheapest US-dollar equivalent of the on-demand price over the coins the server accepts."""
-    candidates = []
+    best = None
     for field, coin in _USD_EQUIVALENT_FIELDS:
-        number = as_number(usd.get(field))
-        if number is not None and number >= 0 and (not allowed or coin in allowed):
-            candidates.append(number)
-    if candidates:
-        return min(candidates)
+        value = usd.get(field)
+        if value is None or (allowed and coin not in allowed):
+            continue
+        number = as_number(value)
+        if number is not None and number >= 0 and (best is None or number < best):
+            best = number
+    if best is not None:
+        return best
     # No dollar equivalents given: a USD-Blockchain price is already in dollars.
     return on_demand.get(USD_COIN)
 
 
-def _per_hour(per_day: float | None, gpu_count: int | None = None) -> float | None:
-    """Per-hour (or per-GPU-hour) dollars, rounded to a millionth: readable, and finer than any price step."""
+def _hourly(per_day: float | None, gpu_count: int | None) -> tuple[float | None, float | None]:
+    """(per hour, per GPU-hour), rounded to a millionth: readable, and finer than any price step."""
     if per_day is None:
-        return None
-    if gpu_count is None:
-        return round(per_day / 24, 6)
-    return round(per_day / 24 / gpu_count, 6) if gpu_count > 0 else None
+        return None, None
+    per_hour = per_day / 24
+    per_gpu_hour = round(per_hour / gpu_count, 6) if gpu_count else None
+    return round(per_hour, 6), per_gpu_hour
 
 
 def _cpu_cores_threads(value: Any) -> tuple[int | None, int | None]:
     """"8/16" -> (8, 16); "8" -> (8, None)."""
+    if type(value) is str:
+        cores, _, threads = value.partition("/")
+        if cores.isdigit() and threads.isdigit():
+            return int(cores), int(threads)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _as_count(value), None
     if not isinstance(value, str):
@@ -211,6 +225,9 @@ def _reliability(value: Any) -> float | None:
 
 
 def _currencies(value: Any) -> list[str]:
+    if type(value) is list and all(type(coin) is str and coin and not coin[0].isspace() and not coin[-1].isspace()
+                                   for coin in value):
+        return list(value)
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple)):
@@ -218,13 +235,37 @@ def _currencies(value: Any) -> list[str]:
     return [coin.strip() for coin in value if isinstance(coin, str) and coin.strip()]
 
 
-def normalize_server(raw: dict) -> dict | None:
-    """One marketplace server as a flat dict (see docs/market.md for every field); None for a row without an id."""
-    if not isinstance(raw, dict):
+# The fields of summary_fields: cheap to read, and enough for the filters that come first in the filter order.
+SUMMARY_FIELDS = ("id", "rented", "online", "gpu_model", "gpu_count")
+
+
+def summary_fields(raw: Any) -> dict | None:
+    """The SUMMARY_FIELDS of a marketplace row (as normalize_server gives them); None for a row without an id."""
+    if type(raw) is not dict and not isinstance(raw, dict):
         return None
     server_id = _server_id(raw.get("id"))
     if server_id is None:
         return None
+    gpu_model, gpu_count = gpu_from_specs(raw.get("specs"), raw.get("gpu_array"))
+    return {
+        "id": server_id,
+        "rented": _as_bool(raw.get("rented")),
+        "online": _as_bool(raw.get("online")),
+        "gpu_model": gpu_model,
+        "gpu_count": gpu_count,
+    }
+
+
+def normalize_server(raw: dict) -> dict | None:
+    """One marketplace server as a flat dict (see docs/market.md for every field); None for a row without an id."""
+    summary = summary_fields(raw)
+    return None if summary is None else complete_server(raw, summary)
+
+
+def complete_server(raw: dict, summary: dict) -> dict:
+    """The normalised server from a row and its summary_fields (so that a caller who filtered on those reads
+    them once)."""
+    gpu_count = summary["gpu_count"]
     specs = _as_dict(raw.get("specs"))
     net = _as_dict(specs.get("net"))
     price = _as_dict(raw.get("price"))
@@ -232,7 +273,6 @@ def normalize_server(raw: dict) -> dict | None:
     on_demand = _price_map(price.get("on_demand"))
     spot = _price_map(price.get("spot"))
     allowed = _currencies(raw.get("allowed_coins")) or [coin for coin in on_demand if coin in KNOWN_CURRENCIES]
-    gpu_model, gpu_count = gpu_from_specs(specs, raw.get("gpu_array"))
     cores, threads = _cpu_cores_threads(specs.get("cpus"))
     rating, rating_count = _rating(raw.get("rating"))
     country = _as_text(net.get("cc")) or _as_text(raw.get("country"))
@@ -241,11 +281,13 @@ def normalize_server(raw: dict) -> dict | None:
     spot_usd_per_day = as_number(usd.get("spot"))
     if spot_usd_per_day is None or spot_usd_per_day < 0:
         spot_usd_per_day = spot.get(USD_COIN)
+    usd_per_hour, usd_per_gpu_hour = _hourly(usd_per_day, gpu_count)
+    spot_usd_per_hour, spot_usd_per_gpu_hour = _hourly(spot_usd_per_day, gpu_count)
 
     return {
-        "id": server_id,
+        "id": summary["id"],
         "owner": _server_id(raw.get("owner")),
-        "gpu_model": gpu_model,
+        "gpu_model": summary["gpu_model"],
         "gpu_count": gpu_count,
         "gpu_ram_gb": as_number(specs.get("gpuram")),
         "ram_gb": as_number(specs.get("ram")),
@@ -263,16 +305,16 @@ def normalize_server(raw: dict) -> dict | None:
         "rating": rating,
         "rating_count": rating_count,
         "allowed_currencies": allowed,
-        "rented": _as_bool(raw.get("rented")),
-        "online": _as_bool(raw.get("online")),
+        "rented": summary["rented"],
+        "online": summary["online"],
         "mrl_hours": as_number(raw.get("mrl")),
         "prices": {ON_DEMAND: on_demand, SPOT: spot},
         "usd_per_day": usd_per_day,
-        "usd_per_hour": _per_hour(usd_per_day),
-        "usd_per_gpu_hour": _per_hour(usd_per_day, gpu_count) if gpu_count is not None else None,
+        "usd_per_hour": usd_per_hour,
+        "usd_per_gpu_hour": usd_per_gpu_hour,
         "spot_usd_per_day": spot_usd_per_day,
-        "spot_usd_per_hour": _per_hour(spot_usd_per_day),
-        "spot_usd_per_gpu_hour": _per_hour(spot_usd_per_day, gpu_count) if gpu_count is not None else None,
+        "spot_usd_per_hour": spot_usd_per_hour,
+        "spot_usd_per_gpu_hour": spot_usd_per_gpu_hour,
     }
 
 

@@ -1,0 +1,477 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""clore_market_info: search the Clore.ai marketplace with filters, sorted, and say why servers were left out."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: clore_market_info
+short_description: Search the Clore.ai GPU marketplace
+version_added: 0.1.0
+description:
+  - Reads the whole Clore.ai marketplace with one C(marketplace) call and returns the servers that pass every filter,
+    normalised into flat records for people, C(when:) conditions and sorting.
+  - Prices are per day, as Clore lists them; US-dollar figures are also given per hour and per GPU-hour.
+  - Returns, for each filter, how many servers it excluded (each server counted under the first filter it fails, in
+    the order the filters are listed below), so that an empty result explains itself.
+  - Odd marketplace rows never fail the search; a row without a usable server id is left out and counted as
+    C(invalid_row) in RV(excluded).
+  - With O(server_ids) and O(spot_market=true) it adds each returned server's spot market (offers, the host's minimum
+    per currency, currency rates) with one C(spot_marketplace) call per server.
+  - Filter values are checked before any API call; a bad value fails naming the option.
+  - The module only reads; it never changes anything and runs the same in check mode.
+  - The same filters select servers in M(clore.ai.clore_order).
+author:
+  - clore.ai collection maintainers
+options:
+  server_ids:
+    description:
+      - Only these server ids.
+      - Excluded servers are counted under C(server_ids).
+    type: list
+    elements: int
+  available_only:
+    description:
+      - Only servers one can rent now, that is not rented and not known to be offline.
+      - A server whose rented or online state the API does not give is not held against it.
+      - Set V(false) to see rented servers too, for example to read the spot market of a server rented on spot.
+    type: bool
+    default: true
+  gpu:
+    description:
+      - GPU models to accept, any of the list.
+      - Each entry matches as a case-insensitive substring of the GPU model (V(4090) matches
+        C(NVIDIA GeForce RTX 4090)) or as a case-insensitive regular expression searched in it
+        (V(RTX 40[89]0), V(^NVIDIA A100)).
+      - An entry that is not a valid regular expression is refused; escape special characters to match them literally.
+      - A server whose GPU model is unknown does not match.
+    type: list
+    elements: str
+  gpu_count_min:
+    description: Servers with at least this many GPUs.
+    type: int
+  gpu_count_max:
+    description: Servers with at most this many GPUs; not less than O(gpu_count_min).
+    type: int
+  gpu_ram_min:
+    description: Minimum memory per GPU, in GB.
+    type: float
+  ram_min:
+    description: Minimum system memory, in GB.
+    type: float
+  cuda_min:
+    description:
+      - Minimum CUDA version, compared as a version (V(12.10) is above V(12.4)).
+      - A server whose CUDA version is unknown does not match.
+    type: str
+  countries:
+    description:
+      - Only servers in these countries (ISO 3166 two-letter codes, case-insensitive, for example V(DE)).
+      - A server whose country is unknown does not match.
+    type: list
+    elements: str
+  exclude_countries:
+    description: Leave out servers in these countries (case-insensitive). A server whose country is unknown is kept.
+    type: list
+    elements: str
+  reliability_min:
+    description: Minimum reliability, between V(0) and V(1) (V(0.98) is 98%).
+    type: float
+  currency:
+    description:
+      - Only servers that accept this currency.
+      - V(bitcoin), V(CLORE-Blockchain) or V(USD-Blockchain); the aliases V(BTC), V(CLORE) and V(USD) are accepted,
+        case-insensitively.
+    type: str
+  max_price:
+    description:
+      - The most a server may cost.
+      - A server without a price of the requested kind does not match.
+    type: dict
+    suboptions:
+      amount:
+        description: The limit, in O(max_price.currency) per O(max_price.per).
+        type: float
+        required: true
+      currency:
+        description:
+          - V(USD) compares the US-dollar equivalent Clore gives for each server (for on-demand the cheapest over the
+            currencies the server accepts).
+          - A coin (V(bitcoin), V(CLORE-Blockchain), V(USD-Blockchain) or the aliases V(BTC), V(CLORE)) compares
+            the host's own price in that coin; a server without a price in that coin does not match.
+        type: str
+        default: USD
+      type:
+        description: Compare the on-demand price or the spot price (the host's minimum spot price).
+        type: str
+        choices: [on-demand, spot]
+        default: on-demand
+      per:
+        description: The unit of O(max_price.amount). V(gpu_hour) divides the hourly price by the number of GPUs.
+        type: str
+        choices: [day, hour, gpu_hour]
+        default: day
+  sort_by:
+    description:
+      - The order of RV(servers).
+      - V(price) is the on-demand US-dollar price per day; V(price_per_hour); V(price_per_gpu) is per GPU-hour;
+        V(spot_price) and V(spot_price_per_gpu) are the same for the host's minimum spot price; V(gpu_ram) and
+        V(ram) are in GB.
+      - Any other field of a returned server with a single value is accepted as well, for example V(reliability),
+        V(gpu_count), V(rating), V(cuda_version) (compared as a version), V(disk_speed), V(mrl_hours) or V(id).
+      - Servers without a value for the key come last, whatever the direction; ties keep id order.
+    type: str
+    default: price
+  descending:
+    description: Sort from the highest value down.
+    type: bool
+    default: false
+  limit:
+    description: Return at most this many servers (after sorting). RV(matched) still counts all of them.
+    type: int
+  spot_market:
+    description:
+      - Add each returned server's spot market as RV(servers[].spot_market), one C(spot_marketplace) call per server.
+      - Requires O(server_ids), so that the number of calls stays known.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - clore.ai.clore
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads, so check mode changes nothing and returns the same.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no diff.
+notes:
+  - The marketplace is large and has no server-side filters, so every search downloads it whole; filtering, sorting
+    and the excluded counts happen on the controller.
+seealso:
+  - module: clore.ai.clore_order
+  - module: clore.ai.clore_order_info
+"""
+
+EXAMPLES = r"""
+- name: The five cheapest free RTX 4090 servers (the key from CLORE_API_KEY)
+  clore.ai.clore_market_info:
+    gpu: ["RTX 4090"]
+    limit: 5
+  register: clore_market
+
+- name: Show them
+  ansible.builtin.debug:
+    msg: "{{ item.id }}: {{ item.gpu_count }}x {{ item.gpu_model }} in {{ item.country }}, {{ item.usd_per_day }} USD/day"
+  loop: "{{ clore_market.servers }}"
+
+- name: Two or more 24 GB GPUs with CUDA 12.4+, under 0.40 USD per GPU-hour, in Europe, paid in CLORE
+  clore.ai.clore_market_info:
+    gpu: ["3090", "4090", "A6000"]
+    gpu_count_min: 2
+    gpu_ram_min: 24
+    cuda_min: "12.4"
+    countries: [DE, FR, NL, PL, FI, SE, CZ]
+    currency: CLORE
+    reliability_min: 0.95
+    max_price:
+      amount: 0.40
+      per: gpu_hour
+    sort_by: price_per_gpu
+  register: clore_market
+
+- name: Say why nothing matched
+  ansible.builtin.debug:
+    msg: "No server matched of {{ clore_market.total }}; excluded per filter: {{ clore_market.excluded }}"
+  when: clore_market.count == 0
+
+- name: Spot offers on two known servers, rented or not
+  clore.ai.clore_market_info:
+    server_ids: [10001, 10042]
+    available_only: false
+    spot_market: true
+  register: clore_spot
+
+- name: The most reliable servers under 5 CLORE-Blockchain per hour on spot
+  clore.ai.clore_market_info:
+    max_price:
+      amount: 5
+      currency: CLORE-Blockchain
+      type: spot
+      per: hour
+    sort_by: reliability
+    descending: true
+    limit: 10
+"""
+
+RETURN = r"""
+servers:
+  description:
+    - The servers that passed every filter, sorted by O(sort_by) and cut to O(limit).
+    - Any field may be null when the marketplace does not give it.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The server id, used by C(create_order) and M(clore.ai.clore_order).
+      type: int
+      sample: 10042
+    owner:
+      description: The id of the host offering the server.
+      type: int
+      sample: 4711
+    gpu_model:
+      description:
+        - The GPU model, from C(specs.gpu) (C(2x NVIDIA GeForce RTX 4090)), else from C(gpu_array) (flattened when
+          nested); distinct models are joined with C(, ).
+      type: str
+      sample: NVIDIA GeForce RTX 4090
+    gpu_count:
+      description: The number of GPUs.
+      type: int
+      sample: 2
+    gpu_ram_gb:
+      description: Memory per GPU, in GB.
+      type: float
+      sample: 24.0
+    ram_gb:
+      description: System memory, in GB.
+      type: float
+      sample: 64.0
+    cpu:
+      description: The CPU model.
+      type: str
+      sample: AMD Ryzen 9 7950X 16-Core Processor
+    cpu_cores:
+      description: CPU cores (from C(specs.cpus) "cores/threads").
+      type: int
+      sample: 16
+    cpu_threads:
+      description: CPU threads.
+      type: int
+      sample: 32
+    disk:
+      description: The disk as the host describes it.
+      type: str
+      sample: NVMe 1024GB
+    disk_gb:
+      description: The disk size in GB, read from RV(servers[].disk).
+      type: float
+      sample: 1024.0
+    disk_speed:
+      description: Disk speed, in MB/s.
+      type: float
+      sample: 3500.0
+    net_up:
+      description: Upload bandwidth, in Mbit/s.
+      type: float
+      sample: 900.0
+    net_down:
+      description: Download bandwidth, in Mbit/s.
+      type: float
+      sample: 950.0
+    country:
+      description: The server's country code, upper case.
+      type: str
+      sample: DE
+    cuda_version:
+      description: The highest CUDA version the server's driver supports.
+      type: str
+      sample: "12.4"
+    reliability:
+      description: Reliability between 0 and 1.
+      type: float
+      sample: 0.987
+    rating:
+      description: The average rating.
+      type: float
+      sample: 4.6
+    rating_count:
+      description: How many ratings the average is over.
+      type: int
+      sample: 120
+    allowed_currencies:
+      description: The currencies the host accepts (C(allowed_coins)).
+      type: list
+      elements: str
+      sample: [CLORE-Blockchain, USD-Blockchain]
+    rented:
+      description: Whether the server is rented now.
+      type: bool
+      sample: false
+    online:
+      description: Whether the server is online (null when the marketplace does not say).
+      type: bool
+      sample: true
+    mrl_hours:
+      description: The maximum rental length, in hours.
+      type: float
+      sample: 168.0
+    prices:
+      description:
+        - The host's prices per day in each currency, for C(on-demand) and C(spot) (the minimum spot price).
+      type: dict
+      sample: {"on-demand": {"CLORE-Blockchain": 288.5, "USD-Blockchain": 7.1}, "spot": {"CLORE-Blockchain": 160.0}}
+    usd_per_day:
+      description:
+        - The on-demand price per day in US dollars, the cheapest of Clore's dollar equivalents over the currencies
+          the server accepts (else its C(USD-Blockchain) price).
+      type: float
+      sample: 7.1
+    usd_per_hour:
+      description: RV(servers[].usd_per_day) / 24.
+      type: float
+      sample: 0.295833
+    usd_per_gpu_hour:
+      description: RV(servers[].usd_per_day) / 24 / RV(servers[].gpu_count).
+      type: float
+      sample: 0.147917
+    spot_usd_per_day:
+      description: The host's minimum spot price per day, in US dollars.
+      type: float
+      sample: 4.0
+    spot_usd_per_hour:
+      description: RV(servers[].spot_usd_per_day) / 24.
+      type: float
+      sample: 0.166667
+    spot_usd_per_gpu_hour:
+      description: RV(servers[].spot_usd_per_day) / 24 / RV(servers[].gpu_count).
+      type: float
+      sample: 0.083333
+    spot_market:
+      description: The server's spot market, with O(spot_market=true) only.
+      returned: when O(spot_market=true)
+      type: dict
+      contains:
+        exists:
+          description: Whether Clore knows a spot market for the server.
+          type: bool
+        offers:
+          description: The spot offers (bids) on the server.
+          type: list
+          elements: dict
+          sample: [{"offer_id": 77, "bid": 150.0, "active": true, "my": false, "currency": "CLORE-Blockchain"}]
+        min_pricing:
+          description: The host's minimum spot price per day in each currency.
+          type: dict
+          sample: {"CLORE-Blockchain": 150.0, "bitcoin": 0.00006}
+        currency_rates_in_usd:
+          description: US dollars per unit of each currency.
+          type: dict
+          sample: {"CLORE-Blockchain": 0.025, "bitcoin": 60000.0}
+        mrl:
+          description: The maximum rental length the spot market gives.
+          type: float
+        visibility:
+          description: The server's visibility.
+          type: str
+        online:
+          description: Whether the server is online, as the spot market gives it.
+          type: bool
+count:
+  description: The number of servers returned.
+  returned: success
+  type: int
+  sample: 5
+matched:
+  description: The number of servers that passed every filter, before O(limit).
+  returned: success
+  type: int
+  sample: 37
+total:
+  description: The number of rows in the marketplace.
+  returned: success
+  type: int
+  sample: 1800
+excluded:
+  description:
+    - For each filter that was set (and C(available_only) when on), how many servers it excluded; each server counts
+      under the first filter it fails, in the order C(server_ids), C(available_only), C(gpu), C(gpu_count_min),
+      C(gpu_count_max), C(gpu_ram_min), C(ram_min), C(cuda_min), C(countries), C(exclude_countries),
+      C(reliability_min), C(currency), C(max_price).
+    - C(invalid_row) counts marketplace rows without a usable server id (present only when there were any).
+    - RV(total) = RV(matched) + the sum of these counts.
+  returned: success
+  type: dict
+  sample: {"available_only": 310, "gpu": 1402, "max_price": 51}
+"""
+
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
+from ansible_collections.clore.ai.plugins.module_utils.common import run_module
+from ansible_collections.clore.ai.plugins.module_utils.market import (
+    MARKET_FILTER_SPEC,
+    MarketFilterError,
+    select_servers,
+    sort_field,
+    validate_filters,
+)
+
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    **MARKET_FILTER_SPEC,
+    "sort_by": {"type": "str", "default": "price"},
+    "descending": {"type": "bool", "default": False},
+    "limit": {"type": "int"},
+    "spot_market": {"type": "bool", "default": False},
+}
+
+_OFFER_FIELDS = ("offer_id", "bid", "active", "my", "currency")
+
+
+def _spot_market(answer: dict) -> dict:
+    """The parts of a spot_marketplace answer a user needs, read defensively."""
+    server = answer.get("server") if isinstance(answer.get("server"), dict) else {}
+    offers = answer.get("offers") if isinstance(answer.get("offers"), list) else []
+    rates = answer.get("currency_rates_in_usd")
+    minimum = server.get("min_pricing")
+    return {
+        "exists": answer.get("exists"),
+        "offers": [{k: o.get(k) for k in _OFFER_FIELDS} for o in offers if isinstance(o, dict)],
+        "min_pricing": minimum if isinstance(minimum, dict) else {},
+        "currency_rates_in_usd": rates if isinstance(rates, dict) else {},
+        "mrl": server.get("mrl"),
+        "visibility": server.get("visibility"),
+        "online": server.get("online"),
+    }
+
+
+def check_options(params: dict) -> None:
+    """Every option that could be wrong, before any API call (MarketFilterError names the option)."""
+    validate_filters({name: params.get(name) for name in MARKET_FILTER_SPEC})
+    sort_field(params["sort_by"])
+    if params["limit"] is not None and params["limit"] < 0:
+        raise MarketFilterError(f"limit: {params['limit']} must not be negative")
+    if params["spot_market"] and not params["server_ids"]:
+        raise MarketFilterError("spot_market: needs server_ids (one spot_marketplace call per server)")
+
+
+def run(module: AnsibleModule, client: CloreClient) -> dict:
+    params = module.params
+    check_options(params)
+    listing = client.marketplace()["servers"]
+    filters = {name: params.get(name) for name in MARKET_FILTER_SPEC}
+    servers, excluded = select_servers(listing, filters, params["sort_by"], params["descending"])
+    matched = len(servers)
+    if params["limit"] is not None:
+        servers = servers[: params["limit"]]
+    if params["spot_market"]:
+        for server in servers:
+            server["spot_market"] = _spot_market(client.spot_marketplace(server["id"]))
+    return {
+        "changed": False,
+        "servers": servers,
+        "count": len(servers),
+        "matched": matched,
+        "total": len(listing),
+        "excluded": excluded,
+    }
+
+
+def main() -> None:
+    run_module(ARGUMENT_SPEC, run)
+
+
+if __name__ == "__main__":
+    main()
