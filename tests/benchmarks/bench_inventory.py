@@ -1,6 +1,9 @@
 """ansible-inventory --list over 2,000 active orders: the clore.ai.clore plugin cold and cached, against the same
 2,000 hosts in a static YAML inventory as the floor.
 
+Two static floors: the same hosts with the same variables and groups (what the plugin produces), and the same hosts
+with only their connection variables (the least a static file could hold). ansible-core reads large YAML slowly, so
+the second, stricter floor is the one the targets use.
 Targets: cached within 1.2x of static; cold within 1.2x of static plus the one my_orders call.
 """
 from __future__ import annotations
@@ -34,23 +37,40 @@ def _list(source: Path, env: dict[str, str], *extra: str) -> tuple[float, dict]:
     return elapsed, json.loads(proc.stdout)
 
 
-def _median(source: Path, env: dict[str, str], *extra: str) -> tuple[float, dict]:
+def _median(source: Path, env: dict[str, str], *extra: str, runs: int = RUNS) -> tuple[float, dict]:
     times, listing = [], {}
-    for _ in range(RUNS):
+    for _ in range(runs):
         elapsed, listing = _list(source, env, *extra)
         times.append(elapsed)
     return statistics.median(times), listing
 
 
-def _static_inventory(listing: dict, path: Path) -> None:
-    """The plugin's hosts, variables and groups written as a plain YAML inventory."""
-    hostvars = listing["_meta"]["hostvars"]
+CONNECTION_VARS = ("ansible_host", "ansible_port", "ansible_user", "ansible_ssh_common_args")
+
+
+def _plain(value):
+    """ansible-inventory marks plugin values as {"__ansible_unsafe": value}; a static file holds the value."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _static_inventory(listing: dict, path: Path, only: tuple[str, ...] | None = None) -> None:
+    """The plugin's hosts and groups written as a plain YAML inventory, with all their variables or `only` these."""
+    hostvars = _plain(listing["_meta"]["hostvars"])
     children: dict = {}
     for group, body in listing.items():
         if group in ("_meta", "all", "ungrouped") or not body.get("hosts"):
             continue
         children[group] = {"hosts": {name: None for name in body["hosts"]}}
-    children["clore"] = {"hosts": {name: hostvars[name] for name in listing["clore"]["hosts"]}}
+    children["clore"] = {"hosts": {
+        name: {k: v for k, v in hostvars[name].items() if only is None or k in only}
+        for name in listing["clore"]["hosts"]
+    }}
     path.write_text(yaml.safe_dump({"all": {"children": children}}, sort_keys=False))
 
 
@@ -67,7 +87,8 @@ def _my_orders_call(sim: SimServer) -> float:
 def run() -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="bench-inventory-") as tmp:
         work = Path(tmp)
-        with SimServer(work / "sim") as sim:
+        # A fifth or so of clore-sim's servers are offline or rented by others: make room for every order.
+        with SimServer(work / "sim", servers=ORDERS * 3 // 2) as sim:
             sim.seed_orders(sim.api_key, ORDERS)
             env = base_env(COLLECTIONS, work)
             env.update({"CLORE_API_URL": sim.api_url, "CLORE_API_KEY": sim.api_key,
@@ -85,17 +106,23 @@ def run() -> list[dict]:
             api_call = _my_orders_call(sim)
         hosts = len(listing["clore"]["hosts"])
         assert hosts == ORDERS and len(cached_listing["clore"]["hosts"]) == ORDERS, hosts
-        static_path = work / "static.yml"
-        _static_inventory(listing, static_path)
-        static, static_listing = _median(static_path, base_env(COLLECTIONS, work))
-        assert len(static_listing["clore"]["hosts"]) == ORDERS
+        static_env = base_env(COLLECTIONS, work)
+        full_path, minimal_path = work / "static-full.yml", work / "static-minimal.yml"
+        _static_inventory(listing, full_path)
+        _static_inventory(listing, minimal_path, only=CONNECTION_VARS)
+        # Slow and far above the other figures: once is enough.
+        static_full, full_listing = _median(full_path, static_env, runs=1)
+        static, static_listing = _median(minimal_path, static_env)
+        assert len(static_listing["clore"]["hosts"]) == len(full_listing["clore"]["hosts"]) == ORDERS
 
     name = f"inventory ({ORDERS} orders)"
     cached_limit = 1.2 * static
     cold_limit = 1.2 * static + api_call
     return [
-        {"benchmark": name, "metric": "static YAML --list", "value": static, "unit": "s", "target": "floor",
-         "ok": None},
+        {"benchmark": name, "metric": "static YAML --list, same variables", "value": static_full, "unit": "s",
+         "target": "", "ok": None},
+        {"benchmark": name, "metric": "static YAML --list, connection vars", "value": static, "unit": "s",
+         "target": "floor", "ok": None},
         {"benchmark": name, "metric": "my_orders call alone", "value": api_call, "unit": "s", "target": "", "ok": None},
         {"benchmark": name, "metric": "cached --list", "value": cached, "unit": "s",
          "target": f"<= {cached_limit:.2f} (1.2x static)", "ok": cached <= cached_limit},
