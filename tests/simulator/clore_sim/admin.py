@@ -123,7 +123,7 @@ class Admin:
             store.settle()
             store.end_order(order, "outbid")
             store.rented_elsewhere.add(order["si"])
-        self.sim.ssh.request("stop", order["id"])
+        self.sim.release_order(order)
         return _done()
 
     def ssh_reachable(self, body: dict) -> Reply:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import resource
 import sys
 import threading
 
@@ -13,6 +14,7 @@ from .config import Config
 from .counters import Counters
 from .faults import FaultBook
 from .http import SimHTTPServer
+from .ports import PortBook
 from .ratelimit import RateLimiter
 from .ssh import SshManager, isolation_available
 from .store import Store
@@ -29,6 +31,7 @@ class Simulator:
         self.limiter = RateLimiter(config.request_interval, config.create_interval, config.rate_tolerance)
         self.isolated = False
         self.ssh: SshManager | None = None
+        self.ports: PortBook | None = None
         self.api: Api | None = None
         self.admin = Admin(self)
         self.httpd: SimHTTPServer | None = None
@@ -56,6 +59,9 @@ class Simulator:
         """Load state, bind the port, start SSH machines of running orders. Returns warnings to print."""
         config = self.config
         config.state_dir.mkdir(parents=True, exist_ok=True)
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < hard:  # each order's port lock holds a file descriptor
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         warnings = self.store.load()
         for key, balances in config.all_accounts().items():
             self.store.ensure_account(key, balances)
@@ -69,9 +75,14 @@ class Simulator:
                 + "; a playbook run against a rented server changes THIS machine. Run clore-sim as root for "
                 "a private mount namespace per order."
             )
-        self.ssh = SshManager(config.state_dir, config.ssh_listen, config.port_range, self.isolated, self.store.by_id)
+        self.ssh = SshManager(config.state_dir, config.ssh_listen, self.isolated, self.store.by_id)
         self.ssh.cleanup_stale()
-        self.api = Api(self.store, config, self.ssh.allocate_port, self._provision, self._release,
+        self.ports = PortBook(config.ssh_listen, config.port_range)
+        for order in self.store.active_orders():
+            for port in order["public_ports"].values():
+                if not self.ports.hold(port):
+                    warnings.append(f"port {port} of order {order['id']} is held by another clore-sim")
+        self.api = Api(self.store, config, self.ports.allocate, self._provision, self.release_order,
                        self._created, self._cancelled)
         self.httpd = SimHTTPServer((config.host, config.port), self)
         self.ssh.start_worker()
@@ -85,7 +96,9 @@ class Simulator:
             thread.start()
             self._threads.append(thread)
         if config.ready_file:
-            config.ready_file.write_text(json.dumps({"url": self.api_url, "pid": os.getpid()}))
+            partial = config.ready_file.with_name(config.ready_file.name + ".partial")
+            partial.write_text(json.dumps({"url": self.api_url, "pid": os.getpid()}))
+            os.replace(partial, config.ready_file)
         return warnings
 
     @property
@@ -105,8 +118,11 @@ class Simulator:
     def _provision(self, order: dict) -> None:
         self.ssh.request("start", order)
 
-    def _release(self, order: dict) -> None:
+    def release_order(self, order: dict) -> None:
+        """An order ended: stop its machine, give its ports back."""
         self.ssh.request("stop", order["id"])
+        # Only once its sshd has stopped, so that the port is really free for the next order.
+        self.ssh.request("run", self.ports.release, *order["public_ports"].values())
 
     def _created(self) -> None:
         self.counters.add("orders_created")

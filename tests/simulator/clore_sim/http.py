@@ -55,6 +55,8 @@ class Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """The server's own protocol errors (bad request line, header too long ...) as JSON too."""
         self.close_connection = True
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"  # answer with a status line and headers even to garbage
         body = {"code": 4 if code in (404, 405, 501) else 2, "error": message or HTTPStatus(code).phrase}
         try:
             self._write(Reply(code, body))

@@ -24,6 +24,7 @@ from .market import gpu_of
 
 SSHD = "/usr/sbin/sshd"
 INSIDE_CONFIG_DIR = "/run/clore-sim"
+START_TIMEOUT = 15.0
 
 # Runs as root in a fresh mount namespace (unshare --mount --propagation private): assembles a root whose host
 # directories are read-only binds and whose /root, /tmp, /var/tmp, /workspace, /usr/local/bin are the order's own,
@@ -70,10 +71,10 @@ def password_hash(password: str) -> str:
     return result.stdout.strip()
 
 
-def wait_banner(host: str, port: int, timeout: float = 10.0) -> str | None:
-    """The SSH banner of host:port once it answers, or None after `timeout` seconds."""
+def wait_banner(host: str, port: int, timeout: float = 10.0, process: subprocess.Popen | None = None) -> str | None:
+    """The SSH banner of host:port once it answers, or None after `timeout` seconds (or when `process` ends)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and (process is None or process.poll() is None):
         try:
             with socket.create_connection((host, port), timeout=1.0) as conn:
                 conn.settimeout(1.0)
@@ -182,11 +183,9 @@ class SilentListener:
 class SshManager:
     """Starts and stops order machines from one worker thread, so that API requests never wait for them."""
 
-    def __init__(self, state_dir: Path, listen: str, port_range: tuple[int, int], isolate: bool,
-                 market: dict[int, dict], log=None) -> None:
+    def __init__(self, state_dir: Path, listen: str, isolate: bool, market: dict[int, dict], log=None) -> None:
         self.state_dir = state_dir.resolve()
         self.listen = listen
-        self.port_range = port_range
         self.isolate = isolate
         self.market = market
         self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
@@ -196,20 +195,6 @@ class SshManager:
         self._queue: queue.Queue = queue.Queue()
         self._worker: threading.Thread | None = None
         self._lock = threading.RLock()
-
-    # ----- ports -----
-    def allocate_port(self, used: set[int]) -> int:
-        low, high = self.port_range
-        for port in range(low, high + 1):
-            if port in used:
-                continue
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-                try:
-                    probe.bind((self.listen, port))
-                except OSError:
-                    continue
-            return port
-        raise RuntimeError(f"no free port left in {low}-{high}")
 
     # ----- the worker -----
     def start_worker(self) -> None:
@@ -225,10 +210,10 @@ class SshManager:
             try:
                 getattr(self, action)(*args)
             except Exception as err:  # one order's failure must not stop the others
-                self.log(f"clore-sim: ssh {action} failed for order {args[0] if args else '?'}: {err}")
+                self.log(f"clore-sim: ssh {action} failed ({args[:1]}): {err}")
 
     def request(self, action: str, *args) -> None:
-        """Queue start(order) / stop(order_id) / reachable(order, bool)."""
+        """Queue start(order) / stop(order_id) / reachable(order, bool) / run(function, *args)."""
         self._queue.put((action, *args))
 
     def drain(self) -> None:
@@ -237,6 +222,10 @@ class SshManager:
             self._queue.put(None)
             self._worker.join(timeout=60)
             self._worker = None
+
+    @staticmethod
+    def run(function, *args) -> None:
+        function(*args)
 
     # ----- one order -----
     def order_dir(self, order_id: int) -> Path:
@@ -272,6 +261,10 @@ class SshManager:
             log.close()
             self.running[order_id] = process
             (directory / "sshd.pid").write_text(json.dumps({"pid": process.pid}))
+        if wait_banner(self.listen, port, timeout=START_TIMEOUT, process=process) is None:
+            log_tail = (directory / "sshd.log").read_text(errors="replace")[-600:]
+            self.log(f"clore-sim: ERROR: the sshd of order {order_id} does not answer on port {port} "
+                     f"(exit status {process.poll()}): {log_tail.strip() or 'no output'}")
 
     def _prepare(self, order: dict, port: int) -> Path:
         directory = self.order_dir(order["id"])
