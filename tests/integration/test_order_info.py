@@ -1,0 +1,112 @@
+"""clore_order_info and the watch_orders playbook against clore-sim, through real ansible-playbook runs."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .inventory import sim_orders
+from .playbook import PlaybookRun, run_playbook
+
+PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
+# ansible.builtin.json redirects to ansible.posix, which is not installed: the tests' own JSON stdout callback.
+CALLBACKS = Path(__file__).parent / "roles" / "callback_plugins"
+
+PLAY = """
+- name: Read orders
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  tasks:
+    - name: All active
+      clore.ai.clore_order_info:
+      register: all_active
+    - name: By order id
+      clore.ai.clore_order_info:
+        order_ids: "{{ wanted_orders }}"
+    - name: By server id
+      clore.ai.clore_order_info:
+        server_ids: "{{ wanted_servers }}"
+    - name: With ended ones
+      clore.ai.clore_order_info:
+        return_completed: true
+"""
+
+
+def play(playbook: Path, env: dict[str, str], **kwargs) -> PlaybookRun:
+    """run_playbook, with every task result as data."""
+    env = dict(env, ANSIBLE_STDOUT_CALLBACK="json_results", ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS))
+    run = run_playbook(playbook, env, json_output=False, **kwargs)
+    start = run.stdout.find("{")
+    if start >= 0:
+        run.data = json.loads(run.stdout[start:])
+    return run
+
+
+def write_play(tmp_path: Path) -> Path:
+    path = tmp_path / "order_info.yml"
+    path.write_text(PLAY)
+    return path
+
+
+def test_order_info_filters_and_normalises(sim, ansible_env, ssh_keypair, tmp_path):
+    servers = sim_orders.free_servers(sim, 3)
+    for server in servers[:2]:
+        sim_orders.rent(sim, server, ssh_keypair[1])
+    sim_orders.rent(sim, servers[2], ssh_keypair[1], spot=True)
+    orders = {o["si"]: o for o in sim_orders.wait_until_reachable(sim, 3)}
+    ended = orders[servers[0]["id"]]["id"]
+    sim_orders.cancel(sim, ended)
+    second = orders[servers[1]["id"]]
+    spot = orders[servers[2]["id"]]
+
+    posts_before = sum(sim.counters()["posts"].values())
+    run = play(write_play(tmp_path), ansible_env, check=True,
+                       extra_vars={"wanted_orders": [second["id"], 999999], "wanted_servers": [servers[2]["id"]]})
+    assert run.rc == 0, run.stdout + run.stderr
+    assert sum(sim.counters()["posts"].values()) == posts_before  # reads only, in check mode too
+
+    active = run.result("All active")
+    assert active["changed"] is False
+    assert sorted(o["id"] for o in active["orders"]) == sorted([second["id"], spot["id"]])
+    assert active["count"] == 2
+    got = active["orders_by_id"][str(second["id"])]
+    assert got["server_id"] == servers[1]["id"]
+    assert (got["ssh_host"], got["ssh_port"], got["ssh_user"]) == ("127.0.0.1", sim_orders.ssh_port(second), "root")
+    assert got["ssh_command"] == f"ssh -p {sim_orders.ssh_port(second)} root@127.0.0.1"
+    assert got["ready"] is True and got["spot"] is False and got["expired"] is False
+    assert got["price_per_day"] == second["price"] and got["currency"] == second["currency"]
+    assert got["gpu_model"] and got["gpu_count"] >= 1
+    assert got["age_seconds"] >= 0 and got["time_left_seconds"] <= got["mrl_seconds"]
+    assert active["orders_by_id"][str(spot["id"])]["spot"] is True
+    assert set(active["spend_by_currency"]) == {second["currency"], spot["currency"]}
+
+    by_id = run.result("By order id")
+    assert [o["id"] for o in by_id["orders"]] == [second["id"]]
+    assert by_id["missing_order_ids"] == [999999]
+
+    by_server = run.result("By server id")
+    assert [o["id"] for o in by_server["orders"]] == [spot["id"]]
+
+    with_ended = run.result("With ended ones")
+    ended_order = with_ended["orders_by_id"][str(ended)]
+    assert ended_order["expired"] is True and with_ended["count"] == 3
+
+    assert ssh_keypair[1].split()[1] not in run.stdout
+
+
+def test_watch_orders_playbook(sim, ansible_env, ssh_keypair):
+    for server in sim_orders.free_servers(sim, 2):
+        sim_orders.rent(sim, server, ssh_keypair[1])
+    orders = sim_orders.wait_until_reachable(sim, 2)
+    run = play(PLAYBOOKS / "watch_orders.yml", ansible_env)
+    assert run.rc == 0, run.stdout + run.stderr
+    shown = [r["msg"] for r in run.task_results("Show each order")[0]["results"]]
+    assert len(shown) == 2
+    for order in orders:
+        (line,) = [m for m in shown if m.startswith(f"order {order['id']} on server {order['si']} ")]
+        assert f"ssh -p {sim_orders.ssh_port(order)} root@127.0.0.1" in line
+        assert f"spent {order['spend']:.4f} {order['currency']}" in line or f" {order['currency']} at " in line
+    total = run.result("Show the totals")["msg"]
+    assert total.startswith("2 order(s); spent ") and "nothing" not in total
