@@ -15,6 +15,7 @@ from ansible_collections.clore.ai.plugins.module_utils.order_plan import BudgetG
 # Code-6 reasons that concern the chosen server only: the next candidate may well succeed.
 FAILOVER_REASONS = frozenset({"server-already-rented", "server-offline", "too_low_price", "currency-not-allowed"})
 VANISHED = "vanished from the market"
+CLAIMED = "being rented by another task on this controller"
 
 
 @dataclass
@@ -35,8 +36,13 @@ def rent_with_failover(
     budget: BudgetGuard,
     max_attempts: int,
     still_free: Callable[[int], bool] | None = None,
+    claim: Callable[[int], bool] | None = None,
+    release: Callable[[int], None] | None = None,
 ) -> RentOutcome:
-    """Rent up to `missing` orders; at most `max_attempts` servers are tried for each order."""
+    """Rent up to `missing` orders; at most `max_attempts` servers are tried for each order.
+
+    `claim(server_id)` false means another process on this controller is renting that server: skip it, for free.
+    """
     outcome = RentOutcome()
     failures_in_a_row = 0
     for candidate in candidates:
@@ -48,10 +54,15 @@ def rent_with_failover(
         if not budget.fits(candidate):
             outcome.skipped.append(_skip(candidate, "over budget"))
             continue
+        if claim is not None and not claim(candidate.server_id):
+            outcome.skipped.append(_skip(candidate, CLAIMED))
+            continue
         outcome.attempts += 1
         try:
             created = creator.create(body_for(candidate))
         except CloreApiError as err:
+            if release is not None:
+                release(candidate.server_id)
             reason = err.reason if err.reason in FAILOVER_REASONS else None
             if reason is None and still_free is not None and not still_free(candidate.server_id):
                 reason = VANISHED

@@ -1,4 +1,6 @@
-"""One clore_order at a time per API key and image on a controller, so that forks cannot rent the same fleet twice.
+"""Coordination of clore_order processes on one controller: a lock per key and image, and claims on servers.
+
+One clore_order at a time per API key and image, so that forks cannot rent the same fleet twice.
 
 Two processes that read my_orders at once would each see the fleet short and each rent the missing orders. A lock file
 (fcntl, next to the rate limiter's state file) serialises the read-decide-create part of tasks that touch the
@@ -9,9 +11,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
+
 
 def lock_path(directory: Path, api_url: str, api_key: str, image: str | None) -> Path:
     """The lock file for (API URL, key, image) in `directory`; the key only as a hash."""
@@ -30,3 +35,70 @@ def order_lock(directory: Path, api_url: str, api_key: str, image: str | None) -
         yield
     finally:
         os.close(fd)
+
+
+CLAIM_TTL = 300.0
+
+
+class ServerClaims:
+    """Servers a clore_order process on this controller is about to rent, shared by every process with the same key.
+
+    Forks renting different fleets all want the cheapest servers; without claims they would spend the create
+    limit (one per 5 s) colliding on the same server. A claim is {server id: (pid, time)} in a JSON file under an
+    fcntl lock; it lapses after CLAIM_TTL seconds or when its process is gone.
+    """
+
+    def __init__(self, directory: Path, api_url: str, api_key: str, clock=time.time):
+        digest = hashlib.sha256(f"{api_url}\0{api_key}".encode()).hexdigest()[:32]
+        self.path = directory / f"claims-{digest}.json"
+        self.clock = clock
+        self.pid = os.getpid()
+
+    def claim(self, server_id: int) -> bool:
+        """Take server_id for this process; False when another live process holds it."""
+        with self._locked() as claims:
+            holder = claims.get(str(server_id))
+            if holder and holder[0] != self.pid and self._live(holder):
+                return False
+            claims[str(server_id)] = [self.pid, self.clock()]
+            return True
+
+    def release(self, server_id: int) -> None:
+        with self._locked() as claims:
+            if claims.get(str(server_id), [None])[0] == self.pid:
+                del claims[str(server_id)]
+
+    def _live(self, holder: list) -> bool:
+        pid, since = holder
+        if self.clock() - since > CLAIM_TTL:
+            return False
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[dict]:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            raw = b""
+            while chunk := os.read(fd, 65536):
+                raw += chunk
+            try:
+                claims = json.loads(raw) if raw else {}
+            except ValueError:
+                claims = {}  # a torn or foreign file: start afresh rather than block renting
+            if not isinstance(claims, dict):
+                claims = {}
+            yield claims
+            live = {k: v for k, v in claims.items() if isinstance(v, list) and len(v) == 2 and self._live(v)}
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.ftruncate(fd, 0)
+            os.write(fd, json.dumps(live).encode())
+        finally:
+            os.close(fd)

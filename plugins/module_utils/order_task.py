@@ -23,7 +23,7 @@ from ansible_collections.clore.ai.plugins.module_utils.order_cancel import Cance
 from ansible_collections.clore.ai.plugins.module_utils.order_create import ExactlyOnceCreator, create_body
 from ansible_collections.clore.ai.plugins.module_utils.order_failover import rent_with_failover
 from ansible_collections.clore.ai.plugins.module_utils.order_identity import members, read_orders
-from ansible_collections.clore.ai.plugins.module_utils.order_lock import order_lock
+from ansible_collections.clore.ai.plugins.module_utils.order_lock import ServerClaims, order_lock
 from ansible_collections.clore.ai.plugins.module_utils.order_plan import (
     BudgetGuard,
     Candidate,
@@ -81,7 +81,7 @@ class OrderTask:
     # ----- the flow -----
     def run(self) -> dict:
         lock = nullcontext() if self.check_mode else order_lock(
-            self.client.limiter.path.parent, self.client.api_url, self.params["api_key"], self.params.get("image"))
+            self._state_dir(), self.client.api_url, self.params["api_key"], self.params.get("image"))
         with lock:
             pairs, warnings = read_orders(self.client.my_orders())
             for warning in warnings:
@@ -127,6 +127,10 @@ class OrderTask:
             if not keep:
                 server_id = self.params["server_id"] if self.mode == "server_id" else recreate[0]["server_id"]
                 self._rent_server(server_id)
+
+    def _state_dir(self):
+        """Where the rate limiter keeps its state: the lock and the claims live beside it."""
+        return self.client.limiter.path.parent
 
     # ----- existing orders -----
     def _reconcile_existing(self, current: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -253,10 +257,11 @@ class OrderTask:
     def _create(self, candidates: list[Candidate], missing: int, budget: BudgetGuard) -> None:
         creator = ExactlyOnceCreator(self.client, self.known_ids,
                                      reconcile_timeout=float(self.params["reconcile_timeout"]))
+        claims = ServerClaims(self._state_dir(), self.client.api_url, self.params["api_key"])
         outcome = rent_with_failover(
             creator, candidates, missing,
             lambda c: create_body(self.params, c.server_id, c.currency),
-            budget, self.params["max_attempts"], self._still_free,
+            budget, self.params["max_attempts"], self._still_free, claims.claim, claims.release,
         )
         for created in outcome.created:
             (self.adopted if created.adopted else self.created).append(created.order)

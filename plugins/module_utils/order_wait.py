@@ -20,6 +20,8 @@ STAGE_READY = "ready"
 BANNER_PREFIX = b"SSH-"
 POLL_INTERVAL = 2.0
 PROBE_TIMEOUT = 5.0
+# Between banner probes alone (no API call): short, sshd usually answers within seconds of its port appearing.
+PROBE_INTERVAL = 0.5
 
 
 def ssh_banner(host: str, port: int, timeout: float = PROBE_TIMEOUT) -> str | None:
@@ -75,28 +77,36 @@ def wait_ready(
     pending = set(order_ids)
     ready: dict[int, dict] = {}
     stages = {order_id: "not yet " + STAGE_LISTED for order_id in pending}
-    seen: set[int] = set()
+    known: dict[int, dict] = {}
     while True:
-        if pending:
+        # my_orders is read only while some order still lacks its endpoint: the banner probe needs no API call.
+        if any(not _has_endpoint(known.get(order_id), need_ssh) for order_id in pending):
             listed = _active_by_id(client.my_orders())
-            ended = sorted(order_id for order_id in pending if order_id in seen and order_id not in listed)
+            ended = sorted(order_id for order_id in pending if order_id in known and order_id not in listed)
             if ended:
                 raise OrderEnded(f"order {', '.join(map(str, ended))} ended while waiting for it to get ready", ended)
-            for order_id in sorted(pending):
-                order = listed.get(order_id)
-                if order is None:
-                    continue
-                seen.add(order_id)
-                stages[order_id] = _stage(order, need_ssh, probe)
-                if stages[order_id] == STAGE_READY:
-                    ready[order_id] = order
-            pending -= set(ready)
+            known.update({order_id: listed[order_id] for order_id in pending if order_id in listed})
+        for order_id in sorted(pending):
+            order = known.get(order_id)
+            if order is None:
+                continue
+            stages[order_id] = _stage(order, need_ssh, probe)
+            if stages[order_id] == STAGE_READY:
+                ready[order_id] = order
+        pending -= set(ready)
         if not pending:
             return ready
         remaining = deadline - clock()
         if remaining <= 0:
             raise WaitTimeout(_timeout_message(stages, pending), {i: stages[i] for i in pending})
-        sleep(min(poll_interval, remaining))
+        reads_api = any(not _has_endpoint(known.get(order_id), need_ssh) for order_id in pending)
+        sleep(min(poll_interval if reads_api else min(poll_interval, PROBE_INTERVAL), remaining))
+
+
+def _has_endpoint(order: dict | None, need_ssh: bool) -> bool:
+    if order is None:
+        return False
+    return not need_ssh or bool(order.get("ssh_host") and order.get("ssh_port"))
 
 
 def _stage(order: dict, need_ssh: bool, probe: Callable[[str, int], str | None]) -> str:

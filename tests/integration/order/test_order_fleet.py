@@ -1,0 +1,46 @@
+"""A fleet of 6 from a 3-fork play at clore-sim's default limits: exactly 6 orders, no 429, a second run changes nothing.
+
+Three hosts each keep a fleet of 2 with their own image (what a user writes to give each worker group its machines);
+the forks meet only in the controller-wide rate limiter and the server claims.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from clore_sim.testing import SimServer
+
+from ..conftest import COLLECTIONS_PATH
+from ..playbook import base_env
+from .helpers import active_orders
+
+IMAGES = {"w1": "cloreai/ubuntu22.04-jupyter", "w2": "cloreai/ubuntu20.04-jupyter",
+          "w3": "nvidia/cuda:12.1.0-devel-ubuntu22.04"}
+
+
+def test_fleet_of_six_from_three_forks(tmp_path: Path, run_order, ssh_keypair):
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("[workers]\n" + "".join(f"{h} fleet_image={i}\n" for h, i in IMAGES.items()))
+    task = {"count": 2, "image": "{{ fleet_image }}", "ssh_key": ssh_keypair[1], "wait_timeout": 240}
+    with SimServer(tmp_path / "sim", request_interval=1.0, create_interval=5.0) as sim:
+        env = base_env(COLLECTIONS_PATH, tmp_path)
+        env.update({"CLORE_API_URL": sim.api_url, "CLORE_API_KEY": sim.api_key,
+                    "CLORE_STATE_DIR": str(tmp_path / "clore-state")})  # the default 1 s / 5 s limits
+
+        first = run_order(env, task, inventory=inventory, forks=3)
+        assert first.run.rc == 0, first.output[-3000:]
+        assert set(first.results) == set(IMAGES)
+        for host, result in first.results.items():
+            assert result["changed"] and len(result["created"]) + len(result["adopted"]) == 2, result
+            assert {o["image"] for o in result["orders"]} == {IMAGES[host]}
+        orders = active_orders(sim)
+        assert len(orders) == 6 and len({o["si"] for o in orders}) == 6
+        counters = sim.counters()
+        assert counters["rate_limited"] == 0
+        assert counters["orders_created"] == 6
+
+        posts = dict(counters["posts"])
+        second = run_order(env, task, inventory=inventory, forks=3)
+        assert second.run.rc == 0, second.output[-3000:]
+        assert all(r["changed"] is False for r in second.results.values())
+        assert sim.counters()["posts"] == posts and sim.counters()["rate_limited"] == 0
+        assert len(active_orders(sim)) == 6
