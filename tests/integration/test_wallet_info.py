@@ -1,0 +1,154 @@
+"""clore_wallet_info through real ansible-playbook runs against clore-sim."""
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+import pytest
+from clore_sim.testing import SimServer
+
+from .conftest import COLLECTIONS_PATH
+from .playbook import PlaybookRun, base_env, run_playbook
+
+# ansible-core's `ansible.builtin.json` redirects to ansible.posix, which is not installed: results are read through
+# the JSON stdout callback kept with the role tests.
+CALLBACKS = Path(__file__).parent / "roles" / "callback_plugins"
+
+BALANCES = {"bitcoin": 0.125, "CLORE-Blockchain": 1234.5, "USD-Blockchain": 77.25}
+KEY = "wallet-test-key-5f1c2a9b"
+
+PLAYBOOK = """
+- name: Wallets
+  hosts: localhost
+  gather_facts: false
+  vars:
+    ansible_connection: local
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  tasks:
+    - name: Read wallets
+      clore.ai.clore_wallet_info:
+        currencies: "{{ wanted | default(omit) }}"
+      register: clore_wallets
+"""
+
+
+@pytest.fixture
+def wallet_sim(tmp_path: Path):
+    with SimServer(tmp_path / "sim-state", servers=5, accounts={KEY: BALANCES}) as server:
+        yield server
+
+
+@pytest.fixture
+def env(wallet_sim: SimServer, tmp_path: Path) -> dict[str, str]:
+    env = base_env(COLLECTIONS_PATH, tmp_path)
+    env.update({"CLORE_API_URL": wallet_sim.api_url, "CLORE_API_KEY": KEY,
+                "CLORE_STATE_DIR": str(tmp_path / "clore-state"),
+                "CLORE_API_REQUEST_INTERVAL": "0", "CLORE_API_CREATE_INTERVAL": "0"})
+    return env
+
+
+def play(playbook: Path, env: dict[str, str], **kwargs) -> PlaybookRun:
+    """run_playbook, with every task result as data."""
+    env = dict(env, ANSIBLE_STDOUT_CALLBACK="json_results", ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS))
+    run = run_playbook(playbook, env, json_output=False, **kwargs)
+    start = run.stdout.find("{")
+    if start >= 0:
+        try:
+            run.data = json.loads(run.stdout[start:])
+        except ValueError:
+            run.data = {}
+    return run
+
+
+def write(tmp_path: Path, text: str, name: str = "play.yml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def raw_wallets(sim: SimServer, key: str) -> list[dict]:
+    """The sim's own answer, read without the collection."""
+    request = urllib.request.Request(f"{sim.api_url}/wallets", headers={"auth": key})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())["wallets"]
+
+
+def test_wallet_info_returns_the_simulators_balances(wallet_sim, env, tmp_path):
+    run = play(write(tmp_path, PLAYBOOK), env)
+    assert run.rc == 0, run.stdout + run.stderr
+    result = run.result("Read wallets")
+    assert result["changed"] is False
+    assert result["balances"] == BALANCES
+    expected = [{"currency": w["name"], "balance": w["balance"], "deposit_address": w["deposit"],
+                 "withdrawal_fee": w["withdrawal_fee"]} for w in raw_wallets(wallet_sim, KEY)]
+    assert result["wallets"] == expected
+    assert result["wallets_by_currency"] == {w["currency"]: w for w in expected}
+    assert all(w["deposit_address"] for w in result["wallets"])
+    assert wallet_sim.counters()["requests"].get("wallets") == 1 + 1  # the module's call and ours
+
+
+def test_wallet_info_in_check_mode_and_filtered(wallet_sim, env, tmp_path):
+    run = play(write(tmp_path, PLAYBOOK), env, check=True, extra_vars={"wanted": ["usd-blockchain"]})
+    assert run.rc == 0, run.stdout + run.stderr
+    result = run.result("Read wallets")
+    assert result["balances"] == {"USD-Blockchain": 77.25}
+    assert [w["currency"] for w in result["wallets"]] == ["USD-Blockchain"]
+
+
+def test_module_defaults_group_carries_the_connection(wallet_sim, env, tmp_path):
+    playbook = """
+- name: Wallets with module_defaults
+  hosts: localhost
+  gather_facts: false
+  vars:
+    ansible_connection: local
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  module_defaults:
+    group/clore.ai.clore:
+      api_key: "{{ key }}"
+      api_url: "{{ url }}"
+      api_request_interval: 0
+  tasks:
+    - name: Read wallets
+      clore.ai.clore_wallet_info:
+      register: clore_wallets
+"""
+    env = {k: v for k, v in env.items() if k not in ("CLORE_API_KEY", "CLORE_API_URL")}
+    run = play(write(tmp_path, playbook), env, extra_vars={"key": KEY, "url": wallet_sim.api_url})
+    assert run.rc == 0, run.stdout + run.stderr
+    assert run.result("Read wallets")["balances"] == BALANCES
+
+
+def test_a_wrong_key_fails_clearly_without_traceback(wallet_sim, env, tmp_path):
+    wrong = "not-a-valid-key-9c4e1d"
+    env = dict(env, CLORE_API_KEY=wrong)
+    run = play(write(tmp_path, PLAYBOOK), env)
+    assert run.rc != 0
+    result = run.result("Read wallets")
+    assert result["failed"] is True
+    assert "check api_key / CLORE_API_KEY" in result["msg"]
+    assert result["msg"].startswith("Clore.ai API wallets: invalid API token (code 3")
+    assert (result["endpoint"], result["code"]) == ("wallets", 3)
+    assert "module_stderr" not in result, result
+    assert "Traceback" not in str(result.get("exception", "")), result
+    everything = run.stdout + run.stderr
+    assert "Traceback" not in everything
+    assert wrong not in everything
+
+
+def test_a_missing_key_names_the_option_and_the_variable(wallet_sim, env, tmp_path):
+    env = {k: v for k, v in env.items() if k != "CLORE_API_KEY"}
+    run = play(write(tmp_path, PLAYBOOK), env)
+    result = run.result("Read wallets")
+    assert result["failed"] is True and "api_key" in result["msg"]
+    assert wallet_sim.counters()["requests"].get("wallets", 0) == 0
+
+
+def test_a_bad_option_is_refused_before_any_call(wallet_sim, env, tmp_path):
+    env = dict(env, CLORE_API_REQUEST_INTERVAL="-2")
+    run = play(write(tmp_path, PLAYBOOK), env)
+    result = run.result("Read wallets")
+    assert result["failed"] is True
+    assert result["msg"].startswith("api_request_interval must be 0 or more")
+    assert wallet_sim.counters()["requests"].get("wallets", 0) == 0
