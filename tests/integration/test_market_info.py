@@ -1,0 +1,273 @@
+"""clore_market_info through real ansible-playbook runs against clore-sim, checked against the raw marketplace JSON.
+
+Expectations are computed here from the simulator's own answer with plain code, independently of module_utils.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from clore_sim.testing import SimServer
+
+from .conftest import PLAYBOOKS
+from .playbook import PlaybookRun, run_playbook
+
+# ansible.builtin.json redirects to ansible.posix, which is not installed: results come through the JSON callback
+# kept with the role tests.
+CALLBACKS = Path(__file__).parent / "roles" / "callback_plugins"
+
+LOCALHOST_VARS = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
+
+
+def play(playbook: Path, env: dict[str, str], **kwargs: Any) -> PlaybookRun:
+    """run_playbook, with every task result as data."""
+    env = dict(env, ANSIBLE_STDOUT_CALLBACK="json_results", ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS))
+    run = run_playbook(playbook, env, json_output=False, **kwargs)
+    start = run.stdout.find("{")
+    if start >= 0:
+        try:
+            run.data = json.loads(run.stdout[start:])
+        except ValueError:
+            run.data = {}
+    return run
+
+
+def playbook(tmp_path: Path, searches: dict[str, dict]) -> Path:
+    """One task per search, {task name: module arguments}, written as JSON (which is YAML) so arguments arrive as is."""
+    tasks = [{"name": name, "clore.ai.clore_market_info": args} for name, args in searches.items()]
+    play_ = [{"name": "Market searches", "hosts": "localhost", "gather_facts": False, "vars": LOCALHOST_VARS,
+              "tasks": tasks}]
+    path = tmp_path / "market.yml"
+    path.write_text(json.dumps(play_, indent=2))
+    return path
+
+
+def raw_market(sim: SimServer) -> list[dict]:
+    """The simulator's marketplace, read without the collection."""
+    answer = requests.get(f"{sim.api_url}/marketplace", headers={"auth": sim.api_key}, timeout=30)
+    answer.raise_for_status()
+    return answer.json()["servers"]
+
+
+# --- plain, independent readings of a raw row ---
+
+
+def available(row: dict) -> bool:
+    return row.get("rented") is not True and row.get("online") is not False
+
+
+def gpu(row: dict) -> tuple[str, int]:
+    count, _, model = row["specs"]["gpu"].partition("x ")
+    return model, int(count)
+
+
+def usd_per_day(row: dict) -> float | None:
+    usd = row.get("price", {}).get("usd", {})
+    keys = {"USD-Blockchain": "on_demand_usd", "CLORE-Blockchain": "on_demand_clore", "bitcoin": "on_demand_btc"}
+    values = [usd[keys[c]] for c in row.get("allowed_coins", []) if keys.get(c) in usd]
+    return min(values) if values else None
+
+
+def country(row: dict) -> str | None:
+    return (row["specs"].get("net") or {}).get("cc")
+
+
+def cuda(row: dict) -> tuple[int, ...] | None:
+    text = row.get("cuda_version")
+    return tuple(int(p) for p in text.split(".")) if text else None
+
+
+def ids(servers: list[dict]) -> list[int]:
+    return [s["id"] for s in servers]
+
+
+@pytest.fixture
+def market(sim: SimServer) -> list[dict]:
+    rows = raw_market(sim)
+    sim.reset()  # our own read does not count against the module's calls
+    return rows
+
+
+def test_filters_narrow_like_the_raw_market(sim, ansible_env, tmp_path, market):
+    searches = {
+        "default": {},
+        "rtx 4090 new cuda": {"gpu": ["rtx 4090"], "cuda_min": "12.4"},
+        "regex gpu and europe": {"gpu": ["^NVIDIA GeForce RTX 30[89]0$", "A100"], "countries": ["de", "FR", "NL", "PL",
+                                                                                                 "CZ", "FI", "SE", "RO"]},
+        "cheap per gpu hour": {"max_price": {"amount": 0.3, "per": "gpu_hour"}, "exclude_countries": ["US"]},
+        "clore spot per hour": {"max_price": {"amount": 6, "currency": "CLORE", "type": "spot", "per": "hour"},
+                                "currency": "CLORE-Blockchain"},
+        "multi gpu big ram": {"gpu_count_min": 2, "gpu_count_max": 4, "gpu_ram_min": 24, "ram_min": 64,
+                              "reliability_min": 0.9},
+        "nothing": {"gpu": ["RTX 9999"]},
+        "everything": {"available_only": False},
+        "two ids": {"server_ids": [market[0]["id"], market[1]["id"]], "available_only": False},
+    }
+    run = play(playbook(tmp_path, searches), ansible_env)
+    assert run.rc == 0, run.stdout + run.stderr
+    results = {name: run.result(name) for name in searches}
+    free = [r for r in market if available(r)]
+
+    def check(name: str, keep, narrows: bool = True) -> None:
+        result = results[name]
+        expected = sorted(r["id"] for r in free if keep(r))
+        if narrows:  # a search that keeps all or nothing would prove little
+            assert 0 < len(expected) < len(free), (name, len(expected))
+        assert sorted(ids(result["servers"])) == expected, name
+        assert result["count"] == result["matched"] == len(expected), name
+        assert result["total"] == len(market)
+        assert result["changed"] is False
+        # Each server is counted once: under one filter, or as a match.
+        assert result["matched"] + sum(result["excluded"].values()) == len(market), name
+        assert result["excluded"]["available_only"] == len(market) - len(free), name
+
+    check("default", lambda r: True, narrows=False)
+    check("rtx 4090 new cuda", lambda r: "rtx 4090" in gpu(r)[0].lower() and (cuda(r) or ()) >= (12, 4))
+    europe = {"DE", "FR", "NL", "PL", "CZ", "FI", "SE", "RO"}
+    check("regex gpu and europe",
+          lambda r: re.search(r"^NVIDIA GeForce RTX 30[89]0$|A100", gpu(r)[0], re.I) and country(r) in europe)
+    check("cheap per gpu hour",
+          lambda r: usd_per_day(r) is not None and usd_per_day(r) / 24 / gpu(r)[1] <= 0.3 and country(r) != "US")
+    check("clore spot per hour",
+          lambda r: "CLORE-Blockchain" in r["allowed_coins"] and r["price"]["spot"]["CLORE-Blockchain"] / 24 <= 6)
+    check("multi gpu big ram",
+          lambda r: 2 <= gpu(r)[1] <= 4 and r["specs"]["gpuram"] >= 24 and r["specs"]["ram"] >= 64
+          and r.get("reliability", -1) >= 0.9)
+    check("nothing", lambda r: False, narrows=False)
+    assert results["nothing"]["excluded"] == {"available_only": len(market) - len(free), "gpu": len(free)}
+
+    everything = results["everything"]
+    assert sorted(ids(everything["servers"])) == sorted(r["id"] for r in market)
+    assert everything["excluded"] == {}
+    assert sorted(ids(results["two ids"]["servers"])) == sorted([market[0]["id"], market[1]["id"]])
+    assert results["two ids"]["excluded"] == {"server_ids": len(market) - 2}
+
+    # The normalised fields match the raw rows.
+    by_id = {r["id"]: r for r in market}
+    for server in everything["servers"]:
+        row = by_id[server["id"]]
+        assert (server["gpu_model"], server["gpu_count"]) == gpu(row)
+        assert server["rented"] is row["rented"] and server["online"] is row["online"]
+        assert server["prices"]["on-demand"] == row["price"]["on_demand"]
+        assert server["prices"]["spot"] == row["price"]["spot"]
+        assert server["allowed_currencies"] == row["allowed_coins"]
+        assert server["usd_per_day"] == usd_per_day(row)
+        assert server["usd_per_gpu_hour"] == pytest.approx(usd_per_day(row) / 24 / gpu(row)[1], abs=1e-6)
+        assert server["country"] == country(row)
+        assert server["mrl_hours"] == row["mrl"]
+
+    # One marketplace call per task, nothing else.
+    counters = sim.counters()
+    assert counters["requests"] == {"marketplace": len(searches)}
+    assert counters["posts"] == {}
+
+
+def test_sort_orders_and_limit(sim, ansible_env, tmp_path, market):
+    searches = {
+        "cheapest": {"limit": 5},
+        "dearest": {"descending": True},
+        "per gpu": {"sort_by": "price_per_gpu"},
+        "reliable": {"sort_by": "reliability", "descending": True},
+        "gpu ram": {"sort_by": "gpu_ram", "limit": 3},
+        "spot": {"sort_by": "spot_price"},
+    }
+    run = play(playbook(tmp_path, searches), ansible_env)
+    assert run.rc == 0, run.stdout + run.stderr
+    free = [r for r in market if available(r)]
+
+    prices = sorted((usd_per_day(r), r["id"]) for r in free)
+    cheapest = run.result("cheapest")
+    assert ids(cheapest["servers"]) == [i for _, i in prices[:5]]
+    assert (cheapest["count"], cheapest["matched"]) == (5, len(free))
+
+    dearest = run.result("dearest")["servers"]
+    assert [s["usd_per_day"] for s in dearest] == sorted((usd_per_day(r) for r in free), reverse=True)
+
+    per_gpu = [s["usd_per_gpu_hour"] for s in run.result("per gpu")["servers"]]
+    assert per_gpu == sorted(per_gpu) and len(per_gpu) == len(free)
+
+    reliable = run.result("reliable")["servers"]
+    known = [s["reliability"] for s in reliable if s["reliability"] is not None]
+    assert known == sorted(known, reverse=True)
+    # Servers without a value come last, whatever the direction.
+    assert [s["reliability"] for s in reliable[len(known):]] == [None] * (len(reliable) - len(known))
+    assert len(known) == sum(1 for r in free if "reliability" in r)
+
+    assert [s["gpu_ram_gb"] for s in run.result("gpu ram")["servers"]] == sorted(
+        (float(r["specs"]["gpuram"]) for r in free), reverse=False)[:3]
+    spot = [s["spot_usd_per_day"] for s in run.result("spot")["servers"]]
+    assert spot == sorted(spot)
+
+
+def test_spot_market_for_given_servers(sim, ansible_env, tmp_path, market):
+    chosen = [market[0]["id"], market[5]["id"]]
+    wanted = {}
+    for server_id in chosen:
+        answer = requests.get(f"{sim.api_url}/spot_marketplace", params={"market": server_id},
+                              headers={"auth": sim.api_key}, timeout=30).json()
+        wanted[server_id] = answer
+    sim.reset()
+    search = {"spot": {"server_ids": chosen, "available_only": False, "spot_market": True}}
+    run = play(playbook(tmp_path, search), ansible_env)
+    assert run.rc == 0, run.stdout + run.stderr
+    servers = run.result("spot")["servers"]
+    assert sorted(ids(servers)) == sorted(chosen)
+    for server in servers:
+        raw = wanted[server["id"]]
+        spot_market = server["spot_market"]
+        assert spot_market["exists"] == raw["exists"]
+        assert spot_market["min_pricing"] == raw["market"]["server"]["min_pricing"]
+        assert spot_market["currency_rates_in_usd"] == raw["market"]["currency_rates_in_usd"]
+        assert len(spot_market["offers"]) == len(raw["market"]["offers"])
+    assert sim.counters()["requests"] == {"marketplace": 1, "spot_marketplace": 2}
+
+
+def test_check_mode_reads_once_and_changes_nothing(sim, ansible_env, tmp_path, market):
+    run = play(playbook(tmp_path, {"search": {"gpu": ["4090"], "limit": 2}}), ansible_env, check=True)
+    assert run.rc == 0, run.stdout + run.stderr
+    result = run.result("search")
+    assert result["changed"] is False and result["count"] == 2
+    counters = sim.counters()
+    assert counters["requests"] == {"marketplace": 1}
+    assert counters["posts"] == {} and counters["orders_created"] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"gpu": ["RTX ("]}, "gpu: 'RTX (' is not a valid regular expression"),
+        ({"cuda_min": "newest"}, "cuda_min: 'newest' is not a version"),
+        ({"gpu_count_min": 4, "gpu_count_max": 1}, "gpu_count_min (4) is greater than gpu_count_max (1)"),
+        ({"max_price": {"amount": 1, "currency": "EUR"}}, "max_price.currency: 'EUR' is not USD or a coin"),
+        ({"reliability_min": 2}, "reliability_min: 2.0 is outside 0..1"),
+        ({"sort_by": "cheapness"}, "sort_by: 'cheapness' is not a sort key"),
+        ({"spot_market": True}, "spot_market: needs server_ids"),
+        ({"max_price": {"amount": 1, "per": "week"}}, "value of per must be one of: day, hour, gpu_hour"),
+    ],
+)
+def test_bad_input_is_refused_before_any_call(sim, ansible_env, tmp_path, market, args, message):
+    run = play(playbook(tmp_path, {"bad": args}), ansible_env)
+    assert run.rc != 0
+    result = run.result("bad")
+    assert result["failed"] is True
+    assert message in result["msg"]
+    assert "Traceback" not in run.stdout + run.stderr
+    assert sim.counters()["requests"] == {}
+
+
+def test_market_search_playbook_prints_the_cheapest_offers(sim, ansible_env, market):
+    run = run_playbook(PLAYBOOKS / "market_search.yml", ansible_env, json_output=False,
+                       extra_vars={"clore_search_gpu": ["4090", "3090"], "clore_search_limit": 3,
+                                   "clore_search_max_price": {"amount": 0.5, "per": "gpu_hour"}})
+    assert run.rc == 0, run.stdout + run.stderr
+    expected = sorted((usd_per_day(r), r["id"]) for r in market if available(r)
+                      and re.search("4090|3090", gpu(r)[0]) and usd_per_day(r) / 24 / gpu(r)[1] <= 0.5)
+    assert expected, "the simulator's market should hold cheap RTX 3090/4090 servers"
+    rows = re.findall(r'"(\d+) +(\d+)x +NVIDIA GeForce RTX (?:3090|4090) +24 +[A-Z?]{2} +([\d.]+) ', run.stdout)
+    assert [(int(i), float(p)) for i, _, p in rows] == [(i, round(p, 4)) for p, i in expected[:3]]
+    assert f"{min(3, len(expected))} shown of {len(expected)} matching, {len(market)} servers in" in run.stdout
+    assert sim.counters()["requests"] == {"marketplace": 1}
