@@ -13,7 +13,7 @@ from .api import Api
 from .config import Config
 from .counters import Counters
 from .faults import FaultBook
-from .http import SimHTTPServer
+from .server import SimHTTPServer
 from .ports import PortBook
 from .ratelimit import RateLimiter
 from .ssh import SshManager, isolation_available
@@ -90,6 +90,7 @@ class Simulator:
             if order["provisioned"]:
                 self.ssh.request("start", order)
         self.api.upkeep()
+        self.store.market_json()  # encode the market now, so that the first request is as fast as the next
         self.save()
         for target in (self.httpd.serve_forever, self._tick):
             thread = threading.Thread(target=target, daemon=True)

@@ -38,6 +38,8 @@ class Store:
         self.by_id: dict[int, dict] = {}
         self.market_version = 0
         self._market_cache: tuple[int, bytes] | None = None
+        self._row_bytes: list[bytes] | None = None
+        self._index: dict[int, int] | None = None
         self.dirty = False
 
     # ----- clock -----
@@ -120,23 +122,29 @@ class Store:
         self.market_version += 1
 
     def market_json(self) -> bytes:
-        """The encoded `servers` array, rebuilt only when something changed since the last call."""
+        """The encoded `servers` array. Each row is encoded once; a change re-encodes only the rows it touches,
+        and the joined answer is kept until the next change."""
         with self.lock:
             cache = self._market_cache
             if cache is not None and cache[0] == self.market_version:
                 return cache[1]
+            if self._row_bytes is None:
+                self._row_bytes = [json.dumps(s, separators=(",", ":")).encode() for s in self.market]
             rented = {o["si"] for o in self.active_orders()} | self.rented_elsewhere
-            rows = []
-            for server in self.market:
-                row = server
-                changed_rented = server["rented"] or server["id"] in rented
-                changed_online = self.is_online(server)
-                if changed_rented != server["rented"] or changed_online != server.get("online", True):
-                    row = {**server, "rented": changed_rented, "online": changed_online}
-                rows.append(row)
-            encoded = json.dumps(rows, separators=(",", ":")).encode()
+            parts = list(self._row_bytes)
+            for index in self._changed_rows(rented):
+                server = self.market[index]
+                row = {**server, "rented": server["rented"] or server["id"] in rented, "online": self.is_online(server)}
+                parts[index] = json.dumps(row, separators=(",", ":")).encode()
+            encoded = b"[" + b",".join(parts) + b"]"
             self._market_cache = (self.market_version, encoded)
             return encoded
+
+    def _changed_rows(self, rented: set[int]) -> list[int]:
+        if self._index is None:
+            self._index = {s["id"]: i for i, s in enumerate(self.market)}
+        ids = (rented | self.offline) & self._index.keys()
+        return [self._index[i] for i in ids]
 
     # ----- money -----
     def settle(self) -> list[dict]:
