@@ -1,6 +1,7 @@
 """What every module and the inventory plugin share: the connection options, building the client, running a module."""
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -60,7 +61,7 @@ def _number(get_option: Callable[[str], Any], option: str, default: float, *, po
         number = float(value)
     except (TypeError, ValueError):
         raise CloreConfigError(f"{option} must be a number of seconds, got {value!r}.", option=option) from None
-    if number != number or number in (float("inf"), float("-inf")):
+    if not math.isfinite(number):
         raise CloreConfigError(f"{option} must be a finite number of seconds, got {value!r}.", option=option)
     if positive and number <= 0:
         raise CloreConfigError(f"{option} must be greater than 0, got {value!r}.", option=option)

@@ -13,7 +13,7 @@ description:
   - Returns them both as a list and as a dictionary keyed by currency, for use in C(when:) conditions.
   - The module only reads; it never changes anything and runs the same in check mode.
 author:
-  - clore.ai collection maintainers
+  - clore.ai collection maintainers (@clore-ai)
 options:
   currencies:
     description:
