@@ -25,7 +25,6 @@ from ansible_collections.clore.ai.plugins.module_utils.market_normalize import (
     KNOWN_CURRENCIES,
     ON_DEMAND,
     SPOT,
-    SUMMARY_FIELDS,
     canonical_currency,
     complete_server,
     gpu_from_specs,
@@ -128,7 +127,7 @@ def select_servers(
     sort_field(sort_by)
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise MarketFilterError(f"limit: {limit!r} is not a non-negative integer")
-    excluded = {name: 0 for name, _ in prepared}
+    excluded = {name: 0 for name, _check in prepared}
     head_length = 0
     while head_length < len(prepared) and prepared[head_length][0] in _SUMMARY_FILTERS:
         head_length += 1

@@ -9,6 +9,9 @@ coin and of the spot minimum; per-hour figures are per day / 24 and per-GPU-hour
 """
 from __future__ import annotations
 
+# Exact type checks (type(x) is int) on the hot path: they are faster, and they keep bool out of the numbers.
+# pylint: disable=unidiomatic-typecheck
+
 import math
 import re
 from typing import Any
@@ -188,14 +191,14 @@ def _hourly(per_day: float | None, gpu_count: int | None) -> tuple[float | None,
 def _cpu_cores_threads(value: Any) -> tuple[int | None, int | None]:
     """"8/16" -> (8, 16); "8" -> (8, None)."""
     if type(value) is str:
-        cores, _, threads = value.partition("/")
+        cores, _slash, threads = value.partition("/")
         if cores.isdigit() and threads.isdigit():
             return int(cores), int(threads)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _as_count(value), None
     if not isinstance(value, str):
         return None, None
-    cores, _, threads = value.partition("/")
+    cores, _slash, threads = value.partition("/")
     return _as_count(cores), _as_count(threads)
 
 

@@ -21,7 +21,7 @@ description:
   - The module only reads; it never changes anything and runs the same in check mode.
   - The same filters select servers in M(clore.ai.clore_order).
 author:
-  - clore.ai collection maintainers
+  - clore.ai collection maintainers (@clore-ai)
 options:
   server_ids:
     description:

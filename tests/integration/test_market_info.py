@@ -61,7 +61,7 @@ def available(row: dict) -> bool:
 
 
 def gpu(row: dict) -> tuple[str, int]:
-    count, _, model = row["specs"]["gpu"].partition("x ")
+    count, _x, model = row["specs"]["gpu"].partition("x ")
     return model, int(count)
 
 
@@ -96,8 +96,8 @@ def test_filters_narrow_like_the_raw_market(sim, ansible_env, tmp_path, market):
     searches = {
         "default": {},
         "rtx 4090 new cuda": {"gpu": ["rtx 4090"], "cuda_min": "12.4"},
-        "regex gpu and europe": {"gpu": ["^NVIDIA GeForce RTX 30[89]0$", "A100"], "countries": ["de", "FR", "NL", "PL",
-                                                                                                 "CZ", "FI", "SE", "RO"]},
+        "regex gpu and europe": {"gpu": ["^NVIDIA GeForce RTX 30[89]0$", "A100"],
+                                 "countries": ["de", "FR", "NL", "PL", "CZ", "FI", "SE", "RO"]},
         "cheap per gpu hour": {"max_price": {"amount": 0.3, "per": "gpu_hour"}, "exclude_countries": ["US"]},
         "clore spot per hour": {"max_price": {"amount": 6, "currency": "CLORE", "type": "spot", "per": "hour"},
                                 "currency": "CLORE-Blockchain"},
@@ -181,7 +181,7 @@ def test_sort_orders_and_limit(sim, ansible_env, tmp_path, market):
 
     prices = sorted((usd_per_day(r), r["id"]) for r in free)
     cheapest = run.result("cheapest")
-    assert ids(cheapest["servers"]) == [i for _, i in prices[:5]]
+    assert ids(cheapest["servers"]) == [server_id for _price, server_id in prices[:5]]
     assert (cheapest["count"], cheapest["matched"]) == (5, len(free))
 
     dearest = run.result("dearest")["servers"]
@@ -268,6 +268,6 @@ def test_market_search_playbook_prints_the_cheapest_offers(sim, ansible_env, mar
                       and re.search("4090|3090", gpu(r)[0]) and usd_per_day(r) / 24 / gpu(r)[1] <= 0.5)
     assert expected, "the simulator's market should hold cheap RTX 3090/4090 servers"
     rows = re.findall(r'"(\d+) +(\d+)x +NVIDIA GeForce RTX (?:3090|4090) +24 +[A-Z?]{2} +([\d.]+) ', run.stdout)
-    assert [(int(i), float(p)) for i, _, p in rows] == [(i, round(p, 4)) for p, i in expected[:3]]
+    assert [(int(i), float(p)) for i, _count, p in rows] == [(i, round(p, 4)) for p, i in expected[:3]]
     assert f"{min(3, len(expected))} shown of {len(expected)} matching, {len(market)} servers in" in run.stdout
     assert sim.counters()["requests"] == {"marketplace": 1}

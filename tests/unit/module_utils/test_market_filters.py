@@ -277,7 +277,7 @@ def test_select_default_is_available_servers_cheapest_first_unpriced_last():
 
 
 def test_select_descending_still_puts_unpriced_last():
-    servers, _ = select_servers(market(), {}, descending=True)
+    servers = select_servers(market(), {}, descending=True)[0]
     assert ids(servers) == [2, 1, 7, 5, 6, 3]
 
 
@@ -310,7 +310,7 @@ def test_select_counts_each_server_under_its_first_failing_filter():
     ],
 )
 def test_select_sort_keys(sort_by, descending, expected):
-    servers, _ = select_servers(market(), {}, sort_by=sort_by, descending=descending)
+    servers = select_servers(market(), {}, sort_by=sort_by, descending=descending)[0]
     assert ids(servers) == expected
 
 
@@ -340,3 +340,36 @@ def test_filter_errors_are_config_errors_naming_the_option():
     with pytest.raises(MarketFilterError) as caught:
         validate_filters({"gpu_count_min": 3, "gpu_count_max": 1})
     assert caught.value.option == "gpu_count_min"
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"available_only": False},
+        {"gpu": ["4090"], "max_price": {"amount": 35}},
+        {"server_ids": [1, 4, 5], "gpu_count_min": 2},
+        {"gpu_count_max": 1, "cuda_min": "12.0", "countries": ["DE"]},
+        {"available_only": False, "reliability_min": 0.9, "gpu": ["A100", "3090"]},
+    ],
+)
+def test_select_counts_like_first_failing_filter_on_each_server(filters):
+    """select_servers skips normalising servers that fail the leading filters; its counts must not change by it."""
+    rows = market()
+    expected_excluded: dict[str, int] = {}
+    expected_ids = []
+    for raw in rows:
+        normalised = normalize_server(raw) if isinstance(raw, dict) else None
+        if normalised is None:
+            expected_excluded[INVALID_ROW] = expected_excluded.get(INVALID_ROW, 0) + 1
+            continue
+        failed = first_failing_filter(normalised, filters)
+        if failed is None:
+            expected_ids.append(normalised["id"])
+        else:
+            expected_excluded[failed] = expected_excluded.get(failed, 0) + 1
+    servers, excluded = select_servers(rows, filters)
+    assert sorted(ids(servers)) == sorted(expected_ids)
+    assert {k: v for k, v in excluded.items() if v} == expected_excluded
+    assert servers == [normalize_server(next(r for r in rows if isinstance(r, dict) and r["id"] == s["id"]))
+                       for s in servers]
