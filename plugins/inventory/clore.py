@@ -1,25 +1,6 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The clore.ai.clore dynamic inventory: every active Clore.ai order as an SSH-ready host."""
 from __future__ import annotations
-
-import hashlib
-import re
-import time
-from typing import Any
-
-from ansible.errors import AnsibleError, AnsibleParserError
-from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
-from ansible.template import trust_as_template
-
-from ansible_collections.clore.ai.plugins.module_utils.common import client_from_options
-from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
-from ansible_collections.clore.ai.plugins.module_utils.known_hosts import (
-    HOST_KEY_POLICIES,
-    ensure_known_hosts_dir,
-    known_hosts_dir,
-    known_hosts_file,
-    ssh_common_args,
-)
-from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order, strip_order
 
 DOCUMENTATION = r"""
 name: clore
@@ -132,6 +113,32 @@ api_key: !vault |
   $ANSIBLE_VAULT;1.1;AES256
   6231...
 """
+
+import hashlib
+import re
+import time
+from typing import Any
+
+from ansible.errors import AnsibleError, AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.module_utils.parsing.convert_bool import boolean
+
+try:
+    from ansible.template import trust_as_template
+except ImportError:  # ansible-core before 2.19 has no template trust: every template string is usable as it is
+    def trust_as_template(value: Any) -> Any:
+        return value
+
+from ansible_collections.clore.ai.plugins.module_utils.common import client_from_options
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
+from ansible_collections.clore.ai.plugins.module_utils.known_hosts import (
+    HOST_KEY_POLICIES,
+    ensure_known_hosts_dir,
+    known_hosts_dir,
+    known_hosts_file,
+    ssh_common_args,
+)
+from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order, strip_order
 
 DEFAULT_HOSTNAME = "clore-{{ order.id }}"
 DEFAULT_GROUPS = ("clore", "clore_ready", "clore_pending", "clore_spot", "clore_on_demand")
@@ -299,17 +306,24 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         filters = self.get_option("filters")
         if not filters:
             return True
-        self.templar.available_variables = host_vars
         for conditional in filters:
             try:
-                if not self.templar.evaluate_conditional(conditional):
+                if not self._is_true(conditional, host_vars):
                     return False
-            except AnsibleError as err:
+            except (AnsibleError, TypeError, ValueError) as err:
                 if self.get_option("strict"):
                     raise AnsibleParserError(f"clore.ai.clore: filter {conditional!r} failed for {name}: {err}")
                 self.display.warning(f"clore.ai.clore: dropping {name}: filter {conditional!r} failed: {err}")
                 return False
         return True
+
+    def _is_true(self, conditional: str, host_vars: dict[str, Any]) -> bool:
+        evaluate = getattr(self.templar, "evaluate_conditional", None)
+        if evaluate is not None:
+            self.templar.available_variables = host_vars
+            return evaluate(conditional)
+        # ansible-core before 2.19: an expression whose result may come back as text ("False").
+        return boolean(self._compose(conditional, host_vars), strict=True)
 
     def _add_host(self, name: str, order: dict, host_vars: dict[str, Any]) -> None:
         self.inventory.add_host(name, group="clore")

@@ -44,7 +44,7 @@ def _port_entry(entry: Any) -> tuple[int, int]:
     """One "<container port>:<public port>" entry (a trailing "/tcp" is tolerated)."""
     if not isinstance(entry, str) or ":" not in entry:
         raise ValueError(f"tcp_ports entry {entry!r} is not '<container port>:<public port>'")
-    container, _, public = entry.partition(":")
+    container, public = entry.split(":", 1)
     return _port(container, "container port"), _port(public.split("/", 1)[0], "public port")
 
 

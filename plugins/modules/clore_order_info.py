@@ -18,7 +18,7 @@ description:
     and the module copies only the fields it knows.
   - The module only reads; it never changes anything and runs the same in check mode.
 author:
-  - clore.ai collection maintainers
+  - clore.ai collection maintainers (@clore-ai)
 options:
   order_ids:
     description:
@@ -226,7 +226,7 @@ count:
   type: int
   sample: 2
 spend_by_currency:
-  description: The spend of the returned orders added up per currency.
+  description: The spend of the returned orders added up per currency (rounded to 8 decimals).
   returned: success
   type: dict
   sample: {"USD-Blockchain": 1.25}
@@ -269,7 +269,7 @@ def run(module: AnsibleModule, client: CloreClient) -> dict:
     spend: dict[str, float] = {}
     for order in orders:
         if order["spend"] is not None and order["currency"]:
-            spend[order["currency"]] = round(spend.get(order["currency"], 0.0) + order["spend"], 12)
+            spend[order["currency"]] = round(spend.get(order["currency"], 0.0) + order["spend"], 8)
     found = {order["id"] for order in orders}
     return {
         "changed": False,

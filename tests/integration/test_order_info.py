@@ -102,11 +102,16 @@ def test_watch_orders_playbook(sim, ansible_env, ssh_keypair):
     orders = sim_orders.wait_until_reachable(sim, 2)
     run = play(PLAYBOOKS / "watch_orders.yml", ansible_env)
     assert run.rc == 0, run.stdout + run.stderr
+    read = run.result("Read my orders")
+    assert sorted(o["id"] for o in read["orders"]) == sorted(o["id"] for o in orders)
     shown = [r["msg"] for r in run.task_results("Show each order")[0]["results"]]
     assert len(shown) == 2
-    for order in orders:
-        (line,) = [m for m in shown if m.startswith(f"order {order['id']} on server {order['si']} ")]
-        assert f"ssh -p {sim_orders.ssh_port(order)} root@127.0.0.1" in line
-        assert f"spent {order['spend']:.4f} {order['currency']}" in line or f" {order['currency']} at " in line
-    total = run.result("Show the totals")["msg"]
-    assert total.startswith("2 order(s); spent ") and "nothing" not in total
+    for order in read["orders"]:
+        (line,) = [m for m in shown if m.startswith(f"order {order['id']} on server {order['server_id']} ")]
+        assert f"ssh -p {order['ssh_port']} root@127.0.0.1" in line
+        assert f"spent {order['spend']:.4f} {order['currency']} at {order['price_per_day']:.4f}/day" in line
+        assert f"({order['gpu_count']}x {order['gpu_model']}, {order['country']}, on-demand): running" in line
+    assert run.result("Show the number of orders")["msg"] == "2 order(s)"
+    spent = [r["msg"] for r in run.task_results("Show the spend so far per currency")[0]["results"]]
+    assert sorted(spent) == sorted(f"spent so far: {total:.4f} {currency}"
+                                   for currency, total in read["spend_by_currency"].items())
