@@ -300,7 +300,8 @@ class SshManager:
             f"PasswordAuthentication {'yes' if password else 'no'}",
             "KbdInteractiveAuthentication no",
             "UsePAM no",
-            "StrictModes yes",
+            # Unisolated, the state dir may sit under a world-writable directory such as /tmp.
+            f"StrictModes {'yes' if self.isolate else 'no'}",
             "UseDNS no",
             "PrintMotd no",
             "PrintLastLog no",

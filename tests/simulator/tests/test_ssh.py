@@ -229,3 +229,17 @@ def test_ansible_runs_modules_over_the_order_ssh(client: Client, ssh_keypair, tm
                           capture_output=True, text=True, env=env, timeout=120)
     assert copy.returncode == 0 and "CHANGED" in copy.stdout, copy.stdout + copy.stderr
     assert not Path("/workspace/hello.txt").exists()
+
+
+def test_isolation_off_warns_and_still_serves_ssh(tmp_path: Path, ssh_keypair) -> None:
+    import requests
+    with SimServer(tmp_path / "s", extra_args=("--isolation", "off")) as sim:
+        client = Client(sim.api_url, sim.api_key, requests.Session())
+        order = _rent_ssh(client, ssh_keypair[1])
+        port = ssh_port(order)
+        wait_ssh(port, ssh_keypair[0])
+        result = ssh(port, ssh_keypair[0], "nvidia-smi --query-gpu=name --format=csv,noheader")
+        assert result.returncode == 0, result.stderr
+        assert "NVIDIA" in result.stdout
+        log = sim.log_path.read_text()
+    assert "NOT ISOLATED" in log and "NOT isolated" in log
