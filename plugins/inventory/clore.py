@@ -187,11 +187,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return str(value) if value is not None else None
 
     def _fetch(self, path: str) -> list:
+        client = None
         try:
             client = client_from_options(self._client_option)
             orders = client.my_orders()
         except CloreError as err:
             raise AnsibleParserError(f"clore.ai.clore inventory {path}: {err}") from None
+        finally:
+            if client is not None:
+                client.close()
         return [strip_order(order) for order in orders]
 
     def _client_option(self, name: str) -> Any:
