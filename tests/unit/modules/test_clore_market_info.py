@@ -1,0 +1,77 @@
+"""clore_market_info's own pieces: option checks before any call, and reading a spot_marketplace answer."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+# The collection is importable as ansible_collections.clore.ai through the link under .venv/collections.
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / ".venv" / "collections"))
+
+from ansible_collections.clore.ai.plugins.module_utils.market import MARKET_FILTER_SPEC, MarketFilterError  # noqa: E402
+from ansible_collections.clore.ai.plugins.modules.clore_market_info import (  # noqa: E402
+    ARGUMENT_SPEC,
+    _spot_market,
+    check_options,
+)
+
+
+def params(**overrides) -> dict:
+    """Module parameters as AnsibleModule fills them: every option, defaults applied."""
+    values = {name: spec.get("default") for name, spec in ARGUMENT_SPEC.items()}
+    values.update(overrides)
+    return values
+
+
+def test_argument_spec_is_the_shared_filters_plus_sorting():
+    assert set(ARGUMENT_SPEC) == set(MARKET_FILTER_SPEC) | {"sort_by", "descending", "limit", "spot_market"}
+    assert ARGUMENT_SPEC["sort_by"]["default"] == "price"
+
+
+def test_defaults_pass():
+    check_options(params())
+
+
+@pytest.mark.parametrize(
+    ("overrides", "option"),
+    [
+        ({"gpu": ["[a-"]}, "gpu"),
+        ({"sort_by": "nope"}, "sort_by"),
+        ({"limit": -1}, "limit"),
+        ({"spot_market": True}, "spot_market"),
+        ({"max_price": {"amount": 1, "currency": "DOGE", "type": "spot", "per": "day"}}, "max_price"),
+    ],
+)
+def test_bad_options_name_the_option(overrides, option):
+    with pytest.raises(MarketFilterError) as caught:
+        check_options(params(**overrides))
+    assert caught.value.option == option
+    assert str(caught.value).startswith(option)
+
+
+def test_spot_market_with_server_ids_passes():
+    check_options(params(spot_market=True, server_ids=[1]))
+
+
+def test_spot_market_answer_is_read_defensively():
+    answer = {
+        "offers": [{"offer_id": 3, "bid": 120.5, "active": True, "my": False, "currency": "CLORE-Blockchain",
+                    "secret_field": "x"}, "odd"],
+        "server": {"min_pricing": {"CLORE-Blockchain": 100.0}, "mrl": 72, "visibility": "public", "online": True},
+        "currency_rates_in_usd": {"CLORE-Blockchain": 0.025},
+        "exists": True,
+    }
+    assert _spot_market(answer) == {
+        "exists": True,
+        "offers": [{"offer_id": 3, "bid": 120.5, "active": True, "my": False, "currency": "CLORE-Blockchain"}],
+        "min_pricing": {"CLORE-Blockchain": 100.0},
+        "currency_rates_in_usd": {"CLORE-Blockchain": 0.025},
+        "mrl": 72,
+        "visibility": "public",
+        "online": True,
+    }
+    assert _spot_market({"exists": False, "server": None, "offers": None}) == {
+        "exists": False, "offers": [], "min_pricing": {}, "currency_rates_in_usd": {}, "mrl": None,
+        "visibility": None, "online": None,
+    }
