@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,7 +43,7 @@ EVERY_FREE_SERVER: dict = {}
 
 def _best(fn, runs: int = RUNS, clock=time.perf_counter) -> float:
     times = []
-    for _ in range(runs):
+    for _run in range(runs):
         started = clock()
         fn()
         times.append(clock() - started)
@@ -75,7 +74,7 @@ MODULE_RUNS = 3
 
 def _module_runs(args: dict, state: Path) -> tuple[float, float, dict]:
     """(least CPU seconds, highest peak RSS MB, last result) over MODULE_RUNS runs."""
-    runs = [_run_module(args, state) for _ in range(MODULE_RUNS)]
+    runs = [_run_module(args, state) for _run in range(MODULE_RUNS)]
     return min(r[0] for r in runs), max(r[1] for r in runs), runs[-1][2]
 
 
