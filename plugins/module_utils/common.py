@@ -83,8 +83,9 @@ def client_from_options(get_option: Callable[[str], Any]) -> CloreClient:
             option="api_key",
         )
     api_key = api_key.strip()
-    if any(ch in api_key for ch in "\r\n") or not api_key.isprintable():
-        raise CloreConfigError("api_key contains control characters: check api_key / CLORE_API_KEY.",
+    if not api_key.isascii() or not api_key.isprintable():
+        # HTTP headers carry ASCII only; anything else is a copy-paste accident, not a key.
+        raise CloreConfigError("api_key contains control or non-ASCII characters: check api_key / CLORE_API_KEY.",
                                option="api_key")
     api_url = get_option("api_url") or DEFAULT_API_URL
     if not isinstance(api_url, str) or not api_url.lower().startswith(("http://", "https://")) \
@@ -96,8 +97,8 @@ def client_from_options(get_option: Callable[[str], Any]) -> CloreClient:
     user_agent = get_option("api_user_agent")
     if user_agent is not None and not isinstance(user_agent, str):
         raise CloreConfigError(f"api_user_agent must be a string, got {user_agent!r}.", option="api_user_agent")
-    if user_agent and any(ch in user_agent for ch in "\r\n"):
-        raise CloreConfigError("api_user_agent must be one line.", option="api_user_agent")
+    if user_agent and not (user_agent.isascii() and user_agent.isprintable()):
+        raise CloreConfigError("api_user_agent must be one line of printable ASCII.", option="api_user_agent")
     state_dir = get_option("api_state_dir")
     return CloreClient(
         api_key,

@@ -32,7 +32,7 @@ CREATE = "create"
 # leaving the limiter and its request reaching the server.
 SAFETY_MARGIN = 0.05
 # A stored time further ahead than this many intervals cannot come from a queue of real processes: it is garbage.
-_MAX_QUEUE_INTERVALS = 10_000
+_MAX_QUEUE_INTERVALS = 1_000
 
 
 def default_state_dir() -> Path:

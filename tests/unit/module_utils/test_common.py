@@ -83,7 +83,8 @@ def test_client_from_options_with_only_a_key_uses_the_defaults():
     [
         ({"api_key": None}, "api_key", "CLORE_API_KEY"),
         ({"api_key": "  "}, "api_key", "CLORE_API_KEY"),
-        ({"api_key": "a\nb"}, "api_key", "control characters"),
+        ({"api_key": "a\nb"}, "api_key", "control or non-ASCII characters"),
+        ({"api_key": "kéy-with-accent"}, "api_key", "control or non-ASCII characters"),
         ({"api_url": "ftp://x/v1"}, "api_url", "http:// or https://"),
         ({"api_url": "api.clore.ai/v1"}, "api_url", "http:// or https://"),
         ({"api_url": "https://"}, "api_url", "http:// or https://"),
@@ -94,6 +95,7 @@ def test_client_from_options_with_only_a_key_uses_the_defaults():
         ({"api_retry_timeout": -3}, "api_retry_timeout", "0 or more"),
         ({"api_retry_timeout": float("nan")}, "api_retry_timeout", "finite"),
         ({"api_user_agent": "a\r\nX-Evil: 1"}, "api_user_agent", "one line"),
+        ({"api_user_agent": "bot/1 \u2603"}, "api_user_agent", "printable ASCII"),
     ],
 )
 def test_bad_options_are_refused_naming_the_option(options, option, text):
