@@ -152,3 +152,21 @@ def test_a_bad_option_is_refused_before_any_call(wallet_sim, env, tmp_path):
     assert result["failed"] is True
     assert result["msg"].startswith("api_request_interval must be 0 or more")
     assert wallet_sim.counters()["requests"].get("wallets", 0) == 0
+
+
+def test_reads_ride_out_gateway_errors_and_database_errors(wallet_sim, env, tmp_path):
+    wallet_sim.fault("wallets", "http502", count=1)
+    wallet_sim.fault("wallets", "code1", count=1)
+    run = play(write(tmp_path, PLAYBOOK), env)
+    assert run.rc == 0, run.stdout + run.stderr
+    assert run.result("Read wallets")["balances"] == BALANCES
+    assert wallet_sim.counters()["requests"]["wallets"] == 3
+
+
+def test_retries_end_at_api_retry_timeout_with_the_last_error(wallet_sim, env, tmp_path):
+    wallet_sim.fault("wallets", "http502", count=100)
+    run = play(write(tmp_path, PLAYBOOK), dict(env, CLORE_API_RETRY_TIMEOUT="2"))
+    result = run.result("Read wallets")
+    assert result["failed"] is True and result["http_status"] == 502
+    assert "HTTP 502" in result["msg"] and "api_retry_timeout 2 s" in result["msg"]
+    assert 1 < wallet_sim.counters()["requests"]["wallets"] < 10
