@@ -1,6 +1,7 @@
 """Run real ansible-playbook / ansible-inventory processes against clore-sim and read their results.
 
-Playbooks run with the JSON stdout callback, so a test reads every task result as data instead of scraping text.
+Playbooks run with the tests' JSON stdout callback (callback_plugins/json_results.py), so a test reads every task
+result as data instead of scraping text.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 VENV_BIN = Path(sys.executable).parent
+CALLBACKS = Path(__file__).parent / "callback_plugins"
 
 
 @dataclass
@@ -79,8 +81,9 @@ def run_playbook(
         cmd += ["--forks", str(forks)]
     run_env = dict(env)
     if json_output:
-        run_env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.builtin.json"
-    proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+        run_env["ANSIBLE_STDOUT_CALLBACK"] = "json_results"
+        run_env["ANSIBLE_CALLBACK_PLUGINS"] = str(CALLBACKS)
+    proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=timeout, cwd=cwd, check=False)
     data: dict[str, Any] = {}
     if json_output and proc.stdout.strip():
         start = proc.stdout.find("{")
@@ -94,7 +97,7 @@ def run_playbook(
 def run_inventory(config: str | Path, env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run `ansible-inventory -i config <args>` (for example `--list`)."""
     cmd = [str(VENV_BIN / "ansible-inventory"), "-i", str(config), *args]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def base_env(collections_path: Path, home: Path) -> dict[str, str]:
