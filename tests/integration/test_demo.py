@@ -1,0 +1,92 @@
+"""`make demo` end to end: scripts/demo.sh against a fresh clore-sim at the real API's rate limits, twice.
+
+The demo is the collection's best end-to-end test: market search, a spot and an on-demand order, SSH readiness,
+gpu_host, gpu_job, fetched results, the summary, the release, and clore-sim's own counters.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "scripts" / "demo.sh"
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in args:
+            found.append(args)
+    return found
+
+
+def _run_demo(tmp_path: Path, name: str, ssh_key: Path) -> tuple[subprocess.CompletedProcess, Path]:
+    results = tmp_path / name
+    scratch = tmp_path / f"{name}-tmp"
+    scratch.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "CLORE_"))}
+    env.update({"DEMO_RESULTS_DIR": str(results), "DEMO_SSH_KEY": str(ssh_key), "TMPDIR": str(scratch)})
+    run = subprocess.run([str(DEMO)], env=env, capture_output=True, text=True, timeout=900, cwd=REPO)
+    # Nothing left running and nothing left behind: clore-sim, its sshd servers and its state lived in TMPDIR.
+    assert _processes_mentioning(str(scratch)) == []
+    assert list(scratch.glob("clore-demo.*")) == []
+    return run, results
+
+
+def _summary_rows(stdout: str) -> list[str]:
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(r"\s+order\s+server\s+GPU\s+price/day", line))
+    rows = []
+    for line in lines[start + 1:]:
+        if not re.match(r"\s+\d+\s+\d+\s+\d+x ", line):
+            break
+        rows.append(line.strip())
+    return rows
+
+
+def test_make_demo_rents_configures_runs_and_releases_everything_twice(tmp_path):
+    ssh_key = tmp_path / "ssh" / "id_ed25519"  # created by the demo itself
+    first, first_results = _run_demo(tmp_path, "first", ssh_key)
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+    assert ssh_key.exists()
+
+    summary = json.loads((first_results / "summary.json").read_text())
+    orders = summary["orders"]
+    assert sorted(o["type"] for o in orders) == ["on-demand", "spot"]
+    assert summary["still_active"] == [] and summary["jobs_failed"] == []
+    for order in orders:
+        assert order["job_ok"] is True
+        assert order["ssh"].startswith("ssh ") and "root@" in order["ssh"]
+        result = json.loads((first_results / order["host"] / "result.json").read_text())
+        # The job read nvidia-smi on the rented machine: it saw what the order rented.
+        assert order["gpu"] == f"{len(result['gpus'])}x {result['gpus'][0]['name']}"
+        assert result["greeting"] == f"hello from {order['host']}"
+        log = (first_results / order["host"] / "gpu-report.log").read_text()
+        assert "progress: 100%" in log and "== gpu-report: exited with 0" in log
+
+    counters = json.loads((first_results / "sim-counters.json").read_text())
+    assert counters["rate_limited"] == 0
+    assert counters["orders_created"] == 2 and counters["orders_cancelled"] == 2
+    assert counters["orders_active"] == []
+
+    rows = _summary_rows(first.stdout)
+    assert len(rows) == 2
+    assert {row.split()[0] for row in rows} == {str(o["order"]) for o in orders}
+    assert "429s served: 0" in first.stdout and "still active: 0" in first.stdout
+    assert "clore-sim stopped" in first.stdout
+
+    # A second `make demo` works the same: a fresh simulator, the same market, the same story.
+    second, second_results = _run_demo(tmp_path, "second", ssh_key)
+    assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-2000:]
+    again = json.loads((second_results / "summary.json").read_text())
+    assert [(o["order"], o["server"], o["gpu"], o["type"]) for o in again["orders"]] == \
+           [(o["order"], o["server"], o["gpu"], o["type"]) for o in orders]
+    assert json.loads((second_results / "sim-counters.json").read_text())["rate_limited"] == 0
+
