@@ -23,7 +23,7 @@ KEY = "bench-limiter-key"
 def _worker(state_dir: str, count: int, interval: float, out) -> None:
     lim = SharedRateLimiter(URL, KEY, {REQUEST: interval, CREATE: 0.0}, state_dir)
     stamps = []
-    for _ in range(count):
+    for _i in range(count):
         lim.acquire(REQUEST)
         stamps.append(time.time())
     out.put(stamps)
@@ -32,10 +32,10 @@ def _worker(state_dir: str, count: int, interval: float, out) -> None:
 def _spacing(state_dir: str, processes: int, count: int, interval: float) -> list[float]:
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
-    workers = [ctx.Process(target=_worker, args=(state_dir, count, interval, out)) for _ in range(processes)]
+    workers = [ctx.Process(target=_worker, args=(state_dir, count, interval, out)) for _i in range(processes)]
     for worker in workers:
         worker.start()
-    stamps = sorted(t for _ in workers for t in out.get(timeout=300))
+    stamps = sorted(t for _i in workers for t in out.get(timeout=300))
     for worker in workers:
         worker.join()
     return [b - a for a, b in zip(stamps, stamps[1:])]
@@ -48,7 +48,7 @@ def run() -> list[dict]:
         lim = SharedRateLimiter(URL, KEY, {REQUEST: 1e-9, CREATE: 0.0}, state_dir, margin=0.0)
         count = 2000
         started = time.perf_counter()
-        for _ in range(count):
+        for _i in range(count):
             lim.acquire(REQUEST)
         per_call_ms = (time.perf_counter() - started) / count * 1000
         rows.append({"benchmark": "limiter", "metric": "acquire overhead", "value": per_call_ms, "unit": "ms",

@@ -138,8 +138,9 @@ def test_set_spot_price_reasons_carry_their_fields(make_client, reason, extra, e
 
 
 def test_extra_fields_never_clash_with_fail_json_keys(make_client):
-    client, _ = make_client([(200, {"code": 6, "error": "x", "msg": "m", "changed": True, "failed": 1,
-                                    "big": "y" * 5000, "nested": {"a": 1}, "min_price": 2})])
+    answer = {"code": 6, "error": "x", "msg": "m", "changed": True, "failed": 1, "big": "y" * 5000,
+              "nested": {"a": 1}, "min_price": 2}
+    client, _adapter = make_client([(200, answer)])
     with pytest.raises(CloreApiError) as caught:
         client.create_order(CREATE_BODY)
     assert caught.value.extra == {"min_price": 2}
@@ -170,20 +171,20 @@ def test_html_502_on_a_read_is_retried_then_reported(make_client, fake_clock):
 
 
 def test_empty_body_is_reported(make_client):
-    client, _ = make_client([(400, "")])
+    client, _adapter = make_client([(400, "")])
     with pytest.raises(CloreApiError, match="HTTP 400 with a body that is not JSON: an empty body"):
         client.wallets()
 
 
 def test_json_that_is_not_an_object_is_reported(make_client):
-    client, _ = make_client([(200, [1, 2])])
+    client, _adapter = make_client([(200, [1, 2])])
     with pytest.raises(CloreApiError, match="HTTP 200 with a body that is not JSON"):
         client.wallets()
 
 
 def test_key_echoed_by_a_server_is_redacted(make_client):
-    client, _ = make_client([(400, f"bad header auth={API_KEY}"), (200, {"code": 6, "error": f"key {API_KEY}"})])
-    for _ in range(2):
+    client, _adapter = make_client([(400, f"bad header auth={API_KEY}"), (200, {"code": 6, "error": f"key {API_KEY}"})])
+    for _i in range(2):
         with pytest.raises(CloreApiError) as caught:
             client.cancel_order(1)
         assert API_KEY not in str(caught.value)
@@ -291,8 +292,8 @@ def test_a_write_that_never_left_is_retried(make_client, fake_clock):
 
 
 def test_transport_failure_message_names_endpoint_and_cause(make_client, fake_clock):
-    client, _ = make_client([requests.ConnectionError(ConnectionRefusedError(111, "Connection refused"))],
-                            retry_timeout=0)
+    refused = requests.ConnectionError(ConnectionRefusedError(111, "Connection refused"))
+    client, _adapter = make_client([refused], retry_timeout=0)
     with pytest.raises(CloreApiError) as caught:
         client.wallets()
     text = str(caught.value)
@@ -313,7 +314,7 @@ def test_retry_after_parsing():
 def test_backoff_grows_and_is_capped():
     for attempt in range(10):
         ceiling = min(client_module.BACKOFF_CAP, client_module.BACKOFF_BASE * 2 ** attempt)
-        for _ in range(20):
+        for _i in range(20):
             assert ceiling / 2 <= backoff_delay(attempt) <= ceiling
     assert backoff_delay(0, floor=3.0) >= 3.0
 

@@ -49,7 +49,7 @@ def test_requests_are_spaced_by_the_full_interval(tmp_path):
     clock = WallClock()
     lim = limiter(tmp_path, clock)
     departures = []
-    for _ in range(5):
+    for _i in range(5):
         lim.acquire(REQUEST)
         departures.append(clock.now)
     gaps = [b - a for a, b in zip(departures, departures[1:])]
@@ -100,7 +100,7 @@ def test_create_is_a_gate_that_does_not_hold_requests_back(tmp_path):
 
 def test_zero_intervals_turn_the_limiter_off_without_touching_disk(tmp_path):
     lim = SharedRateLimiter(URL, KEY, {REQUEST: 0.0, CREATE: 0.0}, tmp_path / "state")
-    for _ in range(3):
+    for _i in range(3):
         assert lim.acquire(REQUEST, CREATE) == 0.0
     assert not (tmp_path / "state").exists()
 
@@ -191,7 +191,7 @@ def test_default_state_dir_falls_back_when_the_cache_cannot_be_written(tmp_path,
 def _worker(state_dir: str, kinds: tuple[str, ...], count: int, intervals: dict, out) -> None:
     lim = SharedRateLimiter(URL, KEY, intervals, state_dir)
     stamps = []
-    for _ in range(count):
+    for _i in range(count):
         lim.acquire(*kinds)
         stamps.append(time.time())
     out.put(stamps)
@@ -201,10 +201,10 @@ def _run_processes(state_dir: Path, processes: int, count: int, kinds: tuple[str
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
     workers = [ctx.Process(target=_worker, args=(str(state_dir), kinds, count, intervals, out))
-               for _ in range(processes)]
+               for _i in range(processes)]
     for worker in workers:
         worker.start()
-    stamps = sorted(t for _ in workers for t in out.get(timeout=120))
+    stamps = sorted(t for _i in workers for t in out.get(timeout=120))
     for worker in workers:
         worker.join(timeout=30)
         assert worker.exitcode == 0
