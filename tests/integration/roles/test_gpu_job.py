@@ -17,13 +17,15 @@ echo "progress: 100%"
 def test_gpu_job_runs_on_every_host_and_fetches_artifacts_and_log(rent_hosts, ansible_env, tmp_path):
     inventory, hosts = rent_hosts(2)
     fetch_dir = tmp_path / "results"
-    run = play(PLAYBOOKS / "gpu_job.yml", ansible_env, inventory=inventory, extra_vars={
+    extra_vars = {
         "gpu_job_name": "report",
         "gpu_job_command": GPU_REPORT,
         "gpu_job_artifacts": ["result.json", "out/gpus.csv"],
         "gpu_job_fetch_dir": str(fetch_dir),
         "gpu_job_poll_interval": 1,
-    })
+        "gpu_job_creates": "result.json",
+    }
+    run = play(PLAYBOOKS / "gpu_job.yml", ansible_env, inventory=inventory, extra_vars=extra_vars)
     assert run.rc == 0, run.stdout[-3000:] + run.stderr
     for host in hosts:
         local = fetch_dir / host.name
@@ -37,6 +39,15 @@ def test_gpu_job_runs_on_every_host_and_fetches_artifacts_and_log(rent_hosts, an
         assert fact["rc"] == 0
         assert fact["log"] == "/root/work/logs/report.log"
         assert sorted(fact["artifacts"]) == sorted([str(local / "result.json"), str(local / "out/gpus.csv")])
+        assert fact["already_done"] is False
+
+    # With gpu_job_creates the job's result on the host means "done": a second run starts nothing, changes nothing.
+    again = play(PLAYBOOKS / "gpu_job.yml", ansible_env, inventory=inventory, extra_vars=extra_vars)
+    assert again.rc == 0, again.stdout[-3000:] + again.stderr
+    assert again.changed_count() == 0
+    for host in hosts:
+        assert again.result("Record the job's result", host.name)["ansible_facts"]["gpu_job_result"]["already_done"]
+        assert (fetch_dir / host.name / "report.log").read_text().count("== report: started") == 1
 
 
 def test_gpu_job_failure_fails_with_the_tail_of_the_log(rent_hosts, ansible_env, ssh_keypair, tmp_path):
