@@ -153,13 +153,15 @@ class Admin:
         ssh_key = body.get("ssh_key")
         ids: list[int] = []
         with store.lock:
+            rented = store.rented_ids()
             for server in store.market:
                 if len(ids) >= count:
                     break
                 coins = server.get("allowed_coins") or []
                 coin = currency or (coins[0] if coins else None)
-                if coin not in coins or store.is_rented(server) or not store.is_online(server):
+                if coin not in coins or store.is_rented(server, rented) or not store.is_online(server):
                     continue
+                rented.add(server["id"])
                 price = server["price"]["spot" if spot else "on_demand"][coin]
                 request = {"image": body.get("image", DEFAULT_IMAGE), "currency": coin,
                            "type": "spot" if spot else "on-demand", "ports": {22: "tcp"}, "ssh_key": ssh_key,

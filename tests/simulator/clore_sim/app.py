@@ -7,6 +7,7 @@ import os
 import resource
 import sys
 import threading
+import time
 
 from .admin import Admin
 from .api import Api
@@ -20,6 +21,7 @@ from .ssh import SshManager, isolation_available
 from .store import Store
 
 TICK_SECONDS = 0.2
+MONEY_SAVE_SECONDS = 5.0  # spend moves every tick: saving it that often would only burn CPU
 
 
 class Simulator:
@@ -108,11 +110,14 @@ class Simulator:
         return f"http://{host}:{port}/v1"
 
     def _tick(self) -> None:
+        last_save = time.monotonic()
         while not self._stop.wait(TICK_SECONDS):
             try:
                 self.api.upkeep()
-                if self.store.dirty:
+                now = time.monotonic()
+                if self.store.dirty or (self.store.money_moved and now - last_save > MONEY_SAVE_SECONDS):
                     self.save()
+                    last_save = now
             except Exception as err:  # keep ticking; the next tick retries
                 print(f"clore-sim: upkeep failed: {err}", file=sys.stderr, flush=True)
 

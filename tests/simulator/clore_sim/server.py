@@ -36,6 +36,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "clore-sim"
     sys_version = ""
+    timeout = 300  # seconds an idle keep-alive connection (and its thread) may wait for its next request
     server: SimHTTPServer
 
     # Arrival time of the request, taken as soon as its request line is read.

@@ -40,7 +40,8 @@ class Store:
         self._market_cache: tuple[int, bytes] | None = None
         self._row_bytes: list[bytes] | None = None
         self._index: dict[int, int] | None = None
-        self.dirty = False
+        self.dirty = False  # something other than money changed: save soon
+        self.money_moved = False  # only spend and balances changed: save now and then
 
     # ----- clock -----
     def now(self) -> float:
@@ -85,7 +86,7 @@ class Store:
                 "rented_elsewhere": sorted(self.rented_elsewhere),
                 "offline": sorted(self.offline),
             }
-            self.dirty = False
+            self.dirty = self.money_moved = False
             text = json.dumps(data)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.state_dir / f".{STATE_FILE}.{os.getpid()}.{threading.get_ident()}.tmp"
@@ -106,11 +107,13 @@ class Store:
             self.dirty = True
 
     # ----- market -----
-    def is_rented(self, server: dict) -> bool:
-        sid = server["id"]
-        return server["rented"] or sid in self.rented_elsewhere or any(
-            o["si"] == sid and o["ended_at"] is None for o in self.active_orders()
-        )
+    def is_rented(self, server: dict, rented_ids: set[int] | None = None) -> bool:
+        """`rented_ids`: rented_ids() computed once by a caller that asks about many servers."""
+        rented_ids = self.rented_ids() if rented_ids is None else rented_ids
+        return server["rented"] or server["id"] in rented_ids
+
+    def rented_ids(self) -> set[int]:
+        return {o["si"] for o in self.active_orders()} | self.rented_elsewhere
 
     def is_online(self, server: dict) -> bool:
         return server.get("online", True) and server["id"] not in self.offline
@@ -130,7 +133,7 @@ class Store:
                 return cache[1]
             if self._row_bytes is None:
                 self._row_bytes = [json.dumps(s, separators=(",", ":")).encode() for s in self.market]
-            rented = {o["si"] for o in self.active_orders()} | self.rented_elsewhere
+            rented = self.rented_ids()
             parts = list(self._row_bytes)
             for index in self._changed_rows(rented):
                 server = self.market[index]
@@ -164,7 +167,7 @@ class Store:
                 order["settled_at"] = now
                 balances[order["currency"]] = balances.get(order["currency"], 0.0) - amount
                 if amount:
-                    self.dirty = True
+                    self.money_moved = True
                 if end_at is not None:
                     self.end_order(order, "expired", end_at)
                     ended.append(order)
