@@ -66,7 +66,7 @@ def table():
     print(time.strftime("%a %b %d %H:%M:%S %Y"))
     line = "+-----------------------------------------------------------------------------------------+"
     print(line)
-    print("| NVIDIA-SMI %-19s    Driver Version: %-14s CUDA Version: %-8s|" % (DRIVER, DRIVER, CUDA))
+    print("| NVIDIA-SMI %-19s    Driver Version: %-14s CUDA Version: %-9s|" % (DRIVER, DRIVER, CUDA))
     print("|-----------------------------------------+------------------------+----------------------+")
     print("| GPU  Name                 Persistence-M | Bus-Id          Disp.A | Volatile Uncorr. ECC |")
     print("| Fan  Temp   Perf          Pwr:Usage/Cap |           Memory-Usage | GPU-Util  Compute M. |")
@@ -76,7 +76,7 @@ def table():
         name = gpu["name"][:25]
         print("| %3d  %-25s      Off |   00000000:%02X:00.0 Off |                  Off |" % (index, name, index + 1))
         memory = "%dMiB / %6dMiB" % (1, gpu["memory_mib"])
-        print("| 30%%   34C    P8          21W / %4dW | %22s |      0%%      Default |" % (gpu["power"], memory))
+        print("| 30%%   34C    P8             21W / %4dW | %22s |      0%%      Default |" % (gpu["power"], memory))
         print("|                                         |                        |                  N/A |")
         print("+-----------------------------------------+------------------------+----------------------+")
     print()

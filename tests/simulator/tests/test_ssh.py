@@ -243,3 +243,25 @@ def test_isolation_off_warns_and_still_serves_ssh(tmp_path: Path, ssh_keypair) -
         assert "NVIDIA" in result.stdout
         log = sim.log_path.read_text()
     assert "NOT ISOLATED" in log and "NOT isolated" in log
+
+
+def test_a_crashed_simulator_leaves_sshd_that_the_next_start_replaces(tmp_path: Path, ssh_keypair) -> None:
+    import requests
+    state = tmp_path / "s"
+    sim = SimServer(state)
+    sim.start()
+    try:
+        client = Client(sim.api_url, sim.api_key, requests.Session())
+        order = _rent_ssh(client, ssh_keypair[1])
+        port = ssh_port(order)
+        wait_ssh(port, ssh_keypair[0])
+        old = mount_namespace_members(sshd_pid(state, order["id"]))
+        sim.process.kill()  # no clean shutdown
+        sim.process.wait()
+        assert all(alive(p) for p in old)
+        sim.start()
+        assert wait_gone(old) == []
+        wait_ssh(port, ssh_keypair[0])
+        assert sshd_pid(state, order["id"]) not in old
+    finally:
+        sim.stop()
