@@ -63,7 +63,7 @@ def test_order_info_filters_and_normalises(sim, ansible_env, ssh_keypair, tmp_pa
 
     posts_before = sum(sim.counters()["posts"].values())
     run = play(write_play(tmp_path), ansible_env, check=True,
-                       extra_vars={"wanted_orders": [second["id"], 999999], "wanted_servers": [servers[2]["id"]]})
+               extra_vars={"wanted_orders": [second["id"], 999999], "wanted_servers": [servers[2]["id"]]})
     assert run.rc == 0, run.stdout + run.stderr
     assert sum(sim.counters()["posts"].values()) == posts_before  # reads only, in check mode too
 

@@ -9,7 +9,6 @@ import pytest
 from ansible.errors import AnsibleParserError
 
 
-
 def order(order_id: int, **overrides) -> dict:
     """A running, provisioned on-demand order as my_orders lists it."""
     raw = {
