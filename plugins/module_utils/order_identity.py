@@ -47,9 +47,9 @@ def matches_specs(raw_order: dict, filters: dict) -> bool:
 def members(mode: str, params: dict, pairs: list[tuple[dict, dict]]) -> list[dict]:
     """The normalised active orders the task identifies, oldest first."""
     if mode == "order_id":
-        found = [order for _, order in pairs if order["id"] == params["order_id"]]
+        found = [order for _raw, order in pairs if order["id"] == params["order_id"]]
     elif mode == "server_id":
-        found = [order for _, order in pairs if order["server_id"] == params["server_id"]]
+        found = [order for _raw, order in pairs if order["server_id"] == params["server_id"]]
     else:
         image = normalize_image(params["image"])
         filters = spec_filters(params)

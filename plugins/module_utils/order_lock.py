@@ -102,3 +102,42 @@ class ServerClaims:
             os.write(fd, json.dumps(live).encode())
         finally:
             os.close(fd)
+
+
+class SharedOrderReads:
+    """my_orders answers shared by the waiting clore_order processes of one key on this controller.
+
+    Every waiting fork polling my_orders on its own would use up the request limit that other forks need for their
+    creates. A read younger than `max_age` seconds, made by any of them, serves them all (a file under an fcntl lock;
+    the orders hold no secret). Only readiness polling uses it: exactly-once reconciliation always reads afresh.
+    """
+
+    def __init__(self, directory: Path, api_url: str, api_key: str, fetch, max_age: float, clock=time.time):
+        digest = hashlib.sha256(f"{api_url}\0{api_key}".encode()).hexdigest()[:32]
+        self.path = directory / f"orders-{digest}.json"
+        self.fetch = fetch
+        self.max_age = max_age
+        self.clock = clock
+
+    def __call__(self) -> list:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            raw = b""
+            while chunk := os.read(fd, 1 << 20):
+                raw += chunk
+            try:
+                cached = json.loads(raw) if raw else None
+            except ValueError:
+                cached = None
+            if isinstance(cached, dict) and isinstance(cached.get("orders"), list) \
+                    and 0 <= self.clock() - float(cached.get("at", 0)) < self.max_age:
+                return cached["orders"]
+            orders = self.fetch()
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.ftruncate(fd, 0)
+            os.write(fd, json.dumps({"at": self.clock(), "orders": orders}).encode())
+            return orders
+        finally:
+            os.close(fd)

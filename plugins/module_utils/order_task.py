@@ -23,7 +23,7 @@ from ansible_collections.clore.ai.plugins.module_utils.order_cancel import Cance
 from ansible_collections.clore.ai.plugins.module_utils.order_create import ExactlyOnceCreator, create_body
 from ansible_collections.clore.ai.plugins.module_utils.order_failover import rent_with_failover
 from ansible_collections.clore.ai.plugins.module_utils.order_identity import members, read_orders
-from ansible_collections.clore.ai.plugins.module_utils.order_lock import ServerClaims, order_lock
+from ansible_collections.clore.ai.plugins.module_utils.order_lock import ServerClaims, SharedOrderReads, order_lock
 from ansible_collections.clore.ai.plugins.module_utils.order_plan import (
     BudgetGuard,
     Candidate,
@@ -35,6 +35,10 @@ from ansible_collections.clore.ai.plugins.module_utils.order_plan import (
 from ansible_collections.clore.ai.plugins.module_utils.order_spot import bid_differs, set_bid
 from ansible_collections.clore.ai.plugins.module_utils.order_view import fleet_diff, order_view
 from ansible_collections.clore.ai.plugins.module_utils.order_wait import OrderEnded, WaitTimeout, wait_ready
+
+
+# Waiting forks share my_orders reads this fresh, so that together they poll at most about once per this many s.
+SHARED_READ_MAX_AGE = 1.5
 
 
 class OrderTaskFailed(CloreError):
@@ -77,6 +81,8 @@ class OrderTask:
         self.would_reprice: list[dict] = []
         self.excluded: dict[str, int] = {}
         self._market: dict | None = None
+        self.known_ids: set[int] = set()
+        self.before: list[dict] = []
 
     # ----- the flow -----
     def run(self) -> dict:
@@ -86,7 +92,7 @@ class OrderTask:
             pairs, warnings = read_orders(self.client.my_orders())
             for warning in warnings:
                 self.warn(warning)
-            self.known_ids = {order["id"] for _, order in pairs}
+            self.known_ids = {order["id"] for _raw, order in pairs}
             current = members(self.mode, self.params, pairs)
             self.before = current
             try:
@@ -288,10 +294,12 @@ class OrderTask:
             return
         need_ssh = "22" in ports_for_order(self.params.get("ports"))
         try:
-            ready = wait_ready(self.client, ids, self.deadline, need_ssh=need_ssh)
+            reads = SharedOrderReads(self._state_dir(), self.client.api_url, self.params["api_key"],
+                                     self.client.my_orders, SHARED_READ_MAX_AGE)
+            ready = wait_ready(self.client, ids, self.deadline, need_ssh=need_ssh, read_orders=reads)
         except (WaitTimeout, OrderEnded) as err:
             self._fail(str(err))
-        refreshed = {order_id: order for order_id, order in ready.items()}
+        refreshed = dict(ready)
         self.kept = [refreshed.get(o["id"], o) for o in self.kept]
         self.created = [refreshed.get(o["id"], o) for o in self.created]
         self.adopted = [refreshed.get(o["id"], o) for o in self.adopted]
@@ -337,7 +345,7 @@ class OrderTask:
             result.update(would_create=self.would_create, would_cancel=self.would_cancel,
                           would_reprice=self.would_reprice)
         if self.want_diff:
-            result["diff"] = fleet_diff(getattr(self, "before", []), after, self.would_create, self.would_reprice,
+            result["diff"] = fleet_diff(self.before, after, self.would_create, self.would_reprice,
                                         self.params.get("image"))
         result["msg"] = _summary(result, self.check_mode)
         return result

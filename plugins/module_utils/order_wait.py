@@ -18,7 +18,7 @@ STAGE_ENDPOINT = "SSH endpoint known (pub_cluster and the public port of contain
 STAGE_BANNER = "SSH answering with its banner"
 STAGE_READY = "ready"
 BANNER_PREFIX = b"SSH-"
-POLL_INTERVAL = 2.0
+POLL_INTERVAL = 1.0
 PROBE_TIMEOUT = 5.0
 # Between banner probes alone (no API call): short, sshd usually answers within seconds of its port appearing.
 PROBE_INTERVAL = 0.5
@@ -64,6 +64,7 @@ def wait_ready(
     deadline: float,
     *,
     need_ssh: bool = True,
+    read_orders: Callable[[], list] | None = None,
     poll_interval: float = POLL_INTERVAL,
     probe: Callable[[str, int], str | None] = ssh_banner,
     clock: Callable[[], float] = time.monotonic,
@@ -71,7 +72,8 @@ def wait_ready(
 ) -> dict[int, dict]:
     """Poll until every order is ready or `deadline` (a `clock()` value) passes; the ready orders, normalised.
 
-    With need_ssh false (no port 22 asked for) an order is ready once it is listed.
+    With need_ssh false (no port 22 asked for) an order is ready once it is listed. `read_orders` replaces
+    client.my_orders (to share reads between processes).
     Raises WaitTimeout naming the stage each pending order reached, or OrderEnded.
     """
     pending = set(order_ids)
@@ -81,7 +83,7 @@ def wait_ready(
     while True:
         # my_orders is read only while some order still lacks its endpoint: the banner probe needs no API call.
         if any(not _has_endpoint(known.get(order_id), need_ssh) for order_id in pending):
-            listed = _active_by_id(client.my_orders())
+            listed = _active_by_id((read_orders or client.my_orders)())
             ended = sorted(order_id for order_id in pending if order_id in known and order_id not in listed)
             if ended:
                 raise OrderEnded(f"order {', '.join(map(str, ended))} ended while waiting for it to get ready", ended)

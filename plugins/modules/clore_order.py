@@ -29,7 +29,7 @@ description:
     limiter's state, so that forks or several hosts running the same fleet task never rent it twice.
   - See docs/order.md in the collection for a walk-through of every mode.
 author:
-  - clore.ai collection maintainers
+  - clore.ai collection maintainers (@clore-ai)
 options:
   state:
     description:
@@ -96,8 +96,8 @@ options:
   ports:
     description:
       - 'Ports to publish: C({"<container port>": "tcp" or "http"}), at most one V(http).'
-      - Defaults to C({"22": "tcp"}), which the SSH readiness check needs. Without port 22, waiting ends when the order
-        is listed.
+      - 'Defaults to C({"22": "tcp"}), which the SSH readiness check needs. Without port 22, waiting ends when the order
+        is listed.'
     type: dict
   ssh_key:
     description: An SSH public key for root in the container (at most 3072 characters).
