@@ -82,7 +82,7 @@ EXAMPLES = r"""
 # inventory/clore.yml - the API key comes from CLORE_API_KEY (or put it here, vaulted)
 plugin: clore.ai.clore
 
-# ---
+---
 # Names by GPU, groups by GPU model, country and spot, only the 4090s, cached for five minutes
 plugin: clore.ai.clore
 hostname: "{{ clore_gpu_model | default('gpu', true) | lower | regex_replace('[^a-z0-9]+', '-') }}-{{ order.id }}"
@@ -105,7 +105,7 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/clore.ai/inventory
 cache_timeout: 300
 
-# ---
+---
 # A vaulted key and a private clore-sim
 plugin: clore.ai.clore
 api_url: http://127.0.0.1:8199/v1
