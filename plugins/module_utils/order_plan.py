@@ -76,7 +76,7 @@ def convert(amount: float, currency: str, target: str, rates: dict[str, float]) 
     """amount in `currency` expressed in `target` ('USD' or a coin); None when a rate is unknown."""
     if currency == target or (target == USD and currency == USD_COIN):
         return amount
-    to_usd = rates.get(currency)
+    to_usd = 1.0 if currency == USD else rates.get(currency)
     if to_usd is None:
         return None
     dollars = amount * to_usd
