@@ -44,3 +44,15 @@ def test_fleet_of_six_from_three_forks(tmp_path: Path, run_order, ssh_keypair):
         assert all(r["changed"] is False for r in second.results.values())
         assert sim.counters()["posts"] == posts and sim.counters()["rate_limited"] == 0
         assert len(active_orders(sim)) == 6
+
+
+def test_same_fleet_task_on_three_hosts_rents_the_fleet_once(sim, ansible_env, run_order, tmp_path):
+    # Three hosts run one fleet task with the same image: the fleet is one fleet, rented once.
+    inventory = tmp_path / "same.ini"
+    inventory.write_text("[workers]\nw1\nw2\nw3\n")
+    task = {"count": 2, "image": IMAGES["w1"], "wait": False}
+    done = run_order(ansible_env, task, inventory=inventory, forks=3)
+    assert done.run.rc == 0, done.output[-3000:]
+    assert len(active_orders(sim)) == 2 and sim.counters()["orders_created"] == 2
+    assert sum(len(r["created"]) for r in done.results.values()) == 2
+    assert sum(r["changed"] for r in done.results.values()) == 1
