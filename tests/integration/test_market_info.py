@@ -7,33 +7,16 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 from clore_sim.testing import SimServer
 
 from .conftest import PLAYBOOKS
-from .playbook import PlaybookRun, run_playbook
+from .playbook import run_playbook
 
-# ansible.builtin.json redirects to ansible.posix, which is not installed: results come through the JSON callback
-# kept with the role tests.
-CALLBACKS = Path(__file__).parent / "roles" / "callback_plugins"
 
 LOCALHOST_VARS = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
-
-
-def play(playbook: Path, env: dict[str, str], **kwargs: Any) -> PlaybookRun:
-    """run_playbook, with every task result as data."""
-    env = dict(env, ANSIBLE_STDOUT_CALLBACK="json_results", ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS))
-    run = run_playbook(playbook, env, json_output=False, **kwargs)
-    start = run.stdout.find("{")
-    if start >= 0:
-        try:
-            run.data = json.loads(run.stdout[start:])
-        except ValueError:
-            run.data = {}
-    return run
 
 
 def playbook(tmp_path: Path, searches: dict[str, dict]) -> Path:
@@ -107,7 +90,7 @@ def test_filters_narrow_like_the_raw_market(sim, ansible_env, tmp_path, market):
         "everything": {"available_only": False},
         "two ids": {"server_ids": [market[0]["id"], market[1]["id"]], "available_only": False},
     }
-    run = play(playbook(tmp_path, searches), ansible_env)
+    run = run_playbook(playbook(tmp_path, searches), ansible_env)
     assert run.rc == 0, run.stdout + run.stderr
     results = {name: run.result(name) for name in searches}
     free = [r for r in market if available(r)]
@@ -175,7 +158,7 @@ def test_sort_orders_and_limit(sim, ansible_env, tmp_path, market):
         "gpu ram": {"sort_by": "gpu_ram", "limit": 3},
         "spot": {"sort_by": "spot_price"},
     }
-    run = play(playbook(tmp_path, searches), ansible_env)
+    run = run_playbook(playbook(tmp_path, searches), ansible_env)
     assert run.rc == 0, run.stdout + run.stderr
     free = [r for r in market if available(r)]
 
@@ -212,7 +195,7 @@ def test_spot_market_for_given_servers(sim, ansible_env, tmp_path, market):
         wanted[server_id] = answer
     sim.reset()
     search = {"spot": {"server_ids": chosen, "available_only": False, "spot_market": True}}
-    run = play(playbook(tmp_path, search), ansible_env)
+    run = run_playbook(playbook(tmp_path, search), ansible_env)
     assert run.rc == 0, run.stdout + run.stderr
     servers = run.result("spot")["servers"]
     assert sorted(ids(servers)) == sorted(chosen)
@@ -227,7 +210,7 @@ def test_spot_market_for_given_servers(sim, ansible_env, tmp_path, market):
 
 
 def test_check_mode_reads_once_and_changes_nothing(sim, ansible_env, tmp_path, market):
-    run = play(playbook(tmp_path, {"search": {"gpu": ["4090"], "limit": 2}}), ansible_env, check=True)
+    run = run_playbook(playbook(tmp_path, {"search": {"gpu": ["4090"], "limit": 2}}), ansible_env, check=True)
     assert run.rc == 0, run.stdout + run.stderr
     result = run.result("search")
     assert result["changed"] is False and result["count"] == 2
@@ -250,7 +233,7 @@ def test_check_mode_reads_once_and_changes_nothing(sim, ansible_env, tmp_path, m
     ],
 )
 def test_bad_input_is_refused_before_any_call(sim, ansible_env, tmp_path, market, args, message):
-    run = play(playbook(tmp_path, {"bad": args}), ansible_env)
+    run = run_playbook(playbook(tmp_path, {"bad": args}), ansible_env)
     assert run.rc != 0
     result = run.result("bad")
     assert result["failed"] is True

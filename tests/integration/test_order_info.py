@@ -1,15 +1,12 @@
 """clore_order_info and the watch_orders playbook against clore-sim, through real ansible-playbook runs."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from .inventory import sim_orders
-from .playbook import PlaybookRun, run_playbook
+from .playbook import run_playbook
 
 PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
-# ansible.builtin.json redirects to ansible.posix, which is not installed: the tests' own JSON stdout callback.
-CALLBACKS = Path(__file__).parent / "roles" / "callback_plugins"
 
 PLAY = """
 - name: Read orders
@@ -34,16 +31,6 @@ PLAY = """
 """
 
 
-def play(playbook: Path, env: dict[str, str], **kwargs) -> PlaybookRun:
-    """run_playbook, with every task result as data."""
-    env = dict(env, ANSIBLE_STDOUT_CALLBACK="json_results", ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS))
-    run = run_playbook(playbook, env, json_output=False, **kwargs)
-    start = run.stdout.find("{")
-    if start >= 0:
-        run.data = json.loads(run.stdout[start:])
-    return run
-
-
 def write_play(tmp_path: Path) -> Path:
     path = tmp_path / "order_info.yml"
     path.write_text(PLAY)
@@ -62,8 +49,8 @@ def test_order_info_filters_and_normalises(sim, ansible_env, ssh_keypair, tmp_pa
     spot = orders[servers[2]["id"]]
 
     posts_before = sum(sim.counters()["posts"].values())
-    run = play(write_play(tmp_path), ansible_env, check=True,
-               extra_vars={"wanted_orders": [second["id"], 999999], "wanted_servers": [servers[2]["id"]]})
+    run = run_playbook(write_play(tmp_path), ansible_env, check=True,
+                       extra_vars={"wanted_orders": [second["id"], 999999], "wanted_servers": [servers[2]["id"]]})
     assert run.rc == 0, run.stdout + run.stderr
     assert sum(sim.counters()["posts"].values()) == posts_before  # reads only, in check mode too
 
@@ -100,7 +87,7 @@ def test_watch_orders_playbook(sim, ansible_env, ssh_keypair):
     for server in sim_orders.free_servers(sim, 2):
         sim_orders.rent(sim, server, ssh_keypair[1])
     orders = sim_orders.wait_until_reachable(sim, 2)
-    run = play(PLAYBOOKS / "watch_orders.yml", ansible_env)
+    run = run_playbook(PLAYBOOKS / "watch_orders.yml", ansible_env)
     assert run.rc == 0, run.stdout + run.stderr
     read = run.result("Read my orders")
     assert sorted(o["id"] for o in read["orders"]) == sorted(o["id"] for o in orders)

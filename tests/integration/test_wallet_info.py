@@ -9,11 +9,8 @@ import pytest
 from clore_sim.testing import SimServer
 
 from .conftest import COLLECTIONS_PATH
-from .playbook import PlaybookRun, base_env, run_playbook
+from .playbook import base_env, run_playbook
 
-# ansible-core's `ansible.builtin.json` redirects to ansible.posix, which is not installed: results are read through
-# the JSON stdout callback kept with the role tests.
-CALLBACKS = Path(__file__).parent / "roles" / "callback_plugins"
 
 BALANCES = {"bitcoin": 0.125, "CLORE-Blockchain": 1234.5, "USD-Blockchain": 77.25}
 KEY = "wallet-test-key-5f1c2a9b"
@@ -48,19 +45,6 @@ def env(wallet_sim: SimServer, tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def play(playbook: Path, env: dict[str, str], **kwargs) -> PlaybookRun:
-    """run_playbook, with every task result as data."""
-    env = dict(env, ANSIBLE_STDOUT_CALLBACK="json_results", ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS))
-    run = run_playbook(playbook, env, json_output=False, **kwargs)
-    start = run.stdout.find("{")
-    if start >= 0:
-        try:
-            run.data = json.loads(run.stdout[start:])
-        except ValueError:
-            run.data = {}
-    return run
-
-
 def write(tmp_path: Path, text: str, name: str = "play.yml") -> Path:
     path = tmp_path / name
     path.write_text(text)
@@ -75,7 +59,7 @@ def raw_wallets(sim: SimServer, key: str) -> list[dict]:
 
 
 def test_wallet_info_returns_the_simulators_balances(wallet_sim, env, tmp_path):
-    run = play(write(tmp_path, PLAYBOOK), env)
+    run = run_playbook(write(tmp_path, PLAYBOOK), env)
     assert run.rc == 0, run.stdout + run.stderr
     result = run.result("Read wallets")
     assert result["changed"] is False
@@ -89,7 +73,7 @@ def test_wallet_info_returns_the_simulators_balances(wallet_sim, env, tmp_path):
 
 
 def test_wallet_info_in_check_mode_and_filtered(wallet_sim, env, tmp_path):
-    run = play(write(tmp_path, PLAYBOOK), env, check=True, extra_vars={"wanted": ["usd-blockchain"]})
+    run = run_playbook(write(tmp_path, PLAYBOOK), env, check=True, extra_vars={"wanted": ["usd-blockchain"]})
     assert run.rc == 0, run.stdout + run.stderr
     result = run.result("Read wallets")
     assert result["balances"] == {"USD-Blockchain": 77.25}
@@ -115,7 +99,7 @@ def test_module_defaults_group_carries_the_connection(wallet_sim, env, tmp_path)
       register: clore_wallets
 """
     env = {k: v for k, v in env.items() if k not in ("CLORE_API_KEY", "CLORE_API_URL")}
-    run = play(write(tmp_path, playbook), env, extra_vars={"key": KEY, "url": wallet_sim.api_url})
+    run = run_playbook(write(tmp_path, playbook), env, extra_vars={"key": KEY, "url": wallet_sim.api_url})
     assert run.rc == 0, run.stdout + run.stderr
     assert run.result("Read wallets")["balances"] == BALANCES
 
@@ -123,7 +107,7 @@ def test_module_defaults_group_carries_the_connection(wallet_sim, env, tmp_path)
 def test_a_wrong_key_fails_clearly_without_traceback(wallet_sim, env, tmp_path):
     wrong = "not-a-valid-key-9c4e1d"
     env = dict(env, CLORE_API_KEY=wrong)
-    run = play(write(tmp_path, PLAYBOOK), env)
+    run = run_playbook(write(tmp_path, PLAYBOOK), env)
     assert run.rc != 0
     result = run.result("Read wallets")
     assert result["failed"] is True
@@ -139,7 +123,7 @@ def test_a_wrong_key_fails_clearly_without_traceback(wallet_sim, env, tmp_path):
 
 def test_a_missing_key_names_the_option_and_the_variable(wallet_sim, env, tmp_path):
     env = {k: v for k, v in env.items() if k != "CLORE_API_KEY"}
-    run = play(write(tmp_path, PLAYBOOK), env)
+    run = run_playbook(write(tmp_path, PLAYBOOK), env)
     result = run.result("Read wallets")
     assert result["failed"] is True and "api_key" in result["msg"]
     assert wallet_sim.counters()["requests"].get("wallets", 0) == 0
@@ -147,7 +131,7 @@ def test_a_missing_key_names_the_option_and_the_variable(wallet_sim, env, tmp_pa
 
 def test_a_bad_option_is_refused_before_any_call(wallet_sim, env, tmp_path):
     env = dict(env, CLORE_API_REQUEST_INTERVAL="-2")
-    run = play(write(tmp_path, PLAYBOOK), env)
+    run = run_playbook(write(tmp_path, PLAYBOOK), env)
     result = run.result("Read wallets")
     assert result["failed"] is True
     assert result["msg"].startswith("api_request_interval must be 0 or more")
@@ -157,7 +141,7 @@ def test_a_bad_option_is_refused_before_any_call(wallet_sim, env, tmp_path):
 def test_reads_ride_out_gateway_errors_and_database_errors(wallet_sim, env, tmp_path):
     wallet_sim.fault("wallets", "http502", count=1)
     wallet_sim.fault("wallets", "code1", count=1)
-    run = play(write(tmp_path, PLAYBOOK), env)
+    run = run_playbook(write(tmp_path, PLAYBOOK), env)
     assert run.rc == 0, run.stdout + run.stderr
     assert run.result("Read wallets")["balances"] == BALANCES
     assert wallet_sim.counters()["requests"]["wallets"] == 3
@@ -165,7 +149,7 @@ def test_reads_ride_out_gateway_errors_and_database_errors(wallet_sim, env, tmp_
 
 def test_retries_end_at_api_retry_timeout_with_the_last_error(wallet_sim, env, tmp_path):
     wallet_sim.fault("wallets", "http502", count=100)
-    run = play(write(tmp_path, PLAYBOOK), dict(env, CLORE_API_RETRY_TIMEOUT="2"))
+    run = run_playbook(write(tmp_path, PLAYBOOK), dict(env, CLORE_API_RETRY_TIMEOUT="2"))
     result = run.result("Read wallets")
     assert result["failed"] is True and result["http_status"] == 502
     assert "HTTP 502" in result["msg"] and "api_retry_timeout 2 s" in result["msg"]
