@@ -1,13 +1,8 @@
 """Every market filter, its validation, first_failing_filter and select_servers (excluded counts, sort, limit)."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
-
-# The collection is importable as ansible_collections.clore.ai through the link under .venv/collections.
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / ".venv" / "collections"))
 
 from ansible_collections.clore.ai.plugins.module_utils.market import (  # noqa: E402
     FILTER_ORDER,

@@ -2,13 +2,8 @@
 from __future__ import annotations
 
 import copy
-import sys
-from pathlib import Path
 
 import pytest
-
-# The collection is importable as ansible_collections.clore.ai through the link under .venv/collections.
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / ".venv" / "collections"))
 
 from ansible_collections.clore.ai.plugins.module_utils.market import (  # noqa: E402
     CURRENCY_PREFERENCE,

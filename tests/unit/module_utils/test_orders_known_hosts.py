@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import shlex
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / ".venv" / "collections"))
 
 from ansible_collections.clore.ai.plugins.module_utils.known_hosts import (  # noqa: E402
     known_hosts_dir,

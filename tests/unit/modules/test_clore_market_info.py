@@ -1,13 +1,8 @@
 """clore_market_info's own pieces: option checks before any call, and reading a spot_marketplace answer."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
-
-# The collection is importable as ansible_collections.clore.ai through the link under .venv/collections.
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / ".venv" / "collections"))
 
 from ansible_collections.clore.ai.plugins.module_utils.market import MARKET_FILTER_SPEC, MarketFilterError  # noqa: E402
 from ansible_collections.clore.ai.plugins.modules.clore_market_info import (  # noqa: E402
