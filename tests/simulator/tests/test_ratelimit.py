@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import requests
+from clore_sim.ratelimit import RateLimiter, retry_after_header
 from clore_sim.testing import SimServer
 
 from .helpers import Client
@@ -37,14 +39,14 @@ def test_limit_is_per_key(tmp_path) -> None:
 
 
 def test_refused_request_does_not_reset_the_window(tmp_path) -> None:
-    with SimServer(tmp_path / "s", request_interval=0.6) as sim:
+    with SimServer(tmp_path / "s", request_interval=1.0) as sim:
         client = _client(sim)
         first = time.monotonic()
         assert client.get("wallets").status_code == 200
-        time.sleep(0.3)
+        time.sleep(0.5)
         assert client.get("wallets").status_code == 429
-        time.sleep(max(0.0, first + 0.65 - time.monotonic()))
-        # 0.65 s after the accepted request but only ~0.35 s after the refused one: served.
+        time.sleep(max(0.0, first + 1.25 - time.monotonic()))
+        # 1.25 s after the served request, only ~0.75 s after the refused one: served.
         assert client.get("wallets").status_code == 200
 
 
@@ -64,18 +66,22 @@ def test_create_interval_applies_to_create_order_only(tmp_path) -> None:
         assert client.post("create_order", {**body, "renting_server": second["id"]}).json() == {"code": 0}
 
 
-def test_a_client_spaced_exactly_by_the_interval_is_served(tmp_path) -> None:
-    """Arrival times are measured at the server with a tolerance (--rate-tolerance) for loopback jitter."""
-    interval = 0.25
-    with SimServer(tmp_path / "s", request_interval=interval, extra_args=("--rate-tolerance", "0.05")) as sim:
-        client = _client(sim)
-        client.get("wallets")  # warm the connection
-        start = time.monotonic() + interval
-        statuses = []
-        for i in range(8):
-            time.sleep(max(0.0, start + i * interval - time.monotonic()))
-            statuses.append(client.get("wallets").status_code)
-        assert statuses == [200] * 8
+def test_limiter_rules_at_exact_arrival_times() -> None:
+    """The limiter itself, with arrival times given: tolerance, refusals that do not count, per key, creates."""
+    limiter = RateLimiter(request_interval=1.0, create_interval=5.0, tolerance=0.02)
+    assert limiter.admit("a", 100.0, is_create=False) is None
+    assert limiter.admit("a", 100.5, is_create=False) == pytest.approx(0.5)
+    assert limiter.admit("a", 100.97, is_create=False) == pytest.approx(0.03)  # beyond the tolerance
+    assert limiter.admit("a", 100.985, is_create=False) is None  # within it: an exactly spaced client's jitter
+    assert limiter.admit("b", 100.985, is_create=False) is None  # another key, another window
+    assert limiter.admit("a", 102.0, is_create=True) is None
+    assert limiter.admit("a", 103.0, is_create=True) == pytest.approx(4.0)  # the create window
+    assert limiter.admit("a", 103.0, is_create=False) is None  # other endpoints are not held back by it
+    assert limiter.admit("a", 106.99, is_create=True) is None
+    assert retry_after_header(0.03) == "1" and retry_after_header(4.0) == "4" and retry_after_header(4.2) == "5"
+    limiter.request_interval = 0.0
+    limiter.create_interval = 0.0
+    assert all(limiter.admit("a", 107.0, is_create=True) is None for _ in range(3))
 
 
 def test_unauthenticated_requests_are_not_rate_limited_against_a_key(tmp_path) -> None:
