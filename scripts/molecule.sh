@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `make molecule` (and `make test`): the molecule scenario in extensions/molecule/default against a clore-sim of its
+# own, started here and stopped on exit whatever happens. Offline: no galaxy download, the collection is already on
+# ANSIBLE_COLLECTIONS_PATH. Arguments go to `molecule test` (default: the default scenario).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BIN=$ROOT/.venv/bin
+export PATH=$BIN:$PATH
+export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$ROOT/.venv/collections}
+
+STATE=$(mktemp -d "${TMPDIR:-/tmp}/clore-molecule.XXXXXX")
+API_KEY=clore-molecule-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+SIM_PID=
+
+cleanup() {
+  if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then
+    kill -TERM "$SIM_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$SIM_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SIM_PID" 2>/dev/null || true
+    wait "$SIM_PID" 2>/dev/null || true
+  fi
+  rm -rf "$STATE"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# No rate limits or delays: molecule is about the roles, not about the API's pace.
+"$BIN/clore-sim" --host 127.0.0.1 --port 0 --state-dir "$STATE/sim" --api-key "$API_KEY" \
+  --request-interval 0 --create-interval 0 --listing-lag 0 --provisioning-delay 0 \
+  --ready-file "$STATE/ready.json" --quiet >"$STATE/clore-sim.log" 2>&1 &
+SIM_PID=$!
+for _ in $(seq 1 300); do
+  [ -s "$STATE/ready.json" ] && break
+  kill -0 "$SIM_PID" 2>/dev/null || break
+  sleep 0.1
+done
+API_URL=$("$BIN/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["url"])' "$STATE/ready.json" 2>/dev/null) || {
+  echo "molecule: clore-sim did not start; its log:" >&2
+  cat "$STATE/clore-sim.log" >&2
+  exit 1
+}
+
+mkdir -p "$STATE/ssh"
+ssh-keygen -q -t ed25519 -N '' -C clore-molecule -f "$STATE/ssh/id_ed25519"
+
+export CLORE_API_URL=$API_URL CLORE_API_KEY=$API_KEY CLORE_STATE_DIR=$STATE/controller
+export CLORE_API_REQUEST_INTERVAL=0 CLORE_API_CREATE_INTERVAL=0
+export MOLECULE_CLORE_SSH_KEY=$STATE/ssh/id_ed25519
+export ANSIBLE_LOCAL_TEMP=$STATE/ansible-tmp
+# Molecule's working files (instance state, fetched job results) stay inside this run.
+export MOLECULE_EPHEMERAL_DIRECTORY=$STATE/molecule
+# Ansible's and molecule's home (caches, temporary files) too: nothing of this run outlives it.
+export ANSIBLE_HOME=$STATE/ansible-home
+rc=0
+"$BIN/molecule" test "${@:---scenario-name=default}" || rc=$?
+if [ "$rc" -ne 0 ]; then
+  echo "molecule: FAILED (rc $rc); clore-sim's log:" >&2
+  tail -n 30 "$STATE/clore-sim.log" >&2 || true
+fi
+exit "$rc"
