@@ -1,0 +1,89 @@
+"""The ready-made playbooks, run as users run them, against clore-sim over real SSH:
+rent.yml -> configure.yml and run_job.yml (through the clore.ai.clore inventory) -> cancel_order.yml -> release.yml,
+and watch_and_rent.yml."""
+from __future__ import annotations
+
+import json
+
+from .conftest import play
+
+from ..conftest import PLAYBOOKS as REPO_PLAYBOOKS
+
+INVENTORY = REPO_PLAYBOOKS / "inventory" / "clore.yml"
+
+
+def _active(sim) -> list[dict]:
+    return [o for o in sim.orders() if o.get("ended_at") is None]
+
+
+def test_rent_configure_run_cancel_release(sim, ansible_env, ssh_keypair, tmp_path):
+    key, _ = ssh_keypair
+    env = ansible_env | {"ANSIBLE_PRIVATE_KEY_FILE": str(key)}
+    fleet = {"gpu_fleet_count": 2, "gpu_fleet_ssh_private_key_file": str(key)}
+
+    rent = play(REPO_PLAYBOOKS / "rent.yml", env, extra_vars=fleet)
+    assert rent.rc == 0, rent.stdout[-3000:] + rent.stderr
+    orders = rent.result("Converge the fleet")["orders"]
+    assert len(orders) == 2 and all("RTX 4090" in o["gpu_model"] for o in orders)
+    hosts = sorted(f"clore-{o['id']}" for o in orders)
+
+    configure = play(REPO_PLAYBOOKS / "configure.yml", env, inventory=INVENTORY)
+    assert configure.rc == 0, configure.stdout[-3000:] + configure.stderr
+    assert sorted(configure.stats) == hosts
+    assert play(REPO_PLAYBOOKS / "configure.yml", env, inventory=INVENTORY).changed_count() == 0
+
+    results = tmp_path / "job-results"
+    job = play(REPO_PLAYBOOKS / "run_job.yml", env, inventory=INVENTORY,
+               extra_vars={"job_results_dir": str(results), "job_poll_interval": 1})
+    assert job.rc == 0, job.stdout[-3000:] + job.stderr
+    by_host = {f"clore-{o['id']}": o for o in orders}
+    for host in hosts:
+        lines = (results / host / "gpus.csv").read_text().splitlines()
+        assert len(lines) == by_host[host]["gpu_count"] and lines[0].startswith(by_host[host]["gpu_model"] + ", ")
+
+    # One server misbehaves: cancel it with a problem report; the report reaches Clore.
+    bad = orders[0]["id"]
+    report = "GPU 0 falls off the bus under load (Xid 79)"
+    cancel = play(REPO_PLAYBOOKS / "cancel_order.yml", env, extra_vars={"order_id": bad, "issue": report})
+    assert cancel.rc == 0, cancel.stdout[-3000:] + cancel.stderr
+    assert cancel.result("Show the outcome")["msg"] == f"Order {bad} cancelled with the problem report"
+    assert next(o for o in sim.orders() if o["id"] == bad)["issue"] == report
+    again = play(REPO_PLAYBOOKS / "cancel_order.yml", env, extra_vars={"order_id": bad})
+    assert again.rc == 0 and again.result("Show the outcome")["msg"] == f"Order {bad} is not active: nothing to cancel"
+
+    release = play(REPO_PLAYBOOKS / "release.yml", env, extra_vars=fleet)
+    assert release.rc == 0, release.stdout[-3000:] + release.stderr
+    assert release.result("Cancel the fleet's orders")["cancelled"] == [orders[1]["id"]]
+    assert _active(sim) == []
+    assert play(REPO_PLAYBOOKS / "release.yml", env, extra_vars=fleet).changed_count() == 0
+
+
+def test_cancel_order_refuses_a_missing_order_id(sim, ansible_env):
+    run = play(REPO_PLAYBOOKS / "cancel_order.yml", ansible_env)
+    assert run.rc != 0
+    assert run.result("Check the arguments")["msg"] == \
+        "order_id is required and must be a number, for example: -e order_id=41234"
+    assert sim.counters()["requests"] == {}
+
+
+def test_watch_and_rent_gives_up_then_rents_when_the_price_is_right(sim, ansible_env, ssh_keypair):
+    key, _ = ssh_keypair
+    watch = {"watch_ssh_private_key_file": str(key), "watch_poll_interval": 2}
+
+    too_cheap = play(REPO_PLAYBOOKS / "watch_and_rent.yml", ansible_env,
+                     extra_vars=watch | {"watch_max_price": 0.5, "watch_timeout": 4})
+    assert too_cheap.rc != 0
+    msg = too_cheap.result("Give up when the price never fell far enough")["msg"]
+    assert msg.startswith("No free RTX 4090 at or under 0.5 USD per day (on-demand) within 4 s. The cheapest now: server ")
+    polls = sim.counters()["requests"]["marketplace"]
+    assert polls == 4  # three looks (at 0, 2 and 4 s) and one for the cheapest price
+    assert _active(sim) == [] and sim.counters()["orders_created"] == 0
+
+    rented = play(REPO_PLAYBOOKS / "watch_and_rent.yml", ansible_env, extra_vars=watch | {"watch_max_price": 9.0})
+    assert rented.rc == 0, rented.stdout[-3000:] + rented.stderr
+    server = rented.result("Wait for a matching server at or under the price")["servers"][0]
+    assert server["usd_per_day"] <= 9.0
+    order = rented.result("Rent it")["orders"][0]
+    assert order["server_id"] == server["id"] and order["ssh_command"]
+    assert [o["id"] for o in _active(sim)] == [order["id"]]
+    assert json.dumps(rented.result("Show the rented server")["msg"]).count(str(order["id"])) == 1
