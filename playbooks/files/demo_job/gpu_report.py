@@ -19,7 +19,7 @@ def gpus() -> list[dict]:
     found = []
     for line in out.splitlines():
         if line.strip():
-            name, _, memory = line.rpartition(",")
+            name, memory = (line.rsplit(",", 1) + [""])[:2]
             found.append({"name": name.strip(), "memory": memory.strip()})
     return found
 

@@ -139,7 +139,7 @@ def ssh(host: RentedHost, private_key: Path, known_hosts: Path, command: str) ->
     result = subprocess.run(
         ["ssh", "-i", str(private_key), "-p", str(host.port), "-o", f"UserKnownHostsFile={known_hosts}",
          "-o", "StrictHostKeyChecking=accept-new", "-o", "BatchMode=yes", f"root@{host.host}", command],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 0, f"ssh {command!r}: {result.stderr}"
     return result.stdout

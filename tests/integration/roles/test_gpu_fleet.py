@@ -13,7 +13,7 @@ def _active(sim) -> list[dict]:
 
 
 def test_gpu_fleet_rents_reaches_adopts_and_releases(sim, ansible_env, ssh_keypair):
-    key, _ = ssh_keypair
+    key = ssh_keypair[0]
     fleet = {
         "gpu_fleet_count": 2,
         "gpu_fleet_gpu": ["RTX 4090"],
@@ -36,7 +36,7 @@ def test_gpu_fleet_rents_reaches_adopts_and_releases(sim, ansible_env, ssh_keypa
         # Host keys are checked, each order with its own file, the one the inventory plugin uses as well.
         known_hosts = known_hosts_dir / f"order-{order['id']}-{order['created_at']}"
         found = subprocess.run(["ssh-keygen", "-F", f"[{order['ssh_host']}]:{order['ssh_port']}", "-f", str(known_hosts)],
-                               capture_output=True, text=True)
+                               capture_output=True, text=True, check=False)
         assert found.returncode == 0 and "ssh-ed25519" in found.stdout
     added = first.task_results("Add the fleet's servers to group rented")
     assert len(added) == 1

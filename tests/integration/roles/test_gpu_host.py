@@ -48,12 +48,12 @@ def test_gpu_host_prepares_the_host_and_a_second_run_changes_nothing(rent_hosts,
     }
 
     first = play(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory, extra_vars=extra_vars,
-                         verbosity=2)
+                 verbosity=2)
     assert first.rc == 0, first.stdout[-3000:] + first.stderr
     assert first.changed_count() >= 4
     assert SECRET not in first.stdout + first.stderr
 
-    key, _ = ssh_keypair
+    key = ssh_keypair[0]
     known_hosts = tmp_path / "known_hosts" / f"order-{hosts[0].order_id}"
     check = ssh(hosts[0], key, known_hosts,
                 "stat -c '%a' /root/work/job.env; set -a; . /root/work/job.env; echo \"$API_TOKEN|$MODE\"; "
@@ -75,8 +75,8 @@ def test_gpu_host_prepares_the_host_and_a_second_run_changes_nothing(rent_hosts,
 def test_gpu_host_fails_naming_both_when_the_gpus_differ_from_the_order(rent_hosts, ansible_env):
     inventory, hosts = rent_hosts(1)
     run = play(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory,
-                       extra_vars={"gpu_host_expected_gpu_model": "NVIDIA A100-SXM4-80GB",
-                                   "gpu_host_expected_gpu_count": 2})
+               extra_vars={"gpu_host_expected_gpu_model": "NVIDIA A100-SXM4-80GB",
+                           "gpu_host_expected_gpu_count": 2})
     assert run.rc != 0
     result = run.result("Check the GPU model and count against the order", hosts[0].name)
     assert result["failed"]
@@ -91,7 +91,7 @@ def test_gpu_host_fails_naming_both_when_the_gpus_differ_from_the_order(rent_hos
 def test_gpu_host_fails_when_only_the_count_differs(rent_hosts, ansible_env):
     inventory, hosts = rent_hosts(1)
     run = play(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory,
-                       extra_vars={"gpu_host_expected_gpu_count": 4})
+               extra_vars={"gpu_host_expected_gpu_count": 4})
     assert run.rc != 0
     msg = run.result("Check the GPU model and count against the order", hosts[0].name)["msg"]
     assert msg == f"GPU mismatch on {hosts[0].name}: rented 4x {hosts[0].gpu_model}, " \

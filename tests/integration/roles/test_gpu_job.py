@@ -73,7 +73,7 @@ def test_gpu_job_failure_fails_with_the_tail_of_the_log(rent_hosts, ansible_env,
     assert "step 1\n" not in msg
     # The log came home; the job's log stays on the host too.
     assert "CUDA out of memory" in (fetch_dir / host.name / "broken.log").read_text()
-    key, _ = ssh_keypair
+    key = ssh_keypair[0]
     on_host = ssh(host, key, tmp_path / "known_hosts" / f"order-{host.order_id}", "tail -n 2 /root/work/logs/broken.log")
     assert on_host.splitlines()[0] == "CUDA out of memory"
 
@@ -92,6 +92,6 @@ def test_gpu_job_timeout_kills_the_job_and_says_so(rent_hosts, ansible_env, ssh_
     msg = run.result("Fail when the job failed", host.name)["msg"]
     assert msg.splitlines()[0] == f"Job 'slow' on {host.name} timed out after 3 s."
     assert "warming up" in msg
-    key, _ = ssh_keypair
+    key = ssh_keypair[0]
     processes = ssh(host, key, tmp_path / "known_hosts" / f"order-{host.order_id}", "ps -eo args")
     assert "sleep 97.5" not in processes

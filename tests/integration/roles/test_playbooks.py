@@ -17,7 +17,7 @@ def _active(sim) -> list[dict]:
 
 
 def test_rent_configure_run_cancel_release(sim, ansible_env, ssh_keypair, tmp_path):
-    key, _ = ssh_keypair
+    key = ssh_keypair[0]
     env = ansible_env | {"ANSIBLE_PRIVATE_KEY_FILE": str(key)}
     fleet = {"gpu_fleet_count": 2, "gpu_fleet_ssh_private_key_file": str(key)}
 
@@ -67,7 +67,7 @@ def test_cancel_order_refuses_a_missing_order_id(sim, ansible_env):
 
 
 def test_watch_and_rent_gives_up_then_rents_when_the_price_is_right(sim, ansible_env, ssh_keypair):
-    key, _ = ssh_keypair
+    key = ssh_keypair[0]
     watch = {"watch_ssh_private_key_file": str(key), "watch_poll_interval": 2}
 
     too_cheap = play(REPO_PLAYBOOKS / "watch_and_rent.yml", ansible_env,
