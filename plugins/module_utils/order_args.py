@@ -14,6 +14,7 @@ from ansible_collections.clore.ai.plugins.module_utils.market import (
     MarketFilterError,
     accepted_currency,
     canonical_currency,
+    sort_field,
     validate_filters,
 )
 
@@ -129,6 +130,7 @@ def validate(params: dict) -> str:
 def _check_filters_and_currencies(params: dict) -> None:
     try:
         validate_filters({name: params.get(name) for name in MARKET_FILTER_SPEC})
+        sort_field(params.get("sort_by") or "price")
         if params.get("currency"):
             params["currency"] = accepted_currency(params["currency"])
     except MarketFilterError as err:

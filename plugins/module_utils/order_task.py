@@ -34,7 +34,7 @@ from ansible_collections.clore.ai.plugins.module_utils.order_plan import (
 )
 from ansible_collections.clore.ai.plugins.module_utils.order_spot import bid_differs, set_bid
 from ansible_collections.clore.ai.plugins.module_utils.order_view import fleet_diff, order_view
-from ansible_collections.clore.ai.plugins.module_utils.order_wait import OrderEnded, WaitTimeout, wait_ready
+from ansible_collections.clore.ai.plugins.module_utils.order_wait import wait_ready
 
 
 # Waiting forks share my_orders reads this fresh, so that together they poll at most about once per this many s.
@@ -297,7 +297,7 @@ class OrderTask:
             reads = SharedOrderReads(self._state_dir(), self.client.api_url, self.params["api_key"],
                                      self.client.my_orders, SHARED_READ_MAX_AGE)
             ready = wait_ready(self.client, ids, self.deadline, need_ssh=need_ssh, read_orders=reads)
-        except (WaitTimeout, OrderEnded) as err:
+        except CloreError as err:  # WaitTimeout, OrderEnded, or the API failing while we poll
             self._fail(str(err))
         refreshed = dict(ready)
         self.kept = [refreshed.get(o["id"], o) for o in self.kept]
