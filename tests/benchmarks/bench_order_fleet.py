@@ -86,9 +86,8 @@ def _one_shape(name: str, hosts: dict[str, dict], forks: int, start_up: float) -
          "target": "== 0", "ok": counters["rate_limited"] == 0},
         {"benchmark": bench, "metric": "API calls per rented order", "value": round(calls / N, 2), "unit": "calls",
          "target": "", "ok": None},
-        {"benchmark": bench, "metric": "API calls by endpoint", "value": json.dumps(counters["requests"],
-                                                                                 sort_keys=True),
-         "unit": "", "target": "", "ok": None},
+        {"benchmark": bench, "metric": "API calls by endpoint",
+         "value": json.dumps(counters["requests"], sort_keys=True), "unit": "", "target": "", "ok": None},
     ]
 
 

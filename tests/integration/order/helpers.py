@@ -32,6 +32,6 @@ def ssh_runs(private_key: Path, host: str, port: int, known_hosts: Path) -> str:
         ["ssh", "-i", str(private_key), "-p", str(port), "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
          "-o", f"UserKnownHostsFile={known_hosts}", "-o", "StrictHostKeyChecking=accept-new",
          f"root@{host}", "echo ok"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, check=False,
     )
     return done.stdout.strip()

@@ -46,7 +46,7 @@ def test_fleet_walk(sim, ansible_env, run_order, ssh_keypair, tmp_path):
 
 
 def test_server_id_walk(sim, ansible_env, run_order, ssh_keypair):
-    _, public_key = ssh_keypair
+    public_key = ssh_keypair[1]
     target = free_servers(sim)[0]["id"]
     task = {"server_id": target, "image": IMAGE, "ssh_key": public_key, "wait_timeout": 120, **SPOT}
 
@@ -74,7 +74,7 @@ def test_server_id_walk(sim, ansible_env, run_order, ssh_keypair):
 
 
 def test_order_id_walk(sim, ansible_env, run_order, ssh_keypair):
-    _, public_key = ssh_keypair
+    public_key = ssh_keypair[1]
     target = free_servers(sim)[0]["id"]
     # An order cannot be created by id: check mode on an unknown id fails clearly, renting nothing.
     missing = run_order(ansible_env, {"order_id": 999999, **SPOT}, check=True).result

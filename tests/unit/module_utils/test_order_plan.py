@@ -44,15 +44,15 @@ def test_plan_keeps_up_to_count_and_cancels_the_dearest_with_exact():
 
 def test_candidate_currency_price_and_spot_minimum():
     row = normalize_server(server(9, 2.0, spot_min=1.0))
-    on_demand, _ = make_candidate(row, {"type": "on-demand", "currency": None})
+    on_demand, _reason = make_candidate(row, {"type": "on-demand", "currency": None})
     assert (on_demand.currency, on_demand.price) == ("USD-Blockchain", 2.0)
-    clore, _ = make_candidate(row, {"type": "on-demand", "currency": "CLORE-Blockchain"})
+    clore, _reason = make_candidate(row, {"type": "on-demand", "currency": "CLORE-Blockchain"})
     assert clore.price == pytest.approx(40.0)
     none, reason = make_candidate(row, {"type": "on-demand", "currency": "bitcoin"})
     assert none is None and reason == "does not accept bitcoin"
     low, reason = make_candidate(row, {"type": "spot", "currency": "USD-Blockchain", "spot_price": 0.5})
     assert low is None and "below the host's minimum 1.0" in reason
-    bid, _ = make_candidate(row, {"type": "spot", "currency": "USD-Blockchain", "spot_price": 1.5})
+    bid, _reason = make_candidate(row, {"type": "spot", "currency": "USD-Blockchain", "spot_price": 1.5})
     assert bid.price == 1.5
 
 
