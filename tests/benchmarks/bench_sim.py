@@ -37,14 +37,14 @@ def _timed_get(session: requests.Session, url: str, key: str) -> tuple[float, fl
 def bench_marketplace(workdir: Path) -> list[dict]:
     with SimServer(workdir / "market", servers=MARKET_SIZE) as sim, requests.Session() as session:
         url = f"{sim.api_url}/marketplace"
-        cold, _ = _timed_get(session, url, sim.api_key)
-        timings = [_timed_get(session, url, sim.api_key) for _ in range(MARKET_REQUESTS)]
-        warm = [answer for answer, _ in timings]
-        decode = statistics.mean(parse for _, parse in timings)
+        cold = _timed_get(session, url, sim.api_key)[0]
+        timings = [_timed_get(session, url, sim.api_key) for _request in range(MARKET_REQUESTS)]
+        warm = [answer for answer, _parse in timings]
+        decode = statistics.mean(parse for _answer, parse in timings)
         size = len(session.get(url, headers={"auth": sim.api_key}, timeout=30).content)
         # A new order changes a server's `rented`: the next answer is rebuilt once, then cached again.
         sim.seed_orders(sim.api_key, 1)
-        rebuilt, _ = _timed_get(session, url, sim.api_key)
+        rebuilt = _timed_get(session, url, sim.api_key)[0]
     mean, worst = statistics.mean(warm), max(warm)
     return [
         _row(f"marketplace {MARKET_SIZE} servers, first request", cold, "s", "< 0.3", cold < 0.3),

@@ -58,7 +58,7 @@ class Config:
 
 
 def _port_range(text: str) -> tuple[int, int]:
-    low, _, high = str(text).partition("-")
+    low, _sep, high = str(text).partition("-")
     first, last = int(low), int(high or low)
     if not 1 <= first <= last <= 65535:
         raise argparse.ArgumentTypeError(f"bad port range {text!r}: expected LOW-HIGH within 1-65535")
@@ -67,10 +67,10 @@ def _port_range(text: str) -> tuple[int, int]:
 
 def _account(text: str) -> tuple[str, dict[str, float]]:
     """KEY or KEY=currency:amount,currency:amount"""
-    key, _, spec = text.partition("=")
+    key, _sep, spec = text.partition("=")
     balances: dict[str, float] = {}
     for part in filter(None, spec.split(",")):
-        currency, _, amount = part.partition(":")
+        currency, _sep, amount = part.partition(":")
         if currency not in CURRENCIES:
             raise argparse.ArgumentTypeError(f"unknown currency {currency!r} in --account {text!r}")
         balances[currency] = float(amount)

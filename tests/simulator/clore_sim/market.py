@@ -165,7 +165,7 @@ def generate_market(size: int, seed: int) -> list[dict]:
 def gpu_of(server: dict) -> tuple[str, int, int]:
     """(model name, count, memory GB per GPU) of a catalog server, for the nvidia-smi stand-in."""
     specs = server.get("specs") or {}
-    count_text, _, name = str(specs.get("gpu", "1x Unknown GPU")).partition("x ")
+    count_text, _sep, name = str(specs.get("gpu", "1x Unknown GPU")).partition("x ")
     try:
         count = int(count_text)
     except ValueError:

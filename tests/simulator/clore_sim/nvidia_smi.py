@@ -128,7 +128,7 @@ def render(model: str, count: int, memory_gb: int, cuda_version: str | None, see
     gpus = [
         {"name": model, "memory_mib": memory_gb * 1024, "power": _lookup(POWER, model, 250),
          "compute_cap": _lookup(COMPUTE_CAP, model, "8.6"), "seed": seed}
-        for _ in range(max(count, 1))
+        for _index in range(max(count, 1))
     ]
     return (
         SCRIPT.replace("__GPUS__", json.dumps(gpus))

@@ -165,7 +165,7 @@ class SilentListener:
     def _run(self) -> None:
         while True:
             try:
-                conn, _ = self.sock.accept()
+                conn = self.sock.accept()[0]
             except OSError:
                 return
             self.held.append(conn)

@@ -57,7 +57,7 @@ class Client:
 
 def ssh_port(order: dict) -> int:
     for entry in order["tcp_ports"]:
-        container, _, public = entry.partition(":")
+        container, _sep, public = entry.partition(":")
         if container == "22":
             return int(public)
     raise AssertionError(f"no port 22 in {order['tcp_ports']}")
@@ -66,7 +66,7 @@ def ssh_port(order: dict) -> int:
 def ssh(port: int, key: Path, command: str, user: str = "root", extra: list[str] | None = None,
         timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run(["ssh", *SSH_OPTIONS, *(extra or []), "-i", str(key), "-p", str(port),
-                           f"{user}@127.0.0.1", command], capture_output=True, text=True, timeout=timeout)
+                           f"{user}@127.0.0.1", command], capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def wait_ssh(port: int, key: Path, timeout: float = 20) -> None:

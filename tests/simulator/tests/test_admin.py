@@ -62,7 +62,7 @@ def test_counters_per_endpoint_key_and_posts(sim: SimServer, client: Client) -> 
 
 def test_fault_code1_http500_http502_next_n_calls(sim: SimServer, client: Client) -> None:
     sim.fault("marketplace", "code1", count=2)
-    assert [client.get("marketplace").json() for _ in range(2)] == [{"code": 1}] * 2
+    assert [client.get("marketplace").json() for _attempt in range(2)] == [{"code": 1}] * 2
     assert client.get("marketplace").json()["code"] == 0
     sim.fault("wallets", "http500")
     answer = client.get("wallets")
@@ -87,7 +87,7 @@ def test_fault_rate_limit_and_delay(sim: SimServer, client: Client) -> None:
 
 def test_fault_at_a_rate(sim: SimServer, client: Client) -> None:
     sim.fault("wallets", "code1", rate=0.5)
-    codes = [client.get("wallets").json()["code"] for _ in range(60)]
+    codes = [client.get("wallets").json()["code"] for _attempt in range(60)]
     assert 10 < codes.count(1) < 50 and codes.count(0) > 10
     assert len(sim.admin("GET", "faults")["faults"]) == 1
     sim.reset()

@@ -83,6 +83,6 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run([sys.executable, "-m", "clore_sim", "--port", str(port), "--state-dir",
-                                 str(tmp_path / "s"), "--api-key", "k"], capture_output=True, text=True, timeout=30)
+                                 str(tmp_path / "s"), "--api-key", "k"], capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 1
     assert f"cannot serve on 127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr

@@ -72,7 +72,7 @@ def test_bad_json_is_code_2(client: Client) -> None:
 )
 def test_malformed_requests_get_json_not_html(sim: SimServer, payload: bytes) -> None:
     answer = _raw(sim, payload)
-    head, _, body = answer.partition(b"\r\n\r\n")
+    head, _sep, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1."), answer[:200]
     assert b"<html" not in answer.lower() and b"traceback" not in answer.lower()
     assert json.loads(body)["code"] in (2, 3, 4)

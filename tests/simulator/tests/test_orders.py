@@ -81,8 +81,7 @@ def test_code_6_reasons_of_create(sim: SimServer, client: Client) -> None:
     assert create(offline) == {"code": 6, "error": "server-offline"}
     assert create(clore_only, currency="bitcoin") == {"code": 6, "error": "currency-not-allowed"}
     minimum = clore_only["price"]["spot"]["CLORE-Blockchain"]
-    assert create(clore_only, type="spot", spotprice=minimum * 0.9) == {"code": 6, "error": "too_low_price",
-                                                                       "min_price": minimum}
+    assert create(clore_only, type="spot", spotprice=minimum * 0.9) == {"code": 6, "error": "too_low_price", "min_price": minimum}
     poor = "poor-key"
     sim.add_account(poor, {"CLORE-Blockchain": 1.0, "bitcoin": 0.0, "USD-Blockchain": 0.0})
     answer = client.post("create_order", {**BASE, "renting_server": clore_only["id"]}, key=poor).json()

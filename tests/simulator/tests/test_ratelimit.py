@@ -81,11 +81,11 @@ def test_limiter_rules_at_exact_arrival_times() -> None:
     assert retry_after_header(0.03) == "1" and retry_after_header(4.0) == "4" and retry_after_header(4.2) == "5"
     limiter.request_interval = 0.0
     limiter.create_interval = 0.0
-    assert all(limiter.admit("a", 107.0, is_create=True) is None for _ in range(3))
+    assert all(limiter.admit("a", 107.0, is_create=True) is None for _attempt in range(3))
 
 
 def test_unauthenticated_requests_are_not_rate_limited_against_a_key(tmp_path) -> None:
     with SimServer(tmp_path / "s", request_interval=5.0) as sim:
-        for _ in range(3):
+        for _attempt in range(3):
             assert requests.get(f"{sim.api_url}/wallets", headers={"auth": "bad"}, timeout=10).status_code == 401
         assert _client(sim).get("wallets").status_code == 200

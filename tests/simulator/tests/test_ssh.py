@@ -96,15 +96,15 @@ def test_password_only_order(sim: SimServer, client: Client, tmp_path: Path) -> 
     command = ["ssh", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
                "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no", "-o", "ConnectTimeout=10",
                "-p", str(port), "root@127.0.0.1"]
-    for _ in range(50):
+    for _attempt in range(50):
         result = subprocess.run([*command, "id -un"], capture_output=True, text=True, env=env, timeout=30,
-                                stdin=subprocess.DEVNULL)
+                                stdin=subprocess.DEVNULL, check=False)
         if result.returncode == 0:
             break
     assert result.stdout.strip() == "root", result.stderr
     askpass.write_text("#!/bin/sh\necho WrongPassword1\n")
     wrong = subprocess.run([*command, "true"], capture_output=True, text=True, env=env, timeout=30,
-                           stdin=subprocess.DEVNULL)
+                           stdin=subprocess.DEVNULL, check=False)
     assert wrong.returncode == 255
     assert "root:" in Path("/etc/shadow").read_text()  # the host's shadow is untouched
     assert "Secret123" not in client.get("my_orders").text
@@ -128,11 +128,11 @@ def test_cancel_stops_sshd_and_every_session(sim: SimServer, client: Client, ssh
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         pid = sshd_pid(sim.state_dir, order["id"])
-        for _ in range(100):
+        for _attempt in range(100):
             members = mount_namespace_members(pid)
             if len(members) >= 4:
                 break
-            subprocess.run(["sleep", "0.1"])
+            subprocess.run(["sleep", "0.1"], check=False)
         assert len(members) >= 4, members  # sshd, its session, the shell, the sleeps
         assert client.post("cancel_order", {"id": order["id"]}).json() == {"code": 0}
         assert wait_gone(members) == []
@@ -149,7 +149,7 @@ def test_shutdown_leaves_nothing_running(tmp_path: Path, ssh_keypair) -> None:
     sim.start()
     try:
         client = Client(sim.api_url, sim.api_key, requests.Session())
-        orders = [_rent_ssh(client, ssh_keypair[1], client.free_server()) for _ in range(3)]
+        orders = [_rent_ssh(client, ssh_keypair[1], client.free_server()) for _index in range(3)]
         pids = []
         for order in orders:
             wait_ssh(ssh_port(order), ssh_keypair[0])
@@ -169,7 +169,7 @@ def test_unreachable_ssh_accepts_but_sends_no_banner(sim: SimServer, client: Cli
     port = ssh_port(order)
     wait_ssh(port, ssh_keypair[0])
     sim.set_ssh_reachable(order["id"], False)
-    for _ in range(100):
+    for _attempt in range(100):
         if wait_banner("127.0.0.1", port, timeout=1.5) is None:
             break
     assert wait_banner("127.0.0.1", port, timeout=1.5) is None
@@ -218,16 +218,15 @@ def test_ansible_runs_modules_over_the_order_ssh(client: Client, ssh_keypair, tm
            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"), "ANSIBLE_NOCOLOR": "1"}
     base = [str(ansible), "all", "-i", "127.0.0.1,", "-u", "root", "--private-key", str(ssh_keypair[0]),
             "-e", f"ansible_port={port}", "-e", "ansible_python_interpreter=/usr/bin/python3"]
-    ping = subprocess.run([*base, "-m", "ping"], capture_output=True, text=True, env=env, timeout=120)
+    ping = subprocess.run([*base, "-m", "ping"], capture_output=True, text=True, env=env, timeout=120, check=False)
     assert ping.returncode == 0 and '"ping": "pong"' in ping.stdout, ping.stdout + ping.stderr
-    venv = subprocess.run(
-        [*base, "-m", "shell", "-a", "python3 -m venv /root/venv && /root/venv/bin/python -c 'print(42)' && "
-                                   "nvidia-smi --query-gpu=name --format=csv,noheader"],
-        capture_output=True, text=True, env=env, timeout=300)
+    script = ("python3 -m venv /root/venv && /root/venv/bin/python -c 'print(42)' && "
+              "nvidia-smi --query-gpu=name --format=csv,noheader")
+    venv = subprocess.run([*base, "-m", "shell", "-a", script], capture_output=True, text=True, env=env, timeout=300, check=False)
     assert venv.returncode == 0, venv.stdout + venv.stderr
     assert "42" in venv.stdout and "NVIDIA" in venv.stdout
     copy = subprocess.run([*base, "-m", "copy", "-a", "content=hello dest=/workspace/hello.txt"],
-                          capture_output=True, text=True, env=env, timeout=120)
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
     assert copy.returncode == 0 and "CHANGED" in copy.stdout, copy.stdout + copy.stderr
     assert not Path("/workspace/hello.txt").exists()
 

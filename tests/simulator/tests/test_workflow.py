@@ -14,8 +14,7 @@ from clore_sim.testing import SimServer
 from .helpers import SSH_OPTIONS
 
 
-def test_requests_client_lists_rents_the_cheapest_4090_finds_it_connects_and_cancels(sim: SimServer,
-                                                                                       ssh_keypair) -> None:
+def test_requests_client_lists_rents_the_cheapest_4090_finds_it_connects_and_cancels(sim: SimServer, ssh_keypair) -> None:
     api, headers = sim.api_url, {"auth": sim.api_key}
     market = requests.get(f"{api}/marketplace", headers=headers, timeout=30).json()
     free_4090 = [s for s in market["servers"] if not s["rented"] and "RTX 4090" in str(s.get("gpu_array"))
@@ -28,7 +27,7 @@ def test_requests_client_lists_rents_the_cheapest_4090_finds_it_connects_and_can
     assert requests.post(f"{api}/create_order", headers=headers, json=order_body, timeout=30).json() == {"code": 0}
 
     order = None
-    for _ in range(100):
+    for _attempt in range(100):
         orders = requests.get(f"{api}/my_orders", headers=headers, timeout=30).json()["orders"]
         order = next((o for o in orders if o["si"] == cheapest["id"] and o["ct"] >= created_after), None)
         if order and order["pub_cluster"] and order["tcp_ports"]:
@@ -37,9 +36,10 @@ def test_requests_client_lists_rents_the_cheapest_4090_finds_it_connects_and_can
     assert order is not None
     host = order["pub_cluster"][0]
     port = next(int(p.split(":")[1]) for p in order["tcp_ports"] if p.startswith("22:"))
-    for _ in range(100):
+    for _attempt in range(100):
         result = subprocess.run(["ssh", *SSH_OPTIONS, "-i", str(ssh_keypair[0]), "-p", str(port), f"root@{host}",
-                                 "nvidia-smi --query-gpu=name --format=csv,noheader"], capture_output=True, text=True)
+                                 "nvidia-smi --query-gpu=name --format=csv,noheader"], capture_output=True, text=True,
+                                check=False)
         if result.returncode == 0:
             break
         time.sleep(0.2)
