@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: every gate, each run even when an earlier one failed, pytest last so its summary closes the output.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BIN=$PWD/.venv/bin
 export PATH=$BIN:$PATH
 export ANSIBLE_COLLECTIONS_PATH=$PWD/.venv/collections
