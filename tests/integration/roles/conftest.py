@@ -2,9 +2,9 @@
 between), and a static inventory that reaches them over real SSH with a known_hosts file per order."""
 from __future__ import annotations
 
-import json
 import re
 import socket
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,10 +15,7 @@ import requests
 import yaml
 from clore_sim.testing import SimServer
 
-from ..playbook import PlaybookRun, run_playbook
-
 PLAYBOOKS = Path(__file__).parent / "playbooks"
-CALLBACKS = Path(__file__).parent / "callback_plugins"
 READY_TIMEOUT = 60.0
 IMAGE = "cloreai/ubuntu22.04-jupyter"
 
@@ -134,8 +131,6 @@ def rent_hosts(sim: SimServer, ssh_keypair: tuple[Path, str], tmp_path: Path) ->
 
 def ssh(host: RentedHost, private_key: Path, known_hosts: Path, command: str) -> str:
     """Run a command on a rented host over real SSH, independently of Ansible; its stdout."""
-    import subprocess
-
     result = subprocess.run(
         ["ssh", "-i", str(private_key), "-p", str(host.port), "-o", f"UserKnownHostsFile={known_hosts}",
          "-o", "StrictHostKeyChecking=accept-new", "-o", "BatchMode=yes", f"root@{host.host}", command],
@@ -143,16 +138,3 @@ def ssh(host: RentedHost, private_key: Path, known_hosts: Path, command: str) ->
     )
     assert result.returncode == 0, f"ssh {command!r}: {result.stderr}"
     return result.stdout
-
-
-def play(playbook: str | Path, env: dict[str, str], **kwargs) -> PlaybookRun:
-    """run_playbook with every result as data, through this folder's JSON stdout callback."""
-    env = dict(env, ANSIBLE_STDOUT_CALLBACK="json_results", ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS))
-    run = run_playbook(playbook, env, json_output=False, **kwargs)
-    start = run.stdout.find("{")
-    if start >= 0:
-        try:
-            run.data = json.loads(run.stdout[start:])
-        except ValueError:
-            run.data = {}
-    return run

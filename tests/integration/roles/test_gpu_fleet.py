@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from .conftest import PLAYBOOKS, play
+from ..playbook import run_playbook
+from .conftest import PLAYBOOKS
 
 
 def _active(sim) -> list[dict]:
@@ -21,7 +22,7 @@ def test_gpu_fleet_rents_reaches_adopts_and_releases(sim, ansible_env, ssh_keypa
         "gpu_fleet_ssh_private_key_file": str(key),
         "gpu_fleet_group": "rented",
     }
-    first = play(PLAYBOOKS / "gpu_fleet.yml", ansible_env, extra_vars=fleet)
+    first = run_playbook(PLAYBOOKS / "gpu_fleet.yml", ansible_env, extra_vars=fleet)
     assert first.rc == 0, first.stdout[-3000:] + first.stderr
     converged = first.result("Converge the fleet")
     assert converged["changed"] and len(converged["created"]) == 2
@@ -46,7 +47,7 @@ def test_gpu_fleet_rents_reaches_adopts_and_releases(sim, ansible_env, ssh_keypa
         assert "StrictHostKeyChecking=no" not in args
 
     # A second run rents nothing and reaches the same servers with the keys already recorded.
-    second = play(PLAYBOOKS / "gpu_fleet.yml", ansible_env, extra_vars=fleet)
+    second = run_playbook(PLAYBOOKS / "gpu_fleet.yml", ansible_env, extra_vars=fleet)
     assert second.rc == 0, second.stdout[-3000:] + second.stderr
     again = second.result("Converge the fleet")
     assert not again["changed"] and again["created"] == []
@@ -55,17 +56,17 @@ def test_gpu_fleet_rents_reaches_adopts_and_releases(sim, ansible_env, ssh_keypa
     for name in orders:
         assert second.result("Read the GPUs", name)["rc"] == 0
 
-    release = play(PLAYBOOKS / "gpu_fleet.yml", ansible_env, extra_vars=fleet | {"gpu_fleet_state": "absent"})
+    release = run_playbook(PLAYBOOKS / "gpu_fleet.yml", ansible_env, extra_vars=fleet | {"gpu_fleet_state": "absent"})
     assert release.rc == 0, release.stdout[-3000:] + release.stderr
     assert sorted(release.result("Cancel the fleet's orders")["cancelled"]) == sorted(o["id"] for o in orders.values())
     assert _active(sim) == []
-    gone = play(PLAYBOOKS / "gpu_fleet.yml", ansible_env, extra_vars=fleet | {"gpu_fleet_state": "absent"})
+    gone = run_playbook(PLAYBOOKS / "gpu_fleet.yml", ansible_env, extra_vars=fleet | {"gpu_fleet_state": "absent"})
     assert gone.rc == 0 and not gone.result("Cancel the fleet's orders")["changed"]
 
 
 def test_gpu_fleet_without_an_ssh_key_fails_before_renting(sim, ansible_env, tmp_path):
-    run = play(PLAYBOOKS / "gpu_fleet.yml", ansible_env,
-               extra_vars={"gpu_fleet_ssh_private_key_file": str(tmp_path / "missing_key")})
+    run = run_playbook(PLAYBOOKS / "gpu_fleet.yml", ansible_env,
+                       extra_vars={"gpu_fleet_ssh_private_key_file": str(tmp_path / "missing_key")})
     assert run.rc != 0
     msg = run.result("Check the SSH key pair")["msg"]
     assert f"the private key {tmp_path / 'missing_key'} (gpu_fleet_ssh_private_key_file)" in msg

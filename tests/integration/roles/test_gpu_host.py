@@ -6,7 +6,8 @@ import hashlib
 import zipfile
 from pathlib import Path
 
-from .conftest import PLAYBOOKS, play, ssh
+from ..playbook import run_playbook
+from .conftest import PLAYBOOKS, ssh
 
 SECRET = "s3cr3t-v4lue-Zq8"
 
@@ -47,8 +48,8 @@ def test_gpu_host_prepares_the_host_and_a_second_run_changes_nothing(rent_hosts,
         "gpu_host_pip_extra_args": "--no-index",
     }
 
-    first = play(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory, extra_vars=extra_vars,
-                 verbosity=2)
+    first = run_playbook(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory, extra_vars=extra_vars,
+                         verbosity=2)
     assert first.rc == 0, first.stdout[-3000:] + first.stderr
     assert first.changed_count() >= 4
     assert SECRET not in first.stdout + first.stderr
@@ -64,7 +65,7 @@ def test_gpu_host_prepares_the_host_and_a_second_run_changes_nothing(rent_hosts,
     gpus = first.result("Record the GPUs the host reports", hosts[0].name)["ansible_facts"]["gpu_host_gpus"]
     assert [gpu["name"] for gpu in gpus] == [hosts[0].gpu_model] * hosts[0].gpu_count
 
-    second = play(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory, extra_vars=extra_vars)
+    second = run_playbook(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory, extra_vars=extra_vars)
     assert second.rc == 0, second.stdout[-3000:] + second.stderr
     assert second.changed_count() == 0, [
         name for play in second.data["plays"] for task in play["tasks"]
@@ -74,9 +75,9 @@ def test_gpu_host_prepares_the_host_and_a_second_run_changes_nothing(rent_hosts,
 
 def test_gpu_host_fails_naming_both_when_the_gpus_differ_from_the_order(rent_hosts, ansible_env):
     inventory, hosts = rent_hosts(1)
-    run = play(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory,
-               extra_vars={"gpu_host_expected_gpu_model": "NVIDIA A100-SXM4-80GB",
-                           "gpu_host_expected_gpu_count": 2})
+    run = run_playbook(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory,
+                       extra_vars={"gpu_host_expected_gpu_model": "NVIDIA A100-SXM4-80GB",
+                                   "gpu_host_expected_gpu_count": 2})
     assert run.rc != 0
     result = run.result("Check the GPU model and count against the order", hosts[0].name)
     assert result["failed"]
@@ -90,8 +91,8 @@ def test_gpu_host_fails_naming_both_when_the_gpus_differ_from_the_order(rent_hos
 
 def test_gpu_host_fails_when_only_the_count_differs(rent_hosts, ansible_env):
     inventory, hosts = rent_hosts(1)
-    run = play(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory,
-               extra_vars={"gpu_host_expected_gpu_count": 4})
+    run = run_playbook(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory,
+                       extra_vars={"gpu_host_expected_gpu_count": 4})
     assert run.rc != 0
     msg = run.result("Check the GPU model and count against the order", hosts[0].name)["msg"]
     assert msg == f"GPU mismatch on {hosts[0].name}: rented 4x {hosts[0].gpu_model}, " \

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 
-from .conftest import PLAYBOOKS, play, ssh
+from ..playbook import run_playbook
+from .conftest import PLAYBOOKS, ssh
 
 # Reads the GPUs as a real job would, and writes a result file and a nested artifact.
 GPU_REPORT = """
@@ -25,7 +26,7 @@ def test_gpu_job_runs_on_every_host_and_fetches_artifacts_and_log(rent_hosts, an
         "gpu_job_poll_interval": 1,
         "gpu_job_creates": "result.json",
     }
-    run = play(PLAYBOOKS / "gpu_job.yml", ansible_env, inventory=inventory, extra_vars=extra_vars)
+    run = run_playbook(PLAYBOOKS / "gpu_job.yml", ansible_env, inventory=inventory, extra_vars=extra_vars)
     assert run.rc == 0, run.stdout[-3000:] + run.stderr
     for host in hosts:
         local = fetch_dir / host.name
@@ -42,7 +43,7 @@ def test_gpu_job_runs_on_every_host_and_fetches_artifacts_and_log(rent_hosts, an
         assert fact["already_done"] is False
 
     # With gpu_job_creates the job's result on the host means "done": a second run starts nothing, changes nothing.
-    again = play(PLAYBOOKS / "gpu_job.yml", ansible_env, inventory=inventory, extra_vars=extra_vars)
+    again = run_playbook(PLAYBOOKS / "gpu_job.yml", ansible_env, inventory=inventory, extra_vars=extra_vars)
     assert again.rc == 0, again.stdout[-3000:] + again.stderr
     assert again.changed_count() == 0
     for host in hosts:
@@ -53,7 +54,7 @@ def test_gpu_job_runs_on_every_host_and_fetches_artifacts_and_log(rent_hosts, an
 def test_gpu_job_failure_fails_with_the_tail_of_the_log(rent_hosts, ansible_env, ssh_keypair, tmp_path):
     inventory, hosts = rent_hosts(1)
     fetch_dir = tmp_path / "results"
-    run = play(PLAYBOOKS / "gpu_job.yml", ansible_env, inventory=inventory, extra_vars={
+    run = run_playbook(PLAYBOOKS / "gpu_job.yml", ansible_env, inventory=inventory, extra_vars={
         "gpu_job_name": "broken",
         "gpu_job_command": "for i in $(seq 1 60); do echo step $i; done; echo 'CUDA out of memory' >&2; exit 7",
         "gpu_job_artifacts": ["never-written.bin"],
@@ -80,7 +81,7 @@ def test_gpu_job_failure_fails_with_the_tail_of_the_log(rent_hosts, ansible_env,
 
 def test_gpu_job_timeout_kills_the_job_and_says_so(rent_hosts, ansible_env, ssh_keypair, tmp_path):
     inventory, hosts = rent_hosts(1)
-    run = play(PLAYBOOKS / "gpu_job.yml", ansible_env, inventory=inventory, extra_vars={
+    run = run_playbook(PLAYBOOKS / "gpu_job.yml", ansible_env, inventory=inventory, extra_vars={
         "gpu_job_name": "slow",
         "gpu_job_command": "echo warming up; sleep 97.5",
         "gpu_job_fetch_dir": str(tmp_path / "results"),

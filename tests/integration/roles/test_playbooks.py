@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 
-from .conftest import play
-
 from ..conftest import PLAYBOOKS as REPO_PLAYBOOKS
+from ..playbook import run_playbook
 
 INVENTORY = REPO_PLAYBOOKS / "inventory" / "clore.yml"
 
@@ -21,20 +20,20 @@ def test_rent_configure_run_cancel_release(sim, ansible_env, ssh_keypair, tmp_pa
     env = ansible_env | {"ANSIBLE_PRIVATE_KEY_FILE": str(key)}
     fleet = {"gpu_fleet_count": 2, "gpu_fleet_ssh_private_key_file": str(key)}
 
-    rent = play(REPO_PLAYBOOKS / "rent.yml", env, extra_vars=fleet)
+    rent = run_playbook(REPO_PLAYBOOKS / "rent.yml", env, extra_vars=fleet)
     assert rent.rc == 0, rent.stdout[-3000:] + rent.stderr
     orders = rent.result("Converge the fleet")["orders"]
     assert len(orders) == 2 and all("RTX 4090" in o["gpu_model"] for o in orders)
     hosts = sorted(f"clore-{o['id']}" for o in orders)
 
-    configure = play(REPO_PLAYBOOKS / "configure.yml", env, inventory=INVENTORY)
+    configure = run_playbook(REPO_PLAYBOOKS / "configure.yml", env, inventory=INVENTORY)
     assert configure.rc == 0, configure.stdout[-3000:] + configure.stderr
     assert sorted(configure.stats) == hosts
-    assert play(REPO_PLAYBOOKS / "configure.yml", env, inventory=INVENTORY).changed_count() == 0
+    assert run_playbook(REPO_PLAYBOOKS / "configure.yml", env, inventory=INVENTORY).changed_count() == 0
 
     results = tmp_path / "job-results"
-    job = play(REPO_PLAYBOOKS / "run_job.yml", env, inventory=INVENTORY,
-               extra_vars={"job_results_dir": str(results), "job_poll_interval": 1})
+    job = run_playbook(REPO_PLAYBOOKS / "run_job.yml", env, inventory=INVENTORY,
+                       extra_vars={"job_results_dir": str(results), "job_poll_interval": 1})
     assert job.rc == 0, job.stdout[-3000:] + job.stderr
     by_host = {f"clore-{o['id']}": o for o in orders}
     for host in hosts:
@@ -44,22 +43,22 @@ def test_rent_configure_run_cancel_release(sim, ansible_env, ssh_keypair, tmp_pa
     # One server misbehaves: cancel it with a problem report; the report reaches Clore.
     bad = orders[0]["id"]
     report = "GPU 0 falls off the bus under load (Xid 79)"
-    cancel = play(REPO_PLAYBOOKS / "cancel_order.yml", env, extra_vars={"order_id": bad, "issue": report})
+    cancel = run_playbook(REPO_PLAYBOOKS / "cancel_order.yml", env, extra_vars={"order_id": bad, "issue": report})
     assert cancel.rc == 0, cancel.stdout[-3000:] + cancel.stderr
     assert cancel.result("Show the outcome")["msg"] == f"Order {bad} cancelled with the problem report"
     assert next(o for o in sim.orders() if o["id"] == bad)["issue"] == report
-    again = play(REPO_PLAYBOOKS / "cancel_order.yml", env, extra_vars={"order_id": bad})
+    again = run_playbook(REPO_PLAYBOOKS / "cancel_order.yml", env, extra_vars={"order_id": bad})
     assert again.rc == 0 and again.result("Show the outcome")["msg"] == f"Order {bad} is not active: nothing to cancel"
 
-    release = play(REPO_PLAYBOOKS / "release.yml", env, extra_vars=fleet)
+    release = run_playbook(REPO_PLAYBOOKS / "release.yml", env, extra_vars=fleet)
     assert release.rc == 0, release.stdout[-3000:] + release.stderr
     assert release.result("Cancel the fleet's orders")["cancelled"] == [orders[1]["id"]]
     assert _active(sim) == []
-    assert play(REPO_PLAYBOOKS / "release.yml", env, extra_vars=fleet).changed_count() == 0
+    assert run_playbook(REPO_PLAYBOOKS / "release.yml", env, extra_vars=fleet).changed_count() == 0
 
 
 def test_cancel_order_refuses_a_missing_order_id(sim, ansible_env):
-    run = play(REPO_PLAYBOOKS / "cancel_order.yml", ansible_env)
+    run = run_playbook(REPO_PLAYBOOKS / "cancel_order.yml", ansible_env)
     assert run.rc != 0
     assert run.result("Check the arguments")["msg"] == \
         "order_id is required and must be a number, for example: -e order_id=41234"
@@ -70,8 +69,8 @@ def test_watch_and_rent_gives_up_then_rents_when_the_price_is_right(sim, ansible
     key = ssh_keypair[0]
     watch = {"watch_ssh_private_key_file": str(key), "watch_poll_interval": 2}
 
-    too_cheap = play(REPO_PLAYBOOKS / "watch_and_rent.yml", ansible_env,
-                     extra_vars=watch | {"watch_max_price": 0.5, "watch_timeout": 4})
+    too_cheap = run_playbook(REPO_PLAYBOOKS / "watch_and_rent.yml", ansible_env,
+                             extra_vars=watch | {"watch_max_price": 0.5, "watch_timeout": 4})
     assert too_cheap.rc != 0
     msg = too_cheap.result("Give up when the price never fell far enough")["msg"]
     assert msg.startswith("No free RTX 4090 at or under 0.5 USD per day (on-demand) within 4 s. The cheapest now: server ")
@@ -79,7 +78,7 @@ def test_watch_and_rent_gives_up_then_rents_when_the_price_is_right(sim, ansible
     assert polls == 4  # three looks (at 0, 2 and 4 s) and one for the cheapest price
     assert _active(sim) == [] and sim.counters()["orders_created"] == 0
 
-    rented = play(REPO_PLAYBOOKS / "watch_and_rent.yml", ansible_env, extra_vars=watch | {"watch_max_price": 9.0})
+    rented = run_playbook(REPO_PLAYBOOKS / "watch_and_rent.yml", ansible_env, extra_vars=watch | {"watch_max_price": 9.0})
     assert rented.rc == 0, rented.stdout[-3000:] + rented.stderr
     server = rented.result("Wait for a matching server at or under the price")["servers"][0]
     assert server["usd_per_day"] <= 9.0
