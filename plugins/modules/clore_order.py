@@ -15,6 +15,8 @@ description:
     filters as M(clore.ai.clore_market_info). A fleet's members are my active orders whose image equals O(image) and
     whose server specs pass the hardware filters (O(gpu), O(gpu_count_min), O(gpu_count_max), O(gpu_ram_min),
     O(ram_min), O(cuda_min), O(countries), O(exclude_countries))."
+  - For a fleet, the market filters choose which free servers are rented and O(sort_by) in which order they are tried.
+    With O(server_id), O(max_price) is checked on that server's live price and the task refuses when it is above.
   - "Exactly once: my orders are read before anything is created. create_order answers without an order id, so the
     new order is found in my_orders (same server, same image, created after the attempt). When the outcome of a
     create is unclear (timeout, dropped connection, HTTP 5xx, code 1) the module looks for the order for up to
@@ -58,16 +60,6 @@ options:
   exact:
     description:
       - For a fleet with O(state=present), also cancel the members beyond O(count), most expensive first.
-    type: bool
-    default: false
-  sort_by:
-    description:
-      - Which servers a fleet rents first, as in M(clore.ai.clore_market_info) (default the cheapest on-demand USD
-        price per day). Any normalised server field, or an alias such as V(price) or V(price_per_gpu).
-    type: str
-    default: price
-  descending:
-    description: Sort O(sort_by) from the highest value down.
     type: bool
     default: false
   image:
@@ -172,69 +164,13 @@ options:
   issue:
     description: With O(state=absent), a report of a problem with the server sent with the cancel (at most 2048 characters).
     type: str
-  gpu:
-    description: Fleet filter. GPU model, a case-insensitive substring or regular expression; any of the list matches.
-    type: list
-    elements: str
-  gpu_count_min:
-    description: Fleet filter. At least this many GPUs.
-    type: int
-  gpu_count_max:
-    description: Fleet filter. At most this many GPUs.
-    type: int
-  gpu_ram_min:
-    description: Fleet filter. At least this much memory per GPU, in GB.
-    type: float
-  ram_min:
-    description: Fleet filter. At least this much RAM, in GB.
-    type: float
-  max_price:
-    description:
-      - The most a server may cost. For a fleet, servers above it are not rented; with O(server_id) the task refuses.
-    type: dict
-    suboptions:
-      amount:
-        description: The price limit.
-        type: float
-        required: true
-      currency:
-        description: V(USD) (the dollar equivalent) or a coin.
-        type: str
-        default: USD
-      type:
-        description: Which price to compare.
-        type: str
-        choices: [on-demand, spot]
-        default: on-demand
-      per:
-        description: The unit of O(max_price.amount).
-        type: str
-        choices: [day, hour, gpu_hour]
-        default: day
-  reliability_min:
-    description: Fleet filter. At least this reliability, 0 to 1.
-    type: float
-  countries:
-    description: Fleet filter. Only servers in these countries (ISO codes).
-    type: list
-    elements: str
-  exclude_countries:
-    description: Fleet filter. No server in these countries.
-    type: list
-    elements: str
-  cuda_min:
-    description: Fleet filter. At least this CUDA version, compared as a version (12.10 > 12.4).
-    type: str
   available_only:
     description: Only free, online servers are rented whatever this says; kept for symmetry with clore_market_info.
     type: bool
     default: true
-  server_ids:
-    description: Fleet filter. Rent only among these servers.
-    type: list
-    elements: int
 extends_documentation_fragment:
   - clore.ai.clore
+  - clore.ai.market_filters
 attributes:
   check_mode:
     support: full
