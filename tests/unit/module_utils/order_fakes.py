@@ -6,12 +6,7 @@ one before anything happened, a code-6 reason refuses).
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / ".venv" / "collections"))
-
-from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError  # noqa: E402
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError
 
 RTX = "NVIDIA GeForce RTX 4090"
 
