@@ -43,6 +43,9 @@ sanity: bootstrap
 lint: bootstrap
 	$(BIN)/ansible-lint --profile production
 
+molecule: bootstrap
+	@./scripts/molecule.sh
+
 changelog-lint: bootstrap
 	$(BIN)/antsibull-changelog lint
 

@@ -22,7 +22,7 @@ step() {
 step "ansible-test sanity" ./scripts/sanity.sh
 step "ansible-lint (production profile)" "$BIN/ansible-lint" --profile production
 step "changelog fragments" "$BIN/antsibull-changelog" lint
-[ -d molecule ] && step "molecule" ./scripts/molecule.sh
+[ -d extensions/molecule ] && step "molecule" ./scripts/molecule.sh
 step "pytest (unit, simulator, integration)" "$BIN/pytest" tests/unit tests/simulator/tests tests/integration
 
 if [ ${#failed[@]} -gt 0 ]; then
