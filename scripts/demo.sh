@@ -21,24 +21,11 @@ SSH_KEY=${DEMO_SSH_KEY:-$ROOT/.sim-state/demo-ssh/id_ed25519}
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/clore-demo.XXXXXX")
 API_KEY=clore-demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 ADMIN_TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-SIM_PID=
 t0=$SECONDS
 
-stop_sim() {
-  if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then
-    kill -TERM "$SIM_PID" 2>/dev/null || true
-    # clore-sim stops every order's sshd on SIGTERM; give it time, then make sure.
-    for _ in $(seq 1 100); do kill -0 "$SIM_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SIM_PID" 2>/dev/null || true
-    wait "$SIM_PID" 2>/dev/null || true
-  fi
-  SIM_PID=
-}
-cleanup() {
-  stop_sim
-  rm -rf "$STATE"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib/clore-sim.sh
+. "$ROOT/scripts/lib/clore-sim.sh"
+trap 'sim_stop; rm -rf "$STATE"' EXIT
 trap 'exit 130' INT TERM
 
 # A fresh results directory: what is in it after the run comes from this run.
@@ -53,24 +40,11 @@ fi
 
 echo "demo: starting clore-sim (seed ${DEMO_SEED:-7}, ${DEMO_SERVERS:-200} servers, limits" \
   "${DEMO_REQUEST_INTERVAL:-1.0} s per request / ${DEMO_CREATE_INTERVAL:-5.0} s per create)"
-"$BIN/clore-sim" --host 127.0.0.1 --port "$SIM_PORT" --state-dir "$STATE/sim" \
-  --api-key "$API_KEY" --admin-token "$ADMIN_TOKEN" \
+sim_start "$STATE" "$API_KEY" --admin-token "$ADMIN_TOKEN" \
   --seed "${DEMO_SEED:-7}" --servers "${DEMO_SERVERS:-200}" \
   --request-interval "${DEMO_REQUEST_INTERVAL:-1.0}" --create-interval "${DEMO_CREATE_INTERVAL:-5.0}" \
-  --listing-lag "${DEMO_LISTING_LAG:-2}" --provisioning-delay "${DEMO_PROVISIONING_DELAY:-3}" \
-  --ready-file "$STATE/ready.json" --quiet >"$STATE/clore-sim.log" 2>&1 &
-SIM_PID=$!
-
-for _ in $(seq 1 300); do
-  [ -s "$STATE/ready.json" ] && break
-  kill -0 "$SIM_PID" 2>/dev/null || break
-  sleep 0.1
-done
-API_URL=$("$BIN/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["url"])' "$STATE/ready.json" 2>/dev/null) || {
-  echo "demo: clore-sim did not start; its log:" >&2
-  cat "$STATE/clore-sim.log" >&2
-  exit 1
-}
+  --listing-lag "${DEMO_LISTING_LAG:-2}" --provisioning-delay "${DEMO_PROVISIONING_DELAY:-3}"
+API_URL=$SIM_API_URL
 echo "demo: clore-sim is at $API_URL"
 
 rc=0
@@ -110,7 +84,7 @@ print(f"clore-sim counters: {summary['requests']} API requests ({by_endpoint}); 
 sys.exit(0 if summary["rate_limited"] == 0 and not active else 1)
 PY
 
-stop_sim
+sim_stop
 if [ "$rc" -eq 0 ]; then
   echo "demo: done in $((SECONDS - t0)) s; clore-sim stopped; results in $RESULTS"
 else

@@ -11,35 +11,14 @@ export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$ROOT/.venv/collecti
 
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/clore-molecule.XXXXXX")
 API_KEY=clore-molecule-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
-SIM_PID=
-
-cleanup() {
-  if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then
-    kill -TERM "$SIM_PID" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$SIM_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SIM_PID" 2>/dev/null || true
-    wait "$SIM_PID" 2>/dev/null || true
-  fi
-  rm -rf "$STATE"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib/clore-sim.sh
+. "$ROOT/scripts/lib/clore-sim.sh"
+trap 'sim_stop; rm -rf "$STATE"' EXIT
 trap 'exit 130' INT TERM
 
 # No rate limits or delays: molecule is about the roles, not about the API's pace.
-"$BIN/clore-sim" --host 127.0.0.1 --port 0 --state-dir "$STATE/sim" --api-key "$API_KEY" \
-  --request-interval 0 --create-interval 0 --listing-lag 0 --provisioning-delay 0 \
-  --ready-file "$STATE/ready.json" --quiet >"$STATE/clore-sim.log" 2>&1 &
-SIM_PID=$!
-for _ in $(seq 1 300); do
-  [ -s "$STATE/ready.json" ] && break
-  kill -0 "$SIM_PID" 2>/dev/null || break
-  sleep 0.1
-done
-API_URL=$("$BIN/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["url"])' "$STATE/ready.json" 2>/dev/null) || {
-  echo "molecule: clore-sim did not start; its log:" >&2
-  cat "$STATE/clore-sim.log" >&2
-  exit 1
-}
+sim_start "$STATE" "$API_KEY" --request-interval 0 --create-interval 0 --listing-lag 0 --provisioning-delay 0
+API_URL=$SIM_API_URL
 
 mkdir -p "$STATE/ssh"
 ssh-keygen -q -t ed25519 -N '' -C clore-molecule -f "$STATE/ssh/id_ed25519"

@@ -9,8 +9,7 @@ from pathlib import Path
 from clore_sim.testing import SimServer
 
 from .conftest import REPO
-from .playbook import base_env
-from .test_wallet_info import play
+from .playbook import base_env, run_playbook
 
 BIN = Path(sys.executable).parent
 # Development leftovers that must never ship in the tarball.
@@ -65,7 +64,7 @@ def test_built_tarball_installs_and_works(tmp_path: Path):
                     "CLORE_STATE_DIR": str(tmp_path / "clore-state"), "CLORE_API_REQUEST_INTERVAL": "0"})
         playbook = tmp_path / "play.yml"
         playbook.write_text(PLAYBOOK)
-        result = play(playbook, env, cwd=tmp_path)
+        result = run_playbook(playbook, env, cwd=tmp_path)
         assert result.rc == 0, result.stdout + result.stderr
         balances = result.result("Read wallets")["balances"]
         assert set(balances) == {"bitcoin", "CLORE-Blockchain", "USD-Blockchain"}

@@ -10,8 +10,7 @@ import pytest
 from clore_sim.testing import SimServer
 
 from .conftest import COLLECTIONS_PATH
-from .playbook import base_env
-from .test_wallet_info import play
+from .playbook import base_env, run_playbook
 
 HOSTS = 10
 CALLS_PER_HOST = 3
@@ -56,7 +55,7 @@ def test_ten_forks_in_loops_meet_no_429(limited_sim, env, tmp_path):
     playbook.write_text(PLAYBOOK)
     hosts = [f"client{n:02d}" for n in range(HOSTS)]
     started = time.monotonic()
-    run = play(playbook, env, inventory=inventory(tmp_path, hosts), forks=HOSTS,
+    run = run_playbook(playbook, env, inventory=inventory(tmp_path, hosts), forks=HOSTS,
                extra_vars={"calls": CALLS_PER_HOST})
     elapsed = time.monotonic() - started
     assert run.rc == 0, run.stdout[-3000:] + run.stderr
