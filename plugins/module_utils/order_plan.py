@@ -8,7 +8,13 @@ import statistics
 from dataclasses import dataclass, field
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
-from ansible_collections.clore.ai.plugins.module_utils.market import CURRENCY_PREFERENCE, price_per_day
+from ansible_collections.clore.ai.plugins.module_utils.market import (
+    CURRENCY_PREFERENCE,
+    ON_DEMAND,
+    canonical_currency,
+    prepare_filters,
+    price_per_day,
+)
 
 USD = "USD"
 USD_COIN = "USD-Blockchain"
@@ -86,33 +92,139 @@ def convert(amount: float, currency: str, target: str, rates: dict[str, float]) 
     return dollars / from_usd if from_usd else None
 
 
-def choose_currency(server: dict, order_type: str, wanted: str | None) -> str | None:
-    """The currency to pay a server in: `wanted` if it accepts it, else its first in CURRENCY_PREFERENCE."""
+@dataclass
+class Refusal:
+    """Why an order cannot be placed on a server; `filter` names the filter it fails ("max_price"), if any.
+
+    For a max_price refusal, `currency` and `price` (per day, in that currency) are the cheapest offer the cap refused.
+    """
+
+    text: str
+    filter: str | None = None
+    currency: str | None = None
+    price: float | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+    def skip(self, server_id: int) -> dict:
+        """The entry for the task's `skipped` list."""
+        return {"server_id": server_id, "price_per_day": self.price, "currency": self.currency, "reason": self.text}
+
+
+class PriceCap:
+    """max_price applied to the price an order would really pay, in the coin it would pay in.
+
+    The market filter compares a server's cheapest price; an order pays in one coin, which may be a dearer one. The
+    price in that coin is converted to the cap's currency with the market's rates, then judged by the market filter's
+    own max_price check (its reading of per day / hour / gpu_hour, and its slack) on a view of the server priced so.
+    max_price.type does not change what is judged here: the order's own price (on-demand, or the spot bid).
+    """
+
+    def __init__(self, cap: dict, rates: dict[str, float]):
+        self.currency = canonical_currency(cap.get("currency") or USD, allow_usd=True) or USD
+        self.rates = rates
+        self.text = f"max_price {float(cap['amount']):g} {self.currency}/{cap.get('per') or 'day'}"
+        self._check = dict(prepare_filters({"max_price": dict(cap, type=ON_DEMAND)}, only=("max_price",)))["max_price"]
+
+    def in_cap_currency(self, price: float, currency: str) -> float | None:
+        """The per-day price in the cap's currency; None when no rate converts it."""
+        return convert(price, currency, self.currency, self.rates)
+
+    def admits(self, server: dict, price: float, currency: str) -> bool:
+        value = self.in_cap_currency(price, currency)
+        if value is None:
+            return False
+        view = {"gpu_count": server.get("gpu_count"), "usd_per_day": value, "prices": {ON_DEMAND: {self.currency: value}}}
+        return self._check(view)
+
+    def refusal(self, offers: list[tuple[str, float]], what: str) -> Refusal:
+        """The max_price refusal for offers [(currency, per-day price)] that are all above the cap (or unconvertible).
+
+        `what` leads the text: "cheapest" (several currencies tried), "price" or "bid" (one currency asked for).
+        """
+        converted = [(value, currency, price) for currency, price in offers
+                     if (value := self.in_cap_currency(price, currency)) is not None]
+        if not converted:
+            currency, price = offers[0]
+            return Refusal(f"fails max_price: no exchange rate from {currency} to {self.currency} to check "
+                           f"{price:g} {currency}/day against {self.text}", "max_price", currency, price)
+        value, currency, price = min(converted)
+        in_coin = "" if value == price else f" ({price:g} {currency}/day)"
+        offer = f"{what} {value:.4f} {self.currency}/day in {currency}{in_coin}"
+        if what == "cheapest":
+            text = f"fails max_price: no accepted currency within {self.text}: {offer}"
+        else:
+            text = f"fails max_price: {offer} is above {self.text}"
+        return Refusal(text, "max_price", currency, price)
+
+
+def price_cap(params: dict, rates: dict[str, float]) -> PriceCap | None:
+    """The task's max_price as a PriceCap; None without one."""
+    cap = params.get("max_price")
+    return PriceCap(cap, rates) if cap else None
+
+
+def _order_price(server: dict, order_type: str, currency: str, bid: float | None) -> float | None:
+    """Per day in `currency`: the spot bid, or the server's on-demand price in that coin."""
+    if order_type == "spot":
+        return None if bid is None else float(bid)
+    return price_per_day(server, order_type, currency)
+
+
+def choose_currency(server: dict, order_type: str, wanted: str | None, cap: PriceCap | None = None,
+                    bid: float | None = None) -> tuple[str | None, Refusal | None]:
+    """(currency to pay the server in, None) or (None, why not).
+
+    `wanted` if the server accepts it (and its price is within `cap`); otherwise the first currency in
+    CURRENCY_PREFERENCE the server accepts with a price within `cap` (the spot `bid` counts as a price in each coin).
+    """
     allowed = server.get("allowed_currencies") or []
     if wanted:
-        return wanted if wanted in allowed else None
+        if wanted not in allowed:
+            return None, Refusal(f"does not accept {wanted}")
+        price = _order_price(server, order_type, wanted, bid)
+        if cap is not None and price is not None and not cap.admits(server, price, wanted):
+            return None, cap.refusal([(wanted, price)], "bid" if order_type == "spot" else "price")
+        return wanted, None
+    offers = []
     for currency in CURRENCY_PREFERENCE:
-        if currency in allowed and (order_type == "spot" or price_per_day(server, order_type, currency) is not None):
-            return currency
-    return None
+        if currency not in allowed:
+            continue
+        price = _order_price(server, order_type, currency, bid)
+        if cap is None and (price is not None or order_type == "spot"):
+            return currency, None
+        if price is None:
+            continue  # no price to pay in this coin, or none to check against the cap
+        if cap.admits(server, price, currency):
+            return currency, None
+        offers.append((currency, price))
+    if not offers:
+        return None, Refusal("accepts no known currency with a price")
+    return None, cap.refusal(offers, "cheapest")
 
 
-def make_candidate(server: dict, params: dict) -> tuple[Candidate | None, str | None]:
-    """(candidate, None) when this order can be placed on `server`, else (None, the reason it cannot)."""
+def make_candidate(server: dict, params: dict,
+                   rates: dict[str, float] | None = None) -> tuple[Candidate | None, Refusal | None]:
+    """(candidate, None) when this order can be placed on `server`, else (None, the reason it cannot).
+
+    With max_price, the currency chosen is one whose price for this order is within it; `rates` (usd_rates) convert
+    prices between coins, and a price that cannot be converted is never taken as within the cap.
+    """
     order_type = params["type"]
-    currency = choose_currency(server, order_type, params.get("currency"))
+    bid = params.get("spot_price") if order_type == "spot" else None
+    currency, refusal = choose_currency(server, order_type, params.get("currency"), price_cap(params, rates or {}), bid)
     if currency is None:
-        wanted = params.get("currency")
-        return None, f"does not accept {wanted}" if wanted else "accepts no known currency with a price"
+        return None, refusal
     if order_type == "spot":
         minimum = price_per_day(server, "spot", currency)
         if minimum is not None and params["spot_price"] + PRICE_EPSILON < minimum:
-            return None, f"spot_price {params['spot_price']} is below the host's minimum {minimum} {currency}/day"
+            return None, Refusal(f"spot_price {params['spot_price']} is below the host's minimum {minimum} {currency}/day")
         price = float(params["spot_price"])
     else:
         price = price_per_day(server, "on-demand", currency)
         if price is None:
-            return None, f"has no on-demand price in {currency}"
+            return None, Refusal(f"has no on-demand price in {currency}")
     return Candidate(server["id"], currency, price, server.get("gpu_model"), server.get("gpu_count")), None
 
 

@@ -30,6 +30,7 @@ from ansible_collections.clore.ai.plugins.module_utils.order_plan import (
     FleetPlan,
     make_candidate,
     plan_fleet,
+    price_cap,
     usd_rates,
 )
 from ansible_collections.clore.ai.plugins.module_utils.order_spot import bid_differs, set_bid
@@ -218,14 +219,18 @@ class OrderTask:
         filters["available_only"] = True
         rows = self._market_rows()
         servers, self.excluded = select_servers(rows, filters, self.params["sort_by"], self.params["descending"])
+        rates = usd_rates(rows)
         candidates = []
         for server in servers:
-            candidate, reason = make_candidate(server, self.params)
-            if candidate is None:
-                self.excluded[reason] = self.excluded.get(reason, 0) + 1
-            else:
+            candidate, refusal = make_candidate(server, self.params, rates)
+            if candidate is not None:
                 candidates.append(candidate)
-        budget = BudgetGuard(self.params.get("budget"), plan.keep, usd_rates(rows))
+                continue
+            key = refusal.filter or refusal.text
+            self.excluded[key] = self.excluded.get(key, 0) + 1
+            if refusal.filter:  # a price the filter passed but this order would not pay: say which and why
+                self.skipped.append(refusal.skip(server["id"]))
+        budget = BudgetGuard(self.params.get("budget"), plan.keep, rates)
         chosen = budget.choose(candidates, plan.missing)
         if len(candidates) < plan.missing:
             raise CloreError(
@@ -249,11 +254,14 @@ class OrderTask:
         price_filters = {k: self.params.get(k) for k in ("max_price", "currency") if self.params.get(k)}
         failed = first_failing_filter(server, price_filters) if price_filters else None
         if failed:
-            raise CloreError(f"server {server_id} fails {failed} ({_price_text(server, self.params)}); nothing was rented")
-        candidate, reason = make_candidate(server, self.params)
+            raise CloreError(f"server {server_id} fails {failed}: {_filter_text(failed, server, self.params)}; "
+                             "nothing was rented")
+        rates = usd_rates(rows)
+        # The filter judged the server's cheapest price; make_candidate judges the currency this order pays in.
+        candidate, refusal = make_candidate(server, self.params, rates)
         if candidate is None:
-            raise CloreError(f"server {server_id} {reason}; nothing was rented")
-        budget = BudgetGuard(self.params.get("budget"), [], usd_rates(rows))
+            raise CloreError(f"server {server_id} {refusal}; nothing was rented")
+        budget = BudgetGuard(self.params.get("budget"), [], rates)
         budget.choose([candidate], 1)
         if self.check_mode:
             self.would_create = [candidate.summary(self.params["type"])]
@@ -364,13 +372,18 @@ def _excluded_text(excluded: dict[str, int]) -> str:
     return ", ".join(shown) if shown else "none (the market has too few servers)"
 
 
-def _price_text(server: dict, params: dict) -> str:
-    cap = params.get("max_price") or {}
-    price = price_per_day(server, cap.get("type") or "on-demand", cap.get("currency") or "USD")
-    if price is None or not cap:
-        return "no price in that currency" if cap else "currency not accepted"
-    return (f"{price:.4f} {cap.get('currency') or 'USD'}/day against max_price {cap['amount']} "
-            f"{cap.get('currency') or 'USD'}/{cap.get('per') or 'day'}")
+def _filter_text(failed: str, server: dict, params: dict) -> str:
+    """What the server offers against the filter it fails (max_price or currency), for the refusal message."""
+    if failed == "currency":
+        return f"it does not accept {params['currency']}"
+    cap = price_cap(params, {})
+    cap_type = params["max_price"].get("type") or "on-demand"
+    price = price_per_day(server, cap_type, cap.currency)
+    if price is None:
+        return f"it has no {cap_type} price in {cap.currency} to check against {cap.text}"
+    # In USD the filter reads the cheapest of the server's currencies; in a coin, its price in that coin.
+    cheapest = "cheapest " if cap.currency == "USD" else ""
+    return f"its {cheapest}{cap_type} price {price:.4f} {cap.currency}/day is above {cap.text}"
 
 
 def _summary(result: dict, check_mode: bool) -> str:

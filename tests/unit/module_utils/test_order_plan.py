@@ -8,6 +8,8 @@ from ansible_collections.clore.ai.plugins.module_utils.order_plan import (
     BudgetExceeded,
     BudgetGuard,
     Candidate,
+    PriceCap,
+    choose_currency,
     convert,
     make_candidate,
     plan_fleet,
@@ -49,9 +51,9 @@ def test_candidate_currency_price_and_spot_minimum():
     clore, _reason = make_candidate(row, {"type": "on-demand", "currency": "CLORE-Blockchain"})
     assert clore.price == pytest.approx(40.0)
     none, reason = make_candidate(row, {"type": "on-demand", "currency": "bitcoin"})
-    assert none is None and reason == "does not accept bitcoin"
+    assert none is None and str(reason) == "does not accept bitcoin"
     low, reason = make_candidate(row, {"type": "spot", "currency": "USD-Blockchain", "spot_price": 0.5})
-    assert low is None and "below the host's minimum 1.0" in reason
+    assert low is None and "below the host's minimum 1.0" in str(reason)
     bid, _reason = make_candidate(row, {"type": "spot", "currency": "USD-Blockchain", "spot_price": 1.5})
     assert bid.price == 1.5
 
@@ -65,3 +67,90 @@ def test_budget_chooses_what_fits_and_refuses_by_how_much():
     with pytest.raises(BudgetExceeded, match=r"to 13\.0000 USD/day .* by 3\.0000 USD/day"):
         guard.choose(offers, 3)
     assert BudgetGuard(None, [], {}).choose(offers, 2) == offers[:2]
+
+
+# A server whose preferred coin (USD-Blockchain) is dearer than its CLORE price: 6.6205 USD against 5.88 USD.
+SPLIT = {"USD-Blockchain": 6.6205, "CLORE-Blockchain": 235.2}  # 235.2 CLORE at 0.025 USD = 5.88 USD
+SPLIT_RATES = {"USD-Blockchain": 1.0, "CLORE-Blockchain": 0.025}
+
+
+def split_server(count: int = 1) -> dict:
+    raw = server(10622, 6.6205, count=count, coins=("USD-Blockchain", "CLORE-Blockchain"))
+    raw["price"]["on_demand"] = dict(SPLIT)
+    raw["price"]["usd"] = {"on_demand_usd": 6.6205, "on_demand_clore": 5.88, "spot": 3.0}
+    return normalize_server(raw)
+
+
+def on_demand(cap: dict | None, currency: str | None = None) -> dict:
+    return {"type": "on-demand", "currency": currency, "max_price": cap}
+
+
+def test_without_a_cap_the_preferred_currency_is_chosen():
+    assert choose_currency(split_server(), "on-demand", None) == ("USD-Blockchain", None)
+    candidate, refusal = make_candidate(split_server(), on_demand(None), SPLIT_RATES)
+    assert (candidate.currency, candidate.price, refusal) == ("USD-Blockchain", 6.6205, None)
+
+
+def test_a_preferred_currency_above_the_cap_gives_way_to_the_next_within_it():
+    cap = PriceCap({"amount": 6.5, "currency": "USD"}, SPLIT_RATES)
+    assert choose_currency(split_server(), "on-demand", None, cap) == ("CLORE-Blockchain", None)
+    candidate, refusal = make_candidate(split_server(), on_demand({"amount": 6.5, "currency": "USD"}), SPLIT_RATES)
+    assert refusal is None
+    assert (candidate.currency, candidate.price) == ("CLORE-Blockchain", 235.2)
+    # A cap both currencies meet keeps the preference.
+    roomy, _none = make_candidate(split_server(), on_demand({"amount": 7, "currency": "USD"}), SPLIT_RATES)
+    assert roomy.currency == "USD-Blockchain"
+
+
+def test_the_cap_is_read_per_hour_and_per_gpu_hour_as_the_market_filter_reads_it():
+    two_gpus = split_server(count=2)
+    # 6.6205 / 24 / 2 = 0.1379 and 5.88 / 24 / 2 = 0.1225 USD per GPU-hour.
+    candidate, _none = make_candidate(two_gpus, on_demand({"amount": 0.13, "per": "gpu_hour"}), SPLIT_RATES)
+    assert candidate.currency == "CLORE-Blockchain"
+    none, refusal = make_candidate(two_gpus, on_demand({"amount": 0.12, "per": "gpu_hour"}), SPLIT_RATES)
+    assert none is None and refusal.filter == "max_price"
+    hourly, _none = make_candidate(split_server(), on_demand({"amount": 0.276, "per": "hour"}), SPLIT_RATES)
+    assert hourly.currency == "USD-Blockchain"  # 6.6205 / 24 = 0.27585
+    # A cap in a coin: 6.6205 USD is 264.82 CLORE, 235.2 CLORE is 235.2.
+    in_clore, _none = make_candidate(split_server(), on_demand({"amount": 250, "currency": "clore"}), SPLIT_RATES)
+    assert in_clore.currency == "CLORE-Blockchain"
+
+
+def test_no_currency_within_the_cap_skips_the_server_naming_the_cheapest():
+    none, refusal = make_candidate(split_server(), on_demand({"amount": 5.5, "currency": "USD"}), SPLIT_RATES)
+    assert none is None
+    assert refusal.filter == "max_price" and (refusal.currency, refusal.price) == ("CLORE-Blockchain", 235.2)
+    assert str(refusal) == ("fails max_price: no accepted currency within max_price 5.5 USD/day: cheapest "
+                            "5.8800 USD/day in CLORE-Blockchain (235.2 CLORE-Blockchain/day)")
+    assert refusal.skip(10622) == {"server_id": 10622, "price_per_day": 235.2, "currency": "CLORE-Blockchain",
+                                   "reason": str(refusal)}
+
+
+def test_a_price_that_cannot_be_converted_is_never_taken_as_within_the_cap():
+    # No CLORE rate: only USD-Blockchain can be judged, and it is above the cap.
+    none, refusal = make_candidate(split_server(), on_demand({"amount": 6.5, "currency": "USD"}), {})
+    assert none is None and "cheapest 6.6205 USD/day in USD-Blockchain" in str(refusal)
+    clore_only, refusal = make_candidate(split_server(), on_demand({"amount": 6.5}, "CLORE-Blockchain"), {})
+    assert clore_only is None and "no exchange rate from CLORE-Blockchain to USD" in str(refusal)
+
+
+def test_an_explicit_currency_above_the_cap_is_refused():
+    none, refusal = make_candidate(split_server(), on_demand({"amount": 6.5}, "USD-Blockchain"), SPLIT_RATES)
+    assert none is None
+    assert str(refusal) == "fails max_price: price 6.6205 USD/day in USD-Blockchain is above max_price 6.5 USD/day"
+    within, _none = make_candidate(split_server(), on_demand({"amount": 6.5}, "CLORE-Blockchain"), SPLIT_RATES)
+    assert (within.currency, within.price) == ("CLORE-Blockchain", 235.2)
+
+
+def test_a_spot_bid_is_converted_to_the_caps_currency():
+    row = split_server()
+    spot = {"type": "spot", "currency": "CLORE-Blockchain", "spot_price": 200.0}
+    # 200 CLORE at 0.025 USD is 5 USD per day.
+    below, refusal = make_candidate(row, spot | {"max_price": {"amount": 5.5}}, SPLIT_RATES)
+    assert refusal is None and (below.currency, below.price) == ("CLORE-Blockchain", 200.0)
+    above, refusal = make_candidate(row, spot | {"max_price": {"amount": 4.5}}, SPLIT_RATES)
+    assert above is None and str(refusal) == ("fails max_price: bid 5.0000 USD/day in CLORE-Blockchain "
+                                              "(200 CLORE-Blockchain/day) is above max_price 4.5 USD/day")
+    # The bid is judged, whatever max_price.type names.
+    typed, refusal = make_candidate(row, spot | {"max_price": {"amount": 4.5, "type": "spot"}}, SPLIT_RATES)
+    assert typed is None and refusal.filter == "max_price"
