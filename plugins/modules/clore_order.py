@@ -17,6 +17,9 @@ description:
     O(ram_min), O(cuda_min), O(countries), O(exclude_countries))."
   - For a fleet, the market filters choose which free servers are rented and O(sort_by) in which order they are tried.
     With O(server_id), O(max_price) is checked on that server's live price and the task refuses when it is above.
+  - O(max_price) holds for the currency the order pays in. Without O(currency), the first of USD-Blockchain,
+    CLORE-Blockchain, bitcoin whose price (on-demand, or the spot bid) is within the cap is used; a server with none
+    is skipped. An explicit O(currency) whose price is above the cap is refused.
   - "Exactly once: my orders are read before anything is created. create_order answers without an order id, so the
     new order is found in my_orders (same server, same image, created after the attempt). When the outcome of a
     create is unclear (timeout, dropped connection, HTTP 5xx, code 1) the module looks for the order for up to
