@@ -56,7 +56,7 @@ def test_ten_forks_in_loops_meet_no_429(limited_sim, env, tmp_path):
     hosts = [f"client{n:02d}" for n in range(HOSTS)]
     started = time.monotonic()
     run = run_playbook(playbook, env, inventory=inventory(tmp_path, hosts), forks=HOSTS,
-               extra_vars={"calls": CALLS_PER_HOST})
+                       extra_vars={"calls": CALLS_PER_HOST})
     elapsed = time.monotonic() - started
     assert run.rc == 0, run.stdout[-3000:] + run.stderr
     for host in hosts:
