@@ -41,6 +41,10 @@ fi
 coll=$VENV/collections/ansible_collections/clore
 mkdir -p "$coll"
 [ "$(readlink "$coll/ai" 2>/dev/null)" = "$ROOT" ] || ln -sfn "$ROOT" "$coll/ai"
+# `. .venv/bin/activate` then gives a shell with ansible, clore-sim and this collection ready to use.
+grep -q ANSIBLE_COLLECTIONS_PATH "$VENV/bin/activate" ||
+  printf '\n# clore.ai: this checkout on the collections path\nexport ANSIBLE_COLLECTIONS_PATH="%s"\n' \
+    "$VENV/collections" >> "$VENV/bin/activate"
 
 # ansible-test fetches its pip bootstrap script from a host this machine may not reach: use the offline stand-in.
 getpip=${CLORE_GET_PIP:-$ROOT/../shared/ci/ansible-test-get-pip.py}
