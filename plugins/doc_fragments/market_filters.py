@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Filters and sort order over the normalised marketplace servers (plugins/module_utils/market_filters.py)."""
+    """Filters and sort order over the normalised marketplace servers (plugins/module_utils/_market/filters.py)."""
 
     DOCUMENTATION = r"""
 options:

@@ -114,7 +114,6 @@ api_key: !vault |
   6231...
 """
 
-import hashlib
 import re
 import time
 from typing import Any
@@ -129,6 +128,8 @@ except ImportError:  # ansible-core before 2.19 has no template trust: every tem
     def trust_as_template(value: Any) -> Any:
         return value
 
+from ansible_collections.clore.ai.plugins.module_utils.account import account_digest
+from ansible_collections.clore.ai.plugins.module_utils.client import DEFAULT_API_URL
 from ansible_collections.clore.ai.plugins.module_utils.common import client_from_options
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
 from ansible_collections.clore.ai.plugins.module_utils.known_hosts import (
@@ -178,8 +179,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _account_cache_key(self, path: str) -> str:
         """The file's key plus the API URL and key, so that another account never reads this one's cache."""
-        account = f"{self.get_option('api_url')}\0{self._option_text('api_key')}"
-        return f"{self.get_cache_key(path)}_{hashlib.sha256(account.encode()).hexdigest()[:12]}"
+        api_url = self.get_option("api_url") or DEFAULT_API_URL
+        return f"{self.get_cache_key(path)}_{account_digest(str(api_url), self._option_text('api_key') or '')}"
 
     def _option_text(self, name: str) -> Any:
         """An option as plain text: a vaulted value is decrypted here, once."""

@@ -15,8 +15,10 @@ import random
 import time
 import traceback
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 
+from ansible_collections.clore.ai.plugins.module_utils.account import account_digest
 from ansible_collections.clore.ai.plugins.module_utils.errors import (
     CloreApiError,
     api_error_from_answer,
@@ -136,6 +138,16 @@ class CloreClient:
                 self.state_dir,
             )
         return self._limiter
+
+    @property
+    def account(self) -> str:
+        """The account digest (API URL and key) that names every file kept for this key."""
+        return account_digest(self.api_url, self._api_key)
+
+    @property
+    def state_path(self) -> Path:
+        """The resolved state directory (created on first use): the limiter's file, locks and records live here."""
+        return self.limiter.path.parent
 
     def close(self) -> None:
         if self._session is not None:

@@ -1,14 +1,14 @@
 """The market: normalise the `marketplace` listing, filter it, sort it, and say why servers were left out.
 
 The public names of this file are a contract shared by clore_market_info, clore_order and the inventory plugin;
-normalisation lives in market_normalize.py and the filters in market_filters.py.
+normalisation lives in _market/normalize.py and the filters in _market/filters.py (private to this façade).
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from ansible_collections.clore.ai.plugins.module_utils.market_filters import (
+from ansible_collections.clore.ai.plugins.module_utils._market.filters import (
     FILTER_ORDER,
     MARKET_FILTER_SPEC,
     SPEC_FILTERS,
@@ -20,7 +20,7 @@ from ansible_collections.clore.ai.plugins.module_utils.market_filters import (
     prepare_filters,
     validate_filters,
 )
-from ansible_collections.clore.ai.plugins.module_utils.market_normalize import (
+from ansible_collections.clore.ai.plugins.module_utils._market.normalize import (
     CURRENCY_PREFERENCE,
     KNOWN_CURRENCIES,
     ON_DEMAND,

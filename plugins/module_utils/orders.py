@@ -12,14 +12,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ansible_collections.clore.ai.plugins.module_utils.currencies import USD_COIN
 from ansible_collections.clore.ai.plugins.module_utils.market import gpu_from_specs
 
 SSH_USER = "root"
 SSH_CONTAINER_PORT = 22
 # mon_container values read as "the container is up"; 0/1 (and anything unknown) mean it is still deploying.
 RUNNING_MON_CONTAINER = 2
-# The one currency whose price is already in US dollars.
-USD_CURRENCY = "USD-Blockchain"
 # The raw fields normalize_order reads: what a cache keeps of an order (never a secret, whatever the API sends).
 ORDER_FIELDS = frozenset({
     "id", "si", "server_id", "image", "currency", "price", "spend", "creation_fee", "ct", "mrl", "spot", "expired",
@@ -185,7 +184,7 @@ def _normalize(order_id: int, raw: dict, now: float) -> dict:
 
     currency = _text(raw, "currency")
     price_per_day = _number(raw, "price")
-    usd_per_day = price_per_day if currency == USD_CURRENCY else None
+    usd_per_day = price_per_day if currency == USD_COIN else None
     gpu_model, gpu_count = gpu_from_specs(specs, raw.get("gpu_array"))
     http_pub = _text(raw, "http_pub")
     mon_container = _number(raw, "mon_container", int)
@@ -195,6 +194,7 @@ def _normalize(order_id: int, raw: dict, now: float) -> dict:
         "server_id": server_id,
         "image": _text(raw, "image"),
         "currency": currency,
+        "price": price_per_day,
         "price_per_day": price_per_day,
         "price_per_hour": price_per_day / 24 if price_per_day is not None else None,
         "usd_per_day": usd_per_day,
@@ -222,3 +222,32 @@ def _normalize(order_id: int, raw: dict, now: float) -> dict:
         "ready": ready,
         "tcp_ports": tcp_ports,
     }
+
+
+# --- clore_order's --diff: the identified orders before and after, without secrets
+
+DIFF_FIELDS = ("id", "server_id", "image", "gpu_model", "gpu_count", "price_per_day", "currency", "spot")
+
+
+
+def _diff_entry(order: dict) -> dict:
+    return {name: order.get(name) for name in DIFF_FIELDS}
+
+
+def fleet_diff(before: list[dict], after: list[dict], would_create: list[dict], would_reprice: list[dict],
+               image: str | None = None) -> dict:
+    """{before, after}: the identified orders before the task and after it (planned ones in check mode)."""
+    repriced = {change["id"]: change["to"] for change in would_reprice}
+    after_entries = []
+    for order in after:
+        entry = _diff_entry(order)
+        if order["id"] in repriced:
+            entry["price_per_day"] = repriced[order["id"]]
+        after_entries.append(entry)
+    for planned in would_create:
+        after_entries.append({
+            "id": None, "server_id": planned["server_id"], "image": image, "gpu_model": planned.get("gpu_model"),
+            "gpu_count": planned.get("gpu_count"), "price_per_day": planned["price_per_day"],
+            "currency": planned["currency"], "spot": planned["type"] == "spot",
+        })
+    return {"before": {"orders": [_diff_entry(o) for o in before]}, "after": {"orders": after_entries}}

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import json
 import math
 import os
@@ -24,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.clore.ai.plugins.module_utils.account import account_digest
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
 
 REQUEST = "request"
@@ -47,10 +47,8 @@ def fallback_state_dir() -> Path:
 
 
 def limiter_file_name(api_url: str, api_key: str) -> str:
-    """One file per (API URL, key); the key appears only as a truncated hash."""
-    key_hash = hashlib.sha256(api_key.encode()).hexdigest()[:16]
-    url_hash = hashlib.sha256(api_url.rstrip("/").encode()).hexdigest()[:12]
-    return f"ratelimit-{url_hash}-{key_hash}.json"
+    """One file per account (API URL and key); the key appears only inside the account digest."""
+    return f"ratelimit-{account_digest(api_url, api_key)}.json"
 
 
 class SharedRateLimiter:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils.order_cancel import CancelFailed, cancel_orders
+from ansible_collections.clore.ai.plugins.module_utils._order.cancel import CancelFailed, cancel_orders
 
 from order_fakes import Clock, FakeClore, server
 

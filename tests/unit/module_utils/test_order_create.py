@@ -4,13 +4,13 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreError
-from ansible_collections.clore.ai.plugins.module_utils.order_create import (
+from ansible_collections.clore.ai.plugins.module_utils._order.create import (
     ExactlyOnceCreator,
     NotListed,
     create_body,
 )
-from ansible_collections.clore.ai.plugins.module_utils.order_failover import rent_with_failover
-from ansible_collections.clore.ai.plugins.module_utils.order_plan import BudgetGuard, Candidate
+from ansible_collections.clore.ai.plugins.module_utils._order.failover import rent_with_failover
+from ansible_collections.clore.ai.plugins.module_utils._order.plan import BudgetGuard, Candidate
 
 from order_fakes import Clock, FakeClore, server
 

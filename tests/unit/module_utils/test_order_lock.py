@@ -5,7 +5,7 @@ import multiprocessing
 import os
 import time
 
-from ansible_collections.clore.ai.plugins.module_utils.order_lock import (
+from ansible_collections.clore.ai.plugins.module_utils._order.lock import (
     CLAIM_TTL,
     ServerClaims,
     SharedOrderReads,
@@ -15,7 +15,7 @@ from ansible_collections.clore.ai.plugins.module_utils.order_lock import (
 
 
 def _hold_lock(directory, queue):
-    with order_lock(directory, "http://x/v1", "key", "img"):
+    with order_lock(directory, "acct", "img"):
         queue.put(time.monotonic())
         time.sleep(0.5)
     queue.put(time.monotonic())
@@ -26,17 +26,17 @@ def test_the_lock_serialises_processes_with_the_same_key_and_image(tmp_path):
     child = multiprocessing.Process(target=_hold_lock, args=(tmp_path, queue))
     child.start()
     queue.get(timeout=10)
-    with order_lock(tmp_path, "http://x/v1", "key", "img"):
+    with order_lock(tmp_path, "acct", "img"):
         got_it = time.monotonic()
     released = queue.get(timeout=10)
     child.join()
     assert got_it >= released
-    assert lock_path(tmp_path, "u", "key", "a") != lock_path(tmp_path, "u", "key", "b")
-    assert "key" not in lock_path(tmp_path, "u", "key", "a").name
+    assert lock_path(tmp_path, "acct", "a") != lock_path(tmp_path, "acct", "b")
+    assert lock_path(tmp_path, "acct", "a") != lock_path(tmp_path, "other", "a")
 
 
 def _claim(directory, server_id, queue):
-    queue.put(ServerClaims(directory, "u", "k").claim(server_id))
+    queue.put(ServerClaims(directory, "acct").claim(server_id))
     time.sleep(1.0)
 
 
@@ -45,12 +45,12 @@ def test_a_live_claim_of_another_process_is_respected_a_dead_one_is_not(tmp_path
     child = multiprocessing.Process(target=_claim, args=(tmp_path, 7, queue))
     child.start()
     assert queue.get(timeout=10) is True
-    mine = ServerClaims(tmp_path, "u", "k")
+    mine = ServerClaims(tmp_path, "acct")
     assert mine.claim(7) is False
     assert mine.claim(8) is True
     child.join()
     assert mine.claim(7) is True  # its holder is gone
-    later = ServerClaims(tmp_path, "u", "k", clock=lambda: time.time() + CLAIM_TTL + 1)
+    later = ServerClaims(tmp_path, "acct", clock=lambda: time.time() + CLAIM_TTL + 1)
     later.pid = os.getpid() + 1_000_000
     assert later.claim(8) is True  # lapsed
     mine.release(7)
@@ -64,10 +64,18 @@ def test_shared_reads_serve_fresh_answers_and_refetch_stale_ones(tmp_path):
         fetched.append(now[0])
         return [{"id": len(fetched)}]
 
-    reads = SharedOrderReads(tmp_path, "u", "k", fetch, 1.5, clock=lambda: now[0])
-    other = SharedOrderReads(tmp_path, "u", "k", lambda: [{"id": -1}], 1.5, clock=lambda: now[0])
+    reads = SharedOrderReads(tmp_path, "acct", fetch, 1.5, clock=lambda: now[0])
+    other = SharedOrderReads(tmp_path, "acct", lambda: [{"id": -1}], 1.5, clock=lambda: now[0])
     assert reads() == [{"id": 1}]
     now[0] += 1.0
     assert other() == [{"id": 1}]  # another process reuses the fresh read
     now[0] += 1.0
     assert reads() == [{"id": 2}] and len(fetched) == 2
+
+
+def test_shared_reads_keep_only_the_fields_an_order_is_read_by(tmp_path):
+    raw = {"id": 1, "si": 2, "ct": 3, "ssh_password": "secret", "env": {"A": "b"}, "unknown": 1}
+    reads = SharedOrderReads(tmp_path, "acct", lambda: [raw], 1.5)
+    assert reads() == [{"id": 1, "si": 2, "ct": 3}]
+    stored = next(tmp_path.glob("orders-*.json")).read_text()
+    assert "secret" not in stored and "env" not in stored and "unknown" not in stored

@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.clore.ai.plugins.module_utils.currencies import convert, usd_rates
 from ansible_collections.clore.ai.plugins.module_utils.market import normalize_server
-from ansible_collections.clore.ai.plugins.module_utils.order_plan import (
+from ansible_collections.clore.ai.plugins.module_utils._order.plan import (
     BudgetExceeded,
     BudgetGuard,
     Candidate,
     PriceCap,
     choose_currency,
-    convert,
     make_candidate,
     plan_fleet,
-    usd_rates,
 )
 
 from order_fakes import server

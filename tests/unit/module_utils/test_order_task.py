@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError, CloreError
 from ansible_collections.clore.ai.plugins.module_utils.market import MARKET_FILTER_SPEC
-from ansible_collections.clore.ai.plugins.module_utils.order_args import ORDER_ARGUMENT_SPEC, validate
-from ansible_collections.clore.ai.plugins.module_utils.order_task import OrderTask, OrderTaskFailed
+from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_SPEC, validate
+from ansible_collections.clore.ai.plugins.module_utils.order import OrderTask, OrderTaskFailed
 
 from order_fakes import FakeClore, server
 
@@ -27,7 +26,8 @@ def defaults() -> dict:
 def market(tmp_path: Path) -> FakeClore:
     fake = FakeClore([server(1, 3.0), server(2, 1.0), server(3, 2.0), server(4, 4.0, gpu="RTX 3090"),
                       server(5, 0.5, rented=True)], now=time.time())
-    fake.limiter = SimpleNamespace(path=tmp_path / "state" / "ratelimit.json")
+    fake.state_path = tmp_path / "state"
+    fake.account = "test-account"
     return fake
 
 

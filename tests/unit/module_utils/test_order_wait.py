@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils.order_wait import (
+from ansible_collections.clore.ai.plugins.module_utils._order.wait import (
     OrderEnded,
     WaitTimeout,
     ssh_banner,

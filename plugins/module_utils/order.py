@@ -10,6 +10,7 @@ import time
 from contextlib import nullcontext
 from typing import Any
 
+from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, usd_rates
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
 from ansible_collections.clore.ai.plugins.module_utils.market import (
     MARKET_FILTER_SPEC,
@@ -18,24 +19,23 @@ from ansible_collections.clore.ai.plugins.module_utils.market import (
     price_per_day,
     select_servers,
 )
-from ansible_collections.clore.ai.plugins.module_utils.order_args import normalize_image, ports_for_order, validate
-from ansible_collections.clore.ai.plugins.module_utils.order_cancel import CancelFailed, cancel_orders
-from ansible_collections.clore.ai.plugins.module_utils.order_create import ExactlyOnceCreator, create_body
-from ansible_collections.clore.ai.plugins.module_utils.order_failover import rent_with_failover
-from ansible_collections.clore.ai.plugins.module_utils.order_identity import members, read_orders
-from ansible_collections.clore.ai.plugins.module_utils.order_lock import ServerClaims, SharedOrderReads, order_lock
-from ansible_collections.clore.ai.plugins.module_utils.order_plan import (
+from ansible_collections.clore.ai.plugins.module_utils._order.args import normalize_image, ports_for_order, validate
+from ansible_collections.clore.ai.plugins.module_utils._order.cancel import CancelFailed, cancel_orders
+from ansible_collections.clore.ai.plugins.module_utils._order.create import ExactlyOnceCreator, create_body
+from ansible_collections.clore.ai.plugins.module_utils._order.failover import rent_with_failover
+from ansible_collections.clore.ai.plugins.module_utils._order.identity import members, read_orders
+from ansible_collections.clore.ai.plugins.module_utils._order.lock import ServerClaims, SharedOrderReads, order_lock
+from ansible_collections.clore.ai.plugins.module_utils._order.plan import (
     BudgetGuard,
     Candidate,
     FleetPlan,
     make_candidate,
     plan_fleet,
     price_cap,
-    usd_rates,
 )
-from ansible_collections.clore.ai.plugins.module_utils.order_spot import bid_differs, set_bid
-from ansible_collections.clore.ai.plugins.module_utils.order_view import fleet_diff, order_view
-from ansible_collections.clore.ai.plugins.module_utils.order_wait import wait_ready
+from ansible_collections.clore.ai.plugins.module_utils._order.bid import bid_differs, set_bid
+from ansible_collections.clore.ai.plugins.module_utils.orders import fleet_diff
+from ansible_collections.clore.ai.plugins.module_utils._order.wait import wait_ready
 
 
 # Waiting forks share my_orders reads this fresh, so that together they poll at most about once per this many s.
@@ -88,7 +88,7 @@ class OrderTask:
     # ----- the flow -----
     def run(self) -> dict:
         lock = nullcontext() if self.check_mode else order_lock(
-            self._state_dir(), self.client.api_url, self.params["api_key"], self.params.get("image"))
+            self.client.state_path, self.client.account, self.params.get("image"))
         with lock:
             pairs, warnings = read_orders(self.client.my_orders())
             for warning in warnings:
@@ -134,10 +134,6 @@ class OrderTask:
             if not keep:
                 server_id = self.params["server_id"] if self.mode == "server_id" else recreate[0]["server_id"]
                 self._rent_server(server_id)
-
-    def _state_dir(self):
-        """Where the rate limiter keeps its state: the lock and the claims live beside it."""
-        return self.client.limiter.path.parent
 
     # ----- existing orders -----
     def _reconcile_existing(self, current: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -271,7 +267,7 @@ class OrderTask:
     def _create(self, candidates: list[Candidate], missing: int, budget: BudgetGuard) -> None:
         creator = ExactlyOnceCreator(self.client, self.known_ids,
                                      reconcile_timeout=float(self.params["reconcile_timeout"]))
-        claims = ServerClaims(self._state_dir(), self.client.api_url, self.params["api_key"])
+        claims = ServerClaims(self.client.state_path, self.client.account)
         outcome = rent_with_failover(
             creator, candidates, missing,
             lambda c: create_body(self.params, c.server_id, c.currency),
@@ -302,7 +298,7 @@ class OrderTask:
             return
         need_ssh = "22" in ports_for_order(self.params.get("ports"))
         try:
-            reads = SharedOrderReads(self._state_dir(), self.client.api_url, self.params["api_key"],
+            reads = SharedOrderReads(self.client.state_path, self.client.account,
                                      self.client.my_orders, SHARED_READ_MAX_AGE)
             ready = wait_ready(self.client, ids, self.deadline, need_ssh=need_ssh, read_orders=reads)
         except CloreError as err:  # WaitTimeout, OrderEnded, or the API failing while we poll
@@ -340,7 +336,7 @@ class OrderTask:
                        or self.would_cancel or self.would_reprice)
         result: dict[str, Any] = {
             "changed": changed,
-            "orders": [order_view(o) for o in after],
+            "orders": after,
             "created": [o["id"] for o in self.created],
             "adopted": [o["id"] for o in self.adopted],
             "kept": [o["id"] for o in self.kept if o["id"] not in set(self.cancelled)],
@@ -382,7 +378,7 @@ def _filter_text(failed: str, server: dict, params: dict) -> str:
     if price is None:
         return f"it has no {cap_type} price in {cap.currency} to check against {cap.text}"
     # In USD the filter reads the cheapest of the server's currencies; in a coin, its price in that coin.
-    cheapest = "cheapest " if cap.currency == "USD" else ""
+    cheapest = "cheapest " if cap.currency == USD else ""
     return f"its {cheapest}{cap_type} price {price:.4f} {cap.currency}/day is above {cap.text}"
 
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError
-from ansible_collections.clore.ai.plugins.module_utils.order_create import Created, ExactlyOnceCreator
-from ansible_collections.clore.ai.plugins.module_utils.order_plan import BudgetGuard, Candidate
+from ansible_collections.clore.ai.plugins.module_utils._order.create import Created, ExactlyOnceCreator
+from ansible_collections.clore.ai.plugins.module_utils._order.plan import BudgetGuard, Candidate
 
 # Code-6 reasons that concern the chosen server only: the next candidate may well succeed.
 FAILOVER_REASONS = frozenset({"server-already-rented", "server-offline", "too_low_price", "currency-not-allowed"})

@@ -17,17 +17,19 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from ansible_collections.clore.ai.plugins.module_utils.orders import strip_order
 
-def lock_path(directory: Path, api_url: str, api_key: str, image: str | None) -> Path:
-    """The lock file for (API URL, key, image) in `directory`; the key only as a hash."""
-    digest = hashlib.sha256(f"{api_url}\0{api_key}\0{image or ''}".encode()).hexdigest()[:32]
-    return directory / f"order-{digest}.lock"
+
+def lock_path(directory: Path, account: str, image: str | None) -> Path:
+    """The lock file for (account digest, image) in `directory`."""
+    image_digest = hashlib.sha256((image or "").encode()).hexdigest()[:16]
+    return directory / f"order-{account}-{image_digest}.lock"
 
 
 @contextlib.contextmanager
-def order_lock(directory: Path, api_url: str, api_key: str, image: str | None) -> Iterator[None]:
-    """Hold the lock for this key and image (blocking) while the block runs."""
-    path = lock_path(directory, api_url, api_key, image)
+def order_lock(directory: Path, account: str, image: str | None) -> Iterator[None]:
+    """Hold the lock for this account and image (blocking) while the block runs."""
+    path = lock_path(directory, account, image)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -48,9 +50,8 @@ class ServerClaims:
     fcntl lock; it lapses after CLAIM_TTL seconds or when its process is gone.
     """
 
-    def __init__(self, directory: Path, api_url: str, api_key: str, clock=time.time):
-        digest = hashlib.sha256(f"{api_url}\0{api_key}".encode()).hexdigest()[:32]
-        self.path = directory / f"claims-{digest}.json"
+    def __init__(self, directory: Path, account: str, clock=time.time):
+        self.path = directory / f"claims-{account}.json"
         self.clock = clock
         self.pid = os.getpid()
 
@@ -112,9 +113,8 @@ class SharedOrderReads:
     the orders hold no secret). Only readiness polling uses it: exactly-once reconciliation always reads afresh.
     """
 
-    def __init__(self, directory: Path, api_url: str, api_key: str, fetch, max_age: float, clock=time.time):
-        digest = hashlib.sha256(f"{api_url}\0{api_key}".encode()).hexdigest()[:32]
-        self.path = directory / f"orders-{digest}.json"
+    def __init__(self, directory: Path, account: str, fetch, max_age: float, clock=time.time):
+        self.path = directory / f"orders-{account}.json"
         self.fetch = fetch
         self.max_age = max_age
         self.clock = clock
@@ -134,7 +134,8 @@ class SharedOrderReads:
             if isinstance(cached, dict) and isinstance(cached.get("orders"), list) \
                     and 0 <= self.clock() - float(cached.get("at", 0)) < self.max_age:
                 return cached["orders"]
-            orders = self.fetch()
+            # Only the fields an order is read by, as the inventory cache keeps them: no raw answer on disk.
+            orders = [strip_order(order) for order in self.fetch()]
             os.lseek(fd, 0, os.SEEK_SET)
             os.ftruncate(fd, 0)
             os.write(fd, json.dumps({"at": self.clock(), "orders": orders}).encode())

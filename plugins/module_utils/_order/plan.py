@@ -4,9 +4,9 @@ Pure functions over normalised orders and servers: no API call here, so check mo
 """
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 
+from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, convert
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
 from ansible_collections.clore.ai.plugins.module_utils.market import (
     CURRENCY_PREFERENCE,
@@ -16,10 +16,6 @@ from ansible_collections.clore.ai.plugins.module_utils.market import (
     price_per_day,
 )
 
-USD = "USD"
-USD_COIN = "USD-Blockchain"
-# Which `price.usd` field of a marketplace row holds the dollar value of the on-demand price in each coin.
-USD_FIELD_BY_CURRENCY = {"USD-Blockchain": "on_demand_usd", "CLORE-Blockchain": "on_demand_clore", "bitcoin": "on_demand_btc"}
 PRICE_EPSILON = 1e-9
 
 
@@ -54,42 +50,6 @@ class FleetPlan:
 
 class BudgetExceeded(CloreError):
     """The fleet would cost more per day than its budget."""
-
-
-def usd_rates(raw_servers: list) -> dict[str, float]:
-    """US dollars per unit of each coin, the median over the market's own dollar figures; USD-Blockchain is 1."""
-    samples: dict[str, list[float]] = {}
-    for raw in raw_servers or []:
-        price = raw.get("price") if isinstance(raw, dict) else None
-        if not isinstance(price, dict):
-            continue
-        on_demand, usd = price.get("on_demand"), price.get("usd")
-        if not isinstance(on_demand, dict) or not isinstance(usd, dict):
-            continue
-        for currency, usd_field in USD_FIELD_BY_CURRENCY.items():
-            try:
-                amount, dollars = float(on_demand[currency]), float(usd[usd_field])
-            except (KeyError, TypeError, ValueError):
-                continue
-            if amount > 0 and dollars > 0:
-                samples.setdefault(currency, []).append(dollars / amount)
-    rates = {currency: statistics.median(values) for currency, values in samples.items()}
-    rates[USD_COIN] = 1.0
-    return rates
-
-
-def convert(amount: float, currency: str, target: str, rates: dict[str, float]) -> float | None:
-    """amount in `currency` expressed in `target` ('USD' or a coin); None when a rate is unknown."""
-    if currency == target or (target == USD and currency == USD_COIN):
-        return amount
-    to_usd = 1.0 if currency == USD else rates.get(currency)
-    if to_usd is None:
-        return None
-    dollars = amount * to_usd
-    if target in (USD, USD_COIN):
-        return dollars
-    from_usd = rates.get(target)
-    return dollars / from_usd if from_usd else None
 
 
 @dataclass

@@ -8,6 +8,7 @@ import json
 import re
 from typing import Any
 
+from ansible_collections.clore.ai.plugins.module_utils.currencies import USD
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
 from ansible_collections.clore.ai.plugins.module_utils.market import (
     MARKET_FILTER_SPEC,
@@ -58,7 +59,7 @@ ORDER_ARGUMENT_SPEC: dict[str, Any] = {
         "type": "dict",
         "options": {
             "amount": {"type": "float", "required": True},
-            "currency": {"type": "str", "default": "USD"},
+            "currency": {"type": "str", "default": USD},
         },
     },
     "max_attempts": {"type": "int", "default": 5},
@@ -137,7 +138,7 @@ def _check_filters_and_currencies(params: dict) -> None:
         raise CloreConfigError(str(err)) from None
     budget = params.get("budget")
     if budget is not None:
-        currency = canonical_currency(budget.get("currency") or "USD", allow_usd=True)
+        currency = canonical_currency(budget.get("currency") or USD, allow_usd=True)
         if currency is None:
             raise CloreConfigError(f"budget.currency: {budget.get('currency')!r} is not USD or a known coin")
         params["budget"] = dict(budget, currency=currency)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
-from ansible_collections.clore.ai.plugins.module_utils.market_normalize import (
+from ansible_collections.clore.ai.plugins.module_utils._market.normalize import (
     ORDER_TYPES,
     USD,
     USD_COIN,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreError
-from ansible_collections.clore.ai.plugins.module_utils.order_args import env_strings, normalize_image, ports_for_order
+from ansible_collections.clore.ai.plugins.module_utils._order.args import env_strings, normalize_image, ports_for_order
 from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
 
 # Clore's clock and ours may disagree a little; an order created this much "before" the attempt still matches.

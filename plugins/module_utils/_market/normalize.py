@@ -16,45 +16,24 @@ import math
 import re
 from typing import Any
 
+from ansible_collections.clore.ai.plugins.module_utils.currencies import (  # noqa: F401 (re-exported)
+    BITCOIN,
+    CLORE,
+    CURRENCY_PREFERENCE,
+    KNOWN_CURRENCIES,
+    USD,
+    USD_COIN,
+    USD_EQUIVALENT_FIELDS,
+    canonical_currency,
+)
+
 ON_DEMAND = "on-demand"
 SPOT = "spot"
 ORDER_TYPES = (ON_DEMAND, SPOT)
 
-# The coins Clore accepts, as the API spells them.
-BITCOIN = "bitcoin"
-CLORE = "CLORE-Blockchain"
-USD_COIN = "USD-Blockchain"
-KNOWN_CURRENCIES = (USD_COIN, CLORE, BITCOIN)
-# The default choice when a server accepts several coins: a dollar-pegged price first, then the native coin.
-CURRENCY_PREFERENCE: tuple[str, ...] = (USD_COIN, CLORE, BITCOIN)
-# "USD" in a price filter means the US-dollar equivalent from `price.usd`, whatever coin is paid.
-USD = "USD"
-_CURRENCY_ALIASES = {
-    "bitcoin": BITCOIN,
-    "btc": BITCOIN,
-    "clore": CLORE,
-    "clore-blockchain": CLORE,
-    "usd-blockchain": USD_COIN,
-}
-# Which `price.usd` field is the dollar equivalent of the on-demand price in which coin.
-_USD_EQUIVALENT_FIELDS = (("on_demand_usd", USD_COIN), ("on_demand_clore", CLORE), ("on_demand_btc", BITCOIN))
-
 _GPU_SPEC = re.compile(r"^\s*(\d+)\s*[xX×]\s*(.*?)\s*$")
 _LEADING_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 _DISK_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([TG])B", re.IGNORECASE)
-
-
-def canonical_currency(name: Any, allow_usd: bool = False) -> str | None:
-    """The API's spelling of a coin (aliases BTC, CLORE, ... accepted case-insensitively), or None if unknown.
-
-    With allow_usd, "USD" (any case) stands for the US-dollar equivalent and is returned as "USD".
-    """
-    if not isinstance(name, str) or not name.strip():
-        return None
-    key = name.strip().lower()
-    if allow_usd and key == "usd":
-        return USD
-    return _CURRENCY_ALIASES.get(key)
 
 
 def as_number(value: Any) -> float | None:
@@ -166,7 +145,7 @@ def _price_map(value: Any) -> dict[str, float]:
 def _usd_on_demand(usd: dict, on_demand: dict[str, float], allowed: list[str]) -> float | None:
     """The cheapest US-dollar equivalent of the on-demand price over the coins the server accepts."""
     best = None
-    for field, coin in _USD_EQUIVALENT_FIELDS:
+    for field, coin in USD_EQUIVALENT_FIELDS:
         value = usd.get(field)
         if value is None or (allowed and coin not in allowed):
             continue

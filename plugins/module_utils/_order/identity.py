@@ -10,7 +10,7 @@ from ansible_collections.clore.ai.plugins.module_utils.market import (
     first_failing_filter,
     normalize_server,
 )
-from ansible_collections.clore.ai.plugins.module_utils.order_args import normalize_image
+from ansible_collections.clore.ai.plugins.module_utils._order.args import normalize_image
 from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
 
 
