@@ -48,3 +48,17 @@ def ssh_common_args(policy: str, known_hosts: str | None = None) -> str | None:
     if policy == "off":
         return "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no"
     raise ValueError(f"host_key_checking must be one of {', '.join(HOST_KEY_POLICIES)}, not {policy!r}")
+
+
+def ssh_settings(order: dict, directory: str | None, policy: str) -> dict[str, str | None]:
+    """known_hosts_file (None unless per_order) and ssh_common_args for one normalised order.
+
+    The one place that turns an order and a policy into SSH settings, for the inventory's hosts and clore_order's
+    result alike, so that a host reached either way uses the same file.
+    """
+    known_hosts = None
+    if policy == "per_order":
+        if not directory:
+            raise ValueError("the per_order host-key policy needs a known_hosts directory")
+        known_hosts = known_hosts_file(directory, order["id"], order.get("created_at"))
+    return {"known_hosts_file": known_hosts, "ssh_common_args": ssh_common_args(policy, known_hosts)}

@@ -12,6 +12,11 @@ from typing import Any
 
 from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, usd_rates
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
+from ansible_collections.clore.ai.plugins.module_utils.known_hosts import (
+    ensure_known_hosts_dir,
+    known_hosts_dir,
+    ssh_settings,
+)
 from ansible_collections.clore.ai.plugins.module_utils.market import (
     MARKET_FILTER_SPEC,
     first_failing_filter,
@@ -288,6 +293,21 @@ class OrderTask:
                 return not server.get("rented") and server.get("online") is not False
         return False
 
+    # ----- how to reach the orders -----
+    def _with_ssh_settings(self, orders: list[dict]) -> list[dict]:
+        """Each order with known_hosts_file and ssh_common_args, the same the clore.ai.clore inventory gives it."""
+        policy = self.params["host_key_checking"]
+        directory = None
+        if policy == "per_order":
+            directory = known_hosts_dir(self.params.get("known_hosts_dir"), str(self.client.state_path))
+            try:
+                if not self.check_mode:
+                    ensure_known_hosts_dir(directory)
+            except OSError as err:  # the orders exist: say so, never fail over it
+                self.warn(f"known_hosts_dir {directory!r} cannot be created ({err.strerror}), so ssh cannot record "
+                          "the orders' host keys: set known_hosts_dir / CLORE_KNOWN_HOSTS_DIR to a writable path")
+        return [order | ssh_settings(order, directory, policy) for order in orders]
+
     # ----- after renting -----
     def _new_orders(self) -> list[dict]:
         return self.created + self.adopted
@@ -336,7 +356,7 @@ class OrderTask:
                        or self.would_cancel or self.would_reprice)
         result: dict[str, Any] = {
             "changed": changed,
-            "orders": after,
+            "orders": self._with_ssh_settings(after),
             "created": [o["id"] for o in self.created],
             "adopted": [o["id"] for o in self.adopted],
             "kept": [o["id"] for o in self.kept if o["id"] not in set(self.cancelled)],

@@ -8,8 +8,11 @@ import json
 import re
 from typing import Any
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.clore.ai.plugins.module_utils.currencies import USD
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
+from ansible_collections.clore.ai.plugins.module_utils.known_hosts import HOST_KEY_POLICIES
 from ansible_collections.clore.ai.plugins.module_utils.market import (
     MARKET_FILTER_SPEC,
     MarketFilterError,
@@ -68,6 +71,8 @@ ORDER_ARGUMENT_SPEC: dict[str, Any] = {
     "wait_timeout": {"type": "int", "default": 900},
     "cancel_on_failure": {"type": "bool", "default": False},
     "issue": {"type": "str"},
+    "known_hosts_dir": {"type": "path", "fallback": (env_fallback, ["CLORE_KNOWN_HOSTS_DIR"])},
+    "host_key_checking": {"type": "str", "default": "per_order", "choices": list(HOST_KEY_POLICIES)},
     **MARKET_FILTER_SPEC,
 }
 
