@@ -167,6 +167,25 @@ options:
   issue:
     description: With O(state=absent), a report of a problem with the server sent with the cancel (at most 2048 characters).
     type: str
+  host_key_checking:
+    description:
+      - The host-key policy behind RV(orders[].ssh_common_args), the same as the C(clore.ai.clore) inventory's.
+      - V(per_order) - a known_hosts file per order under O(known_hosts_dir), with
+        C(StrictHostKeyChecking=accept-new); a new container is trusted on first contact, a key that changes during
+        the order is refused.
+      - V(strict) - C(StrictHostKeyChecking=yes) against your own known_hosts, which must already hold each
+        container's key.
+      - V(off) - no checking (C(UserKnownHostsFile=/dev/null), C(StrictHostKeyChecking=no)); only for throwaway tests.
+    type: str
+    choices: [per_order, strict, "off"]
+    default: per_order
+  known_hosts_dir:
+    description:
+      - Directory of the per-order known_hosts files, created (mode 0700) outside check mode when missing.
+      - Default C(known_hosts) under the state directory (O(api_state_dir)), the same default the C(clore.ai.clore)
+        inventory uses.
+      - If not set, the environment variable E(CLORE_KNOWN_HOSTS_DIR) is used.
+    type: path
   available_only:
     description: Only free, online servers are rented whatever this says; kept for symmetry with clore_market_info.
     type: bool
@@ -198,6 +217,16 @@ EXAMPLES = r"""
 - name: Show how to reach it
   ansible.builtin.debug:
     msg: "{{ rented.orders[0].ssh_command }}"
+
+- name: Reach it from the next play, its host key checked against its own known_hosts file
+  ansible.builtin.add_host:
+    name: "clore-{{ item.id }}"
+    groups: rented
+    ansible_host: "{{ item.ssh_host }}"
+    ansible_port: "{{ item.ssh_port }}"
+    ansible_user: root
+    ansible_ssh_common_args: "{{ item.ssh_common_args }}"
+  loop: "{{ rented.orders }}"
 
 - name: Keep exactly four spot servers with 2+ GPUs, bidding 3 CLORE a day each, within 20 USD a day in all
   clore.ai.clore_order:
@@ -238,63 +267,154 @@ EXAMPLES = r"""
 
 RETURN = r"""
 orders:
-  description: The identified orders after the task (kept, created and adopted; none of them with a secret).
+  description:
+    - The identified orders after the task (kept, created and adopted), none of them with a secret.
+    - Each is the order exactly as M(clore.ai.clore_order_info) returns it, plus RV(orders[].known_hosts_file) and
+      RV(orders[].ssh_common_args), the host-key settings the C(clore.ai.clore) inventory gives the same order.
   returned: always
   type: list
   elements: dict
   contains:
     id:
-      description: The order id.
+      description: The order id (for O(order_id), and C(cancel_order)).
       type: int
+      sample: 41234
     server_id:
-      description: The rented server.
+      description: The id of the rented server (C(si)).
       type: int
+      sample: 17
     image:
-      description: The image the order runs.
+      description: The Docker image of the order.
       type: str
-    gpu_model:
-      description: GPU model of the server.
-      type: str
-    gpu_count:
-      description: Number of GPUs.
-      type: int
-    price:
-      description: Price per day in RV(orders[].currency) (for spot, the current bid).
-      type: float
-    price_per_day:
-      description: Same as RV(orders[].price).
-      type: float
+      sample: cloreai/ubuntu22.04-jupyter
     currency:
-      description: The currency the order pays in.
+      description: The currency the order is paid in.
       type: str
-    spot:
-      description: Whether it is a spot order.
-      type: bool
-    status:
-      description: V(deploying) or V(running), as the API reports it.
-      type: str
-    ready:
-      description: Whether the SSH host and port are known.
-      type: bool
-    ssh_host:
-      description: Host to connect to.
-      type: str
-    ssh_port:
-      description: Public port of the container's port 22.
+      sample: USD-Blockchain
+    price:
+      description: Same as RV(orders[].price_per_day).
+      type: float
+      sample: 4.8
+    price_per_day:
+      description: The price per day in RV(orders[].currency); for a spot order, the current bid.
+      type: float
+      sample: 4.8
+    price_per_hour:
+      description: RV(orders[].price_per_day) divided by 24.
+      type: float
+      sample: 0.2
+    usd_per_day:
+      description: The price per day in US dollars, when the order is paid in C(USD-Blockchain); else null.
+      type: float
+      sample: 4.8
+    usd_per_hour:
+      description: RV(orders[].usd_per_day) divided by 24, or null.
+      type: float
+      sample: 0.2
+    spend:
+      description: The amount spent so far, in the order's currency.
+      type: float
+      sample: 0.35
+    creation_fee:
+      description: The creation fee charged for the order.
+      type: float
+      sample: 0.0
+    created_at:
+      description: The creation time, Unix seconds.
       type: int
-    ssh_user:
-      description: Always V(root).
+      sample: 1718000000
+    age_seconds:
+      description: Seconds since the order was created.
+      type: int
+      sample: 3600
+    mrl_seconds:
+      description: The order's maximum rental length, seconds.
+      type: int
+      sample: 86400
+    time_left_seconds:
+      description: Seconds until the maximum rental length is reached (C(mrl - (now - ct))), never below 0.
+      type: int
+      sample: 82800
+    spot:
+      description: Whether the order is a spot order (else on-demand).
+      type: bool
+      sample: false
+    expired:
+      description: Whether the order has ended; always false here (only active orders are identified).
+      type: bool
+      sample: false
+    online:
+      description: Whether the server is online.
+      type: bool
+      sample: true
+    status:
+      description: V(running) when the container runs, else V(deploying).
       type: str
+      choices: [deploying, running]
+      sample: running
+    gpu_model:
+      description: The GPU model of the rented server.
+      type: str
+      sample: NVIDIA GeForce RTX 4090
+    gpu_count:
+      description: The number of GPUs.
+      type: int
+      sample: 1
+    gpu_ram_gb:
+      description: GPU memory per GPU, GB.
+      type: float
+      sample: 24
+    country:
+      description: The server's country code.
+      type: str
+      sample: DE
+    ssh_host:
+      description: The public host name for SSH (the first of C(pub_cluster)); null until provisioned.
+      type: str
+      sample: n1.c1.clorecloud.net
+    ssh_port:
+      description: The public port mapped to the container's port 22; null until provisioned.
+      type: int
+      sample: 10000
+    ssh_user:
+      description: The SSH user of Clore containers.
+      type: str
+      sample: root
     ssh_command:
-      description: A ready ssh command line.
+      description: The command to log in, once RV(orders[].ready); else null.
       type: str
       sample: ssh -p 10000 root@n1.c1.clorecloud.net
-    http_url:
-      description: The HTTPS URL of the order's http port, if one was published.
+    http_port:
+      description: The container port served over HTTPS, if any.
       type: str
-    created_at:
-      description: Creation time, Unix seconds.
-      type: int
+      sample: "8888"
+    http_url:
+      description: The HTTPS URL of that port (C(https://<http_pub>)), if any.
+      type: str
+      sample: https://abc123.clorecloud.net
+    ready:
+      description:
+        - Whether the SSH host and port are known. After O(wait) with port 22 published, its SSH banner has
+          answered too.
+      type: bool
+      sample: true
+    tcp_ports:
+      description: Container port to public port, for every TCP port of the order.
+      type: dict
+      sample: {"22": 10000, "8888": 10001}
+    known_hosts_file:
+      description:
+        - With O(host_key_checking=per_order), this order's own known_hosts file under O(known_hosts_dir)
+          (C(order-<id>-<created_at>)), the file the C(clore.ai.clore) inventory uses for the same order; else null.
+      type: str
+      sample: /home/me/.cache/clore.ai/known_hosts/order-41234-1718000000
+    ssh_common_args:
+      description:
+        - The SSH options of the O(host_key_checking) policy, ready for C(ansible_ssh_common_args) (for example in
+          C(ansible.builtin.add_host)); the same the C(clore.ai.clore) inventory sets.
+      type: str
+      sample: "-o UserKnownHostsFile=/home/me/.cache/clore.ai/known_hosts/order-41234-1718000000
+        -o StrictHostKeyChecking=accept-new"
 created:
   description: Ids of the orders this run rented.
   returned: always
