@@ -48,14 +48,27 @@ def test_gpu_host_prepares_the_host_and_a_second_run_changes_nothing(rent_hosts,
         "gpu_host_pip_extra_args": "--no-index",
     }
 
+    key = ssh_keypair[0]
+    known_hosts = tmp_path / "known_hosts" / f"order-{hosts[0].order_id}"
+
+    # Check mode on the fresh host: the GPUs are really read and match, everything else is only compared.
+    plan = run_playbook(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory, extra_vars=extra_vars,
+                        check=True)
+    assert plan.rc == 0, plan.stdout[-3000:] + plan.stderr
+    gpus = plan.result("Record the GPUs the host reports", hosts[0].name)["ansible_facts"]["gpu_host_gpus"]
+    assert [gpu["name"] for gpu in gpus] == [hosts[0].gpu_model] * hosts[0].gpu_count
+    assert plan.result("Create the work directory", hosts[0].name)["changed"]
+    assert plan.result("Check mode: say what was only compared", hosts[0].name)["msg"].startswith(
+        f"check mode: {hosts[0].name} answered and its GPUs were checked")
+    assert SECRET not in plan.stdout + plan.stderr
+    assert ssh(hosts[0], key, known_hosts, "test -e /root/work && echo made || echo none").strip() == "none"
+
     first = run_playbook(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory, extra_vars=extra_vars,
                          verbosity=2)
     assert first.rc == 0, first.stdout[-3000:] + first.stderr
     assert first.changed_count() >= 4
     assert SECRET not in first.stdout + first.stderr
 
-    key = ssh_keypair[0]
-    known_hosts = tmp_path / "known_hosts" / f"order-{hosts[0].order_id}"
     check = ssh(hosts[0], key, known_hosts,
                 "stat -c '%a' /root/work/job.env; set -a; . /root/work/job.env; echo \"$API_TOKEN|$MODE\"; "
                 "cat /root/work/project/data/sample.txt; "
@@ -67,33 +80,44 @@ def test_gpu_host_prepares_the_host_and_a_second_run_changes_nothing(rent_hosts,
 
     second = run_playbook(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory, extra_vars=extra_vars)
     assert second.rc == 0, second.stdout[-3000:] + second.stderr
-    assert second.changed_count() == 0, [
-        name for play in second.data["plays"] for task in play["tasks"]
-        for name, result in task["hosts"].items() if result.get("changed")
-    ]
+    assert second.changed_count() == 0, _changed(second)
+
+    # Check mode on the prepared host predicts what a real run does: nothing, except that pip's own check mode
+    # cannot see through pip_extra_args and always predicts an install (a cautious guess, never a failure).
+    again = run_playbook(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory, extra_vars=extra_vars,
+                         check=True)
+    assert again.rc == 0, again.stdout[-3000:] + again.stderr
+    assert _changed(again) == [f"Install the Python packages into the virtualenv on {hosts[0].name}"]
+
+
+def _changed(run) -> list[str]:
+    return [f"{task['task']['name']} on {name}" for play in run.data["plays"] for task in play["tasks"]
+            for name, result in task["hosts"].items() if result.get("changed")]
 
 
 def test_gpu_host_fails_naming_both_when_the_gpus_differ_from_the_order(rent_hosts, ansible_env):
     inventory, hosts = rent_hosts(1)
-    run = run_playbook(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory,
-                       extra_vars={"gpu_host_expected_gpu_model": "NVIDIA A100-SXM4-80GB",
-                                   "gpu_host_expected_gpu_count": 2})
-    assert run.rc != 0
-    result = run.result("Check the GPU model and count against the order", hosts[0].name)
-    assert result["failed"]
-    assert result["msg"] == (
-        f"GPU mismatch on {hosts[0].name}: rented 2x NVIDIA A100-SXM4-80GB, "
-        f"nvidia-smi reports 1x {hosts[0].gpu_model}"
-    )
-    # Nothing after the check ran: the host is not prepared for work on the wrong hardware.
-    assert not run.task_results("Create the work directory", hosts[0].name)
+    for check in (True, False):  # a real mismatch fails check mode too: nvidia-smi runs in both
+        run = run_playbook(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory, check=check,
+                           extra_vars={"gpu_host_expected_gpu_model": "NVIDIA A100-SXM4-80GB",
+                                       "gpu_host_expected_gpu_count": 2})
+        assert run.rc != 0
+        result = run.result("Check the GPU model and count against the order", hosts[0].name)
+        assert result["failed"]
+        assert result["msg"] == (
+            f"GPU mismatch on {hosts[0].name}: rented 2x NVIDIA A100-SXM4-80GB, "
+            f"nvidia-smi reports 1x {hosts[0].gpu_model}"
+        )
+        # Nothing after the check ran: the host is not prepared for work on the wrong hardware.
+        assert not run.task_results("Create the work directory", hosts[0].name)
 
 
 def test_gpu_host_fails_when_only_the_count_differs(rent_hosts, ansible_env):
     inventory, hosts = rent_hosts(1)
-    run = run_playbook(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory,
-                       extra_vars={"gpu_host_expected_gpu_count": 4})
-    assert run.rc != 0
-    msg = run.result("Check the GPU model and count against the order", hosts[0].name)["msg"]
-    assert msg == f"GPU mismatch on {hosts[0].name}: rented 4x {hosts[0].gpu_model}, " \
-                  f"nvidia-smi reports 1x {hosts[0].gpu_model}"
+    for check in (True, False):
+        run = run_playbook(PLAYBOOKS / "gpu_host.yml", ansible_env, inventory=inventory, check=check,
+                           extra_vars={"gpu_host_expected_gpu_count": 4})
+        assert run.rc != 0
+        msg = run.result("Check the GPU model and count against the order", hosts[0].name)["msg"]
+        assert msg == f"GPU mismatch on {hosts[0].name}: rented 4x {hosts[0].gpu_model}, " \
+                      f"nvidia-smi reports 1x {hosts[0].gpu_model}"
