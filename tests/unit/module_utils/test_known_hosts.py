@@ -72,21 +72,21 @@ def test_rented_orders_carry_the_settings_and_the_directory_is_made(fake: FakeCl
 
 def test_every_order_is_the_info_modules_order_plus_the_two_fields(fake: FakeClore):
     fake.add_order(2, IMAGE)
-    result, _ = run(fake)
+    result = run(fake)[0]
     raw = fake.orders[0]
     assert result["orders"][0].keys() == normalize_order(raw).keys() | {"known_hosts_file", "ssh_common_args"}
 
 
 def test_check_mode_names_the_files_but_creates_no_directory(fake: FakeClore, tmp_path: Path):
     fake.add_order(2, IMAGE)
-    result, _ = run(fake, check_mode=True, known_hosts_dir=str(tmp_path / "kh"))
+    result = run(fake, check_mode=True, known_hosts_dir=str(tmp_path / "kh"))[0]
     assert result["orders"][0]["known_hosts_file"].startswith(f"{tmp_path / 'kh'}/order-")
     assert not (tmp_path / "kh").exists()
 
 
 def test_strict_policy_has_no_file(fake: FakeClore):
     fake.add_order(2, IMAGE)
-    result, _ = run(fake, host_key_checking="strict")
+    result = run(fake, host_key_checking="strict")[0]
     assert result["orders"][0]["known_hosts_file"] is None
     assert result["orders"][0]["ssh_common_args"] == "-o StrictHostKeyChecking=yes"
     assert not (fake.state_path / "known_hosts").exists()
