@@ -20,12 +20,14 @@ from ansible_collections.clore.ai.plugins.module_utils._market.filters import (
     prepare_filters,
     validate_filters,
 )
-from ansible_collections.clore.ai.plugins.module_utils._market.normalize import (
+from ansible_collections.clore.ai.plugins.module_utils.currencies import (
     CURRENCY_PREFERENCE,
     KNOWN_CURRENCIES,
+    canonical_currency,
+)
+from ansible_collections.clore.ai.plugins.module_utils._market.normalize import (
     ON_DEMAND,
     SPOT,
-    canonical_currency,
     complete_server,
     gpu_from_specs,
     normalize_server,

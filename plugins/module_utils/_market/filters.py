@@ -10,13 +10,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
-from ansible_collections.clore.ai.plugins.module_utils._market.normalize import (
-    ORDER_TYPES,
+from ansible_collections.clore.ai.plugins.module_utils.currencies import (
+    KNOWN_CURRENCIES,
     USD,
     USD_COIN,
-    KNOWN_CURRENCIES,
-    ON_DEMAND,
     canonical_currency,
+)
+from ansible_collections.clore.ai.plugins.module_utils._market.normalize import (
+    ORDER_TYPES,
+    ON_DEMAND,
     price_per_day,
 )
 

@@ -16,10 +16,7 @@ import math
 import re
 from typing import Any
 
-from ansible_collections.clore.ai.plugins.module_utils.currencies import (  # noqa: F401 (re-exported)
-    BITCOIN,
-    CLORE,
-    CURRENCY_PREFERENCE,
+from ansible_collections.clore.ai.plugins.module_utils.currencies import (
     KNOWN_CURRENCIES,
     USD,
     USD_COIN,

@@ -18,7 +18,8 @@ def _hold_lock(directory, queue):
     with order_lock(directory, "acct", "img"):
         queue.put(time.monotonic())
         time.sleep(0.5)
-    queue.put(time.monotonic())
+        # Read inside the lock: after the release the parent may run before this process is scheduled again.
+        queue.put(time.monotonic())
 
 
 def test_the_lock_serialises_processes_with_the_same_key_and_image(tmp_path):
