@@ -337,7 +337,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     @staticmethod
     def _host_vars(order: dict, settings: dict[str, Any]) -> dict[str, Any]:
         prefix = settings["prefix"]
-        host_vars = {f"{prefix}{key}": value for key, value in order.items()}
+        # ssh_endpoint_error is left out: an order with one is never a host.
+        host_vars = {f"{prefix}{key}": value for key, value in order.items() if key != "ssh_endpoint_error"}
         host_vars[f"{prefix}pending"] = not order["ready"]
         if settings["user"]:
             host_vars["ansible_user"] = settings["user"]

@@ -299,7 +299,6 @@ def _normalize(order_id: int, raw: dict, now: float) -> dict:
 DIFF_FIELDS = ("id", "server_id", "image", "gpu_model", "gpu_count", "price_per_day", "currency", "spot")
 
 
-
 def _diff_entry(order: dict) -> dict:
     return {name: order.get(name) for name in DIFF_FIELDS}
 

@@ -17,7 +17,7 @@ import math
 import re
 from typing import Any
 
-from ansible_collections.clore.ai.plugins.module_utils.currencies import (  # noqa: F401 (re-exported)
+from ansible_collections.clore.ai.plugins.module_utils.currencies import (  # noqa: F401 pylint: disable=unused-import
     BITCOIN,
     CLORE,
     CURRENCY_PREFERENCE,

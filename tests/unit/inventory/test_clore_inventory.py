@@ -239,6 +239,7 @@ class TestMalformedOrders:
         assert inv.hosts == ["clore-1"]
         assert "order 2" in inv.warnings[0] and "SSH endpoint" in inv.warnings[0] and "pub_cluster" in inv.warnings[0]
         assert hostile not in json.dumps(inv.vars("clore-1"))
+        assert "clore_ssh_endpoint_error" not in inv.vars("clore-1")  # never set on a host
 
     def test_orders_without_id_or_not_mappings(self, parse_inventory):
         inv = parse_inventory({}, [order(1), {"si": 3}, "junk", None])
