@@ -16,7 +16,12 @@ description:
   - Host keys are checked. By default each order gets its own known_hosts file under O(known_hosts_dir), used with
     C(StrictHostKeyChecking=accept-new) through C(ansible_ssh_common_args), so a new container is trusted on first
     contact, a key that changes during an order is refused, and a port reused by a later order never meets an old key.
-  - One malformed order is skipped with a warning naming it; it never empties the inventory.
+  - One malformed order is skipped with a warning naming it; it never empties the inventory. So is an order whose
+    SSH endpoint is not safe to hand to ssh (a host name other than letters, digits and C(.-_:), or one starting with
+    C(-); a port outside 1-65535) - such an order is never a host.
+  - The configuration is checked before any API call - an unknown option, a boolean option that is not a boolean, a
+    O(hostname) template or O(filters) conditional that does not compile, or a O(known_hosts_dir) that cannot be
+    created or written fails the parse with an error naming the option.
   - The configuration file name must end in C(clore.yml) or C(clore.yaml).
 extends_documentation_fragment:
   - constructed
@@ -32,11 +37,14 @@ options:
     description:
       - Jinja template for each host's name, over the host's variables (prefixed, as in O(hostvars_prefix)) and
         C(order), the unprefixed order (the keys listed under C(clore_order_info)'s RV(clore.ai.clore_order_info#module:orders)).
+      - A template that does not compile (a syntax error, an unknown filter) fails the parse before any API call.
       - A host whose name fails to render, renders empty, or repeats an earlier host's name is skipped with a warning.
     type: str
     default: "clore-{{ order.id }}"
   hostvars_prefix:
-    description: Prefix of every host variable the plugin sets, except the C(ansible_*) connection variables.
+    description:
+      - Prefix of every host variable the plugin sets, except the C(ansible_*) connection variables.
+      - Letters, digits and underscores, not starting with a digit (every variable name must be valid).
     type: str
     default: clore_
   ansible_user:
@@ -49,7 +57,9 @@ options:
         applies. Containers rented from clore-sim have C(/usr/bin/python3).
     type: str
   include_pending:
-    description: Whether orders that are not provisioned yet are hosts (in C(clore_pending)) at all.
+    description:
+      - Whether orders that are not provisioned yet are hosts (in C(clore_pending)) at all.
+      - Like every boolean option, only a boolean is accepted (V(true)/V(false), V(yes)/V(no), V(1)/V(0)).
     type: bool
     default: true
   host_key_checking:
@@ -66,6 +76,7 @@ options:
     description:
       - Directory of the per-order known_hosts files (created, mode 0700). Default C(known_hosts) under
         O(api_state_dir).
+      - It must be writable (ssh records each container's key there); this is checked before any API call.
     type: path
     env:
       - name: CLORE_KNOWN_HOSTS_DIR
@@ -114,19 +125,27 @@ api_key: !vault |
   6231...
 """
 
+import difflib
 import re
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.utils.vars import combine_vars
 
 try:
     from ansible.template import trust_as_template
 except ImportError:  # ansible-core before 2.19 has no template trust: every template string is usable as it is
     def trust_as_template(value: Any) -> Any:
         return value
+
+try:
+    from ansible.errors import AnsibleTemplateSyntaxError
+except ImportError:  # before 2.19 a syntax error is not told apart from a missing variable: no early check
+    AnsibleTemplateSyntaxError = None
 
 from ansible_collections.clore.ai.plugins.module_utils.account import account_digest
 from ansible_collections.clore.ai.plugins.module_utils.client import DEFAULT_API_URL
@@ -155,9 +174,52 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory: Any, loader: Any, path: str, cache: bool = True) -> None:
         super().parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        config = self._read_config_data(path)
+        # Everything that can be wrong with the configuration fails here, before the API call.
+        self._check_config(config, path)
+        settings = self._host_settings()
+        self._check_templates(settings["hostname"], path)
         orders = self._orders(path, cache)
-        self._populate(orders)
+        self._populate(orders, settings)
+
+    # --- the configuration, refused as a whole rather than read half-way
+
+    def _check_config(self, config: Mapping, path: str) -> None:
+        """Unknown options and booleans that are not booleans (Ansible would read "maybe" as false)."""
+        definitions = self.option_definitions
+        for name, value in config.items():
+            if name not in definitions:
+                close = difflib.get_close_matches(str(name), list(definitions), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise AnsibleParserError(
+                    f"clore.ai.clore inventory {path}: unknown option {name!r}{hint} "
+                    f"(ansible-doc -t inventory clore.ai.clore lists the options)"
+                )
+            if definitions[name].get("type") in ("bool", "boolean") and value is not None:
+                try:
+                    boolean(value, strict=True)
+                except TypeError:
+                    raise AnsibleParserError(
+                        f"clore.ai.clore inventory {path}: option {name} must be a boolean (true or false), "
+                        f"not {value!r}"
+                    ) from None
+
+    def _check_templates(self, hostname: str, path: str) -> None:
+        """The hostname template and the filters must compile: one that does not would skip every host."""
+        if AnsibleTemplateSyntaxError is None:
+            return
+        self.templar.available_variables = {}
+        checks = [("hostname", hostname, self.templar.template)] if hostname != DEFAULT_HOSTNAME else []
+        checks += [("filters", text, self.templar.evaluate_conditional) for text in self.get_option("filters") or []]
+        for option, text, render in checks:
+            try:
+                render(trust_as_template(text))
+            except AnsibleTemplateSyntaxError as err:
+                raise AnsibleParserError(
+                    f"clore.ai.clore inventory {path}: option {option}: {text!r} is not a valid template: {err}"
+                ) from None
+            except Exception:  # pylint: disable=broad-exception-caught
+                pass  # it compiles; it needs an order's variables to render, which come later
 
     # --- where the orders come from: the cache or one my_orders call
 
@@ -204,10 +266,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     # --- from orders to hosts
 
-    def _populate(self, orders: list) -> None:
+    def _populate(self, orders: list, settings: dict[str, Any]) -> None:
         for group in DEFAULT_GROUPS:
             self.inventory.add_group(group)
-        settings = self._host_settings()
         now = time.time()
         names: set[str] = set()
         for raw in orders:
@@ -216,14 +277,23 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             except ValueError as err:
                 self.display.warning(f"clore.ai.clore: skipping a malformed {err}")
                 continue
-            if order["expired"] or (not order["ready"] and not settings["include_pending"]):
+            if order["expired"]:
                 continue
-            host_vars = self._host_vars(order, settings)
-            name = self._hostname(order, host_vars, settings["hostname"])
+            if order["ssh_endpoint_error"]:
+                # Never a host, not even a pending one: that endpoint must not reach ssh, and it will not improve.
+                self.display.warning(
+                    f"clore.ai.clore: skipping order {order['id']}: its SSH endpoint is unusable: "
+                    f"{order['ssh_endpoint_error']}"
+                )
+                continue
+            if not order["ready"] and not settings["include_pending"]:
+                continue
+            own_vars = self._host_vars(order, settings)
+            name = self._hostname(order, own_vars, settings["hostname"])
             if name is None:
                 continue
-            host_vars |= self._composed(host_vars, name)
-            if not self._kept(host_vars, name):
+            composed = self._composed(own_vars, name)
+            if not self._kept(own_vars | composed, name):
                 continue
             if name in names:
                 self.display.warning(
@@ -232,7 +302,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 )
                 continue
             names.add(name)
-            self._add_host(name, order, host_vars)
+            self._add_host(name, order, own_vars, composed)
 
     def _host_settings(self) -> dict[str, Any]:
         policy = self.get_option("host_key_checking")
@@ -245,11 +315,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 ensure_known_hosts_dir(directory)
             except OSError as err:
                 raise AnsibleParserError(
-                    f"clore.ai.clore: known_hosts_dir {directory!r} cannot be created ({err.strerror}): set "
+                    f"clore.ai.clore: known_hosts_dir {directory!r} cannot be created or written ({err.strerror}): set "
                     f"known_hosts_dir / CLORE_KNOWN_HOSTS_DIR or api_state_dir / CLORE_STATE_DIR to a writable path"
                 ) from None
+        prefix = self.get_option("hostvars_prefix") or ""
+        if prefix and not f"{prefix}id".isidentifier():
+            raise AnsibleParserError(
+                f"clore.ai.clore: hostvars_prefix {prefix!r} does not make valid variable names: use letters, digits "
+                f"and underscores, not starting with a digit (default clore_)"
+            )
         return {
-            "prefix": self.get_option("hostvars_prefix") or "",
+            "prefix": prefix,
             "user": self.get_option("ansible_user"),
             "python": self.get_option("python_interpreter"),
             "policy": policy,
@@ -261,7 +337,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     @staticmethod
     def _host_vars(order: dict, settings: dict[str, Any]) -> dict[str, Any]:
         prefix = settings["prefix"]
-        host_vars = {f"{prefix}{key}": value for key, value in order.items()}
+        # ssh_endpoint_error is left out: an order with one is never a host.
+        host_vars = {f"{prefix}{key}": value for key, value in order.items() if key != "ssh_endpoint_error"}
         host_vars[f"{prefix}pending"] = not order["ready"]
         if settings["user"]:
             host_vars["ansible_user"] = settings["user"]
@@ -330,12 +407,20 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         # ansible-core before 2.19: an expression whose result may come back as text ("False").
         return boolean(self._compose(conditional, host_vars), strict=True)
 
-    def _add_host(self, name: str, order: dict, host_vars: dict[str, Any]) -> None:
+    def _add_host(self, name: str, order: dict, own_vars: dict[str, Any], composed: dict[str, Any]) -> None:
         self.inventory.add_host(name, group="clore")
         self.inventory.add_host(name, group="clore_ready" if order["ready"] else "clore_pending")
         self.inventory.add_host(name, group="clore_spot" if order["spot"] else "clore_on_demand")
-        for key, value in host_vars.items():
+        # The plugin's own variables in one step. ansible-core 2.19's inventory.set_variable costs about 15 us a
+        # variable (a deep copy tagging each value with its origin, then a check of the name): with some 40 variables
+        # a host, that was most of a parse. These are JSON scalars and one dict of ints, under names made of a
+        # checked prefix (hostvars_prefix) and fixed keys, so nothing set_variable does applies to them; the merge
+        # is the one set_variable makes.
+        host = self.inventory.get_host(name)
+        host.vars = combine_vars(host.vars, own_vars)
+        for key, value in composed.items():  # names and values of the user's making: the full checks
             self.inventory.set_variable(name, key, value)
+        host_vars = own_vars | composed
         strict = self.get_option("strict")
         self._add_host_to_composed_groups(self.get_option("groups"), host_vars, name, strict, fetch_hostvars=False)
         self._add_host_to_keyed_groups(self.get_option("keyed_groups"), host_vars, name, strict, fetch_hostvars=False)

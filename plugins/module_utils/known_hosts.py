@@ -7,6 +7,7 @@ during the same order.
 """
 from __future__ import annotations
 
+import errno
 import os
 import shlex
 
@@ -30,8 +31,13 @@ def known_hosts_file(directory: str, order_id: int, created_at: int | None) -> s
 
 
 def ensure_known_hosts_dir(directory: str) -> None:
-    """ssh cannot record a key in a directory that does not exist: create it, private to the user."""
+    """ssh cannot record a key in a directory that does not exist: create it, private to the user.
+
+    OSError when it cannot be created, or exists but cannot be written (ssh would fail on every host later).
+    """
     os.makedirs(directory, mode=0o700, exist_ok=True)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), directory)
 
 
 def ssh_common_args(policy: str, known_hosts: str | None = None) -> str | None:

@@ -1,14 +1,22 @@
 """Order normalisation: one raw `my_orders` entry in, one flat dict for people, `when:` and host variables out.
 
 The API is read defensively: `pub_cluster` may be a list or a string, `tcp_ports` a list of "22:10000" strings or a
-dict. An order whose fields cannot be read at all (no id, a non-numeric price, a port list of the wrong type) raises
-ValueError naming the order, so that a caller can skip that one order and keep the rest.
+dict. An order whose own fields cannot be read (no id, a price or time that is not a finite number) raises ValueError
+naming the order, and nothing else, so that a caller can skip that one order and keep the rest.
+
+The SSH endpoint is handed to ssh and to shells, so it is held to a stricter rule: a host name of letters, digits and
+`.-_:` only (never a leading `-`, which ssh would read as an option), a port in 1-65535. An order whose endpoint breaks
+that rule, or cannot be read, is still an order that costs money: it is returned without an SSH endpoint (never
+ready) and `ssh_endpoint_error` says why, so that clore_order still counts it, finds it after a create and can cancel
+it, while the inventory leaves it out.
 
 Only whitelisted fields are copied: secrets (`ssh_password`, `ssh_key`, `jupyter_token`, `env`) are never returned
 by the API in orders, and if one ever were, it would still not reach the result.
 """
 from __future__ import annotations
 
+import math
+import re
 import time
 from typing import Any
 
@@ -26,23 +34,37 @@ ORDER_FIELDS = frozenset({
 })
 
 
+# A host name or an IP address, nothing a shell or ssh could read as more than that.
+_SAFE_HOST = re.compile(r"[A-Za-z0-9:][A-Za-z0-9._:-]{0,252}")
+# Ids beyond this are not ids (and would not survive a trip through JSON readers that use doubles).
+_MAX_ID = 2**53
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """repr(value), cut short: API data quoted in a warning must not flood it."""
+    if isinstance(value, int) and value.bit_length() > 128:
+        return f"<an integer of {value.bit_length()} bits>"  # repr of a huge int is slow, or refused
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _port(value: Any, what: str) -> int:
     """A TCP port number from an int or a numeric string, or ValueError."""
     if isinstance(value, bool):
-        raise ValueError(f"{what} {value!r} is not a port number")
+        raise ValueError(f"{what} {_shown(value)} is not a port number")
     try:
         port = int(str(value).strip())
     except (TypeError, ValueError):
-        raise ValueError(f"{what} {value!r} is not a port number") from None
+        raise ValueError(f"{what} {_shown(value)} is not a port number") from None
     if not 0 < port < 65536:
-        raise ValueError(f"{what} {port} is out of range 1-65535")
+        raise ValueError(f"{what} {_shown(port)} is out of range 1-65535")
     return port
 
 
 def _port_entry(entry: Any) -> tuple[int, int]:
     """One "<container port>:<public port>" entry (a trailing "/tcp" is tolerated)."""
     if not isinstance(entry, str) or ":" not in entry:
-        raise ValueError(f"tcp_ports entry {entry!r} is not '<container port>:<public port>'")
+        raise ValueError(f"tcp_ports entry {_shown(entry)} is not '<container port>:<public port>'")
     container, public = entry.split(":", 1)
     return _port(container, "container port"), _port(public.split("/", 1)[0], "public port")
 
@@ -61,8 +83,21 @@ def parse_tcp_ports(value: Any) -> dict[int, int]:
     raise ValueError(f"tcp_ports has an unexpected type {type(value).__name__}")
 
 
+def safe_host(name: str) -> str:
+    """name when it is a host name or IP address safe to pass to ssh and to a shell, else ValueError."""
+    if not _SAFE_HOST.fullmatch(name):
+        raise ValueError(
+            f"pub_cluster entry {_shown(name)} is not a host name (letters, digits and . - _ : only, "
+            "not starting with - or .)"
+        )
+    return name
+
+
 def first_host(pub_cluster: Any) -> str | None:
-    """The first public hostname of an order, from a list or a string; None while it is not provisioned."""
+    """The first public hostname of an order, from a list or a string; None while it is not provisioned.
+
+    ValueError when that first name is not safe_host (the next one is not tried: such an answer is not trusted).
+    """
     if pub_cluster is None:
         return None
     if isinstance(pub_cluster, str):
@@ -73,23 +108,47 @@ def first_host(pub_cluster: Any) -> str | None:
         raise ValueError(f"pub_cluster has an unexpected type {type(pub_cluster).__name__}")
     for candidate in candidates:
         if not isinstance(candidate, str):
-            raise ValueError(f"pub_cluster entry {candidate!r} is not a hostname")
+            raise ValueError(f"pub_cluster entry {_shown(candidate)} is not a hostname")
         if candidate.strip():
-            return candidate.strip()
+            return safe_host(candidate.strip())
     return None
 
 
+def ssh_endpoint(raw: dict) -> tuple[str | None, int | None, dict[int, int], str | None]:
+    """(host, port, tcp_ports, error): the SSH endpoint of an order, or no endpoint and the reason when it is unsafe."""
+    try:
+        tcp_ports = parse_tcp_ports(raw.get("tcp_ports"))
+    except ValueError as err:
+        return None, None, {}, str(err)
+    try:
+        host = first_host(raw.get("pub_cluster"))
+    except ValueError as err:
+        return None, None, tcp_ports, str(err)
+    return host, tcp_ports.get(SSH_CONTAINER_PORT), tcp_ports, None
+
+
+def _finite(value: Any, key: str) -> float:
+    """value as a finite float, or ValueError (inf, nan and integers too large for a float included)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{key} {_shown(value)} is not a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key} {_shown(value)} is not a number") from None
+    except OverflowError:  # an int too large for a float
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValueError(f"{key} {_shown(value)} is not a finite number")
+    return number
+
+
 def _number(raw: dict, key: str, kind: type = float) -> Any:
-    """raw[key] as `kind`, None when missing or empty, ValueError when it is not a number."""
+    """raw[key] as a finite `kind` (int truncates), None when missing or empty, ValueError when not a finite number."""
     value = raw.get(key)
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
-        raise ValueError(f"{key} {value!r} is not a number")
-    try:
-        return kind(float(value)) if kind is int else kind(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{key} {value!r} is not a number") from None
+    number = _finite(value, key)
+    return int(number) if kind is int else number
 
 
 def _flag(raw: dict, key: str) -> bool:
@@ -125,9 +184,10 @@ def _country(specs: dict) -> str | None:
 
 
 def _gpu_ram_gb(specs: dict) -> float | None:
+    """Informational only: anything but a finite number is None, not a reason to skip the order."""
     try:
-        return float(specs["gpuram"])
-    except (KeyError, TypeError, ValueError):
+        return _finite(specs["gpuram"], "gpuram")
+    except (KeyError, ValueError):
         return None
 
 
@@ -137,10 +197,19 @@ def _order_id(raw: Any) -> int:
     value = raw.get("id")
     if isinstance(value, bool) or value is None:
         raise ValueError("order has no id")
+    return _id(value, "order id")
+
+
+def _id(value: Any, what: str) -> int:
+    """A whole, non-negative id from an int, an integral float or a numeric string, or ValueError."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"order id {value!r} is not a number") from None
+        number = value if isinstance(value, int) else float(value)
+        valid = not isinstance(value, bool) and float(number).is_integer() and 0 <= number < _MAX_ID
+    except (TypeError, ValueError, OverflowError):
+        valid = False
+    if not valid:
+        raise ValueError(f"{what} {_shown(value)} is not an id (a whole number from 0 to 2**53)")
+    return int(number)
 
 
 def strip_order(raw: Any) -> Any:
@@ -153,26 +222,26 @@ def strip_order(raw: Any) -> Any:
 def normalize_order(raw: dict, now: float | None = None) -> dict:
     """The flat, secret-free view of one order (see the module's RETURN docs for every key).
 
-    Raises ValueError, its message starting with "order <id>:", when the order cannot be read.
+    Raises ValueError, its message starting with "order <id>:", when the order cannot be read, and no other
+    exception whatever the API sent: every caller skips such an order with a warning and keeps the others.
     """
     order_id = _order_id(raw)
     try:
         return _normalize(order_id, raw, time.time() if now is None else now)
     except ValueError as err:
         raise ValueError(f"order {order_id}: {err}") from None
+    except (ArithmeticError, TypeError) as err:  # a shape no rule above foresaw: still only this order is lost
+        raise ValueError(f"order {order_id}: cannot be read ({type(err).__name__}: {err})") from None
 
 
 def _normalize(order_id: int, raw: dict, now: float) -> dict:
-    server_id = _number(raw, "si", int)
-    if server_id is None:
-        # Older clients name it so; the API sends `si`.
-        server_id = _number(raw, "server_id", int)
-    if server_id is None:
+    # Older clients name it server_id; the API sends `si`.
+    server_key = "si" if raw.get("si") not in (None, "") else "server_id"
+    if raw.get(server_key) in (None, ""):
         raise ValueError("no server id (si)")
+    server_id = _id(raw[server_key], f"server id ({server_key})")
     specs = _specs(raw)
-    tcp_ports = parse_tcp_ports(raw.get("tcp_ports"))
-    ssh_host = first_host(raw.get("pub_cluster"))
-    ssh_port = tcp_ports.get(SSH_CONTAINER_PORT)
+    ssh_host, ssh_port, tcp_ports, endpoint_error = ssh_endpoint(raw)
     ready = ssh_host is not None and ssh_port is not None
 
     created_at = _number(raw, "ct", int)
@@ -220,6 +289,7 @@ def _normalize(order_id: int, raw: dict, now: float) -> dict:
         "http_port": _text(raw, "http_port"),
         "http_url": f"https://{http_pub}" if http_pub else None,
         "ready": ready,
+        "ssh_endpoint_error": endpoint_error,
         "tcp_ports": tcp_ports,
     }
 

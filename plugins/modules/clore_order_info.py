@@ -13,7 +13,12 @@ description:
     price per day, the spend so far, the age and the time left.
   - C(pub_cluster) and C(tcp_ports) are read in both shapes the API is known to send (list or string, list of
     C("22:10000") or dictionary).
-  - An order whose fields cannot be read is left out with a warning naming it; the others are still returned.
+  - An order whose fields cannot be read (an id, price or time that is not a finite number, ...) is left out with a
+    warning naming it; the others are still returned.
+  - An order whose SSH endpoint is not safe to hand to ssh (a host name other than letters, digits and C(.-_:), or
+    one starting with C(-); a port outside 1-65535) is still returned, since it exists and costs money, but without
+    an SSH endpoint (RV(orders[].ready) false, no RV(orders[].ssh_command)), with a warning and the reason in
+    RV(orders[].ssh_endpoint_error).
   - No secret is ever returned - the API does not send SSH passwords, keys, Jupyter tokens or env values in orders,
     and the module copies only the fields it knows.
   - The module only reads; it never changes anything and runs the same in check mode.
@@ -211,6 +216,13 @@ orders:
           C(clore.ai.clore_order) with C(wait) waits for its banner.
       type: bool
       sample: true
+    ssh_endpoint_error:
+      description:
+        - Why the order has no SSH endpoint although the API sent one - its host name or a port is not safe to hand
+          to ssh, or cannot be read. Null otherwise.
+        - Such an order is never RV(orders[].ready); cancel it, or ask Clore.ai support about it.
+      type: str
+      sample: null
     tcp_ports:
       description: Container port to public port, for every TCP port of the order.
       type: dict
@@ -265,6 +277,8 @@ def run(module: AnsibleModule, client: CloreClient) -> dict:
             continue
         if server_ids and order["server_id"] not in server_ids:
             continue
+        if order["ssh_endpoint_error"]:
+            module.warn(f"Order {order['id']} is returned without an SSH endpoint: {order['ssh_endpoint_error']}")
         orders.append(order)
     spend: dict[str, float] = {}
     for order in orders:

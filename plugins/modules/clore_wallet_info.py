@@ -17,7 +17,9 @@ author:
 options:
   currencies:
     description:
-      - Return only the wallets of these currencies (compared case-insensitively).
+      - Return only the wallets of these currencies - V(bitcoin), V(CLORE-Blockchain), V(USD-Blockchain), or the
+        aliases V(BTC) and V(CLORE), compared case-insensitively.
+      - Any other name is refused before the API call, naming the known currencies.
       - By default every wallet is returned.
     type: list
     elements: str
@@ -91,6 +93,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
+from ansible_collections.clore.ai.plugins.module_utils.currencies import KNOWN_CURRENCIES, canonical_currency
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
 
 
 def _amount(value: Any) -> float | None:
@@ -115,11 +119,26 @@ def normalize_wallet(raw: Any) -> dict | None:
     }
 
 
+def wanted_currencies(names: list[str]) -> set[str]:
+    """The API's names of the asked currencies; CloreConfigError naming the known ones for any other name."""
+    wanted = set()
+    for name in names:
+        coin = canonical_currency(name)
+        if coin is None:
+            raise CloreConfigError(
+                f"currencies: {name!r} is not a currency; use {', '.join(KNOWN_CURRENCIES)} (or the aliases BTC, "
+                "CLORE)",
+                option="currencies",
+            )
+        wanted.add(coin)
+    return wanted
+
+
 def run(module: AnsibleModule, client: CloreClient) -> dict:
-    wanted = {c.lower() for c in module.params["currencies"] or []}
+    wanted = wanted_currencies(module.params["currencies"] or [])  # before the API call
     wallets = [w for w in map(normalize_wallet, client.wallets()) if w is not None]
     if wanted:
-        wallets = [w for w in wallets if w["currency"].lower() in wanted]
+        wallets = [w for w in wallets if (canonical_currency(w["currency"]) or w["currency"]) in wanted]
     return {
         "changed": False,
         "wallets": wallets,

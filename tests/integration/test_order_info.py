@@ -1,6 +1,7 @@
 """clore_order_info and the watch_orders playbook against clore-sim, through real ansible-playbook runs."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from .inventory import sim_orders
@@ -102,3 +103,25 @@ def test_watch_orders_playbook(sim, ansible_env, ssh_keypair):
     spent = [r["msg"] for r in run.task_results("Show the spend so far per currency")[0]["results"]]
     assert sorted(spent) == sorted(f"spent so far: {total:.4f} {currency}"
                                    for currency, total in read["spend_by_currency"].items())
+
+
+HOSTILE_HOST = "-oProxyCommand=touch /tmp/clore-order-info-pwned"
+
+
+def test_one_unreadable_order_is_skipped_and_an_unsafe_endpoint_reported_without_it(sim, ansible_env, tmp_path):
+    unreadable, hostile, fine = sim.seed_orders(sim.api_key, 3)
+    sim.admin("POST", "order_fields", {"order_id": unreadable, "fields": {"ct": float("inf")}})  # JSON 1e999
+    sim.admin("POST", "order_fields", {"order_id": hostile, "fields": {"pub_cluster": [HOSTILE_HOST]}})
+
+    run = run_playbook(write_play(tmp_path), ansible_env, extra_vars={"wanted_orders": [], "wanted_servers": []})
+    assert run.rc == 0, run.stdout + run.stderr
+    active = run.result("All active")
+    assert sorted(active["orders_by_id"]) == sorted([str(hostile), str(fine)])
+    reported = active["orders_by_id"][str(hostile)]
+    assert reported["ready"] is False and reported["ssh_host"] is None and reported["ssh_command"] is None
+    assert "pub_cluster entry" in reported["ssh_endpoint_error"]
+    assert HOSTILE_HOST not in json.dumps({k: v for k, v in reported.items() if k != "ssh_endpoint_error"})
+    assert active["orders_by_id"][str(fine)]["ready"] is True
+    (skipped, without_endpoint) = active["warnings"]
+    assert f"order {unreadable}: ct inf is not a finite number" in skipped
+    assert f"Order {hostile} is returned without an SSH endpoint" in without_endpoint

@@ -154,3 +154,19 @@ def test_retries_end_at_api_retry_timeout_with_the_last_error(wallet_sim, env, t
     assert result["failed"] is True and result["http_status"] == 502
     assert "HTTP 502" in result["msg"] and "api_retry_timeout 2 s" in result["msg"]
     assert 1 < wallet_sim.counters()["requests"]["wallets"] < 10
+
+
+def test_wallet_info_takes_aliases(wallet_sim, env, tmp_path):
+    run = run_playbook(write(tmp_path, PLAYBOOK), env, extra_vars={"wanted": ["BTC", "clore"]})
+    assert run.rc == 0, run.stdout + run.stderr
+    assert run.result("Read wallets")["balances"] == {"bitcoin": 0.125, "CLORE-Blockchain": 1234.5}
+
+
+def test_wallet_info_refuses_an_unknown_currency_before_the_api_call(wallet_sim, env, tmp_path):
+    run = run_playbook(write(tmp_path, PLAYBOOK), env, extra_vars={"wanted": ["USD-Blockchain", "dogecoin"]})
+    assert run.rc != 0
+    result = run.result("Read wallets")
+    assert result["failed"] is True and result["option"] == "currencies"
+    assert "'dogecoin'" in result["msg"]
+    assert all(coin in result["msg"] for coin in ("bitcoin", "CLORE-Blockchain", "USD-Blockchain"))
+    assert wallet_sim.counters()["requests"].get("wallets", 0) == 0

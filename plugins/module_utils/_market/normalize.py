@@ -1,8 +1,9 @@
 """Market normalisation: one raw `marketplace` server in, one flat dict for people, `when:` and `sort` out.
 
-The API is read defensively: any field may be missing, null, a string where a number is expected or nested where a
-flat list is expected. Such a field becomes None (or an empty list / dict); only a row without a usable id is unusable
-(normalize_server returns None for it, and the caller counts it).
+The API is read defensively: any field may be missing, null, a string where a number is expected, a number that is not
+finite (1e999, "inf", an integer too large for a float) or nested where a flat list is expected. Such a field becomes
+None (or an empty list / dict); only a row without a usable id is unusable (normalize_server returns None for it, and
+the caller counts it). Nothing a row holds makes normalize_server raise.
 
 Prices are per day, as the API gives them. `price.usd` holds US-dollar equivalents of the on-demand price in each
 coin and of the spot minimum; per-hour figures are per day / 24 and per-GPU-hour figures also / gpu_count.
@@ -28,7 +29,8 @@ ON_DEMAND = "on-demand"
 SPOT = "spot"
 ORDER_TYPES = (ON_DEMAND, SPOT)
 
-_GPU_SPEC = re.compile(r"^\s*(\d+)\s*[xX×]\s*(.*?)\s*$")
+# A count of at most 6 digits: a longer one is no GPU count (and int() refuses numbers past 4,300 digits).
+_GPU_SPEC = re.compile(r"^\s*(\d{1,6})\s*[xX×]\s*(.*?)\s*$")
 _LEADING_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 _DISK_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([TG])B", re.IGNORECASE)
 
@@ -40,14 +42,21 @@ def as_number(value: Any) -> float | None:
     if kind is float:
         return value if math.isfinite(value) else None
     if kind is int:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int too large for a float
+            return None
     if kind is str:
         match = _LEADING_NUMBER.match(value.strip())
-        return float(match.group()) if match else None
+        number = float(match.group()) if match else None  # a long run of digits reads as inf
+        return number if number is not None and math.isfinite(number) else None
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int too large for a float
+            return None
         return number if math.isfinite(number) else None
     return None
 
@@ -134,7 +143,7 @@ def _price_map(value: Any) -> dict[str, float]:
     prices = {}
     for coin, amount in value.items():
         number = amount if type(amount) is float else as_number(amount)
-        if number is not None and number >= 0 and type(coin) is str:
+        if number is not None and 0 <= number < math.inf and type(coin) is str:
             prices[coin] = number
     return prices
 
@@ -168,7 +177,8 @@ def _cpu_cores_threads(value: Any) -> tuple[int | None, int | None]:
     """"8/16" -> (8, 16); "8" -> (8, None)."""
     if type(value) is str:
         cores, _slash, threads = value.partition("/")
-        if cores.isdigit() and threads.isdigit():
+        # isdecimal, not isdigit: int() refuses digits such as "²"; and no count is longer than 6 digits.
+        if cores.isdecimal() and threads.isdecimal() and len(cores) <= 6 and len(threads) <= 6:
             return int(cores), int(threads)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _as_count(value), None
@@ -186,6 +196,8 @@ def _disk_gb(value: Any) -> float | None:
     if not match:
         return None
     size = float(match.group(1))
+    if not math.isfinite(size * 1000):
+        return None
     return size * 1000 if match.group(2).upper() == "T" else size
 
 

@@ -149,3 +149,34 @@ def test_host_key_policy_option(sim, ansible_env, tmp_path, policy):
     (hostvars,) = listing["_meta"]["hostvars"].values()
     expected = "StrictHostKeyChecking=yes" if policy == "strict" else "StrictHostKeyChecking=no"
     assert expected in hostvars["ansible_ssh_common_args"]
+
+
+def test_one_bad_order_is_skipped_and_the_others_stay(sim, ansible_env, tmp_path):
+    hostile_host = "-oProxyCommand=touch /tmp/clore-inventory-pwned"
+    unreadable, hostile, fine = sim.seed_orders(sim.api_key, 3)
+    sim.admin("POST", "order_fields", {"order_id": unreadable, "fields": {"ct": float("inf")}})  # JSON 1e999
+    sim.admin("POST", "order_fields", {"order_id": hostile, "fields": {"pub_cluster": [hostile_host]}})
+
+    proc = run_inventory(write_config(tmp_path), ansible_env, "--list")
+    assert proc.returncode == 0 and "Unable to parse" not in proc.stderr, proc.stderr
+    listing = plain(json.loads(proc.stdout))
+    assert hosts_of(listing, "clore") == [f"clore-{fine}"]
+    assert hostile_host not in proc.stdout
+    warnings = " ".join(proc.stderr.split())
+    assert f"order {unreadable}: ct inf is not a finite number" in warnings
+    assert f"skipping order {hostile}: its SSH endpoint is unusable" in warnings
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [("include_pending", "maybe", "include_pending"), ("include_pendng", True, "'include_pendng'"),
+     ("hostname", "{{ order.id", "hostname")],
+)
+def test_a_wrong_option_fails_the_parse_before_the_api_call(sim, ansible_env, tmp_path, option, value, named):
+    sim.seed_orders(sim.api_key, 1)
+    before = my_orders_calls(sim)
+    env = ansible_env | {"ANSIBLE_INVENTORY_UNPARSED_FAILED": "True"}
+    proc = run_inventory(write_config(tmp_path, **{option: value}), env, "--list")
+    assert proc.returncode != 0
+    assert named in " ".join(proc.stderr.split()), proc.stderr
+    assert my_orders_calls(sim) == before

@@ -37,6 +37,7 @@ class Admin:
             ("POST", "outbid"): self.outbid,
             ("POST", "ssh_reachable"): self.ssh_reachable,
             ("POST", "seed_orders"): self.seed_orders,
+            ("POST", "order_fields"): self.order_fields,
             ("POST", "configure"): self.configure,
             ("GET", "config"): lambda body: _done(**self._knobs()),
             ("POST", "advance_clock"): self.advance_clock,
@@ -136,6 +137,17 @@ class Admin:
             self.sim.store.dirty = True
         if order["provisioned"] and order["ended_at"] is None:
             self.sim.ssh.request("reachable", order, reachable)
+        return _done()
+
+    def order_fields(self, body: dict) -> Reply:
+        """my_orders lists these raw fields of the order as given (malformed or hostile data for client tests)."""
+        fields = body.get("fields")
+        if not isinstance(fields, dict):
+            raise AdminError("fields must be an object of order fields")
+        with self.sim.store.lock:
+            order = self._order(body)
+            order["listed_fields"] = {**order.get("listed_fields", {}), **fields}
+            self.sim.store.dirty = True
         return _done()
 
     def seed_orders(self, body: dict) -> Reply:

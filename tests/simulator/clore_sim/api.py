@@ -105,7 +105,7 @@ class Api:
         host = self.config.public_host
         tcp = [f"{c}:{p}" for c, p in order["public_ports"].items() if order["ports"][c] == "tcp"] if provisioned else []
         http_port = next((c for c, proto in order["ports"].items() if proto == "http"), None)
-        return {
+        view = {
             "id": order["id"],
             "si": order["si"],
             "image": order["image"],
@@ -125,6 +125,7 @@ class Api:
             "online": provisioned,
             "mon_container": 2 if provisioned else 0,
         }
+        return view | order.get("listed_fields", {})  # admin order_fields: raw data as a faulty API would send it
 
     def create_order(self, key: str, query: dict, body: Any) -> Reply:
         try:

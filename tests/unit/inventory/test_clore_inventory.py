@@ -216,12 +216,30 @@ class TestMalformedOrders:
             {"id": 9, "si": 1, "pub_cluster": {"host": "x"}},
             {"id": 9, "si": 1, "price": "a lot"},
             {"id": 9},
+            order(9, ct=float("inf")),
+            order(9, ct="inf"),
+            order(9, mrl=10**400),
+            order(9, price=float("nan")),
+            order(9, si=1e999),
+            order(9, mon_container="-inf"),
+            order(9, pub_cluster=["-oProxyCommand=touch /tmp/clore-pwned"]),
+            order(9, pub_cluster="n1.example.net;reboot"),
+            order(9, tcp_ports=["22:70000"]),
+            order(9, pub_cluster=["-oProxyCommand=x"], tcp_ports=[], mon_container=0),
         ],
     )
     def test_one_bad_order_is_skipped_with_a_warning_naming_it(self, parse_inventory, bad):
         inv = parse_inventory({}, [order(1), bad, order(2)])
         assert inv.hosts == ["clore-1", "clore-2"]
         assert len(inv.warnings) == 1 and "order 9" in inv.warnings[0]
+
+    def test_an_unsafe_endpoint_never_reaches_a_host_variable(self, parse_inventory):
+        hostile = "-oProxyCommand=touch /tmp/clore-pwned"
+        inv = parse_inventory({}, [order(1), order(2, pub_cluster=[hostile])])
+        assert inv.hosts == ["clore-1"]
+        assert "order 2" in inv.warnings[0] and "SSH endpoint" in inv.warnings[0] and "pub_cluster" in inv.warnings[0]
+        assert hostile not in json.dumps(inv.vars("clore-1"))
+        assert "clore_ssh_endpoint_error" not in inv.vars("clore-1")  # never set on a host
 
     def test_orders_without_id_or_not_mappings(self, parse_inventory):
         inv = parse_inventory({}, [order(1), {"si": 3}, "junk", None])
@@ -311,3 +329,61 @@ class TestSourceAndErrors:
     def test_known_hosts_default_under_the_state_dir(self, parse_inventory, tmp_path: Path):
         inv = parse_inventory({"known_hosts_dir": None, "api_state_dir": str(tmp_path / "state")}, [order(1)])
         assert inv.vars("clore-1")["clore_known_hosts_file"].startswith(str(tmp_path / "state" / "known_hosts") + "/")
+
+
+class TestConfigurationRefused:
+    """A wrong configuration fails the parse, naming the option, before any API call (never an empty inventory)."""
+
+    NO_CALL = AssertionError("the API was called before the configuration was checked")
+
+    def refused(self, parse_inventory, config: dict) -> str:
+        with pytest.raises(AnsibleParserError) as caught:
+            parse_inventory(config, [order(1)], error=self.NO_CALL)
+        return str(caught.value)
+
+    @pytest.mark.parametrize("value", ["maybe", "2", "sometimes"])
+    def test_a_boolean_that_is_not_one(self, parse_inventory, value):
+        message = self.refused(parse_inventory, {"include_pending": value})
+        assert "include_pending" in message and value in message
+
+    def test_a_real_boolean_still_works(self, parse_inventory):
+        assert parse_inventory({"include_pending": "no"}, [order(1), pending(2)]).hosts == ["clore-1"]
+
+    def test_an_unknown_option_names_it_and_the_likely_one(self, parse_inventory):
+        message = self.refused(parse_inventory, {"include_pendng": False})
+        assert "unknown option 'include_pendng'" in message and "'include_pending'" in message
+
+    @pytest.mark.parametrize("template", ["{{ order.id", "{{ order.id | no_such_filter }}", "{% if %}x"])
+    def test_a_hostname_template_that_does_not_compile(self, parse_inventory, template):
+        message = self.refused(parse_inventory, {"hostname": template})
+        assert "hostname" in message and template in message
+
+    def test_a_filter_that_does_not_compile(self, parse_inventory):
+        message = self.refused(parse_inventory, {"filters": ["clore_spot and"]})
+        assert "filters" in message and "clore_spot and" in message
+
+    def test_a_template_needing_order_variables_is_fine(self, parse_inventory):
+        config = {"hostname": "gpu-{{ order.id }}", "filters": ["clore_price_per_day < 10"]}
+        assert parse_inventory(config, [order(1)]).hosts == ["gpu-1"]
+
+    def test_a_known_hosts_dir_that_cannot_be_created(self, parse_inventory, tmp_path: Path):
+        blocker = tmp_path / "a-file"
+        blocker.write_text("")
+        message = self.refused(parse_inventory, {"known_hosts_dir": str(blocker / "known_hosts")})
+        assert "known_hosts_dir" in message and "writable" in message
+
+    def test_a_known_hosts_dir_that_cannot_be_written(self, parse_inventory, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch):
+        import os
+
+        read_only = tmp_path / "read-only"
+        real_access = os.access
+        # Root writes anywhere, so the test stands in for a directory of another user or a read-only mount.
+        monkeypatch.setattr(os, "access", lambda path, mode: False if str(path) == str(read_only)
+                            else real_access(path, mode))
+        message = self.refused(parse_inventory, {"known_hosts_dir": str(read_only)})
+        assert "known_hosts_dir" in message and "Permission denied" in message
+
+    def test_an_invalid_hostvars_prefix(self, parse_inventory):
+        message = self.refused(parse_inventory, {"hostvars_prefix": "clore-"})
+        assert "hostvars_prefix" in message and "'clore-'" in message

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import math
 
 import pytest
 
@@ -148,6 +149,27 @@ def test_odd_field_types_do_not_raise():
     assert server["allowed_currencies"] == ["CLORE-Blockchain"]
     assert server["rented"] is False
     assert server["mrl_hours"] is None
+
+
+HUGE = [float("inf"), float("nan"), 10**400, "9" * 400, "9" * 5000]
+
+
+@pytest.mark.parametrize("value", HUGE, ids=lambda v: repr(v)[:12])
+@pytest.mark.parametrize(
+    "field", ["gpuram", "ram", "cpus", "disk", "rating", "reliability", "mrl", "price", "usd", "gpu", "cnt"]
+)
+def test_non_finite_and_huge_numbers_become_none_and_never_raise(field, value):
+    row = raw_server()
+    place = {"gpuram": row["specs"], "ram": row["specs"], "cpus": row["specs"], "disk": row["specs"], "rating": row,
+             "reliability": row, "mrl": row, "price": row["price"]["on_demand"], "usd": row["price"]["usd"],
+             "gpu": row["specs"], "cnt": row["rating"]}[field]
+    key = {"price": "USD-Blockchain", "usd": "on_demand_usd"}.get(field, field)
+    place[key] = f"{value}x RTX 4090" if field == "gpu" and isinstance(value, str) else value
+    server = normalize_server(row)
+    assert server is not None and server["id"] == 101
+    numbers = [v for v in server.values() if isinstance(v, float)]
+    numbers += [v for prices in server["prices"].values() for v in prices.values()]
+    assert all(math.isfinite(v) for v in numbers), server
 
 
 def test_numbers_written_with_units_are_read():
