@@ -94,8 +94,7 @@ class OrderTask:
         with lock:
             # Creates an earlier run sent but never saw through: their orders first, before anything is decided.
             reconciled = self._reconcile_inflight(image)
-            raw_orders = self.client.my_orders()
-            pairs, warnings = read_orders(raw_orders)
+            pairs, warnings = read_orders(self.client.my_orders())
             for warning in warnings:
                 self.warn(warning)
             self.known_ids = {order["id"] for _raw, order in pairs}
@@ -115,7 +114,7 @@ class OrderTask:
             except OrderTaskFailed:
                 raise
             except CloreError as err:
-                self.kept = [o for o in self.kept if o["id"] not in reconciled]
+                self.kept = [o for o in self.kept if o["id"] not in reconciled]  # adopted, not kept: also on failure
                 self._fail(str(err))
             self.kept = [o for o in self.kept if o["id"] not in reconciled]
         if self.params["state"] == "present" and self.params["wait"] and not self.check_mode:
