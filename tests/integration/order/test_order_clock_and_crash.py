@@ -98,8 +98,8 @@ def _kill_run(proc: subprocess.Popen) -> None:
     proc.wait(timeout=30)
 
 
-def test_rerun_after_a_kill_mid_create_adopts_the_order_and_rents_only_the_rest(sim, ansible_env, run_order,
-                                                                              tmp_path):
+def test_rerun_after_a_kill_mid_create_adopts_the_order_and_rents_only_the_rest(
+        sim, ansible_env, run_order, tmp_path):
     sim.configure(listing_lag=8)
     env = ansible_env | {"ANSIBLE_REMOTE_TMP": str(tmp_path / "remote-tmp")}
     task = FLEET | {"count": 3}
