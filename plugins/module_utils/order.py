@@ -26,9 +26,10 @@ from ansible_collections.clore.ai.plugins.module_utils.market import (
 )
 from ansible_collections.clore.ai.plugins.module_utils._order.args import normalize_image, ports_for_order, validate
 from ansible_collections.clore.ai.plugins.module_utils._order.cancel import CancelFailed, cancel_orders
-from ansible_collections.clore.ai.plugins.module_utils._order.create import ExactlyOnceCreator, create_body
+from ansible_collections.clore.ai.plugins.module_utils._order.create import ExactlyOnceCreator, create_body, newest_ct
 from ansible_collections.clore.ai.plugins.module_utils._order.failover import rent_with_failover
 from ansible_collections.clore.ai.plugins.module_utils._order.identity import members, read_orders
+from ansible_collections.clore.ai.plugins.module_utils._order.inflight import InflightCreates, reconcile_inflight
 from ansible_collections.clore.ai.plugins.module_utils._order.lock import ServerClaims, SharedOrderReads, order_lock
 from ansible_collections.clore.ai.plugins.module_utils._order.plan import (
     BudgetGuard,
@@ -88,19 +89,28 @@ class OrderTask:
         self.excluded: dict[str, int] = {}
         self._market: dict | None = None
         self.known_ids: set[int] = set()
+        self.clore_time: float | None = None
         self.before: list[dict] = []
 
     # ----- the flow -----
     def run(self) -> dict:
-        lock = nullcontext() if self.check_mode else order_lock(
-            self.client.state_path, self.client.account, self.params.get("image"))
+        image = self.params.get("image")
+        lock = nullcontext() if self.check_mode else order_lock(self.client.state_path, self.client.account, image)
         with lock:
+            # Creates an earlier run sent but never saw through: their orders first, before anything is decided.
+            reconciled = self._reconcile_inflight(image)
             pairs, warnings = read_orders(self.client.my_orders())
             for warning in warnings:
                 self.warn(warning)
             self.known_ids = {order["id"] for _raw, order in pairs}
+            self.clore_time = newest_ct([order for _raw, order in pairs])
             current = members(self.mode, self.params, pairs)
-            self.before = current
+            self.adopted = [o for o in current if o["id"] in reconciled]
+            self.before = [o for o in current if o["id"] not in reconciled]
+            for order_id in sorted(set(reconciled) - {o["id"] for o in self.adopted}):
+                self.warn(f"order {order_id} on server {reconciled[order_id]['server_id']} was rented by an earlier "
+                          "run that stopped before finding it; it is not one of this task's orders and costs money "
+                          "until cancelled")
             try:
                 if self.params["state"] == "absent":
                     self._absent(current)
@@ -109,10 +119,28 @@ class OrderTask:
             except OrderTaskFailed:
                 raise
             except CloreError as err:
+                self.kept = [o for o in self.kept if o["id"] not in reconciled]  # adopted, not kept: also on failure
                 self._fail(str(err))
+            self.kept = [o for o in self.kept if o["id"] not in reconciled]
         if self.params["state"] == "present" and self.params["wait"] and not self.check_mode:
             self._wait()
         return self._result()
+
+    def _reconcile_inflight(self, image: str | None) -> dict[int, dict]:
+        """{order id: order} of the creates earlier runs left in flight for this key and image, now found."""
+        journal = InflightCreates(self.client.state_path, self.client.account)
+        if self.check_mode:
+            for record in journal.pending(image):
+                self.warn(f"an earlier run sent create_order for server {record.server_id} and stopped before "
+                          "finding the order: a real run first looks for it (and adopts it) before renting anything")
+            return {}
+        found = reconcile_inflight(self.client, journal, image, float(self.params["reconcile_timeout"]))
+        for warning in found.warnings:
+            self.warn(warning)
+        for order in found.adopted:
+            self.warn(f"adopted order {order['id']} on server {order['server_id']}: an earlier run sent its "
+                      "create_order and stopped before finding it")
+        return {order["id"]: order for order in found.adopted}
 
     def _absent(self, current: list[dict]) -> None:
         ids = [order["id"] for order in current]
@@ -270,7 +298,8 @@ class OrderTask:
         self._create([candidate], 1, budget)
 
     def _create(self, candidates: list[Candidate], missing: int, budget: BudgetGuard) -> None:
-        creator = ExactlyOnceCreator(self.client, self.known_ids,
+        journal = InflightCreates(self.client.state_path, self.client.account)
+        creator = ExactlyOnceCreator(self.client, self.known_ids, clore_time=self.clore_time, journal=journal,
                                      reconcile_timeout=float(self.params["reconcile_timeout"]))
         claims = ServerClaims(self.client.state_path, self.client.account)
         outcome = rent_with_failover(

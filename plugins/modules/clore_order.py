@@ -21,9 +21,15 @@ description:
     CLORE-Blockchain, bitcoin whose price (on-demand, or the spot bid) is within the cap is used; a server with none
     is skipped. An explicit O(currency) whose price is above the cap is refused.
   - "Exactly once: my orders are read before anything is created. create_order answers without an order id, so the
-    new order is found in my_orders (same server, same image, created after the attempt). When the outcome of a
-    create is unclear (timeout, dropped connection, HTTP 5xx, code 1) the module looks for the order for up to
-    O(reconcile_timeout) seconds and adopts it when found; it creates again only when the order is proven absent."
+    new order is found in my_orders (an id not seen before, same server, same image, created no earlier than the
+    newest creation time seen before the create: Clore's own clock, so the controller's clock may be off by any
+    amount). When the outcome of a create is unclear (timeout, dropped connection, HTTP 5xx, code 1) the module looks
+    for the order for up to O(reconcile_timeout) seconds and adopts it when found; it creates again only when the
+    order is proven absent, and never tries another server while the first one may be rented."
+  - "Each create is recorded in the state directory (O(api_state_dir)) before it is sent and cleared once its order
+    is found or proven absent. A run killed in between leaves the record: the next run with the same key and image
+    first waits for that order to be listed (up to O(reconcile_timeout) + 30 seconds after the create) and adopts it,
+    or drops the record with a warning saying nothing was rented, before it rents anything."
   - Fail-over - when the chosen server is taken or refuses (server-already-rented, server-offline, too_low_price,
     currency-not-allowed, or it vanished from the market) the next candidate is tried, up to O(max_attempts) per
     order; every skipped candidate is returned with its reason.
@@ -421,7 +427,9 @@ created:
   type: list
   elements: int
 adopted:
-  description: Ids of the orders found after a create whose outcome was unclear (rented by this run all the same).
+  description:
+    - Ids of the orders found after a create whose outcome was unclear, or left in flight by an earlier run that
+      stopped mid-create (rented all the same).
   returned: always
   type: list
   elements: int

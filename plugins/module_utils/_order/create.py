@@ -1,9 +1,14 @@
 """Exactly-once renting of one server: create, then find the new order in my_orders; never create twice.
 
-create_order answers without an order id, so the new order is found in my_orders by its server (`si`), its image and
-its creation time (`ct` no earlier than the attempt, less a clock-skew allowance), among ids not seen before. When the
-outcome of a create is unclear (timeout, dropped connection, HTTP 5xx, code 1) the order is looked for, for a bounded
-time, before anything else; a create is repeated only once the order is proven absent.
+create_order answers without an order id, so the new order is found in my_orders by its server (`si`) and its image
+among ids not seen before, created (`ct`) no earlier than the newest `ct` seen before the create. That floor is
+Clore's own time, so recognition never depends on the controller's clock agreeing with Clore's. When the outcome of a
+create is unclear (timeout, dropped connection, HTTP 5xx, code 1) the order is looked for, for a bounded time, before
+anything else; a create is repeated only once the order is proven absent, and the server is never given up for
+another one while its outcome is unknown.
+
+Each create is recorded in the state dir before it is sent (see inflight.py) and the record cleared once the order
+is found or proven absent, so that a run killed in between leaves its successor enough to find the order.
 """
 from __future__ import annotations
 
@@ -15,11 +20,12 @@ from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiErr
 from ansible_collections.clore.ai.plugins.module_utils._order.args import env_strings, normalize_image, ports_for_order
 from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
 
-# Clore's clock and ours may disagree a little; an order created this much "before" the attempt still matches.
-CLOCK_SKEW = 120.0
+# Clore's clock may step back a little between its machines: an order this much older than the floor still matches.
+CT_TOLERANCE = 5.0
 CONFIRM_POLL = 1.0
 # A successful create may take a few seconds to be listed.
 CONFIRM_TIMEOUT = 60.0
+NEXT_RUN_LOOKS = "the next run with this key and image looks for it before renting anything"
 
 
 @dataclass
@@ -30,7 +36,11 @@ class Created:
     adopted: bool
 
 
-class NotListed(CloreError):
+class OutcomeUnknown(CloreError):
+    """The create may have rented the server, yet its order was not found: never fail over to another server."""
+
+
+class NotListed(OutcomeUnknown):
     """create_order said yes, yet the order never showed up in my_orders within the bound."""
 
 
@@ -54,51 +64,70 @@ def create_body(params: dict, server_id: int, currency: str) -> dict:
 
 
 class ExactlyOnceCreator:
-    """Creates orders for one client and finds each one in my_orders; remembers every order id it has seen."""
+    """Creates orders for one client and finds each one in my_orders; remembers every order id it has seen.
+
+    `clore_time`: the newest `ct` the caller has seen (Clore's clock is at least that); `journal`: where creates in
+    flight are recorded (inflight.InflightCreates), or None. The controller's own clock is never consulted: Clore's
+    and ours may disagree by any amount.
+    """
 
     def __init__(
         self,
         client,
         known_ids: set[int],
         *,
+        clore_time: float | None = None,
+        journal=None,
         reconcile_timeout: float = 60.0,
         confirm_timeout: float = CONFIRM_TIMEOUT,
         poll_interval: float = CONFIRM_POLL,
-        wall_clock: Callable[[], float] = time.time,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.client = client
         self.known_ids = set(known_ids)
+        self.clore_time = clore_time
+        self.journal = journal
         self.reconcile_timeout = reconcile_timeout
         self.confirm_timeout = confirm_timeout
         self.poll_interval = poll_interval
-        self.wall_clock = wall_clock
         self.clock = clock
         self.sleep = sleep
 
     def create(self, body: dict) -> Created:
-        """Rent body's server exactly once. CloreApiError (not ambiguous) when Clore refuses: nothing was rented."""
+        """Rent body's server exactly once.
+
+        CloreApiError (not ambiguous) when Clore refuses the create: nothing was rented, another server may be
+        tried. OutcomeUnknown when the order may exist but was not found: never try another server then.
+        """
         server_id = body["renting_server"]
         image = normalize_image(body["image"])
+        floor = self.clore_time  # read before the create: the new order's ct is no earlier
+        record = self._record(server_id, image, floor)
         repeated_after_absent = False
         while True:
-            attempt_time = self.wall_clock()
             try:
                 self.client.create_order(body)
             except CloreApiError as err:
                 if not err.ambiguous:
                     if repeated_after_absent and err.reason == "server-already-rented":
                         # Our first, unclear create may have rented it after all and be listed late: look again.
-                        found = self._find(server_id, image, attempt_time - self.reconcile_timeout - CLOCK_SKEW,
-                                           self.reconcile_timeout)
+                        found = self._find(server_id, image, floor, self.reconcile_timeout)
                         if found is not None:
-                            return self._remember(found, adopted=True)
+                            return self._remember(found, True, record)
+                        raise OutcomeUnknown(
+                            f"create_order for server {server_id} had an unclear outcome, no order was listed within "
+                            f"{self.reconcile_timeout:.0f} s, and the repeat was refused as server-already-rented: "
+                            "the server may be rented by this run (listed late) and cost money, so no other server "
+                            f"was tried; {NEXT_RUN_LOOKS}"
+                        ) from None
+                    self._clear(record)  # refused: nothing was rented
                     raise
-                found = self._find(server_id, image, attempt_time, self.reconcile_timeout)
+                found = self._find(server_id, image, floor, self.reconcile_timeout)
                 if found is not None:
-                    return self._remember(found, adopted=True)
+                    return self._remember(found, True, record)
                 if repeated_after_absent:
+                    self._clear(record)
                     raise CloreError(
                         f"create_order for server {server_id} failed twice with an unclear outcome ({err}); "
                         f"no new order on that server was listed within {self.reconcile_timeout:.0f} s of either "
@@ -107,39 +136,72 @@ class ExactlyOnceCreator:
                 # Proven absent: one more try is safe.
                 repeated_after_absent = True
                 continue
-            found = self._find(server_id, image, attempt_time, self.confirm_timeout)
+            found = self._find(server_id, image, floor, self.confirm_timeout)
             if found is None:
                 raise NotListed(
                     f"create_order accepted server {server_id} but the order was not listed in my_orders within "
-                    f"{self.confirm_timeout:.0f} s; it probably exists and costs money: check your orders before "
-                    "running again"
+                    f"{self.confirm_timeout:.0f} s; it probably exists and costs money: check your orders "
+                    f"({NEXT_RUN_LOOKS})"
                 )
-            return self._remember(found, adopted=False)
+            return self._remember(found, False, record)
 
-    def _remember(self, order: dict, adopted: bool) -> Created:
+    def _record(self, server_id: int, image: str | None, floor: float | None):
+        return self.journal.record(server_id, image, floor) if self.journal is not None else None
+
+    def _clear(self, record) -> None:
+        if record is not None:
+            self.journal.clear(record)
+
+    def _remember(self, order: dict, adopted: bool, record) -> Created:
         self.known_ids.add(order["id"])
+        self._clear(record)
         return Created(order, adopted)
 
-    def _find(self, server_id: int, image: str | None, attempt_time: float, timeout: float) -> dict | None:
+    def _find(self, server_id: int, image: str | None, floor: float | None, timeout: float) -> dict | None:
         """Poll my_orders until a new order on server_id with this image appears, for at most `timeout` s."""
         deadline = self.clock() + timeout
         while True:
-            for raw in self.client.my_orders():
-                order = _read(raw)
-                if order is not None and self._is_new_match(order, server_id, image, attempt_time):
+            try:
+                raw_orders = self.client.my_orders()
+            except CloreApiError as err:
+                # Never a refusal of the create: the order may exist, so no other server may be tried.
+                raise OutcomeUnknown(
+                    f"create_order for server {server_id} was sent, then reading my_orders failed ({err}): the order "
+                    f"may exist and cost money; {NEXT_RUN_LOOKS}"
+                ) from None
+            orders = [order for order in map(_read, raw_orders) if order is not None]
+            for order in orders:
+                if order["id"] not in self.known_ids and is_order_of_create(order, server_id, image, floor):
                     return order
+            self._see(orders)
             remaining = deadline - self.clock()
             if remaining <= 0:
                 return None
             self.sleep(min(self.poll_interval, remaining))
 
-    def _is_new_match(self, order: dict, server_id: int, image: str | None, attempt_time: float) -> bool:
-        if order["id"] in self.known_ids or order["server_id"] != server_id or order["expired"]:
-            return False
-        if image is not None and normalize_image(order["image"]) != image:
-            return False
-        created_at = order.get("created_at")
-        return created_at is None or created_at >= attempt_time - CLOCK_SKEW
+    def _see(self, orders: list[dict]) -> None:
+        """Clore's clock is at least the newest ct listed."""
+        newest = newest_ct(orders)
+        if newest is not None and (self.clore_time is None or newest > self.clore_time):
+            self.clore_time = newest
+
+
+def newest_ct(orders: list[dict]) -> float | None:
+    """The newest creation time among normalised orders: a time Clore's clock has reached."""
+    times = [o["created_at"] for o in orders if o.get("created_at") is not None]
+    return float(max(times)) if times else None
+
+
+def is_order_of_create(order: dict, server_id: int, image: str | None, floor: float | None, *,
+                       include_ended: bool = False) -> bool:
+    """Whether a normalised order can be the one a create for (server, image) made, sent when Clore's clock had
+    reached `floor` (None: unknown). The caller excludes the ids it knew before the create."""
+    if order["server_id"] != server_id or (order["expired"] and not include_ended):
+        return False
+    if image is not None and normalize_image(order["image"]) != image:
+        return False
+    created_at = order.get("created_at")
+    return floor is None or created_at is None or created_at >= floor - CT_TOLERANCE
 
 
 def _read(raw: dict) -> dict | None:

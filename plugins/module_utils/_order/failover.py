@@ -2,13 +2,15 @@
 
 Each skipped candidate is returned with its reason. Only refusals that say "this server, not your request" move on;
 any other refusal stops, unless a fresh look at the market shows the server has gone (then it is skipped as vanished).
+A create whose outcome is not known (the creator raises something other than a refusal) stops at once: the server
+may be rented by this run, and renting another one could rent twice.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreError
 from ansible_collections.clore.ai.plugins.module_utils._order.create import Created, ExactlyOnceCreator
 from ansible_collections.clore.ai.plugins.module_utils._order.plan import BudgetGuard, Candidate
 
@@ -25,7 +27,7 @@ class RentOutcome:
     attempts: int = 0
     # Set when fail-over stopped short of `missing` (attempts used up, candidates exhausted, a hard refusal).
     stopped: str | None = None
-    error: CloreApiError | None = None
+    error: CloreError | None = None
 
 
 def rent_with_failover(
@@ -73,6 +75,11 @@ def rent_with_failover(
             outcome.skipped.append(_skip(candidate, reason))
             failures_in_a_row += 1
             continue
+        except CloreError as err:
+            # The server's outcome is unknown: keep its claim and what was rented so far, try nothing else.
+            outcome.stopped = str(err)
+            outcome.error = err
+            return outcome
         failures_in_a_row = 0
         budget.add(candidate)
         outcome.created.append(created)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .api import DEFAULT_IMAGE, Reply
-from .config import CURRENCIES, LIVE_KNOBS
+from .config import CURRENCIES, LIVE_KNOBS, SIGNED_KNOBS
 from .validation import is_int, is_number
 
 if TYPE_CHECKING:
@@ -195,8 +195,8 @@ class Admin:
         for name, value in body.items():
             if name not in LIVE_KNOBS:
                 raise AdminError(f"{name!r} cannot be changed live; these can: {', '.join(LIVE_KNOBS)}")
-            if not is_number(value) or value < 0:
-                raise AdminError(f"{name} must be a number >= 0")
+            if not is_number(value) or (value < 0 and name not in SIGNED_KNOBS):
+                raise AdminError(f"{name} must be a number" + ("" if name in SIGNED_KNOBS else " >= 0"))
         for name, value in body.items():
             setattr(self.sim.config, name, float(value))
         self.sim.apply_limits()

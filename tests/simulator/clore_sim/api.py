@@ -113,7 +113,7 @@ class Api:
             "price": order["price"],
             "spend": round(order["spend"], 10),
             "creation_fee": order["creation_fee"],
-            "ct": int(order["ct"]),
+            "ct": int(order["ct"] + self.config.clock_offset),
             "mrl": order["mrl"],
             "spot": order["spot"],
             "expired": order["ended_at"] is not None,

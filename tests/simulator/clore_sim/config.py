@@ -20,7 +20,10 @@ LIVE_KNOBS = (
     "provisioning_delay",
     "spot_lower_window",
     "spot_max_step",
+    "clock_offset",
 )
+# Live knobs that may be negative.
+SIGNED_KNOBS = ("clock_offset",)
 
 
 @dataclass
@@ -40,6 +43,7 @@ class Config:
     provisioning_delay: float = 0.0
     spot_lower_window: float = 600.0
     spot_max_step: float = 0.1
+    clock_offset: float = 0.0
     public_host: str = "127.0.0.1"
     ssh_listen: str = "127.0.0.1"
     port_range: tuple[int, int] = (20000, 29999)
@@ -104,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds before a new order gets its host, ports and SSH server (default 0)")
     add("--spot-lower-window", type=float, help="seconds between two lowerings of a spot price (default 600)")
     add("--spot-max-step", type=float, help="largest lowering at once, as a fraction of the current bid (default 0.1)")
+    add("--clock-offset", type=float,
+        help="seconds added to every time clore-sim reports (orders' ct, the HTTP Date header): -300 plays a Clore "
+        "whose clock is 5 minutes behind the client's (default 0)")
     add("--public-host", help="host name shown in pub_cluster (default 127.0.0.1)")
     add("--ssh-listen", help="address every order's sshd listens on (default 127.0.0.1)")
     add("--port-range", type=_port_range, help="public ports handed to orders, LOW-HIGH (default 20000-29999)")

@@ -49,6 +49,13 @@ class Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_GET
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header in clore-sim's clock (--clock-offset), like every other time it reports."""
+        if timestamp is None:
+            sim = self.server.simulator
+            timestamp = sim.store.now() + sim.config.clock_offset
+        return super().date_time_string(timestamp)
+
     def log_message(self, format: str, *args: Any) -> None:
         if not self.server.simulator.config.quiet:
             sys.stderr.write(f"clore-sim: {self.address_string()} {format % args}\n")

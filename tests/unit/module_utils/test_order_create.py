@@ -1,12 +1,15 @@
 """Exactly-once create and fail-over against an in-memory account that records every call."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreError
 from ansible_collections.clore.ai.plugins.module_utils._order.create import (
     ExactlyOnceCreator,
     NotListed,
+    OutcomeUnknown,
     create_body,
 )
 from ansible_collections.clore.ai.plugins.module_utils._order.failover import rent_with_failover
@@ -22,7 +25,7 @@ PARAMS = {"type": "on-demand", "image": IMAGE, "ports": None, "ssh_key": "ssh-ed
 def creator(fake: FakeClore, **kwargs) -> ExactlyOnceCreator:
     clock = Clock(fake)
     options = {"reconcile_timeout": 10.0, "confirm_timeout": 10.0, "poll_interval": 1.0,
-               "wall_clock": clock.wall, "clock": clock.monotonic, "sleep": clock.sleep, **kwargs}
+               "clock": clock.monotonic, "sleep": clock.sleep, **kwargs}
     return ExactlyOnceCreator(fake, {o["id"] for o in fake.active()}, **options)
 
 
@@ -117,6 +120,88 @@ def test_clear_refusal_is_raised_without_reading_orders():
         creator(fake).create(body(1))
     assert caught.value.reason == "server-already-rented"
     assert fake.calls == [("create_order", 1)]
+
+
+# ----- Clore's clock and the controller's disagree -----
+# The creator reads no controller clock: with Clore five minutes behind (the controller five minutes ahead), or ahead,
+# the order is still recognised by what Clore itself reports.
+
+@pytest.mark.parametrize("clore_offset", [-300.0, 300.0, -86_400.0])
+def test_clean_create_is_found_whatever_the_controller_clock_says(clore_offset):
+    fake = FakeClore([server(1, 2.0)], now=time.time() + clore_offset)
+    made = creator(fake).create(body(1))
+    assert not made.adopted and made.order["server_id"] == 1
+    assert fake.posts() == [("create_order", 1)]
+
+
+@pytest.mark.parametrize("fault", ["drop_after_commit", "code1_after_commit"])
+def test_unclear_create_is_adopted_with_clore_five_minutes_behind(fault):
+    fake = FakeClore([server(1, 2.0), server(2, 3.0)], now=time.time() - 300)
+    fake.fault("create_order", fault)
+    made = creator(fake).create(body(1))
+    assert made.adopted and made.order["server_id"] == 1
+    assert fake.posts() == [("create_order", 1)] and len(fake.active()) == 1
+
+
+def test_an_order_older_than_the_newest_ct_seen_is_not_taken_for_the_new_one():
+    fake = FakeClore([server(1, 2.0), server(2, 3.0)])
+    fake.add_order(2, IMAGE)  # known: Clore's clock has reached its ct
+    c = creator(fake, clore_time=fake.now)
+    # Listed only now, but created before the last read: not the order the create below makes.
+    stale = fake.add_order(1, IMAGE, ct=fake.now - 100)
+    fake.servers[1]["rented"] = False
+    fake.fault("create_order", "drop")
+    made = c.create(body(1))
+    assert made.order["id"] != stale["id"] and not made.adopted
+    assert fake.posts() == [("create_order", 1), ("create_order", 1)]
+
+
+def test_repeat_refused_while_the_first_outcome_is_unknown_never_fails_over():
+    # The unclear first create committed; it is listed far too late to be seen, so the repeat meets
+    # server-already-rented and nothing proves whose order that is: stop, never rent a second server.
+    fake = FakeClore([server(1, 1.0), server(2, 2.0)])
+    fake.listing_lag_reads = 1000
+    fake.fault("create_order", "drop_after_commit")
+    outcome = rent_with_failover(creator(fake), candidates((1, 1.0), (2, 2.0)), 1, body_for,
+                                 BudgetGuard(None, [], {}), max_attempts=3, still_free=lambda sid: False)
+    assert outcome.created == [] and outcome.skipped == []
+    assert isinstance(outcome.error, OutcomeUnknown) and "no other server was tried" in outcome.stopped
+    assert fake.posts() == [("create_order", 1), ("create_order", 1)]
+    assert [o["si"] for o in fake.active()] == [1]
+
+
+class OrdersFailAfterCreate(FakeClore):
+    """my_orders fails once a create was sent (the API down right after the POST)."""
+
+    def my_orders(self, return_completed: bool = False) -> list[dict]:
+        if self.posts():
+            self.calls.append(("my_orders",))
+            raise CloreApiError("Clore.ai API my_orders: gave up", endpoint="my_orders", http_status=502)
+        return super().my_orders(return_completed)
+
+
+def test_reading_orders_failing_after_a_create_is_not_a_refusal():
+    fake = OrdersFailAfterCreate([server(1, 1.0), server(2, 2.0)])
+    outcome = rent_with_failover(creator(fake), candidates((1, 1.0), (2, 2.0)), 1, body_for,
+                                 BudgetGuard(None, [], {}), max_attempts=3, still_free=lambda sid: False)
+    assert outcome.created == [] and outcome.skipped == []
+    assert "may exist and cost money" in outcome.stopped
+    assert fake.posts() == [("create_order", 1)]
+
+
+def test_unknown_outcome_keeps_what_the_fleet_rented_before():
+    fake = FakeClore([server(1, 1.0), server(2, 2.0), server(3, 3.0)])
+
+    def body_lagging_from_server_2(candidate: Candidate) -> dict:
+        if candidate.server_id == 2:
+            fake.listing_lag_reads = 1000  # this order is never seen
+        return body(candidate.server_id)
+
+    outcome = rent_with_failover(creator(fake, confirm_timeout=3.0), candidates((1, 1.0), (2, 2.0), (3, 3.0)), 2,
+                                 body_lagging_from_server_2, BudgetGuard(None, [], {}), max_attempts=3)
+    assert [c.order["server_id"] for c in outcome.created] == [1]
+    assert isinstance(outcome.error, NotListed) and "probably exists" in outcome.stopped
+    assert ("create_order", 3) not in fake.calls
 
 
 def body_for(candidate: Candidate) -> dict:
