@@ -163,8 +163,6 @@ class Api:
             if balances.get(currency, 0.0) < fee + price * MIN_BALANCE_HOURS / 24:
                 return app_error("not_enough_balance")
             balances[currency] -= fee
-            if not spot:
-                self.auction.preempt(server["id"])  # only a running spot order, with --on-demand-preempts-spot
             self.new_order(key, server, req, price, fee, waiting)
         self.on_created()
         self.upkeep()

@@ -99,8 +99,9 @@ class Auction:
 
     def new_order(self, key: str | None, server: dict, req: dict, price: float, fee: float,
                   waiting: bool = False, rival_id: int | None = None) -> dict:
-        """Record an order or bid (the caller holds the lock and has checked every rule). A waiting bid gets its
-        ports when it becomes active; an order that follows an outbid one is provisioned after that one ends."""
+        """Record an order or bid (the caller holds the lock and has checked every rule with judge()). One that
+        runs at once takes the server from its active bid, which is outbid (or pre-empted); it is provisioned once
+        that one has ended. A waiting bid gets its ports when it becomes active."""
         store = self.store
         now = store.now()
         order = {
@@ -134,6 +135,9 @@ class Auction:
             "rival_id": rival_id,
         }
         if not waiting:
+            for other in self.orders_on(server["id"]):
+                if is_active_bid(other):
+                    self.outbid(other, "outbid" if order["spot"] else "preempted")
             self._take_ports(order, self.orders_on(server["id"]))
         store.orders[order["id"]] = order
         store.dirty = True
