@@ -55,7 +55,7 @@ class Api:
         self.on_created = on_created
         self.on_cancelled = on_cancelled
         self.auction = Auction(store, config, allocate_port)
-        self.rivals = Rivals(store, self.auction)
+        self.rivals = Rivals(store, self.auction, self.new_order)
         self.routes: dict[tuple[str, str], Callable[[str, dict, Any], Reply]] = {
             ("GET", "marketplace"): self.marketplace,
             ("GET", "my_orders"): self.my_orders,
@@ -168,9 +168,49 @@ class Api:
         self.upkeep()
         return ok()
 
-    def new_order(self, key: str, server: dict, req: dict, price: float, fee: float, waiting: bool = False) -> dict:
-        """Record an order (the caller holds the lock and has checked every rule)."""
-        return self.auction.new_order(key, server, req, price, fee, waiting)
+    def new_order(self, key: str | None, server: dict, req: dict, price: float, fee: float, waiting: bool = False,
+                  rival_id: int | None = None) -> dict:
+        """Record an order (the caller holds the lock and has checked every rule, see Auction.judge). A spot bid
+        that waits gets its ports when it becomes active. `key` None: another renter's bid (see rivals.py)."""
+        store = self.store
+        now = store.now()
+        order = {
+            "id": store.new_order_id(),
+            "key": key,
+            "si": server["id"],
+            "image": req["image"],
+            "currency": req["currency"],
+            "price": price,
+            "spot": req["type"] == "spot",
+            "creation_fee": fee,
+            "ct": now,
+            "mrl": int(server.get("mrl", 240)) * 3600,
+            "spend": 0.0,
+            "settled_at": now,
+            "listed_at": now + self.config.listing_lag,
+            "provision_at": now + self.config.provisioning_delay,
+            "provisioned": False,
+            "ports": req["ports"],
+            "public_ports": {},
+            "ssh_key": req["ssh_key"],
+            "ssh_password_hash": req.get("ssh_password_hash"),
+            "command": req["command"],
+            "ssh_reachable": True,
+            "last_lowered": None,
+            "ended_at": None,
+            "end_reason": None,
+            "issue": None,
+            "waiting": waiting,
+            "outbid_at": None,
+            "outbid_reason": None,
+            "rival_id": rival_id,
+        }
+        if not waiting:
+            self.auction.take_server(order)
+        store.orders[order["id"]] = order
+        store.dirty = True
+        store.touch_market()
+        return order
 
     def _own_order(self, key: str, order_id: int) -> dict | None:
         order = self.store.orders.get(order_id)

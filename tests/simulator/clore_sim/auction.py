@@ -15,7 +15,7 @@ from typing import Any
 
 from .config import Config
 from .market import USD_RATES
-from .store import ORDER_DEFAULTS, Store
+from .store import Store
 
 
 @dataclass
@@ -97,52 +97,13 @@ class Auction:
             return Refusal("server-already-rented")
         return True
 
-    def new_order(self, key: str | None, server: dict, req: dict, price: float, fee: float,
-                  waiting: bool = False, rival_id: int | None = None) -> dict:
-        """Record an order or bid (the caller holds the lock and has checked every rule with judge()). One that
-        runs at once takes the server from its active bid, which is outbid (or pre-empted); it is provisioned once
-        that one has ended. A waiting bid gets its ports when it becomes active."""
-        store = self.store
-        now = store.now()
-        order = {
-            "id": store.new_order_id(),
-            "key": key,
-            "si": server["id"],
-            "image": req["image"],
-            "currency": req["currency"],
-            "price": price,
-            "spot": req["type"] == "spot",
-            "creation_fee": fee,
-            "ct": now,
-            "mrl": int(server.get("mrl", 240)) * 3600,
-            "spend": 0.0,
-            "settled_at": now,
-            "listed_at": now + self.config.listing_lag,
-            "provision_at": now + self.config.provisioning_delay,
-            "provisioned": False,
-            "ports": req["ports"],
-            "public_ports": {},
-            "ssh_key": req["ssh_key"],
-            "ssh_password_hash": req.get("ssh_password_hash"),
-            "command": req["command"],
-            "ssh_reachable": True,
-            "last_lowered": None,
-            "ended_at": None,
-            "end_reason": None,
-            "issue": None,
-            **ORDER_DEFAULTS,
-            "waiting": waiting,
-            "rival_id": rival_id,
-        }
-        if not waiting:
-            for other in self.orders_on(server["id"]):
-                if is_active_bid(other):
-                    self.outbid(other, "outbid" if order["spot"] else "preempted")
-            self._take_ports(order, self.orders_on(server["id"]))
-        store.orders[order["id"]] = order
-        store.dirty = True
-        store.touch_market()
-        return order
+    def take_server(self, order: dict) -> None:
+        """A new order that runs at once (not a waiting bid; not yet in the store): the server's active bid is
+        outbid (or pre-empted); the order gets its ports and is provisioned once every outbid order has ended."""
+        for other in self.orders_on(order["si"]):
+            if is_active_bid(other):
+                self.outbid(other, "outbid" if order["spot"] else "preempted")
+        self._take_ports(order, self.orders_on(order["si"]))
 
     def _take_ports(self, order: dict, server_orders: list[dict]) -> None:
         now = self.store.now()

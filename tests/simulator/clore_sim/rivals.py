@@ -4,6 +4,7 @@ top, so that bid wars can be played."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from .auction import Auction, Refusal, bid_usd, is_active_bid
@@ -26,9 +27,11 @@ def _round_up(amount: float, currency: str) -> float:
 
 
 class Rivals:
-    def __init__(self, store: Store, auction: Auction) -> None:
+    def __init__(self, store: Store, auction: Auction, record: Callable[..., dict]) -> None:
+        """`record`: Api.new_order."""
         self.store = store
         self.auction = auction
+        self.record = record
 
     # ----- one bid (the caller holds the store's lock) -----
     def bid(self, server: dict, currency: str, price: float, rival_id: int | None = None) -> dict:
@@ -38,9 +41,7 @@ class Rivals:
             raise BidRefused(verdict)
         request = {"image": RIVAL_IMAGE, "currency": currency, "type": "spot", "ports": {}, "ssh_key": None,
                    "command": None}
-        order = self.auction.new_order(None, server, request, float(price), 0.0, waiting=verdict, rival_id=rival_id)
-        order["listed_at"] = order["provision_at"] = order["ct"]
-        return order
+        return self.record(None, server, request, float(price), 0.0, waiting=verdict, rival_id=rival_id)
 
     def withdraw(self, orders: list[dict]) -> list[int]:
         """End these bids of other renters (their rivals stop re-bidding). Answers the offer ids ended."""
