@@ -100,9 +100,7 @@ class Auction:
     def take_server(self, order: dict) -> None:
         """A new order that runs at once (not a waiting bid; not yet in the store): the server's active bid is
         outbid (or pre-empted); the order gets its ports and is provisioned once every outbid order has ended."""
-        for other in self.orders_on(order["si"]):
-            if is_active_bid(other):
-                self.outbid(other, "outbid" if order["spot"] else "preempted")
+        self.unseat(order["si"], "outbid" if order["spot"] else "preempted")
         self._take_ports(order, self.orders_on(order["si"]))
 
     def _take_ports(self, order: dict, server_orders: list[dict]) -> None:
@@ -125,11 +123,11 @@ class Auction:
         self.store.dirty = True
         self.store.touch_market()
 
-    def preempt(self, server_id: int) -> None:
-        """An on-demand order takes the server (--on-demand-preempts-spot): its running spot order ends."""
+    def unseat(self, server_id: int, reason: str) -> None:
+        """The server's active bid is outbid by a higher one, or pre-empted by an on-demand rental."""
         for order in self.orders_on(server_id):
             if is_active_bid(order):
-                self.outbid(order, "preempted")
+                self.outbid(order, reason)
 
     def reconcile_all(self) -> None:
         """On every server with a standing bid: the highest bid runs, every other running bid is outbid."""
@@ -142,7 +140,7 @@ class Auction:
 
     def _reconcile(self, server: dict, orders: list[dict]) -> None:
         if self.held_on_demand(server, orders):
-            self.preempt(server["id"])  # waiting bids wait on until the on-demand rental ends
+            self.unseat(server["id"], "preempted")  # waiting bids wait on until the on-demand rental ends
             return
         candidates = [o for o in orders if o["spot"] and o["outbid_at"] is None]
         running = [o for o in candidates if not o["waiting"]]
