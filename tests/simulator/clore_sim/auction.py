@@ -100,12 +100,18 @@ class Auction:
     def take_server(self, order: dict) -> None:
         """A new order that runs at once (not a waiting bid; not yet in the store): the server's active bid is
         outbid (or pre-empted); the order gets its ports and is provisioned once every outbid order has ended."""
-        self.unseat(order["si"], "outbid" if order["spot"] else "preempted")
-        self._take_ports(order, self.orders_on(order["si"]))
+        active = self.store.active_orders()  # read once: seeding thousands of orders stays quick
+        used = {p for other in active for p in other["public_ports"].values()}
+        orders = [other for other in active if other["si"] == order["si"]]
+        for other in orders:
+            if is_active_bid(other):
+                self.outbid(other, "outbid" if order["spot"] else "preempted")
+        self._take_ports(order, orders, used)  # an order outbid just now ended, or runs until its grace is over
 
-    def _take_ports(self, order: dict, server_orders: list[dict]) -> None:
+    def _take_ports(self, order: dict, server_orders: list[dict], used: set[int] | None = None) -> None:
         now = self.store.now()
-        used = {p for o in self.store.active_orders() for p in o["public_ports"].values()}
+        if used is None:
+            used = {p for o in self.store.active_orders() for p in o["public_ports"].values()}
         for container_port in order["ports"]:
             order["public_ports"][container_port] = self.allocate_port(used)
             used.add(order["public_ports"][container_port])
