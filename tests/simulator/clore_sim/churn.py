@@ -4,6 +4,7 @@ the same seed gives the same sequence of events; only their timing follows the c
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from .auction import Auction, bid_usd, is_running
 from .market import USD_RATES
@@ -48,7 +49,7 @@ class Churn:
         return happened
 
     # ----- the events -----
-    def _pick(self, fits) -> dict | None:
+    def _pick(self, fits: Callable[[dict, list[dict]], bool]) -> dict | None:
         """A random online server that `fits(server, its orders)`; a few draws, not a scan of a large market."""
         for _attempt in range(PICK_ATTEMPTS):
             server = self.rng.choice(self.store.market)
