@@ -174,8 +174,8 @@ def test_outbid_grace_keeps_the_outbid_order_running_until_it_ends(sim: SimServe
     assert sim.counters()["orders_outbid"] == 1
 
 
-def test_on_demand_is_refused_on_a_spot_rented_server_unless_it_preempts(sim: SimServer, client: Client,
-                                                                          bidders) -> None:
+def test_on_demand_is_refused_on_a_spot_rented_server_unless_it_preempts(
+        sim: SimServer, client: Client, bidders) -> None:
     server = client.free_server()
     bid = _minimum(server) * 1.2
     assert _bid(client, server, bid) == {"code": 0}
