@@ -8,7 +8,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .api import DEFAULT_IMAGE, Reply
-from .config import CURRENCIES, LIVE_KNOBS, SIGNED_KNOBS
+from .auction import is_active_bid, is_running
+from .config import CURRENCIES, LIVE_CHOICES, LIVE_KNOBS, SIGNED_KNOBS
+from .rivals import BidRefused
 from .validation import is_int, is_number
 
 if TYPE_CHECKING:
@@ -43,6 +45,11 @@ class Admin:
             ("POST", "advance_clock"): self.advance_clock,
             ("POST", "accounts"): self.add_account,
             ("GET", "orders"): self.orders,
+            ("POST", "rival_bid"): self.rival_bid,
+            ("POST", "withdraw_rival"): self.withdraw_rival,
+            ("GET", "rivals"): self.rivals,
+            ("POST", "set_prices"): self.set_prices,
+            ("POST", "churn"): self.churn,
         }
 
     def handle(self, method: str, path: str, token: str | None, raw: bytes) -> Reply:
@@ -88,19 +95,30 @@ class Admin:
         return order
 
     def rent_elsewhere(self, body: dict) -> Reply:
-        store = self.sim.store
+        """Another renter rents the server on demand, under the same rule as a key's on-demand order."""
+        store, auction = self.sim.store, self.sim.api.auction
         with store.lock:
-            store.rented_elsewhere.add(self._server(body)["id"])
+            server = self._server(body)
+            spot = [o for o in auction.orders_on(server["id"]) if o["spot"] and is_running(o)]
+            if spot and not self.sim.config.on_demand_preempts_spot:
+                raise AdminError(f"server {server['id']} runs spot order {spot[0]['id']}: on-demand is refused there "
+                                 "unless on_demand_preempts_spot is on (or outbid it: POST /_sim/outbid)")
+            store.rented_elsewhere.add(server["id"])
             store.touch_market()
             store.dirty = True
+        self.sim.api.upkeep()  # with on_demand_preempts_spot, the spot order there ends
         return _done()
 
     def release_elsewhere(self, body: dict) -> Reply:
+        """Everybody else lets the server go: the on-demand rental elsewhere and other renters' spot bids."""
         store = self.sim.store
         with store.lock:
-            store.rented_elsewhere.discard(self._server(body)["id"])
+            server = self._server(body)
+            store.rented_elsewhere.discard(server["id"])
+            self.sim.api.rivals.withdraw([o for o in self.sim.api.auction.orders_on(server["id"]) if o["key"] is None])
             store.touch_market()
             store.dirty = True
+        self.sim.api.upkeep()
         return _done()
 
     def set_online(self, body: dict) -> Reply:
@@ -116,16 +134,111 @@ class Admin:
         return _done()
 
     def outbid(self, body: dict) -> Reply:
-        store = self.sim.store
+        """Another renter bids 20 % above a running spot order: it ends (after the outbid grace)."""
+        store, api = self.sim.store, self.sim.api
         with store.lock:
             order = self._order(body)
-            if not order["spot"] or order["ended_at"] is not None:
+            if not is_active_bid(order):
                 raise AdminError(f"order {order['id']} is not a running spot order")
             store.settle()
-            store.end_order(order, "outbid")
-            store.rented_elsewhere.add(order["si"])
-        self.sim.release_order(order)
-        return _done()
+            try:
+                bid = api.rivals.bid(store.by_id[order["si"]], order["currency"], order["price"] * 1.2)
+            except BidRefused as refused:
+                raise AdminError(f"the outbidding bid was refused: {refused.refusal.error}") from None
+        api.upkeep()
+        return _done(offer_id=bid["id"])
+
+    # ----- the spot auction: other renters' bids, rivals, prices, a moving market -----
+    def _price(self, body: dict, name: str, required: bool = True) -> float | None:
+        value = body.get(name)
+        if value is None and not required:
+            return None
+        if not is_number(value) or value <= 0:
+            raise AdminError(f"{name} must be a positive number (per day, in the bid's currency)")
+        return float(value)
+
+    def rival_bid(self, body: dict) -> Reply:
+        """Another renter's spot bid; with `ceiling` a rival that re-bids `step` above the active bid, after
+        `delay` seconds, whenever it is not on top and the ceiling allows."""
+        store, api = self.sim.store, self.sim.api
+        server = self._server(body)
+        currency = body.get("currency") or (
+            "CLORE-Blockchain" if "CLORE-Blockchain" in server.get("allowed_coins", []) else
+            (server.get("allowed_coins") or [None])[0])
+        if currency not in CURRENCIES:
+            raise AdminError(f"currency must be one of {', '.join(CURRENCIES)}")
+        price = self._price(body, "price")
+        ceiling = self._price(body, "ceiling", required=False)
+        if ceiling is not None and ceiling < price:
+            raise AdminError("ceiling must be at least price")
+        step = self._price(body, "step", required=False) or round(price * 0.05, 8)
+        delay = body.get("delay", 0)
+        if not is_number(delay) or delay < 0:
+            raise AdminError("delay must be a number of seconds >= 0")
+        with store.lock:
+            store.settle()
+            try:
+                rival = api.rivals.add(server, currency, price, ceiling, step, float(delay))
+            except BidRefused as refused:
+                raise AdminError(f"refused: {refused.refusal.error} {refused.refusal.extra or ''}".strip()) from None
+        api.upkeep()
+        with store.lock:
+            return _done(**api.rivals.view(rival))
+
+    def withdraw_rival(self, body: dict) -> Reply:
+        """{rival_id}: that rival's bid ends and it stops re-bidding; {server_id}: every other renter's bid there."""
+        store, api = self.sim.store, self.sim.api
+        with store.lock:
+            if "rival_id" in body:
+                rival = store.rivals.get(body["rival_id"])
+                if rival is None:
+                    raise AdminError(f"no rival with id {body['rival_id']!r}")
+                withdrawn = api.rivals.withdraw([store.orders[rival["order_id"]]])
+                rival["state"] = "withdrawn"
+            else:
+                server = self._server(body)
+                withdrawn = api.rivals.withdraw([o for o in api.auction.orders_on(server["id"]) if o["key"] is None])
+            store.dirty = True
+        api.upkeep()
+        return _done(withdrawn=withdrawn)
+
+    def rivals(self, body: dict) -> Reply:
+        """Every rival placed through rival_bid, and every standing bid of other renters."""
+        store, api = self.sim.store, self.sim.api
+        with store.lock:
+            rivals = [api.rivals.view(r) for r in sorted(store.rivals.values(), key=lambda r: r["id"])]
+            bids = [{"offer_id": o["id"], "server_id": o["si"], "bid": o["price"], "currency": o["currency"],
+                     "active": is_active_bid(o), "waiting": o["waiting"], "rival_id": o["rival_id"]}
+                    for o in sorted(store.active_orders(), key=lambda o: o["id"]) if o["key"] is None]
+        return _done(rivals=rivals, bids=bids)
+
+    def set_prices(self, body: dict) -> Reply:
+        """A host sets its server's prices at once: {server_id, on_demand?: {currency: price}, spot?: {...}}."""
+        server = self._server(body)
+        changes = {}
+        for name in ("on_demand", "spot"):
+            prices = body.get(name)
+            if prices is None:
+                continue
+            if not isinstance(prices, dict) or not prices or not all(
+                    c in server.get("allowed_coins", []) and is_number(v) and v > 0 for c, v in prices.items()):
+                raise AdminError(f"{name} must be {{currency: positive price per day}} with currencies the server "
+                                 f"accepts ({', '.join(server.get('allowed_coins', []))})")
+            changes[name] = {c: float(v) for c, v in prices.items()}
+        if not changes:
+            raise AdminError("give on_demand and/or spot: {currency: price per day}")
+        self.sim.store.set_prices(server, changes.get("on_demand"), changes.get("spot"))
+        return _done(price=server["price"])
+
+    def churn(self, body: dict) -> Reply:
+        """Run `events` market events now (the same generator as --market-churn)."""
+        events = body.get("events", 1)
+        if not is_int(events) or not 0 <= events <= 1000:
+            raise AdminError("events must be an integer from 0 to 1000")
+        with self.sim.store.lock:
+            happened = self.sim.churn.run(events)
+        self.sim.api.upkeep()
+        return _done(events=happened)
 
     def ssh_reachable(self, body: dict) -> Reply:
         reachable = body.get("reachable")
@@ -189,16 +302,21 @@ class Admin:
         return _done(order_ids=ids)
 
     def _knobs(self) -> dict:
-        return {name: getattr(self.sim.config, name) for name in LIVE_KNOBS}
+        return {name: getattr(self.sim.config, name) for name in (*LIVE_KNOBS, *LIVE_CHOICES)}
 
     def configure(self, body: dict) -> Reply:
         for name, value in body.items():
-            if name not in LIVE_KNOBS:
-                raise AdminError(f"{name!r} cannot be changed live; these can: {', '.join(LIVE_KNOBS)}")
-            if not is_number(value) or (value < 0 and name not in SIGNED_KNOBS):
+            if name in LIVE_CHOICES:
+                choices = LIVE_CHOICES[name]
+                if value not in choices or isinstance(value, bool) != isinstance(choices[0], bool):
+                    raise AdminError(f"{name} must be one of {', '.join(map(json.dumps, LIVE_CHOICES[name]))}")
+            elif name not in LIVE_KNOBS:
+                raise AdminError(f"{name!r} cannot be changed live; these can: "
+                                 f"{', '.join((*LIVE_KNOBS, *LIVE_CHOICES))}")
+            elif not is_number(value) or (value < 0 and name not in SIGNED_KNOBS):
                 raise AdminError(f"{name} must be a number" + ("" if name in SIGNED_KNOBS else " >= 0"))
         for name, value in body.items():
-            setattr(self.sim.config, name, float(value))
+            setattr(self.sim.config, name, value if name in LIVE_CHOICES else float(value))
         self.sim.apply_limits()
         return _done(**self._knobs())
 
@@ -225,5 +343,6 @@ class Admin:
     def orders(self, body: dict) -> Reply:
         hidden = {"key", "ssh_key", "ssh_password_hash"}
         with self.sim.store.lock:
-            orders = [{k: v for k, v in o.items() if k not in hidden} for o in self.sim.store.orders.values()]
+            orders = [{k: v for k, v in o.items() if k not in hidden}
+                      for o in self.sim.store.orders.values() if o["key"] is not None]
         return _done(orders=orders)

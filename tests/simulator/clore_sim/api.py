@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import validation
+from .auction import Auction, Refusal
 from .config import Config
 from .market import USD_RATES
+from .rivals import MAX_ROUNDS, Rivals
 from .ssh import password_hash
 from .store import Store
 from .validation import InvalidInput
@@ -52,6 +54,8 @@ class Api:
         self.release = release
         self.on_created = on_created
         self.on_cancelled = on_cancelled
+        self.auction = Auction(store, config, allocate_port)
+        self.rivals = Rivals(store, self.auction, self.new_order)
         self.routes: dict[tuple[str, str], Callable[[str, dict, Any], Reply]] = {
             ("GET", "marketplace"): self.marketplace,
             ("GET", "my_orders"): self.my_orders,
@@ -67,15 +71,23 @@ class Api:
 
     # ----- upkeep shared with the ticker -----
     def upkeep(self) -> None:
-        """Settle money, end orders out of time or money, provision orders whose delay has passed."""
-        for order in self.store.settle():
-            self.release(order)
+        """Settle money, end orders out of time or money or outbid, let the highest bid on each server run (and
+        rivals re-bid), release what ended, provision orders whose delay has passed."""
         with self.store.lock:
+            self.store.settle()
+            for _round in range(MAX_ROUNDS):
+                self.auction.reconcile_all()
+                if not self.rivals.act():
+                    break
             now = self.store.now()
-            due = [o for o in self.store.active_orders() if not o["provisioned"] and now >= o["provision_at"]]
+            due = [o for o in self.store.active_orders()
+                   if not o["provisioned"] and not o["waiting"] and now >= o["provision_at"]]
             for order in due:
                 order["provisioned"] = True
                 self.store.dirty = True
+            ended = self.store.take_ended()
+        for order in ended:
+            self.release(order)
         for order in due:
             self.provision(order)
 
@@ -139,21 +151,12 @@ class Api:
             server = self.store.by_id.get(req["server_id"])
             if server is None:
                 return invalid(f"renting_server {req['server_id']} does not exist")
-            if not self.store.is_online(server):
-                return app_error("server-offline")
-            if self.store.is_rented(server):
-                return app_error("server-already-rented")
+            spot = req["type"] == "spot"
             currency = req["currency"]
-            if currency not in server.get("allowed_coins", []):
-                return app_error("currency-not-allowed")
-            on_demand = server["price"]["on_demand"][currency]
-            if req["type"] == "spot":
-                minimum = server["price"]["spot"][currency]
-                if req["spotprice"] < minimum:
-                    return app_error("too_low_price", min_price=minimum)
-                price = req["spotprice"]
-            else:
-                price = on_demand
+            waiting = self.auction.judge(server, spot, currency, req["spotprice"])
+            if isinstance(waiting, Refusal):
+                return app_error(waiting.error, **waiting.extra)
+            price = req["spotprice"] if spot else server["price"]["on_demand"][currency]
             if req["required_price"] is not None and not math.isclose(req["required_price"], price, rel_tol=1e-6):
                 return app_error("price-changed", price=price)
             fee = round(price * CREATION_FEE_RATE, 10)
@@ -161,20 +164,17 @@ class Api:
             if balances.get(currency, 0.0) < fee + price * MIN_BALANCE_HOURS / 24:
                 return app_error("not_enough_balance")
             balances[currency] -= fee
-            self.new_order(key, server, req, price, fee)
+            self.new_order(key, server, req, price, fee, waiting)
         self.on_created()
         self.upkeep()
         return ok()
 
-    def new_order(self, key: str, server: dict, req: dict, price: float, fee: float) -> dict:
-        """Record an order (the caller holds the lock and has checked every rule)."""
+    def new_order(self, key: str | None, server: dict, req: dict, price: float, fee: float, waiting: bool = False,
+                  rival_id: int | None = None) -> dict:
+        """Record an order (the caller holds the lock and has checked every rule, see Auction.judge). A spot bid
+        that waits gets its ports when it becomes active. `key` None: another renter's bid (see rivals.py)."""
         store = self.store
         now = store.now()
-        used = {p for o in store.active_orders() for p in o["public_ports"].values()}
-        public_ports: dict[int, int] = {}
-        for container_port in req["ports"]:
-            public_ports[container_port] = self.allocate_port(used)
-            used.add(public_ports[container_port])
         order = {
             "id": store.new_order_id(),
             "key": key,
@@ -192,7 +192,7 @@ class Api:
             "provision_at": now + self.config.provisioning_delay,
             "provisioned": False,
             "ports": req["ports"],
-            "public_ports": public_ports,
+            "public_ports": {},
             "ssh_key": req["ssh_key"],
             "ssh_password_hash": req.get("ssh_password_hash"),
             "command": req["command"],
@@ -201,7 +201,13 @@ class Api:
             "ended_at": None,
             "end_reason": None,
             "issue": None,
+            "waiting": waiting,
+            "outbid_at": None,
+            "outbid_reason": None,
+            "rival_id": rival_id,
         }
+        if not waiting:
+            self.auction.take_server(order)
         store.orders[order["id"]] = order
         store.dirty = True
         store.touch_market()
@@ -226,7 +232,7 @@ class Api:
                 return ok()  # already ended: nothing to do
             order["issue"] = issue
             self.store.end_order(order, "cancelled")
-        self.release(order)
+        self.upkeep()  # releases its machine; a bid waiting below it may become active
         self.on_cancelled()
         return ok()
 
@@ -239,16 +245,7 @@ class Api:
             server = self.store.by_id.get(server_id)
             if server is None:
                 return ok(market={}, exists=False)
-            offers = [
-                {"offer_id": o["id"], "bid": o["price"], "active": True, "my": o["key"] == key,
-                 "currency": o["currency"]}
-                for o in self.store.active_orders()
-                if o["si"] == server_id and o["spot"]
-            ]
-            if server_id in self.store.rented_elsewhere and server.get("allowed_coins"):
-                coin = server["allowed_coins"][0]
-                offers.append({"offer_id": server_id * 10 + 1, "bid": round(server["price"]["spot"][coin] * 1.2, 8),
-                               "active": True, "my": False, "currency": coin})
+            offers = self.auction.offers(server_id, key)
             market = {
                 "offers": offers,
                 "server": {"min_pricing": dict(server["price"]["spot"]), "mrl": server.get("mrl"),
@@ -288,6 +285,7 @@ class Api:
                 order["last_lowered"] = now
             order["price"] = float(desired)
             self.store.dirty = True
+        self.upkeep()  # a raised bid may now be the highest, a lowered one no longer
         return ok()
 
     def wallets(self, key: str, query: dict, body: Any) -> Reply:

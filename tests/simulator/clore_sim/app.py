@@ -11,6 +11,7 @@ import time
 
 from .admin import Admin
 from .api import Api
+from .churn import Churn
 from .config import Config
 from .counters import Counters
 from .faults import FaultBook
@@ -35,6 +36,7 @@ class Simulator:
         self.ssh: SshManager | None = None
         self.ports: PortBook | None = None
         self.api: Api | None = None
+        self.churn: Churn | None = None
         self.admin = Admin(self)
         self.httpd: SimHTTPServer | None = None
         self._stop = threading.Event()
@@ -86,6 +88,7 @@ class Simulator:
                     warnings.append(f"port {port} of order {order['id']} is held by another clore-sim")
         self.api = Api(self.store, config, self.ports.allocate, self._provision, self.release_order,
                        self._created, self._cancelled)
+        self.churn = Churn(self.store, self.api.auction, self.api.rivals, self.store.seed)
         self.httpd = SimHTTPServer((config.host, config.port), self)
         self.ssh.start_worker()
         for order in self.store.active_orders():
@@ -113,6 +116,8 @@ class Simulator:
         last_save = time.monotonic()
         while not self._stop.wait(TICK_SECONDS):
             try:
+                with self.store.lock:
+                    self.churn.run(self.churn.due(self.config.market_churn))
                 self.api.upkeep()
                 now = time.monotonic()
                 if self.store.dirty or (self.store.money_moved and now - last_save > MONEY_SAVE_SECONDS):
@@ -126,6 +131,8 @@ class Simulator:
 
     def release_order(self, order: dict) -> None:
         """An order ended: stop its machine, give its ports back."""
+        if order["key"] is not None and order["end_reason"] in ("outbid", "preempted"):
+            self.counters.add("orders_outbid")
         self.ssh.request("stop", order["id"])
         # Only once its sshd has stopped, so that the port is really free for the next order.
         self.ssh.request("run", self.ports.release, *order["public_ports"].values())

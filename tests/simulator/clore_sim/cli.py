@@ -19,6 +19,11 @@ def banner(sim: Simulator, warnings: list[str]) -> str:
         f"creates (tolerance {config.rate_tolerance:g} s)",
         f"  order machines: sshd on {config.ssh_listen}, ports {config.port_range[0]}-{config.port_range[1]}, "
         + ("each in its own mount namespace" if sim.isolated else "NOT isolated"),
+        f"  spot: a bid not above the active one is {'refused' if config.spot_low_bid == 'refuse' else 'queued'}; "
+        f"outbid orders end after {config.spot_outbid_grace:g} s; on-demand "
+        + ("pre-empts spot" if config.on_demand_preempts_spot else "is refused on a spot-rented server")
+        + "; market churn: "
+        + (f"{config.market_churn:g} events/min (seed {sim.store.seed})" if config.market_churn else "off"),
         "  admin API: " + (f"{sim.api_url[:-3]}/_sim/ (header X-Clore-Sim-Admin)" if config.admin_token else "off"),
     ]
     lines += [f"  WARNING: {w}" for w in warnings]

@@ -20,10 +20,17 @@ LIVE_KNOBS = (
     "provisioning_delay",
     "spot_lower_window",
     "spot_max_step",
+    "spot_outbid_grace",
+    "market_churn",
     "clock_offset",
 )
 # Live knobs that may be negative.
 SIGNED_KNOBS = ("clock_offset",)
+# Knobs of the spot auction that take one of a few values (changed live by the admin API too).
+LIVE_CHOICES: dict[str, tuple] = {
+    "spot_low_bid": ("queue", "refuse"),
+    "on_demand_preempts_spot": (False, True),
+}
 
 
 @dataclass
@@ -44,6 +51,10 @@ class Config:
     spot_lower_window: float = 600.0
     spot_max_step: float = 0.1
     clock_offset: float = 0.0
+    spot_low_bid: str = "queue"  # a bid not above the active one: queue | refuse
+    spot_outbid_grace: float = 0.0
+    on_demand_preempts_spot: bool = False
+    market_churn: float = 0.0  # other renters' and hosts' market events per minute; 0 = a still market
     public_host: str = "127.0.0.1"
     ssh_listen: str = "127.0.0.1"
     port_range: tuple[int, int] = (20000, 29999)
@@ -111,6 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
     add("--clock-offset", type=float,
         help="seconds added to every time clore-sim reports (orders' ct, the HTTP Date header): -300 plays a Clore "
         "whose clock is 5 minutes behind the client's (default 0)")
+    add("--spot-low-bid", choices=LIVE_CHOICES["spot_low_bid"],
+        help="a spot bid not above the active one: queue = accepted and kept waiting (default), "
+        "refuse = code 6 server-already-rented")
+    add("--spot-outbid-grace", type=float,
+        help="seconds an outbid spot order keeps running before it ends (default 0)")
+    add("--on-demand-preempts-spot", action="store_true", default=None,
+        help="an on-demand order on a server running a spot order ends that order (default: refused)")
+    add("--market-churn", type=float,
+        help="market events per minute: other renters rent, free and bid, hosts change prices; drawn from "
+        "--seed (default 0: a still market)")
     add("--public-host", help="host name shown in pub_cluster (default 127.0.0.1)")
     add("--ssh-listen", help="address every order's sshd listens on (default 127.0.0.1)")
     add("--port-range", type=_port_range, help="public ports handed to orders, LOW-HIGH (default 20000-29999)")
@@ -133,7 +154,7 @@ def _coerce(name: str, value: Any) -> Any:
         return [k for k in (value.split(",") if isinstance(value, str) else value) if k]
     if name == "accounts":
         return json.loads(value) if isinstance(value, str) else dict(value)
-    if name == "quiet":
+    if name in ("quiet", "on_demand_preempts_spot"):
         return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
     default = getattr(Config(), name)
     if isinstance(default, bool):
@@ -169,6 +190,12 @@ def load_config(argv: list[str] | None = None, environ: dict[str, str] | None = 
         values.setdefault("accounts", {})
         values["accounts"] = {**values["accounts"], **dict(args.account_list)}
     config = Config(**values)
+    if config.spot_low_bid not in LIVE_CHOICES["spot_low_bid"]:
+        raise SystemExit(f"clore-sim: spot_low_bid must be one of {', '.join(LIVE_CHOICES['spot_low_bid'])}, "
+                         f"not {config.spot_low_bid!r}")
+    for name in ("spot_outbid_grace", "market_churn"):
+        if getattr(config, name) < 0:
+            raise SystemExit(f"clore-sim: {name} must be >= 0")
     if not config.api_keys and not config.accounts:
         config.api_keys = ["sim-" + secrets.token_hex(12)]
     return config

@@ -18,6 +18,7 @@ class Counters:
             self.rate_limited = 0
             self.orders_created = 0
             self.orders_cancelled = 0
+            self.orders_outbid = 0  # orders of a key ended by a higher bid or pre-empted by an on-demand order
 
     def request(self, endpoint: str, key: str, method: str) -> None:
         with self._lock:
@@ -39,4 +40,5 @@ class Counters:
                 "rate_limited": self.rate_limited,
                 "orders_created": self.orders_created,
                 "orders_cancelled": self.orders_cancelled,
+                "orders_outbid": self.orders_outbid,
             }

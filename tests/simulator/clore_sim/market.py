@@ -75,9 +75,28 @@ ANCHORS = [
 FIRST_ID = 10_000
 
 
-def _price(rng: random.Random, usd: float, coin: str) -> float:
-    amount = usd * rng.uniform(0.93, 1.07) / USD_RATES[coin]
+def _round(amount: float, coin: str) -> float:
     return round(amount, 8 if coin == "bitcoin" else 4)
+
+
+def _price(rng: random.Random, usd: float, coin: str) -> float:
+    return _round(usd * rng.uniform(0.93, 1.07) / USD_RATES[coin], coin)
+
+
+def usd_prices(on_demand: dict[str, float], spot: dict[str, float], coins: list[str]) -> dict[str, float]:
+    """`price.usd` of a server: its on-demand prices and its first coin's spot minimum, in USD per day."""
+    usd = {USD_KEYS[coin]: round(on_demand[coin] * USD_RATES[coin], 4) for coin in coins if coin in on_demand}
+    first = coins[0]
+    usd["spot"] = round(spot[first] * USD_RATES[first], 4)
+    return usd
+
+
+def reprice(server: dict, on_demand: dict[str, float] | None = None, spot: dict[str, float] | None = None) -> None:
+    """A host changes its prices (per day, per coin it accepts); the USD equivalents follow."""
+    price = server["price"]
+    price["on_demand"].update({coin: _round(value, coin) for coin, value in (on_demand or {}).items()})
+    price["spot"].update({coin: _round(value, coin) for coin, value in (spot or {}).items()})
+    price["usd"] = usd_prices(price["on_demand"], price["spot"], server["allowed_coins"])
 
 
 def _server(rng: random.Random, server_id: int, model: str, count: int, coins: list[str], rented: bool,
@@ -86,10 +105,8 @@ def _server(rng: random.Random, server_id: int, model: str, count: int, coins: l
     usd_day = round(gpu.usd_per_day * count * rng.uniform(0.8, 1.3), 4)
     spot_ratio = rng.uniform(0.45, 0.7)
     on_demand = {coin: _price(rng, usd_day, coin) for coin in coins}
-    spot = {coin: round(value * spot_ratio, 8 if coin == "bitcoin" else 4) for coin, value in on_demand.items()}
-    usd = {USD_KEYS[coin]: round(on_demand[coin] * USD_RATES[coin], 4) for coin in coins}
-    first = coins[0]
-    usd["spot"] = round(spot[first] * USD_RATES[first], 4)
+    spot = {coin: _round(value * spot_ratio, coin) for coin, value in on_demand.items()}
+    usd = usd_prices(on_demand, spot, coins)
     cpu, threads = rng.choice(CPUS)
     ram = float(rng.choice([16, 32, 64, 128, 256]) * max(1, count // 2))
     disk = rng.choice([256, 512, 1024, 2048]) * max(1, count // 2)

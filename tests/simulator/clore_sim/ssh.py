@@ -107,8 +107,10 @@ def _processes() -> dict[int, int]:
     return result
 
 
-def _victims(pid: int, namespace: str | None) -> set[int]:
-    """The process, its descendants, and everything in its private mount namespace."""
+def _victims(pid: int, namespace: str | None, anchors: set[int] | None = None) -> set[int]:
+    """The process, its descendants, and everything in its private mount namespace. A namespace's number is
+    reused once its last process is gone (by another order, or another clore-sim on the machine): its members
+    count only while one of `anchors` (default: the process itself) is still in it after the scan."""
     parents = _processes()
     found = {pid} if pid in parents else set()
     changed = True
@@ -120,7 +122,9 @@ def _victims(pid: int, namespace: str | None) -> set[int]:
                 changed = True
     own = _mount_ns(os.getpid())
     if namespace and namespace != own:
-        found |= {p for p in parents if _mount_ns(p) == namespace}
+        members = {p for p in parents if _mount_ns(p) == namespace}
+        if any(_mount_ns(a) == namespace for a in (anchors or {pid})):
+            found |= members
     found.discard(os.getpid())
     return found
 
@@ -135,7 +139,7 @@ def kill_all(pid: int, namespace: str | None, grace: float = 2.0) -> None:
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and any(_alive(v) for v in victims):
         time.sleep(0.05)
-    for victim in _victims(pid, namespace) | victims:
+    for victim in _victims(pid, namespace, victims) | victims:
         try:
             os.kill(victim, signal.SIGKILL)
         except ProcessLookupError:

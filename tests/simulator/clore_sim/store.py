@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from .config import DEFAULT_BALANCES
-from .market import generate_market, host_server
+from .market import generate_market, host_server, reprice
 
 STATE_FILE = "state.json"
 STATE_VERSION = 1
 HOSTED_PER_ACCOUNT = 2
 FIRST_ORDER_ID = 100_000
 FIRST_HOSTED_ID = 900_000
+# Fields of the spot auction: a bid waiting below the active one, the end of an outbid order's grace and why it
+# ends ("outbid" or "preempted"), the admin rival that placed a bid.
+ORDER_DEFAULTS = {"waiting": False, "outbid_at": None, "outbid_reason": None, "rival_id": None}
 
 
 class Store:
@@ -30,7 +33,11 @@ class Store:
         self.size = servers
         self.clock_offset = 0.0
         self.accounts: dict[str, dict[str, Any]] = {}  # key -> {"balances": {...}, "hosted": [server, ...]}
+        # Orders of every key, and the spot bids of other renters (key None, never listed to a key).
         self.orders: dict[int, dict[str, Any]] = {}
+        self.rivals: dict[int, dict[str, Any]] = {}  # admin-placed rivals that re-bid (see rivals.py)
+        self.prices: dict[int, dict[str, dict[str, float]]] = {}  # server id -> prices a host set since start
+        self.ended: list[dict] = []  # orders ended since the last upkeep: their machines are still to stop
         self.next_order_id = FIRST_ORDER_ID
         self.rented_elsewhere: set[int] = set()
         self.offline: set[int] = set()
@@ -66,11 +73,18 @@ class Store:
             for order in self.orders.values():  # JSON turned the port numbers into strings
                 order["ports"] = {int(k): v for k, v in order["ports"].items()}
                 order["public_ports"] = {int(k): v for k, v in order["public_ports"].items()}
+                for name, value in ORDER_DEFAULTS.items():
+                    order.setdefault(name, value)  # a state file written before the spot auction
+            self.rivals = {r["id"]: r for r in data.get("rivals", [])}
+            self.prices = {int(k): v for k, v in data.get("prices", {}).items()}
             self.next_order_id = data["next_order_id"]
             self.rented_elsewhere = set(data.get("rented_elsewhere", []))
             self.offline = set(data.get("offline", []))
         self.market = generate_market(self.size, self.seed)
         self.by_id = {s["id"]: s for s in self.market}
+        for server_id, prices in self.prices.items():
+            if server_id in self.by_id:
+                reprice(self.by_id[server_id], prices.get("on_demand"), prices.get("spot"))
         return warnings
 
     def save(self) -> None:
@@ -85,6 +99,8 @@ class Store:
                 "next_order_id": self.next_order_id,
                 "rented_elsewhere": sorted(self.rented_elsewhere),
                 "offline": sorted(self.offline),
+                "rivals": list(self.rivals.values()),
+                "prices": self.prices,
             }
             self.dirty = self.money_moved = False
             text = json.dumps(data)
@@ -113,7 +129,8 @@ class Store:
         return server["rented"] or server["id"] in rented_ids
 
     def rented_ids(self) -> set[int]:
-        return {o["si"] for o in self.active_orders()} | self.rented_elsewhere
+        """Servers someone runs an order on (a spot bid still waiting runs nothing) or rented elsewhere."""
+        return {o["si"] for o in self.active_orders() if not o["waiting"]} | self.rented_elsewhere
 
     def is_online(self, server: dict) -> bool:
         return server.get("online", True) and server["id"] not in self.offline
@@ -123,6 +140,18 @@ class Store:
 
     def touch_market(self) -> None:
         self.market_version += 1
+
+    def set_prices(self, server: dict, on_demand: dict[str, float] | None, spot: dict[str, float] | None) -> None:
+        """A host changes its prices: the listing follows, and the change is kept across restarts."""
+        with self.lock:
+            reprice(server, on_demand, spot)
+            self.prices[server["id"]] = {"on_demand": dict(server["price"]["on_demand"]),
+                                         "spot": dict(server["price"]["spot"])}
+            if self._row_bytes is not None:
+                index = self._row_index()[server["id"]]
+                self._row_bytes[index] = json.dumps(server, separators=(",", ":")).encode()
+            self.dirty = True
+            self.touch_market()
 
     def market_json(self) -> bytes:
         """The encoded `servers` array. Each row is encoded once; a change re-encodes only the rows it touches,
@@ -143,45 +172,65 @@ class Store:
             self._market_cache = (self.market_version, encoded)
             return encoded
 
-    def _changed_rows(self, rented: set[int]) -> list[int]:
+    def _row_index(self) -> dict[int, int]:
         if self._index is None:
             self._index = {s["id"]: i for i, s in enumerate(self.market)}
-        ids = (rented | self.offline) & self._index.keys()
-        return [self._index[i] for i in ids]
+        return self._index
+
+    def _changed_rows(self, rented: set[int]) -> list[int]:
+        index = self._row_index()
+        return [index[i] for i in (rented | self.offline) & index.keys()]
 
     # ----- money -----
     def settle(self) -> list[dict]:
-        """Charge every running order up to now; end those out of time or money. Returns the orders ended."""
+        """Charge every running order up to now; end those out of time or money, and outbid orders whose grace
+        has passed. A spot bid still waiting costs nothing. Returns the orders ended."""
         ended = []
         with self.lock:
             now = self.now()
             for order in self.active_orders():
-                elapsed = max(0.0, now - order["settled_at"])
-                end_at = None
-                if now >= order["ct"] + order["mrl"]:
-                    end_at = order["ct"] + order["mrl"]
-                    elapsed = max(0.0, end_at - order["settled_at"])
-                amount = order["price"] * elapsed / 86_400
-                balances = self.accounts[order["key"]]["balances"]
-                order["spend"] += amount
-                order["settled_at"] = now
-                balances[order["currency"]] = balances.get(order["currency"], 0.0) - amount
-                if amount:
-                    self.money_moved = True
+                ends = [(order["ct"] + order["mrl"], "expired")]
+                if order["outbid_at"] is not None:
+                    ends.append((order["outbid_at"], order["outbid_reason"]))
+                end_at, reason = min(ends)
+                end_at = end_at if now >= end_at else None
+                until = now if end_at is None else end_at
+                elapsed = 0.0 if order["waiting"] else max(0.0, until - order["settled_at"])
+                order["settled_at"] = max(order["settled_at"], until)
+                balance = self._charge(order, order["price"] * elapsed / 86_400)
                 if end_at is not None:
-                    self.end_order(order, "expired", end_at)
+                    self.end_order(order, reason, end_at)
                     ended.append(order)
-                elif balances[order["currency"]] < 0:
+                elif balance < 0:
                     self.end_order(order, "balance", now)
                     ended.append(order)
         return ended
+
+    def _charge(self, order: dict, amount: float) -> float:
+        """Add to the order's spend and take from its key's balance; answers that balance (other renters' bids
+        are not charged: they answer 0)."""
+        if order["key"] is None:
+            return 0.0
+        balances = self.accounts[order["key"]]["balances"]
+        order["spend"] += amount
+        balances[order["currency"]] = balances.get(order["currency"], 0.0) - amount
+        if amount:
+            self.money_moved = True
+        return balances[order["currency"]]
 
     def end_order(self, order: dict, reason: str, at: float | None = None) -> None:
         with self.lock:
             order["ended_at"] = self.now() if at is None else at
             order["end_reason"] = reason
+            self.ended.append(order)
             self.dirty = True
             self.touch_market()
+
+    def take_ended(self) -> list[dict]:
+        """The orders ended since the last call, whose machines and ports are to be released."""
+        with self.lock:
+            ended, self.ended = self.ended, []
+            return ended
 
     def new_order_id(self) -> int:
         with self.lock:

@@ -195,5 +195,33 @@ class SimServer:
         """Every order of every key, as the simulator holds it (no secrets)."""
         return self._call("GET", "orders")["orders"]
 
+    # ----- the spot auction -----
+    def rival_bid(self, server_id: int, price: float, currency: str | None = None, ceiling: float | None = None,
+                  step: float | None = None, delay: float = 0.0) -> dict:
+        """Another renter's bid; with `ceiling` a rival that re-bids `step` above the active bid up to it. Answers
+        {rival_id, offer_id, bid, active, waiting, state, rebids, ...}."""
+        body: dict[str, Any] = {"server_id": server_id, "price": price, "delay": delay}
+        body.update({k: v for k, v in (("currency", currency), ("ceiling", ceiling), ("step", step)) if v is not None})
+        return self._call("POST", "rival_bid", body)
+
+    def withdraw_rival(self, rival_id: int | None = None, server_id: int | None = None) -> list[int]:
+        """End one rival's bid, or every other renter's bid on a server. Answers the offer ids ended."""
+        body = {"rival_id": rival_id} if rival_id is not None else {"server_id": server_id}
+        return self._call("POST", "withdraw_rival", body)["withdrawn"]
+
+    def rivals(self) -> dict:
+        """{rivals: [...], bids: [every standing bid of other renters]}"""
+        return self._call("GET", "rivals")
+
+    def set_prices(self, server_id: int, on_demand: dict[str, float] | None = None,
+                   spot: dict[str, float] | None = None) -> dict:
+        body: dict[str, Any] = {"server_id": server_id}
+        body.update({k: v for k, v in (("on_demand", on_demand), ("spot", spot)) if v is not None})
+        return self._call("POST", "set_prices", body)["price"]
+
+    def churn(self, events: int = 1) -> list[str]:
+        """Run `events` market events now (the seeded generator of --market-churn)."""
+        return self._call("POST", "churn", {"events": events})["events"]
+
     def reset(self) -> None:
         self._call("POST", "reset")

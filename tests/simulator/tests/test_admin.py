@@ -57,7 +57,7 @@ def test_counters_per_endpoint_key_and_posts(sim: SimServer, client: Client) -> 
     assert counters["orders_created"] == 1 and counters["orders_cancelled"] == 1
     sim.reset()
     assert sim.counters() == {"requests": {}, "requests_by_key": {}, "posts": {}, "rate_limited": 0,
-                              "orders_created": 0, "orders_cancelled": 0}
+                              "orders_created": 0, "orders_cancelled": 0, "orders_outbid": 0}
 
 
 def test_fault_code1_http500_http502_next_n_calls(sim: SimServer, client: Client) -> None:

@@ -41,6 +41,26 @@ def test_flags_win_over_environment_which_wins_over_the_file(tmp_path: Path) -> 
     assert accounts["a"]["CLORE-Blockchain"] == DEFAULT_BALANCES["CLORE-Blockchain"]
 
 
+def test_spot_auction_options() -> None:
+    defaults = load_config(["--api-key", "k"], environ={})
+    assert (defaults.spot_low_bid, defaults.spot_outbid_grace, defaults.on_demand_preempts_spot) == ("queue", 0.0, False)
+    assert defaults.market_churn == 0.0
+    config = load_config(["--spot-low-bid", "refuse", "--spot-outbid-grace", "30", "--on-demand-preempts-spot",
+                          "--market-churn", "6"], environ={})
+    assert (config.spot_low_bid, config.spot_outbid_grace, config.on_demand_preempts_spot) == ("refuse", 30.0, True)
+    assert config.market_churn == 6.0
+    environ = {"CLORE_SIM_ON_DEMAND_PREEMPTS_SPOT": "false", "CLORE_SIM_SPOT_LOW_BID": "refuse"}
+    from_env = load_config([], environ=environ)
+    assert from_env.on_demand_preempts_spot is False and from_env.spot_low_bid == "refuse"
+    assert load_config([], environ={"CLORE_SIM_ON_DEMAND_PREEMPTS_SPOT": "true"}).on_demand_preempts_spot is True
+    with pytest.raises(SystemExit):
+        load_config(["--spot-low-bid", "sometimes"], environ={})
+    with pytest.raises(SystemExit):
+        load_config([], environ={"CLORE_SIM_SPOT_LOW_BID": "sometimes"})
+    with pytest.raises(SystemExit):
+        load_config(["--market-churn", "-1"], environ={})
+
+
 def test_bad_options_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         load_config(["--port-range", "9-1"], environ={})

@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -265,3 +266,26 @@ def test_a_crashed_simulator_leaves_sshd_that_the_next_start_replaces(tmp_path: 
         assert sshd_pid(state, order["id"]) not in old
     finally:
         sim.stop()
+
+
+def test_stopping_an_order_spares_a_namespace_number_now_held_by_others() -> None:
+    """The order's processes are gone and the number of their mount namespace belongs to a new one (another order's,
+    another clore-sim's): stopping the order must not kill what lives there."""
+    from clore_sim.ssh import kill_all
+    own = os.readlink("/proc/self/ns/mnt")
+    stranger = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sleep", "60"])
+    try:
+        namespace = own
+        for _attempt in range(200):
+            namespace = os.readlink(f"/proc/{stranger.pid}/ns/mnt")
+            if namespace != own:
+                break
+            time.sleep(0.01)
+        assert namespace != own
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        kill_all(gone.pid, namespace, grace=0.2)
+        assert stranger.poll() is None
+    finally:
+        stranger.kill()
+        stranger.wait()
