@@ -25,7 +25,7 @@ from ansible_collections.clore.ai.plugins.module_utils.errors import (
     api_error_from_answer,
     api_error_from_text,
 )
-from ansible_collections.clore.ai.plugins.module_utils.json_stream import decode_object, text_chunks
+from ansible_collections.clore.ai.plugins.module_utils.json_stream import CHUNK_BYTES, decode_object, text_chunks
 from ansible_collections.clore.ai.plugins.module_utils.ratelimit import CREATE, REQUEST, SharedRateLimiter
 
 try:
@@ -160,7 +160,8 @@ class CloreClient:
                 decode: Callable[[Any], Any] | None = None) -> dict:
         """The code-0 answer of one API call, after the retry policy; CloreApiError otherwise.
 
-        `decode(response)` replaces `response.json()` (ValueError for a body that is not JSON), once per attempt.
+        `decode(response)` replaces `response.json()` (ValueError for a body that is not JSON), once per attempt; the
+        response then comes unread (stream=True), for decode to read as it goes.
         """
         method = method.upper()
         endpoint = endpoint.strip("/")
@@ -199,7 +200,8 @@ class CloreClient:
         url = f"{self.api_url}/{endpoint}"
         self.calls += 1
         try:
-            response = self.session.request(method, url, params=params, json=body, timeout=self.timeout)
+            response = self.session.request(method, url, params=params, json=body, timeout=self.timeout,
+                                            stream=decode is not None)
         except requests.RequestException as exc:
             raise self._transport_failure(endpoint, exc) from None
         status = response.status_code
@@ -262,8 +264,9 @@ class CloreClient:
 
     def marketplace_each(self, restart: Callable[[], None], add: Callable[[Any], None]) -> dict:
         """The marketplace with each server row handed to add(row) as soon as it is decoded, instead of a list of
-        them all (50,000 servers: 36 MB of JSON, 160 MB decoded whole). restart() starts every attempt, so that a
-        retried call hands no row over twice. Returns the rest of the answer: {"my_servers": [...]}."""
+        them all (50,000 servers: 36 MB of JSON, 160 MB decoded whole); the body itself is read chunk by chunk, never
+        held whole. restart() starts every attempt, so that a retried call hands no row over twice.
+        Returns the rest of the answer: {"my_servers": [...]}."""
 
         def add_row(row: Any) -> None:
             if row is not None:  # as marketplace() drops them
@@ -271,9 +274,30 @@ class CloreClient:
 
         def decode(response: Any) -> dict:
             restart()
-            content = response.content
-            encoding = response.encoding or requests.utils.guess_json_utf(content)
-            return decode_object(text_chunks(content, encoding), "servers", restart, add_row)
+            head = bytearray()  # the body's first bytes, for the error message when it is not JSON
+
+            def body() -> Any:
+                for chunk in response.iter_content(CHUNK_BYTES):
+                    if len(head) < _ERROR_PREVIEW:
+                        head.extend(chunk[:_ERROR_PREVIEW - len(head)])
+                    yield chunk
+
+            try:
+                return decode_object(text_chunks(body(), response.encoding), "servers", restart, add_row)
+            except ValueError:
+                # The body was read as it was decoded: what the error message quotes is its first bytes.
+                try:
+                    for _chunk in body():
+                        if len(head) >= _ERROR_PREVIEW:
+                            break
+                except requests.RequestException:
+                    pass
+                response._content = bytes(head)  # pylint: disable=protected-access
+                raise
+            except requests.RequestException as exc:  # the connection failed while the body was read
+                raise self._transport_failure("marketplace", exc) from None
+            finally:
+                response.close()
 
         answer = self.request("GET", "marketplace", decode=decode)
         return {"my_servers": _list(answer.get("my_servers"))}

@@ -2,8 +2,8 @@
 callback as soon as it is decoded, and is dropped unless the callback keeps it.
 
 The marketplace answer is such an object: 50,000 servers are 36 MB of JSON but 160 MB of Python objects. Decoding
-works on a window of text of about CHUNK_CHARS characters that moves along the body; the values themselves are
-decoded by the json module (so numbers, strings, NaN and every error are exactly as json.loads reads them).
+reads the body chunk by chunk and works on a window of text of about one chunk that moves along it; the values
+themselves are decoded by the json module (so numbers, strings, NaN and every error are as json.loads reads them).
 """
 from __future__ import annotations
 
@@ -13,20 +13,29 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-CHUNK_CHARS = 1 << 20
+CHUNK_BYTES = 1 << 20  # the body is read this much at a time
+CHUNK_CHARS = CHUNK_BYTES
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
 
-def text_chunks(body: bytes, encoding: str | None, size: int = CHUNK_CHARS) -> Iterator[str]:
-    """The body as text, `size` bytes at a time; undecodable bytes become U+FFFD (as requests' Response.text does)."""
+def text_chunks(body: Iterable[bytes], encoding: str | None) -> Iterator[str]:
+    """The text of a body read chunk by chunk. Without an encoding, JSON's own detection (UTF-8, -16 or -32 by the
+    first bytes) decides; undecodable bytes become U+FFFD, as in requests' Response.text."""
+    chunks = iter(body)
+    head = b""
+    while len(head) < 4:
+        chunk = next(chunks, None)
+        if chunk is None:
+            break
+        head += chunk
     try:
-        decoder = codecs.getincrementaldecoder(encoding or "utf-8")(errors="replace")
+        decoder = codecs.getincrementaldecoder(encoding or json.detect_encoding(head))(errors="replace")
     except LookupError:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    view = memoryview(body)
-    for start in range(0, len(view), size):
-        yield decoder.decode(view[start:start + size])
+    yield decoder.decode(head)
+    for chunk in chunks:
+        yield decoder.decode(chunk)
     yield decoder.decode(b"", final=True)
 
 

@@ -112,9 +112,14 @@ def sort_servers(servers: list[dict], sort_by: str | None = "price", descending:
     return known + unknown
 
 
+# With a limit, MarketSelection keeps at most this many matching servers (or twice the limit) between trims.
+_KEEP_AT_MOST = 1024
+
+
 class MarketSelection:
     """select_servers fed one raw row at a time, for a listing decoded row by row: each raw row is dropped as soon as
-    it is counted or normalised, so that only the matching servers are held.
+    it is counted or normalised, so that only the matching servers are held (with a limit, only the best of them:
+    sorting is a total order, so the first `limit` of a sorted part stay the first of the whole).
 
     Validates the filters, sort and limit at construction (MarketFilterError); add() every row, then result().
     """
@@ -128,6 +133,7 @@ class MarketSelection:
         self.sort_by = sort_by
         self.descending = descending
         self.limit = limit
+        self._trim_at = None if limit is None else max(2 * limit, _KEEP_AT_MOST)
         self._names = [name for name, _check in prepared]
         head_length = 0
         while head_length < len(prepared) and prepared[head_length][0] in _SUMMARY_FILTERS:
@@ -139,6 +145,7 @@ class MarketSelection:
         """Forget every row added so far."""
         self.total = 0
         self.invalid = 0
+        self.matched = 0
         self.excluded = {name: 0 for name in self._names}
         self.matching: list[dict] = []
 
@@ -154,13 +161,12 @@ class MarketSelection:
             server = complete_server(raw, summary)
             failed = failing_check(server, self._tail)
             if failed is None:
+                self.matched += 1
                 self.matching.append(server)
+                if self._trim_at is not None and len(self.matching) >= self._trim_at:
+                    self.matching = sort_servers(self.matching, self.sort_by, self.descending)[:self.limit]
                 return
         self.excluded[failed] += 1
-
-    @property
-    def matched(self) -> int:
-        return len(self.matching)
 
     def result(self) -> tuple[list[dict], dict[str, int]]:
         """(matching normalised servers sorted and limited, {filter: servers it excluded}), as select_servers."""
