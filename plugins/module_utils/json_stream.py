@@ -15,8 +15,10 @@ from typing import Any
 
 CHUNK_BYTES = 1 << 20  # the body is read this much at a time
 CHUNK_CHARS = CHUNK_BYTES
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_WHITESPACE_CHARS = " \t\n\r"
+_WHITESPACE = re.compile(f"[{_WHITESPACE_CHARS}]*")
 _DECODER = json.JSONDecoder()
+_NUMBER_TAIL = 2
 
 
 def text_chunks(body: Iterable[bytes], encoding: str | None) -> Iterator[str]:
@@ -49,7 +51,8 @@ class _Window:
         self.pos = 0
 
     def extend(self, at_least: int = 1) -> bool:
-        """Drop the decoded text and read on until `at_least` more characters are at hand; False at the end."""
+        """Drop the decoded text and read on until `at_least` more characters are at hand (`pos` then 0); False,
+        changing nothing, at the end of the text."""
         pieces = [self.text[self.pos:]]
         wanted = len(pieces[0]) + at_least
         have = len(pieces[0])
@@ -60,13 +63,16 @@ class _Window:
             elif chunk:
                 pieces.append(chunk)
                 have += len(chunk)
-        grew = len(pieces) > 1
+        if len(pieces) == 1:
+            return False  # the text and positions in it stay as they were
         self.text = "".join(pieces)
         self.pos = 0
-        return grew
+        return True
 
     def peek(self) -> str:
         """The next character after whitespace ("" at the end of the text), not consumed."""
+        if self.pos < len(self.text) and self.text[self.pos] not in _WHITESPACE_CHARS:
+            return self.text[self.pos]  # compact JSON: no whitespace to skip
         while True:
             self.pos = _WHITESPACE.match(self.text, self.pos).end()
             if self.pos < len(self.text):
@@ -92,8 +98,10 @@ class _Window:
                 if self.extend(max(CHUNK_CHARS, len(self.text) - self.pos)):
                     continue
                 raise
-            if end == len(self.text) and self.extend():
-                continue  # a number or literal at the window's end may go on in the next chunk
+            if end + _NUMBER_TAIL >= len(self.text) and self.extend():
+                # A number at the window's end may go on in the next chunk: "12" of "125", or "1" of "1.5" or
+                # "1e+5" (the decoder reads the longest number it can, leaving at most "e+" unread).
+                continue
             self.pos = end
             return value
 

@@ -46,7 +46,8 @@ attributes:
     description: Nothing changes, so there is no diff.
 notes:
   - The marketplace is large and has no server-side filters, so every search downloads it whole; filtering, sorting
-    and the excluded counts happen on the controller.
+    and the excluded counts happen on the controller, one server at a time as the answer arrives, so that memory
+    grows with the servers returned rather than with the market (with O(limit), only the best are kept).
 seealso:
   - module: clore.ai.clore_order
   - module: clore.ai.clore_order_info

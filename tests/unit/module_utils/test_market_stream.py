@@ -38,6 +38,7 @@ DOCUMENTS = [
     ' {\n "code" : 0 , "servers" : [ ] , "my_servers" : [ ] }\n',
     '{"my_servers":[],"servers":[{"name":"RTX \\u00e9\\"4090\\"","n":-12345678901234567890,"f":NaN}],"code":0}',
     '{"servers":{"not":"a list"},"code":0}',
+    '{"servers":[1.5e-3,-0.25E+10,12.75,true,-7],"code":1.5e-3,"rate":-0.25E+10,"n":12.75,"ok":false}',
     '{"servers":[{"id":1}],"code":0,"servers":[{"id":2},{"id":3}]}',
     '{}',
 ]
@@ -58,6 +59,36 @@ def test_the_decoder_reads_what_json_loads_reads_at_any_chunk_size(monkeypatch, 
             whole["servers"] = servers
     assert rest == whole
     assert restarts == text.count('"servers"')
+
+
+def random_value(chance: random.Random, depth: int = 0):
+    kinds = ["int", "float", "str", "bool", "null"] + (["list", "dict"] if depth < 3 else [])
+    kind = chance.choice(kinds)
+    if kind == "int":
+        return chance.randint(-10**12, 10**12)
+    if kind == "float":
+        return chance.choice([chance.uniform(-1e6, 1e6), chance.uniform(-1, 1) * 10 ** chance.randint(-30, 30)])
+    if kind == "str":
+        return "".join(chance.choice('ab "\\/\n\té✓\u0001') for _i in range(chance.randint(0, 12)))
+    if kind == "bool":
+        return chance.random() < 0.5
+    if kind == "null":
+        return None
+    if kind == "list":
+        return [random_value(chance, depth + 1) for _i in range(chance.randint(0, 4))]
+    return {f"k{i}": random_value(chance, depth + 1) for i in range(chance.randint(0, 4))}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_documents_decode_as_json_loads_decodes_them(monkeypatch, seed):
+    monkeypatch.setattr(json_stream, "CHUNK_CHARS", 4)
+    chance = random.Random(seed)
+    document = {"servers": [random_value(chance) for _i in range(chance.randint(0, 20))]}
+    document.update({f"m{i}": random_value(chance) for i in range(chance.randint(0, 5))})
+    text = json.dumps(document, indent=chance.choice([None, 1]), ensure_ascii=chance.random() < 0.5)
+    rest, rows, _restarts = decoded(text, chance.randint(1, 9))
+    assert rows == document.pop("servers")
+    assert rest == document
 
 
 @pytest.mark.parametrize("text", [
