@@ -161,8 +161,8 @@ class StreamingAdapter(BaseAdapter):
         response.raw = raw
         response.request = request
         response.url = request.url
-        if not stream:
-            response.content  # pylint: disable=pointless-statement  (read now, as requests does)
+        if not stream:  # read now, as requests does
+            response.content  # pylint: disable=pointless-statement
         return response
 
 
