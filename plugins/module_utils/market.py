@@ -47,6 +47,7 @@ __all__ = [
     "SPEC_FILTERS",
     "SPOT",
     "MarketFilterError",
+    "MarketSelection",
     "accepted_currency",
     "canonical_currency",
     "first_failing_filter",
@@ -113,6 +114,71 @@ def sort_servers(servers: list[dict], sort_by: str | None = "price", descending:
     return known + unknown
 
 
+# With a limit, MarketSelection keeps at most this many matching servers (or twice the limit) between trims.
+_KEEP_AT_MOST = 1024
+
+
+class MarketSelection:
+    """select_servers fed one raw row at a time, for a listing decoded row by row: each raw row is dropped as soon as
+    it is counted or normalised, so that only the matching servers are held (with a limit, only the best of them:
+    sorting is a total order, so the first `limit` of a sorted part stay the first of the whole).
+
+    Validates the filters, sort and limit at construction (MarketFilterError); add() every row, then result().
+    """
+
+    def __init__(self, filters: dict, sort_by: str | None = "price", descending: bool = False,
+                 limit: int | None = None) -> None:
+        prepared = prepare_filters(filters)
+        sort_field(sort_by)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise MarketFilterError(f"limit: {limit!r} is not a non-negative integer")
+        self.sort_by = sort_by
+        self.descending = descending
+        self.limit = limit
+        self._trim_at = None if limit is None else max(2 * limit, _KEEP_AT_MOST)
+        self._names = [name for name, _check in prepared]
+        head_length = 0
+        while head_length < len(prepared) and prepared[head_length][0] in _SUMMARY_FILTERS:
+            head_length += 1
+        self._head, self._tail = prepared[:head_length], prepared[head_length:]
+        self.restart()
+
+    def restart(self) -> None:
+        """Forget every row added so far."""
+        self.total = 0
+        self.invalid = 0
+        self.matched = 0
+        self.excluded = {name: 0 for name in self._names}
+        self.matching: list[dict] = []
+
+    def add(self, raw: Any) -> None:
+        """Count one raw row: under the first filter it fails, as invalid, or as a match (kept normalised)."""
+        self.total += 1
+        summary = summary_fields(raw)
+        if summary is None:
+            self.invalid += 1
+            return
+        failed = failing_check(summary, self._head)
+        if failed is None:
+            server = complete_server(raw, summary)
+            failed = failing_check(server, self._tail)
+            if failed is None:
+                self.matched += 1
+                self.matching.append(server)
+                if self._trim_at is not None and len(self.matching) >= self._trim_at:
+                    self.matching = sort_servers(self.matching, self.sort_by, self.descending)[:self.limit]
+                return
+        self.excluded[failed] += 1
+
+    def result(self) -> tuple[list[dict], dict[str, int]]:
+        """(matching normalised servers sorted and limited, {filter: servers it excluded}), as select_servers."""
+        excluded = dict(self.excluded)
+        if self.invalid:
+            excluded[INVALID_ROW] = self.invalid
+        ordered = sort_servers(self.matching, self.sort_by, self.descending)
+        return (ordered if self.limit is None else ordered[:self.limit]), excluded
+
+
 def select_servers(
     raw_servers: Iterable[Any] | None,
     filters: dict,
@@ -125,31 +191,7 @@ def select_servers(
     Each server is counted under the first filter it fails, in FILTER_ORDER; every active filter has a count (0
     included) and INVALID_ROW counts rows without a usable id. Raises MarketFilterError for bad filters or sort.
     """
-    prepared = prepare_filters(filters)
-    sort_field(sort_by)
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        raise MarketFilterError(f"limit: {limit!r} is not a non-negative integer")
-    excluded = {name: 0 for name, _check in prepared}
-    head_length = 0
-    while head_length < len(prepared) and prepared[head_length][0] in _SUMMARY_FILTERS:
-        head_length += 1
-    head, tail = prepared[:head_length], prepared[head_length:]
-    invalid = 0
-    matching = []
+    selection = MarketSelection(filters, sort_by, descending, limit)
     for raw in raw_servers or ():
-        summary = summary_fields(raw)
-        if summary is None:
-            invalid += 1
-            continue
-        failed = failing_check(summary, head)
-        if failed is None:
-            server = complete_server(raw, summary)
-            failed = failing_check(server, tail)
-            if failed is None:
-                matching.append(server)
-                continue
-        excluded[failed] += 1
-    if invalid:
-        excluded[INVALID_ROW] = invalid
-    ordered = sort_servers(matching, sort_by, descending)
-    return (ordered if limit is None else ordered[:limit]), excluded
+        selection.add(raw)
+    return selection.result()

@@ -46,7 +46,8 @@ attributes:
     description: Nothing changes, so there is no diff.
 notes:
   - The marketplace is large and has no server-side filters, so every search downloads it whole; filtering, sorting
-    and the excluded counts happen on the controller.
+    and the excluded counts happen on the controller, one server at a time as the answer arrives, so that memory
+    grows with the servers returned rather than with the market (with O(limit), only the best are kept).
 seealso:
   - module: clore.ai.clore_order
   - module: clore.ai.clore_order_info
@@ -305,7 +306,7 @@ from ansible_collections.clore.ai.plugins.module_utils.common import run_module
 from ansible_collections.clore.ai.plugins.module_utils.market import (
     MARKET_FILTER_SPEC,
     MarketFilterError,
-    select_servers,
+    MarketSelection,
     sort_field,
     validate_filters,
 )
@@ -351,12 +352,11 @@ def check_options(params: dict) -> None:
 def run(module: AnsibleModule, client: CloreClient) -> dict:
     params = module.params
     check_options(params)
-    listing = client.marketplace()["servers"]
     filters = {name: params.get(name) for name in MARKET_FILTER_SPEC}
-    servers, excluded = select_servers(listing, filters, params["sort_by"], params["descending"])
-    matched = len(servers)
-    if params["limit"] is not None:
-        servers = servers[: params["limit"]]
+    selection = MarketSelection(filters, params["sort_by"], params["descending"], params["limit"])
+    # Row by row: the listing is never held decoded whole (a large market would take hundreds of MB).
+    client.marketplace_each(selection.restart, selection.add)
+    servers, excluded = selection.result()
     if params["spot_market"]:
         for server in servers:
             server["spot_market"] = _spot_market(client.spot_marketplace(server["id"]))
@@ -364,8 +364,8 @@ def run(module: AnsibleModule, client: CloreClient) -> dict:
         "changed": False,
         "servers": servers,
         "count": len(servers),
-        "matched": matched,
-        "total": len(listing),
+        "matched": selection.matched,
+        "total": selection.total,
         "excluded": excluded,
     }
 
