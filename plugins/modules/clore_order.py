@@ -320,12 +320,22 @@ repriced:
   returned: always
   type: list
   elements: int
-skipped:
-  description: Candidates passed over by fail-over or the budget, each with its reason.
+skipped_servers:
+  description:
+    - Candidate servers passed over by fail-over, the price cap or the budget, each with its reason.
+    - Named so (not C(skipped)) because Ansible reads a C(skipped) key as "the task was skipped".
   returned: always
   type: list
   elements: dict
   sample: [{"server_id": 12, "price_per_day": 7.2, "currency": "USD-Blockchain", "reason": "server-already-rented"}]
+ended:
+  description:
+    - Ids of the identified orders that ended while the task waited for them (outbid, cancelled elsewhere, out of
+      balance or past their rental length); they are no longer in RV(orders) and no longer cost money.
+    - Only a failed task has any.
+  returned: always
+  type: list
+  elements: int
 excluded:
   description: When a fleet looked for servers, how many each filter (or order constraint) excluded.
   returned: always
