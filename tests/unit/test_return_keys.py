@@ -53,3 +53,10 @@ def test_no_return_key_is_reserved_by_ansible(path: Path):
     clashing = [key for key in keys if key not in OWN_MEANING
                 and (key in RESERVED or key.startswith(RESERVED_PREFIXES))]
     assert clashing == [], f"{path.name} returns keys Ansible reserves: {clashing}"
+
+
+def test_fields_of_an_api_error_never_take_a_reserved_key():
+    from ansible_collections.clore.ai.plugins.module_utils.errors import extra_fields
+
+    answer = {key: 1 for key in RESERVED} | {"_ansible_no_log": False, "ansible_host": "x", "min_price": 0.5}
+    assert extra_fields(answer) == {"min_price": 0.5}
