@@ -6,9 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
+# Result keys Ansible reads for itself: a `skipped` or `rc` among a failure's fields would change how the task is shown.
+ANSIBLE_RESULT_KEYS = frozenset({
+    "changed", "failed", "skipped", "unreachable", "msg", "results", "rc", "stdout", "stderr", "stdout_lines",
+    "stderr_lines", "invocation", "ansible_facts", "warnings", "deprecations", "exception", "module_stdout",
+    "module_stderr", "item", "backup_file", "attempts", "retries", "diff", "censored", "skip_reason", "skipped_reason",
+    "false_condition", "failed_when_result", "changed_when_result", "checksum", "module_args",
+})
 # Answer fields that never go into `extra`: they are decoded elsewhere or would clash with fail_json's own keys.
-_RESERVED_FIELDS = frozenset({"code", "error", "msg", "failed", "changed", "endpoint", "http_status", "reason",
-                              "ambiguous", "exception", "invocation"})
+_RESERVED_FIELDS = frozenset({"code", "error", "endpoint", "http_status", "reason", "ambiguous"}) | ANSIBLE_RESULT_KEYS
+_RESERVED_PREFIXES = ("_ansible_", "ansible_")
 # Short values only: an answer may carry a whole listing next to its code, which helps nobody in an error.
 _MAX_EXTRA_TEXT = 200
 
@@ -100,7 +107,7 @@ def extra_fields(payload: dict[str, Any]) -> dict[str, Any]:
     """The answer's scalar fields besides code and error: max_step, time_to_lowering, min_price and the like."""
     extra: dict[str, Any] = {}
     for key, value in payload.items():
-        if key in _RESERVED_FIELDS or not isinstance(key, str):
+        if not isinstance(key, str) or key in _RESERVED_FIELDS or key.startswith(_RESERVED_PREFIXES):
             continue
         if isinstance(value, (bool, int, float)) or value is None:
             extra[key] = value

@@ -41,7 +41,13 @@ from ansible_collections.clore.ai.plugins.module_utils._order.plan import (
 )
 from ansible_collections.clore.ai.plugins.module_utils._order.bid import bid_differs, set_bid
 from ansible_collections.clore.ai.plugins.module_utils.orders import fleet_diff
-from ansible_collections.clore.ai.plugins.module_utils._order.wait import wait_ready
+from ansible_collections.clore.ai.plugins.module_utils._order.wait import (
+    ACTIVE,
+    ENDED,
+    OrderEnded,
+    order_states,
+    wait_ready,
+)
 
 
 # Waiting forks share my_orders reads this fresh, so that together they poll at most about once per this many s.
@@ -82,7 +88,8 @@ class OrderTask:
         self.kept: list[dict] = []
         self.cancelled: list[int] = []
         self.repriced: list[int] = []
-        self.skipped: list[dict] = []
+        self.skipped: list[dict] = []  # returned as skipped_servers
+        self.ended: list[int] = []  # identified orders that ended while the task waited for them
         self.would_create: list[dict] = []
         self.would_cancel: list[int] = []
         self.would_reprice: list[dict] = []
@@ -342,15 +349,21 @@ class OrderTask:
         return self.created + self.adopted
 
     def _wait(self) -> None:
-        ids = [o["id"] for o in self.kept + self._new_orders()]
-        if not ids:
+        orders = self.kept + self._new_orders()
+        if not orders:
             return
         need_ssh = "22" in ports_for_order(self.params.get("ports"))
         try:
             reads = SharedOrderReads(self.client.state_path, self.client.account,
                                      self.client.my_orders, SHARED_READ_MAX_AGE)
-            ready = wait_ready(self.client, ids, self.deadline, need_ssh=need_ssh, read_orders=reads)
-        except CloreError as err:  # WaitTimeout, OrderEnded, or the API failing while we poll
+            # Start from what was just read (the create's confirmation, or the task's first read for kept orders):
+            # when every endpoint is known, the banners are probed without reading my_orders again.
+            ready = wait_ready(self.client, [o["id"] for o in orders], self.deadline, need_ssh=need_ssh,
+                               read_orders=reads, known={o["id"]: o for o in orders})
+        except OrderEnded as err:
+            self.ended.extend(i for i in err.ended_ids if i not in self.ended)
+            self._fail(str(err))
+        except CloreError as err:  # WaitTimeout, or the API failing while we poll
             self._fail(str(err))
         refreshed = dict(ready)
         self.kept = [refreshed.get(o["id"], o) for o in self.kept]
@@ -358,24 +371,53 @@ class OrderTask:
         self.adopted = [refreshed.get(o["id"], o) for o in self.adopted]
 
     def _fail(self, message: str) -> None:
-        """Raise OrderTaskFailed with everything done so far; cancel this run's orders if asked to."""
+        """Raise OrderTaskFailed with everything done so far; cancel this run's orders if asked to.
+
+        What the message says about money is checked: my_orders (ended orders included) tells which orders of this
+        run still exist and cost money, which ended, and which could not be found.
+        """
         new_ids = [o["id"] for o in self._new_orders()]
-        if new_ids and self.params["cancel_on_failure"] and not self.check_mode:
-            try:
-                self._cancel(new_ids, None)
-                message += f"; cancelled the order(s) this run created ({_ids(new_ids)}) as cancel_on_failure asks"
-            except CloreError as err:
-                message += (f"; cancel_on_failure could not cancel every order this run created ({err}): "
-                            f"check order(s) {_ids(new_ids)}, they cost money")
-        elif new_ids:
-            message += (f"; order(s) {_ids(new_ids)} were rented by this run and still exist: they cost money until "
-                        "cancelled (state: absent, or cancel_on_failure: true)")
+        if new_ids and not self.check_mode:
+            message += self._money_note(new_ids)
         result = self._result()
         del result["msg"]  # fail_json takes the message itself
         raise OrderTaskFailed(message, result)
 
+    def _money_note(self, new_ids: list[int]) -> str:
+        """The end of a failure message: which of this run's orders still cost money (cancelled, if asked to)."""
+        try:
+            states = order_states(self.client.my_orders(return_completed=True))
+            unknown_why = "are not listed in my_orders, not even among ended orders"
+        except CloreError as err:
+            states = {}
+            unknown_why = f"could not be checked, my_orders failed ({err})"
+        ended = [i for i in new_ids if states.get(i, ("",))[0] == ENDED]
+        existing = [i for i in new_ids if states.get(i, ("",))[0] == ACTIVE]
+        unknown = [i for i in new_ids if i not in states]
+        self.ended.extend(i for i in ended if i not in self.ended)
+        note = ""
+        if ended:
+            note += (f"; order(s) {_ids(ended)} were rented by this run and have ended (listed as expired in "
+                     "my_orders): they no longer cost money")
+        at_risk = existing + unknown
+        if at_risk and self.params["cancel_on_failure"]:
+            try:
+                self._cancel(at_risk, None)
+                return note + (f"; cancelled the order(s) this run created ({_ids(at_risk)}) as cancel_on_failure "
+                               "asks")
+            except CloreError as err:
+                return note + (f"; cancel_on_failure could not cancel every order this run created ({err}): check "
+                               f"order(s) {_ids(at_risk)}, they may still exist and cost money")
+        if existing:
+            note += (f"; order(s) {_ids(existing)} were rented by this run and still exist: they cost money until "
+                     "cancelled (state: absent, or cancel_on_failure: true)")
+        if unknown:
+            note += (f"; order(s) {_ids(unknown)} were rented by this run and {unknown_why}: they may still exist "
+                     "and cost money, check them")
+        return note
+
     def _after(self) -> list[dict]:
-        gone = set(self.cancelled) | set(self.would_cancel)
+        gone = set(self.cancelled) | set(self.would_cancel) | set(self.ended)
         orders = [o for o in self.kept if o["id"] not in gone] + [o for o in self._new_orders() if o["id"] not in gone]
         return orders
 
@@ -388,10 +430,12 @@ class OrderTask:
             "orders": self._with_ssh_settings(after),
             "created": [o["id"] for o in self.created],
             "adopted": [o["id"] for o in self.adopted],
-            "kept": [o["id"] for o in self.kept if o["id"] not in set(self.cancelled)],
+            "kept": [o["id"] for o in self.kept if o["id"] not in set(self.cancelled) | set(self.ended)],
             "cancelled": list(self.cancelled),
             "repriced": list(self.repriced),
-            "skipped": list(self.skipped),
+            # Not `skipped`: Ansible reads that key as "the task was skipped" (no change counted, no handler).
+            "skipped_servers": list(self.skipped),
+            "ended": list(self.ended),
             "excluded": dict(self.excluded),
         }
         if self.check_mode:
@@ -450,4 +494,7 @@ def _summary(result: dict, check_mode: bool) -> str:
             parts.append(f"{verb} order(s) {_ids(result[key])}")
     if result["kept"]:
         parts.append(f"kept order(s) {_ids(result['kept'])}")
+    if result["skipped_servers"] and parts:
+        passed = ", ".join(f"{s['server_id']} ({s['reason']})" for s in result["skipped_servers"])
+        parts.append(f"passed over server(s) {passed}")
     return "; ".join(parts) or "nothing to change"

@@ -32,7 +32,7 @@ description:
     or drops the record with a warning saying nothing was rented, before it rents anything."
   - Fail-over - when the chosen server is taken or refuses (server-already-rented, server-offline, too_low_price,
     currency-not-allowed, or it vanished from the market) the next candidate is tried, up to O(max_attempts) per
-    order; every skipped candidate is returned with its reason.
+    order; every candidate passed over is returned in RV(skipped_servers) with its reason.
   - A second run with the same arguments reports C(changed=false) and sends no POST.
   - Check mode sends no POST and returns what it would rent (servers and prices), cancel or re-bid; the budget is
     enforced in check mode too. With C(--diff) the orders before and after are shown, without secrets.
@@ -156,18 +156,23 @@ options:
     description:
       - Wait until every order of the task is ready - listed, its host and the public port of container port 22 known,
         and that port answering with an C(SSH-) banner.
+      - The banners of a fleet are probed in parallel, each probe within the time left. While banners are awaited,
+        my_orders is still read every few seconds, so that an order that ends (outbid, cancelled elsewhere, expired)
+        fails the task at once, naming it.
     type: bool
     default: true
   wait_timeout:
     description:
-      - One deadline in seconds for the whole task. On timeout the task fails naming the stage reached and the order
-        ids; the orders stay (they cost money) unless O(cancel_on_failure=true).
+      - One deadline in seconds for the whole task; the wait ends by it (plus at most one short banner probe). On
+        timeout the task fails naming the stage reached and the order ids; the orders stay (they cost money) unless
+        O(cancel_on_failure=true). The message says which orders of this run still exist and which ended, as
+        my_orders (ended orders included) shows them.
     type: int
     default: 900
   cancel_on_failure:
     description:
-      - When the task fails after it rented orders (wait timeout, fail-over exhausted), cancel the orders this run
-        rented. Orders that existed before the task are never cancelled by this.
+      - When the task fails after it rented orders (wait timeout, an order ended, fail-over exhausted), cancel the
+        orders this run rented that still exist. Orders that existed before the task are never cancelled by this.
     type: bool
     default: false
   issue:
@@ -448,12 +453,22 @@ repriced:
   returned: always
   type: list
   elements: int
-skipped:
-  description: Candidates passed over by fail-over or the budget, each with its reason.
+skipped_servers:
+  description:
+    - Candidate servers passed over by fail-over, the price cap or the budget, each with its reason.
+    - Named so (not C(skipped)) because Ansible reads a C(skipped) key as "the task was skipped".
   returned: always
   type: list
   elements: dict
   sample: [{"server_id": 12, "price_per_day": 7.2, "currency": "USD-Blockchain", "reason": "server-already-rented"}]
+ended:
+  description:
+    - Ids of the identified orders that ended while the task waited for them (outbid, cancelled elsewhere, out of
+      balance or past their rental length); they are no longer in RV(orders) and no longer cost money.
+    - Only a failed task has any.
+  returned: always
+  type: list
+  elements: int
 excluded:
   description: When a fleet looked for servers, how many each filter (or order constraint) excluded.
   returned: always

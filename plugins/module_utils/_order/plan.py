@@ -68,7 +68,7 @@ class Refusal:
         return self.text
 
     def skip(self, server_id: int) -> dict:
-        """The entry for the task's `skipped` list."""
+        """The entry for the task's `skipped_servers` list."""
         return {"server_id": server_id, "price_per_day": self.price, "currency": self.currency, "reason": self.text}
 
 

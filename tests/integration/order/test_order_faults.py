@@ -52,8 +52,9 @@ def test_server_taken_between_search_and_create_fails_over(sim, ansible_env, run
     result = run_order(ansible_env, ONE | {"currency": "USD"}).result
     helper.join()
     assert not result.get("failed"), result["msg"]
-    assert result["skipped"] == [{"server_id": first["id"], "price_per_day": plan["would_create"][0]["price_per_day"],
-                                  "currency": "USD-Blockchain", "reason": "server-already-rented"}]
+    assert result["skipped_servers"] == [{"server_id": first["id"],
+                                          "price_per_day": plan["would_create"][0]["price_per_day"],
+                                          "currency": "USD-Blockchain", "reason": "server-already-rented"}]
     assert [o["si"] for o in active_orders(sim)] == [result["orders"][0]["server_id"]]
     assert result["orders"][0]["server_id"] != first["id"]
 

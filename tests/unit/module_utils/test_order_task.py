@@ -9,9 +9,11 @@ import pytest
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError, CloreError
 from ansible_collections.clore.ai.plugins.module_utils.market import MARKET_FILTER_SPEC
 from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_SPEC, validate
+from ansible_collections.clore.ai.plugins.module_utils import order as order_module
+from ansible_collections.clore.ai.plugins.module_utils._order import wait as wait_module
 from ansible_collections.clore.ai.plugins.module_utils.order import OrderTask, OrderTaskFailed
 
-from order_fakes import FakeClore, server
+from order_fakes import Clock, FakeClore, server
 
 IMAGE = "cloreai/ubuntu22.04-jupyter"
 
@@ -112,8 +114,10 @@ def test_server_taken_after_the_search_fails_over_to_the_next(market):
     market.create_order = taken_first
     result = run(market, count=1, gpu=["4090"], image=IMAGE)
     assert [o["server_id"] for o in result["orders"]] == [3]
-    assert result["skipped"] == [{"server_id": 2, "price_per_day": 1.0, "currency": "USD-Blockchain",
-                                  "reason": "server-already-rented"}]
+    assert result["skipped_servers"] == [{"server_id": 2, "price_per_day": 1.0, "currency": "USD-Blockchain",
+                                          "reason": "server-already-rented"}]
+    assert "skipped" not in result  # Ansible's own key: it would show the task as skipped and count no change
+    assert result["msg"] == f"rented order(s) {result['created'][0]}; passed over server(s) 2 (server-already-rented)"
 
 
 def test_server_id_mode_rents_that_server_once(market):
@@ -251,3 +255,81 @@ def test_argument_spec_reuses_the_market_filters():
 
 def test_a_clean_failure_is_a_clore_error(market):
     assert issubclass(OrderTaskFailed, CloreError)
+
+
+def test_every_returned_key_is_documented(market):
+    """The keys a result carries are the ones RETURN documents (and checks against Ansible's own)."""
+    import ast
+
+    import yaml
+
+    source = Path(__file__).resolve().parents[3] / "plugins" / "modules" / "clore_order.py"
+    tree = ast.parse(source.read_text())
+    node = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "RETURN")
+    documented = set(yaml.safe_load(ast.literal_eval(node.value)))
+    for check_mode in (False, True):
+        result = run(market, check_mode=check_mode, diff=True, **FLEET)
+        assert set(result) - {"changed", "diff", "warnings"} <= documented
+
+
+def test_wait_starts_from_the_read_that_confirmed_the_create(market, monkeypatch):
+    monkeypatch.setattr(wait_module, "ssh_banner", lambda host, port, timeout: "SSH-2.0-x")
+    result = run(market, wait=True, **FLEET)
+    assert len(result["created"]) == 2
+    # One read before deciding, one per create to find the new order; the wait needs none: endpoints are known.
+    assert market.calls.count(("my_orders",)) == 3
+
+
+def fake_waiting(monkeypatch, probe) -> None:
+    """clore_order's wait on a simulated clock, with `probe` for the banners."""
+    clock = Clock()
+    clock.mono = time.monotonic()  # the task's deadline is set on the real clock
+    monkeypatch.setattr(order_module, "wait_ready", lambda *args, **kwargs: wait_module.wait_ready(
+        *args, **kwargs, probe=probe, clock=clock.monotonic, sleep=clock.sleep))
+
+
+SPOT_FLEET = FLEET | {"type": "spot", "spot_price": 2.5, "currency": "USD-Blockchain", "wait": True}
+
+
+@pytest.mark.parametrize("cancel_on_failure", [False, True])
+def test_an_order_outbid_while_waiting_is_not_said_to_cost_money(market, monkeypatch, cancel_on_failure):
+    def outbid_first(host, port, timeout):
+        if len(market.active()) == 2:
+            market.active()[0]["expired"] = True  # the first order is outbid; the other one never answers
+        return None
+
+    fake_waiting(monkeypatch, outbid_first)
+    with pytest.raises(OrderTaskFailed) as caught:
+        run(market, cancel_on_failure=cancel_on_failure, **SPOT_FLEET)
+    outbid, other = caught.value.result["created"]
+    message = str(caught.value)
+    assert message.startswith(f"order {outbid} ended while waiting for it to get ready: my_orders lists this spot "
+                              "order as expired (outbid")
+    assert (f"order(s) {outbid} were rented by this run and have ended (listed as expired in my_orders): they no "
+            "longer cost money") in message
+    if cancel_on_failure:
+        assert f"cancelled the order(s) this run created ({other})" in message
+        assert market.posts("cancel_order") == [("cancel_order", other, None)]
+        assert caught.value.result["orders"] == []
+    else:
+        assert f"order(s) {other} were rented by this run and still exist: they cost money" in message
+        assert [o["id"] for o in caught.value.result["orders"]] == [other]
+    assert caught.value.result["ended"] == [outbid]
+
+
+def test_orders_whose_state_cannot_be_read_are_not_said_to_be_gone(market, monkeypatch):
+    fake_waiting(monkeypatch, lambda host, port, timeout: None)
+    real_my_orders = market.my_orders
+
+    def failing_completed_read(return_completed=False):
+        if return_completed:
+            raise CloreError("my_orders: HTTP 502")
+        return real_my_orders()
+
+    market.my_orders = failing_completed_read
+    with pytest.raises(OrderTaskFailed) as caught:
+        run(market, wait_timeout=5, **FLEET | {"wait": True})
+    created = caught.value.result["created"]
+    assert str(caught.value).endswith(
+        f"order(s) {', '.join(map(str, created))} were rented by this run and could not be checked, my_orders failed "
+        "(my_orders: HTTP 502): they may still exist and cost money, check them")
