@@ -321,7 +321,7 @@ class TestCallers:
         good, bad = account.add_order(1, IMAGE), account.add_order(2, IMAGE)
         bad["mrl"] = 10**400
         clock = Clock()
-        ready = wait_ready(account, [good["id"]], 10, probe=lambda h, p: "SSH-2.0-x", clock=clock.monotonic,
+        ready = wait_ready(account, [good["id"]], 10, probe=lambda h, p, t: "SSH-2.0-x", clock=clock.monotonic,
                            sleep=clock.sleep)
         assert list(ready) == [good["id"]]
 
@@ -331,7 +331,7 @@ class TestCallers:
         probed = []
         clock = Clock()
         with pytest.raises(WaitTimeout, match="waiting for: SSH endpoint"):
-            wait_ready(account, [order["id"]], 5, probe=lambda h, p: probed.append(h), clock=clock.monotonic,
+            wait_ready(account, [order["id"]], 5, probe=lambda h, p, t: probed.append(h), clock=clock.monotonic,
                        sleep=clock.sleep)
         assert probed == []
 
