@@ -395,6 +395,12 @@ orders:
       description: The command to log in, once RV(orders[].ready); else null.
       type: str
       sample: ssh -p 10000 root@n1.c1.clorecloud.net
+    ssh_endpoint_error:
+      description:
+        - Why the order has no SSH endpoint although the API sent one - its host name or a port is not safe to hand
+          to ssh, or cannot be read. Null otherwise. Such an order is never RV(orders[].ready) and is never contacted,
+          but it is counted, kept and cancelled like any other (it costs money).
+      type: str
     http_port:
       description: The container port served over HTTPS, if any.
       type: str
