@@ -1,0 +1,72 @@
+"""The AWX / Automation Platform credential type (extensions/awx/credential_type.yml) feeds what the collection reads."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from jinja2 import StrictUndefined, Undefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from ansible_collections.clore.ai.plugins.module_utils.client import DEFAULT_API_URL
+from ansible_collections.clore.ai.plugins.module_utils.common import OPTION_ENV
+
+CREDENTIAL_TYPE = Path(__file__).resolve().parents[3] / "extensions" / "awx" / "credential_type.yml"
+# What every AWX release accepts in an input field (older ones refuse any other key, e.g. `default`).
+FIELD_KEYS = {"id", "label", "type", "help_text", "multiline", "secret", "ask_at_runtime", "choices", "format"}
+
+
+@pytest.fixture(scope="module")
+def credential_type() -> dict:
+    return yaml.safe_load(CREDENTIAL_TYPE.read_text())
+
+
+def fields(credential_type: dict) -> dict[str, dict]:
+    return {field["id"]: field for field in credential_type["inputs"]["fields"]}
+
+
+def inject(credential_type: dict, inputs: dict, undefined: type[Undefined] = Undefined) -> dict[str, str]:
+    """The environment AWX gives a job: each env injector rendered in a sandbox over the credential's inputs."""
+    sandbox = ImmutableSandboxedEnvironment(undefined=undefined)
+    return {name: sandbox.from_string(template).render(**inputs)
+            for name, template in credential_type["injectors"]["env"].items()}
+
+
+def test_it_is_a_custom_cloud_type_that_only_injects_environment_variables(credential_type):
+    assert credential_type["kind"] == "cloud"  # attachable to job templates and inventory sources
+    assert credential_type["name"] and credential_type["description"]
+    assert set(credential_type["injectors"]) == {"env"}
+
+
+def test_every_injected_variable_is_one_the_collection_reads(credential_type):
+    injected = set(credential_type["injectors"]["env"])
+    assert injected <= set(OPTION_ENV.values())
+    assert {OPTION_ENV["api_key"], OPTION_ENV["api_url"]} <= injected
+    assert not [name for name in injected if name.startswith("ANSIBLE_")]  # reserved by AWX
+
+
+def test_the_key_is_a_required_secret_and_the_url_is_optional(credential_type):
+    by_id = fields(credential_type)
+    assert by_id["api_key"]["secret"] is True
+    assert credential_type["inputs"]["required"] == ["api_key"]
+    assert not by_id["api_url"].get("secret", False)
+    for field in by_id.values():
+        assert set(field) <= FIELD_KEYS, field
+        assert field["type"] == "string" and field["label"]
+        assert re.fullmatch(r"[a-zA-Z_]+[a-zA-Z0-9_]*", field["id"])
+
+
+def test_injectors_use_only_defined_inputs(credential_type):
+    # As AWX validates a credential type: every field defined, any undefined name an error.
+    example = {field_id: "EXAMPLE" for field_id in fields(credential_type)}
+    assert inject(credential_type, example, StrictUndefined) == {"CLORE_API_KEY": "EXAMPLE", "CLORE_API_URL": "EXAMPLE"}
+
+
+def test_without_a_url_the_real_api_is_injected(credential_type):
+    # AWX leaves an empty optional input out of the namespace.
+    env = inject(credential_type, {"api_key": "my-key"})
+    assert env == {"CLORE_API_KEY": "my-key", "CLORE_API_URL": DEFAULT_API_URL}
+    assert inject(credential_type, {"api_key": "k", "api_url": ""})["CLORE_API_URL"] == DEFAULT_API_URL
+    assert inject(credential_type, {"api_key": "k", "api_url": "http://sim:8199/v1"})["CLORE_API_URL"] == \
+        "http://sim:8199/v1"
