@@ -1,4 +1,4 @@
-"""The AWX / Automation Platform credential type (extensions/awx/credential_type.yml) feeds what the collection reads."""
+"""The AWX / Automation Platform credential types (extensions/awx/) feed what the collection and its roles read."""
 from __future__ import annotations
 
 import re
@@ -70,3 +70,43 @@ def test_without_a_url_the_real_api_is_injected(credential_type):
     assert inject(credential_type, {"api_key": "k", "api_url": ""})["CLORE_API_URL"] == DEFAULT_API_URL
     assert inject(credential_type, {"api_key": "k", "api_url": "http://sim:8199/v1"})["CLORE_API_URL"] == \
         "http://sim:8199/v1"
+
+
+# ----- the SSH key pair for clore.ai.gpu_fleet (extensions/awx/ssh_key_credential_type.yml) -----
+SSH_KEY_TYPE = CREDENTIAL_TYPE.parent / "ssh_key_credential_type.yml"
+GPU_FLEET_SPECS = CREDENTIAL_TYPE.parents[2] / "roles" / "gpu_fleet" / "meta" / "argument_specs.yml"
+
+
+@pytest.fixture(scope="module")
+def ssh_key_type() -> dict:
+    return yaml.safe_load(SSH_KEY_TYPE.read_text())
+
+
+class _Tower:
+    filename = "/runner/env/tmpkey"
+
+
+def test_ssh_key_type_writes_the_private_key_to_a_file_and_passes_gpu_fleet_variables(ssh_key_type, credential_type):
+    # A type of its own: AWX attaches at most one credential of each type to a job template.
+    assert ssh_key_type["kind"] == "cloud" and ssh_key_type["name"] != credential_type["name"]
+    by_id = fields(ssh_key_type)
+    private = by_id["ssh_private_key"]
+    assert private["secret"] is True and private["multiline"] is True and private["format"] == "ssh_private_key"
+    assert sorted(ssh_key_type["inputs"]["required"]) == ["ssh_private_key", "ssh_public_key"]
+    for field in by_id.values():
+        assert set(field) <= FIELD_KEYS, field
+    assert set(ssh_key_type["injectors"]) == {"file", "extra_vars"}  # nothing in the environment
+
+    role_options = yaml.safe_load(GPU_FLEET_SPECS.read_text())["argument_specs"]["main"]["options"]
+    extra_vars = ssh_key_type["injectors"]["extra_vars"]
+    assert set(extra_vars) == {"gpu_fleet_ssh_private_key_file", "gpu_fleet_ssh_public_key"}
+    assert set(extra_vars) <= set(role_options)
+
+    sandbox = ImmutableSandboxedEnvironment(undefined=StrictUndefined)
+    inputs = {"ssh_private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\n...\n", "ssh_public_key": "ssh-ed25519 AAAA x",
+              "tower": _Tower()}
+    assert sandbox.from_string(ssh_key_type["injectors"]["file"]["template"]).render(**inputs) == \
+        inputs["ssh_private_key"]
+    rendered = {name: sandbox.from_string(value).render(**inputs) for name, value in extra_vars.items()}
+    assert rendered == {"gpu_fleet_ssh_private_key_file": "/runner/env/tmpkey",
+                        "gpu_fleet_ssh_public_key": "ssh-ed25519 AAAA x"}
