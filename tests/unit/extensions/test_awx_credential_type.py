@@ -9,12 +9,19 @@ import yaml
 from jinja2 import StrictUndefined, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ansible_collections.clore.ai.plugins.module_utils.client import DEFAULT_API_URL
-from ansible_collections.clore.ai.plugins.module_utils.common import OPTION_ENV
-
 CREDENTIAL_TYPE = Path(__file__).resolve().parents[3] / "extensions" / "awx" / "credential_type.yml"
 # What every AWX release accepts in an input field (older ones refuse any other key, e.g. `default`).
 FIELD_KEYS = {"id", "label", "type", "help_text", "multiline", "secret", "ask_at_runtime", "choices", "format"}
+
+
+@pytest.fixture(scope="module")
+def collection() -> dict:
+    """What the collection reads. Imported when the tests run, not when they are collected: by then the inventory
+    tests' conftest has installed Ansible's collection loader, and the collection must be imported through it."""
+    from ansible_collections.clore.ai.plugins.module_utils.client import DEFAULT_API_URL
+    from ansible_collections.clore.ai.plugins.module_utils.common import OPTION_ENV
+
+    return {"option_env": OPTION_ENV, "default_api_url": DEFAULT_API_URL}
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +46,11 @@ def test_it_is_a_custom_cloud_type_that_only_injects_environment_variables(crede
     assert set(credential_type["injectors"]) == {"env"}
 
 
-def test_every_injected_variable_is_one_the_collection_reads(credential_type):
+def test_every_injected_variable_is_one_the_collection_reads(credential_type, collection):
+    option_env = collection["option_env"]
     injected = set(credential_type["injectors"]["env"])
-    assert injected <= set(OPTION_ENV.values())
-    assert {OPTION_ENV["api_key"], OPTION_ENV["api_url"]} <= injected
+    assert injected <= set(option_env.values())
+    assert {option_env["api_key"], option_env["api_url"]} <= injected
     assert not [name for name in injected if name.startswith("ANSIBLE_")]  # reserved by AWX
 
 
@@ -63,11 +71,12 @@ def test_injectors_use_only_defined_inputs(credential_type):
     assert inject(credential_type, example, StrictUndefined) == {"CLORE_API_KEY": "EXAMPLE", "CLORE_API_URL": "EXAMPLE"}
 
 
-def test_without_a_url_the_real_api_is_injected(credential_type):
+def test_without_a_url_the_real_api_is_injected(credential_type, collection):
+    default_api_url = collection["default_api_url"]
     # AWX leaves an empty optional input out of the namespace.
     env = inject(credential_type, {"api_key": "my-key"})
-    assert env == {"CLORE_API_KEY": "my-key", "CLORE_API_URL": DEFAULT_API_URL}
-    assert inject(credential_type, {"api_key": "k", "api_url": ""})["CLORE_API_URL"] == DEFAULT_API_URL
+    assert env == {"CLORE_API_KEY": "my-key", "CLORE_API_URL": default_api_url}
+    assert inject(credential_type, {"api_key": "k", "api_url": ""})["CLORE_API_URL"] == default_api_url
     assert inject(credential_type, {"api_key": "k", "api_url": "http://sim:8199/v1"})["CLORE_API_URL"] == \
         "http://sim:8199/v1"
 
