@@ -11,7 +11,7 @@ SIM_PORT ?= 8199
 SIM_STATE ?= $(ROOT)/.sim-state
 SIM_KEY ?= clore-sim-demo-key
 
-.PHONY: help bootstrap demo test unit integration simulator-tests sanity lint changelog-lint molecule bench sim collection-build clean
+.PHONY: help bootstrap demo test unit integration simulator-tests sanity lint changelog-lint molecule bench sim collection-build ee-context clean
 
 help:
 	@echo "make demo   rent, configure, run a job and release against clore-sim"
@@ -57,6 +57,15 @@ sim: bootstrap
 
 collection-build: bootstrap
 	mkdir -p build && $(BIN)/ansible-galaxy collection build --force --output-path build .
+
+# The execution environment's build context (extensions/ee/execution-environment.yml) in $(EE_CONTEXT): the collection
+# tarball under a fixed name, then ansible-builder. The image itself needs a container engine:
+#   podman build -t clore-ai-ee:latest build/ee-context
+EE_CONTEXT ?= $(ROOT)/build/ee-context
+ee-context: collection-build
+	mkdir -p build/ee && cp build/clore-ai-$$(sed -n 's/^version: *//p' galaxy.yml).tar.gz build/ee/clore-ai.tar.gz
+	$(BIN)/ansible-builder create --file extensions/ee/execution-environment.yml --context $(EE_CONTEXT) \
+		--output-filename Containerfile
 
 clean:
 	rm -rf build tests/output .sim-state

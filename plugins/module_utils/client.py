@@ -83,6 +83,14 @@ def backoff_delay(attempt: int, floor: float = 0.0) -> float:
     return max(floor, ceiling / 2 + random.uniform(0, ceiling / 2))
 
 
+def rate_limit_delay(retry_after: float | None, attempt: int, interval: float) -> float:
+    """The wait after a 429: Retry-After (else the backoff, at least `interval`) plus a random part of up to one
+    request interval (at least BACKOFF_BASE), so that controllers refused at the same moment (they share the key, not
+    the limiter) do not all come back at the same moment and collide again."""
+    base = retry_after if retry_after is not None else backoff_delay(attempt, floor=interval)
+    return base + random.uniform(0, max(interval, BACKOFF_BASE))
+
+
 class _Retryable(Exception):
     """An attempt failed in a way the retry policy may repeat; `reads_only` when a write may have taken effect."""
 
@@ -180,8 +188,7 @@ class CloreClient:
                         f"{error} The {method} to {endpoint} may have taken effect: it was not repeated.",
                         ambiguous=True)) from None
                 if error.rate_limited:
-                    wait = error.retry_after if error.retry_after is not None else backoff_delay(
-                        attempt, floor=self.request_interval)
+                    wait = rate_limit_delay(error.retry_after, attempt, self.request_interval)
                 else:
                     wait = backoff_delay(attempt)
                 elapsed = _monotonic() - started
