@@ -46,7 +46,8 @@ def _price(field: str, value: Any) -> float:
         except (TypeError, ValueError, OverflowError):
             amount = None
     if amount is None or not math.isfinite(amount) or amount <= 0:
-        raise CloreConfigError(f"{field} must be a finite price per day above 0, got {value!r}.", option=field)
+        raise CloreConfigError(f"{field} must be a finite price per day above 0, got {value!r}.",
+                               option=field.split(".")[0])
     return amount
 
 
