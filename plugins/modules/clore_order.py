@@ -33,6 +33,9 @@ description:
   - Fail-over - when the chosen server is taken or refuses (server-already-rented, server-offline, too_low_price,
     currency-not-allowed, or it vanished from the market) the next candidate is tried, up to O(max_attempts) per
     order; every skipped candidate is returned with its reason.
+  - A server the same API key hosts (the marketplace's C(my_servers)) is never rented - renting it would cost a fee
+    for nothing. With O(server_id) the task refuses before any create; a fleet skips such servers, each listed in
+    RV(skipped) and counted as C(own_server) in RV(excluded).
   - A second run with the same arguments reports C(changed=false) and sends no POST.
   - Check mode sends no POST and returns what it would rent (servers and prices), cancel or re-bid; the budget is
     enforced in check mode too. With C(--diff) the orders before and after are shown, without secrets.
@@ -449,13 +452,15 @@ repriced:
   type: list
   elements: int
 skipped:
-  description: Candidates passed over by fail-over or the budget, each with its reason.
+  description: Candidates passed over (fail-over, the budget, or a server the key hosts itself), each with its reason.
   returned: always
   type: list
   elements: dict
   sample: [{"server_id": 12, "price_per_day": 7.2, "currency": "USD-Blockchain", "reason": "server-already-rented"}]
 excluded:
-  description: When a fleet looked for servers, how many each filter (or order constraint) excluded.
+  description:
+    - When a fleet looked for servers, how many each filter (or order constraint) excluded.
+    - C(own_server) counts matching servers the key hosts itself, which are never rented.
   returned: always
   type: dict
 would_create:

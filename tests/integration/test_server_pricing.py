@@ -58,7 +58,8 @@ def test_host_pricing_table_check_mode_set_and_rerun(sim, ansible_env):
 
     real = run_playbook(PLAYBOOK, ansible_env)
     assert real.rc == 0, real.stdout + real.stderr
-    plans = {p["name"]: p for p in real.result("Work out the new prices")["ansible_facts"]["host_pricing_plan"]["plans"]}
+    facts = real.result("Work out the new prices")["ansible_facts"]
+    plans = {p["name"]: p for p in facts["host_pricing_plan"]["plans"]}
     priced = [name for name, (_count, price) in expected.items() if price is not None]
     for name, (count, price) in expected.items():
         assert plans[name]["comparables"] == count

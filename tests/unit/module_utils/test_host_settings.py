@@ -160,7 +160,8 @@ def test_check_mode_and_diff_show_the_change_without_a_post():
     assert result["diff"]["before"]["on_demand_price"]["CLORE-Blockchain"] == 1174.03
     assert result["diff"]["after"]["on_demand_price"] == {"bitcoin": 0.00020855, "CLORE-Blockchain": 1200.0}
     assert result["diff"]["after"]["autoprice"] is False
-    assert result["server"]["visibility"] == "hidden" and result["server"]["on_demand_price"]["CLORE-Blockchain"] == 1200
+    assert result["server"]["visibility"] == "hidden"
+    assert result["server"]["on_demand_price"]["CLORE-Blockchain"] == 1200
     assert result["msg"].startswith("would change available, on_demand_price, autoprice")
 
 
