@@ -36,7 +36,7 @@ options:
     type: int
   on_demand_price:
     description:
-      - The on-demand price per day in each coin, for example C({CLORE-Blockchain: 1174.03, bitcoin: 0.0002}).
+      - The on-demand price per day in each coin, for example V(CLORE-Blockchain) 1174.03 and V(bitcoin) 0.0002.
       - Coins are V(bitcoin), V(CLORE-Blockchain), V(USD-Blockchain) or the aliases V(BTC) and V(CLORE); coins not
         named keep their price.
       - Needs autoprice off (O(autoprice=false), or already off) - with autoprice Clore derives the coin prices from
