@@ -337,6 +337,20 @@ class CloreClient:
     def wallets(self) -> list[dict]:
         return _list(self.request("GET", "wallets").get("wallets"))
 
+    # ----- the host side: the servers this key offers -----
+    def my_servers(self) -> list:
+        """The servers this key hosts, as listed (rows not checked: the caller reads them defensively)."""
+        return _list(self.request("GET", "my_servers").get("servers"))
+
+    def server_config(self, server_name: str) -> dict:
+        """One hosted server's settings; Clore takes the name as a JSON body of a GET."""
+        config = self.request("GET", "server_config", body={"server_name": server_name}).get("config")
+        return dict(config) if isinstance(config, dict) else {}
+
+    def set_server_settings(self, body: dict) -> None:
+        """Change a hosted server's settings; callers send every setting, so that none is reset by omission."""
+        self.request("POST", "set_server_settings", body=body)
+
 
 def _list(value: Any) -> list:
     return [item for item in value if item is not None] if isinstance(value, list) else []

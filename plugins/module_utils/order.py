@@ -50,6 +50,9 @@ from ansible_collections.clore.ai.plugins.module_utils._order.wait import (
 )
 
 
+# The `excluded` key and the skip reason of the servers this key hosts itself (never rented by a fleet).
+OWN_SERVER = "own_server"
+OWN_SERVER_REASON = "one of your own servers (this API key hosts it)"
 # Waiting forks share my_orders reads this fresh, so that together they poll at most about once per this many s.
 SHARED_READ_MAX_AGE = 1.5
 
@@ -243,6 +246,11 @@ class OrderTask:
             self._market = self.client.marketplace()
         return self._market["servers"]
 
+    def _own_server_ids(self) -> set[int]:
+        """The ids of the servers this key hosts, from the marketplace answer's `my_servers`."""
+        self._market_rows()
+        return {i for i in map(_as_id, self._market.get("my_servers") or []) if i is not None}
+
     def _rates_if_needed(self, keep: list[dict]) -> dict[str, float]:
         surplus = self.params["exact"] and len(keep) > self.params["count"]
         mixed = len({o.get("currency") for o in keep}) > 1
@@ -256,8 +264,14 @@ class OrderTask:
         rows = self._market_rows()
         servers, self.excluded = select_servers(rows, filters, self.params["sort_by"], self.params["descending"])
         rates = usd_rates(rows)
+        own = self._own_server_ids()
         candidates = []
         for server in servers:
+            if server["id"] in own:  # renting your own server costs a fee and earns nothing
+                self.excluded[OWN_SERVER] = self.excluded.get(OWN_SERVER, 0) + 1
+                self.skipped.append({"server_id": server["id"], "price_per_day": None, "currency": None,
+                                     "reason": OWN_SERVER_REASON})
+                continue
             candidate, refusal = make_candidate(server, self.params, rates)
             if candidate is not None:
                 candidates.append(candidate)
@@ -280,6 +294,9 @@ class OrderTask:
 
     def _rent_server(self, server_id: int) -> None:
         rows = self._market_rows()
+        if _as_id(server_id) in self._own_server_ids():
+            raise CloreError(f"server_id: server {server_id} is {OWN_SERVER_REASON}: renting it would cost a fee for "
+                             "nothing; nothing was rented")
         raw = next((r for r in rows if isinstance(r, dict) and str(r.get("id")) == str(server_id)), None)
         server = normalize_server(raw) if raw is not None else None
         if server is None:
@@ -446,6 +463,17 @@ class OrderTask:
                                         self.params.get("image"))
         result["msg"] = _summary(result, self.check_mode)
         return result
+
+
+def _as_id(value: Any) -> int | None:
+    """A server id from an int or a numeric string (my_servers lists ids; odd entries are ignored)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdecimal():
+        return int(value.strip())
+    return None
 
 
 def _filter_names(params: dict) -> list[str]:

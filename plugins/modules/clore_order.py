@@ -33,6 +33,9 @@ description:
   - Fail-over - when the chosen server is taken or refuses (server-already-rented, server-offline, too_low_price,
     currency-not-allowed, or it vanished from the market) the next candidate is tried, up to O(max_attempts) per
     order; every candidate passed over is returned in RV(skipped_servers) with its reason.
+  - A server the same API key hosts (the marketplace's C(my_servers)) is never rented - renting it would cost a fee
+    for nothing. With O(server_id) the task refuses before any create; a fleet skips such servers, each listed in
+    RV(skipped_servers) and counted as C(own_server) in RV(excluded).
   - A second run with the same arguments reports C(changed=false) and sends no POST.
   - Check mode sends no POST and returns what it would rent (servers and prices), cancel or re-bid; the budget is
     enforced in check mode too. With C(--diff) the orders before and after are shown, without secrets.
@@ -461,7 +464,7 @@ repriced:
   elements: int
 skipped_servers:
   description:
-    - Candidate servers passed over by fail-over, the price cap or the budget, each with its reason.
+    - Candidate servers passed over by fail-over, the price cap, the budget, or because the key hosts them itself, each with its reason.
     - Named so (not C(skipped)) because Ansible reads a C(skipped) key as "the task was skipped".
   returned: always
   type: list
@@ -476,7 +479,9 @@ ended:
   type: list
   elements: int
 excluded:
-  description: When a fleet looked for servers, how many each filter (or order constraint) excluded.
+  description:
+    - When a fleet looked for servers, how many each filter (or order constraint) excluded.
+    - C(own_server) counts matching servers the key hosts itself, which are never rented.
   returned: always
   type: dict
 would_create:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import validation
+from . import hosts, validation
 from .auction import Auction, Refusal
 from .config import Config
 from .market import USD_RATES
@@ -149,8 +149,11 @@ class Api:
         with self.store.lock:
             self.store.settle()
             server = self.store.by_id.get(req["server_id"])
-            if server is None:
+            owner, hosted = self.store.hosted_by_id.get(req["server_id"], (None, None))
+            if server is None or (hosted is not None and hosted["visibility"] != "public"):
                 return invalid(f"renting_server {req['server_id']} does not exist")
+            if owner == key:
+                return app_error("cannot-rent-own-server")
             spot = req["type"] == "spot"
             currency = req["currency"]
             waiting = self.auction.judge(server, spot, currency, req["spotprice"])
@@ -302,18 +305,15 @@ class Api:
         return ok(wallets=wallets)
 
     # ----- the host side -----
-    def _rental_status(self, server_id: int) -> int:
-        orders = [o for o in self.store.active_orders() if o["si"] == server_id]
-        return 0 if not orders else (1 if orders[0]["spot"] else 2)
+    def _rental(self, server_id: int) -> tuple[int, float] | None:
+        """(rental_status, end as a Unix time on the API's clock) while someone rents the server."""
+        rental = self.store.rental(server_id)
+        return None if rental is None else (rental[0], rental[1] + self.config.clock_offset)
 
     def my_servers(self, key: str, query: dict, body: Any) -> Reply:
+        self.upkeep()
         with self.store.lock:
-            servers = [
-                {"id": s["id"], "name": s["name"], "connected": s["connected"], "visibility": s["visibility"],
-                 "pricing": s["pricing"], "online": s["online"], "min_spot_pricing": s["spot_pricing"],
-                 "mrl": s["mrl"], "specs": s["specs"]}
-                for s in self.store.accounts[key]["hosted"]
-            ]
+            servers = [hosts.my_servers_row(s, self._rental(s["id"])) for s in self.store.accounts[key]["hosted"]]
         return ok(servers=servers, limit=100)
 
     def _hosted(self, key: str, name: Any) -> dict | None:
@@ -324,53 +324,25 @@ class Api:
         name = name if name is not None else query.get("server_name")
         if not isinstance(name, str) or not name:
             return invalid("server_name is required (a JSON body {\"server_name\": ...})")
+        self.upkeep()
         with self.store.lock:
             server = self._hosted(key, name)
             if server is None:
                 return app_error("server-not-found")
-            config = {
-                "name": server["name"], "id": server["id"], "connected": server["connected"],
-                "visibility": server["visibility"], "pricing": server["pricing"],
-                "spot_pricing": server["spot_pricing"], "mrl": server["mrl"], "online": server["online"],
-                "rental_status": self._rental_status(server["id"]), "specs": server["specs"],
-            }
-        return ok(config=config)
+            config = hosts.config_view(server, self._rental(server["id"]))
+        return ok(config=config, creation_completed=True)
 
     def set_server_settings(self, key: str, query: dict, body: Any) -> Reply:
+        """Both forms (hosts.parse_settings); nothing is applied unless the whole request is valid."""
         try:
-            body = validation.require_object(body)
-            name = body.get("name")
-            if not isinstance(name, str) or not name:
-                raise InvalidInput("name is required: the server's name")
-            changes: dict[str, Any] = {}
-            if "availability" in body:
-                if not isinstance(body["availability"], bool):
-                    raise InvalidInput("availability must be a boolean")
-                changes["visibility"] = "public" if body["availability"] else "hidden"
-            if "mrl" in body:
-                if not validation.is_int(body["mrl"]) or body["mrl"] <= 0:
-                    raise InvalidInput("mrl must be a positive integer (hours)")
-                changes["mrl"] = body["mrl"]
-            for field_name, target in (("on_demand", "pricing"), ("spot", "spot_pricing")):
-                if field_name in body:
-                    changes[target] = _pricing(field_name, body[field_name])
+            changes = hosts.parse_settings(validation.require_object(body))
+            with self.store.lock:
+                server = self._hosted(key, body["name"])
+                if server is None:
+                    return app_error("server-not-found")
+                hosts.apply_settings(server, changes)
+                self.store.sync_hosted()
+                self.store.dirty = True
         except InvalidInput as err:
             return invalid(str(err))
-        with self.store.lock:
-            server = self._hosted(key, name)
-            if server is None:
-                return app_error("server-not-found")
-            server.update(changes)
-            self.store.dirty = True
         return ok()
-
-
-def _pricing(name: str, value: Any) -> dict[str, float]:
-    """A number (CLORE-Blockchain, the older form) or {currency: price}."""
-    if validation.is_number(value) and value > 0:
-        return {"CLORE-Blockchain": float(value)}
-    if isinstance(value, dict) and value and all(
-        c in USD_RATES and validation.is_number(v) and v > 0 for c, v in value.items()
-    ):
-        return {c: float(v) for c, v in value.items()}
-    raise InvalidInput(f"{name} must be a positive number or an object {{currency: price}}")

@@ -7,6 +7,7 @@ each accepting all three currencies; and two RTX 3090 that are rented and offlin
 """
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 
@@ -190,20 +191,48 @@ def gpu_of(server: dict) -> tuple[str, int, int]:
     return name, count, int(specs.get("gpuram") or 0)
 
 
+HOST_MODELS = ("RTX 3090", "RTX 4090", "RTX 3080")
+HOST_COINS = ["CLORE-Blockchain", "bitcoin"]  # the coins of the real my_servers rows
+
+
 def host_server(rng: random.Random, server_id: int, name: str) -> dict:
-    """A server an account hosts itself (my_servers, server_config, set_server_settings)."""
-    model = rng.choice(["RTX 3090", "RTX 4090", "RTX 3080"])
+    """A server an account hosts itself (my_servers, server_config, set_server_settings), hidden until made
+    available, priced in US dollars with autoprice like the real rows (hosts.apply_autoprice fills the coin prices)."""
+    model = rng.choice(HOST_MODELS)
     server = _server(rng, server_id, model, 1, ALL_COINS, False, True)
+    gpu = GPUS[model]
+    usd_day = round(server["price"]["usd"]["on_demand_usd"], 2)
+    specs = dict(server["specs"])
+    specs["net"] = {**specs["net"], "test_history": [f"S|1746440936|{specs['net']['down']}|{specs['net']['up']}"]}
+    specs.update(backend_version=21, xfs=3)
+    oc = [{"name": gpu.name, "pci_core": "0:01:00.0", "core": [-1000, 1000], "mem": [-2000, 6000],
+           "power_limits": [150, 450], "default_power_limit": 450}]
     return {
         "id": server_id,
         "name": name,
+        "public_name": f"{name}-public",
         "connected": True,
         "online": True,
+        "working_properly": True,
         "visibility": "hidden",
         "mrl": 240,
-        "pricing": {"CLORE-Blockchain": server["price"]["on_demand"]["CLORE-Blockchain"]},
-        "spot_pricing": {"CLORE-Blockchain": server["price"]["spot"]["CLORE-Blockchain"]},
-        "specs": server["specs"],
-        "gpu_array": server["gpu_array"],
+        "allowed_coins": list(HOST_COINS),
+        "pricing": {},
+        "spot_pricing": {},
+        "usd_pricing": {"on_demand": usd_day, "spot": round(usd_day * 0.55, 2)},
+        "autoprice": "usd",
+        "max_fair_price_usd": round(gpu.usd_per_day * 1.25, 2),
+        "gpu_array": [model],
+        "gpu_count": 1,
+        "specs": specs,
+        "oc_gpus": json.dumps([oc[0]], separators=(",", ":")),
         "cuda_version": server["cuda_version"],
+        "reliability": server["reliability"],
+        "rating": server["rating"],
+        "is_vpn_enabled": False,
+        "mass_price_changeable": True,
+        "max_poh_capacity": 60000,
+        "enable_btc_and_clore": True,
+        "enable_only_clore": True,
+        "enable_only_btc": False,
     }

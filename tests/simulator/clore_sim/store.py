@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import hosts
 from .config import DEFAULT_BALANCES
 from .market import generate_market, host_server, reprice
 
@@ -21,6 +22,7 @@ FIRST_HOSTED_ID = 900_000
 # Fields of the spot auction: a bid waiting below the active one, the end of an outbid order's grace and why it
 # ends ("outbid" or "preempted"), the admin rival that placed a bid.
 ORDER_DEFAULTS = {"waiting": False, "outbid_at": None, "outbid_reason": None, "rival_id": None}
+FIRST_HOST_OWNER = 100_000  # owner ids of the keys' hosted servers (the catalog's hosts are below 10,000)
 
 
 class Store:
@@ -42,7 +44,8 @@ class Store:
         self.rented_elsewhere: set[int] = set()
         self.offline: set[int] = set()
         self.market: list[dict] = []
-        self.by_id: dict[int, dict] = {}
+        self.by_id: dict[int, dict] = {}  # the market's servers and the hosted servers' market views
+        self.hosted_by_id: dict[int, tuple[str, dict]] = {}  # hosted server id -> (owner key, server)
         self.market_version = 0
         self._market_cache: tuple[int, bytes] | None = None
         self._row_bytes: list[bytes] | None = None
@@ -85,6 +88,10 @@ class Store:
         for server_id, prices in self.prices.items():
             if server_id in self.by_id:
                 reprice(self.by_id[server_id], prices.get("on_demand"), prices.get("spot"))
+        for account in self.accounts.values():
+            for server in account["hosted"]:
+                hosts.upgrade(server)
+        self.sync_hosted()
         return warnings
 
     def save(self) -> None:
@@ -119,8 +126,35 @@ class Store:
             rng = random.Random(digest)
             base = FIRST_HOSTED_ID + len(self.accounts) * 10
             hosted = [host_server(rng, base + i, f"host-{digest % 10_000:04d}-{i + 1}") for i in range(HOSTED_PER_ACCOUNT)]
+            for server in hosted:
+                hosts.apply_autoprice(server)
             self.accounts[key] = {"balances": dict(balances or DEFAULT_BALANCES), "hosted": hosted}
+            self.sync_hosted()
             self.dirty = True
+
+    # ----- hosted servers -----
+    def sync_hosted(self) -> None:
+        """Refresh the market view of every hosted server (in by_id, updated in place) after a change."""
+        with self.lock:
+            for key, account in self.accounts.items():
+                owner = FIRST_HOST_OWNER + int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 100_000
+                for server in account["hosted"]:
+                    view = self.by_id.setdefault(server["id"], {})
+                    view.clear()
+                    view.update(hosts.market_row(server, owner))
+                    self.hosted_by_id[server["id"]] = (key, server)
+            self.touch_market()
+
+    def rental(self, server_id: int) -> tuple[int, float] | None:
+        """(rental_status 1 spot / 2 on-demand, end as a Unix time) while someone rents the server, else None."""
+        with self.lock:
+            orders = [o for o in self.active_orders() if o["si"] == server_id]
+            if orders:
+                return (1 if orders[0]["spot"] else 2), orders[0]["ct"] + orders[0]["mrl"]
+            if server_id in self.rented_elsewhere:
+                view = self.by_id.get(server_id, {})
+                return 2, self.now() + float(view.get("mrl") or 240) * 3600
+            return None
 
     # ----- market -----
     def is_rented(self, server: dict, rented_ids: set[int] | None = None) -> bool:
@@ -168,6 +202,11 @@ class Store:
                 server = self.market[index]
                 row = {**server, "rented": server["rented"] or server["id"] in rented, "online": self.is_online(server)}
                 parts[index] = json.dumps(row, separators=(",", ":")).encode()
+            for _key, server in self.hosted_by_id.values():
+                if server["visibility"] == "public":  # offered by a key of this simulator
+                    view = self.by_id[server["id"]]
+                    row = {**view, "rented": server["id"] in rented, "online": self.is_online(view)}
+                    parts.append(json.dumps(row, separators=(",", ":")).encode())
             encoded = b"[" + b",".join(parts) + b"]"
             self._market_cache = (self.market_version, encoded)
             return encoded

@@ -1,7 +1,5 @@
-"""Spot orders and prices, wallets, and the host-side endpoints (my_servers, server_config, set_server_settings)."""
+"""Spot orders and prices, and wallets (the host side is in test_hosts.py)."""
 from __future__ import annotations
-
-import json
 
 import pytest
 from clore_sim.testing import SimServer
@@ -93,38 +91,3 @@ def test_accounts_with_own_balances(tmp_path) -> None:
         assert sim.api_key == "rich" and sim.keys == ["rich", "other"]
         wallets = requests.get(f"{sim.api_url}/wallets", headers={"auth": "other"}, timeout=10).json()["wallets"]
     assert next(w for w in wallets if w["name"] == "USD-Blockchain")["balance"] == 7.5
-
-
-def test_host_side_endpoints(client: Client) -> None:
-    answer = client.get("my_servers").json()
-    assert answer["code"] == 0 and answer["limit"] > 0
-    servers = answer["servers"]
-    assert len(servers) == 2
-    for server in servers:
-        assert {"name", "connected", "visibility", "pricing", "online", "min_spot_pricing"} <= set(server)
-    name = servers[0]["name"]
-    config = client.session.get(f"{client.api_url}/server_config", data=json.dumps({"server_name": name}),
-                                headers={"auth": client.key, "Content-Type": "application/json"}).json()
-    assert config["code"] == 0
-    assert config["config"]["name"] == name and config["config"]["rental_status"] == 0
-    assert {"id", "connected", "visibility", "pricing", "spot_pricing", "mrl", "online", "specs"} <= set(
-        config["config"])
-    unknown = client.session.get(f"{client.api_url}/server_config", data=json.dumps({"server_name": "nope"}),
-                                 headers={"auth": client.key}).json()
-    assert unknown == {"code": 6, "error": "server-not-found"}
-    assert client.get("server_config").json()["code"] == 2
-
-    settings = {"name": name, "availability": True, "mrl": 96, "on_demand": 2500.0, "spot": 1200.0}
-    assert client.post("set_server_settings", settings).json() == {"code": 0}
-    (changed,) = [s for s in client.get("my_servers").json()["servers"] if s["name"] == name]
-    assert changed["visibility"] == "public" and changed["mrl"] == 96
-    assert changed["pricing"] == {"CLORE-Blockchain": 2500.0}
-    assert changed["min_spot_pricing"] == {"CLORE-Blockchain": 1200.0}
-    assert client.get("marketplace").json()["my_servers"] == [changed["id"]]
-    newer = {"name": name, "on_demand": {"bitcoin": 0.0001, "USD-Blockchain": 5.0}}
-    assert client.post("set_server_settings", newer).json() == {"code": 0}
-    assert client.post("set_server_settings", {"name": name, "mrl": "long"}).json()["code"] == 2
-    assert client.post("set_server_settings", {"name": name, "on_demand": {"doge": 1}}).json()["code"] == 2
-    assert client.post("set_server_settings", {"name": "nope"}).json()["code"] == 6
-    other_key_servers = client.get("my_servers").json()["servers"]
-    assert [s["name"] for s in other_key_servers] == [s["name"] for s in servers]

@@ -39,6 +39,8 @@ class FakeClore:
         # How many my_orders reads a new order stays unlisted (listing lag).
         self.listing_lag_reads = 0
         self._hidden: dict[int, int] = {}
+        # Ids of the servers this key hosts itself (the marketplace answer's my_servers).
+        self.own_ids: list[int] = []
 
     # --- scripting ---
     def fault(self, endpoint: str, *kinds) -> None:
@@ -80,7 +82,7 @@ class FakeClore:
 
     def marketplace(self) -> dict:
         self.calls.append(("marketplace",))
-        return {"servers": [dict(s) for s in self.servers.values()], "my_servers": []}
+        return {"servers": [dict(s) for s in self.servers.values()], "my_servers": list(self.own_ids)}
 
     def create_order(self, body: dict) -> None:
         self.calls.append(("create_order", body["renting_server"]))
