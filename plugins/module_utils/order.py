@@ -165,7 +165,7 @@ class OrderTask:
         if self.check_mode:
             self.would_cancel = ids
             return
-        self._cancel(ids, self.params.get("issue"))
+        self._cancel(ids, self.params.get("issue") or self.bad_servers.issue_for(current))
 
     def _present(self, current: list[dict]) -> None:
         if self.mode == "order_id" and not current:

@@ -65,6 +65,14 @@ class BadServerMemory:
         reasons = [self.reasons[i] for i in order_ids if i in self.reasons]
         return "; ".join(reasons)[:2048] if reasons else None
 
+    def issue_for(self, orders: list[dict]) -> str | None:
+        """The problem report for cancelling `orders`: the recorded reasons of their servers (None without any)."""
+        if self.ttl <= 0 or not orders:
+            return None
+        bad = self.records.active(self.ttl)
+        reasons = [f"server {o['server_id']}: {bad[o['server_id']]['reason']}" for o in orders if o["server_id"] in bad]
+        return "; ".join(reasons)[:2048] if reasons else None
+
 
 def check_bad_server_ttl(params: dict) -> None:
     """bad_server_ttl checked before any API call (CloreConfigError)."""
