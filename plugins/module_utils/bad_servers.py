@@ -3,17 +3,16 @@
 A server whose container never answered SSH, whose order ended by itself minutes after it was rented, or whose GPUs
 did not match the order, is recorded here, per account digest, in the state directory. Fleet choices
 (clore_order) and market searches (clore_market_info) pass over servers recorded within `bad_server_ttl` hours;
-clore_bad_servers lists, adds and clears records. One JSON file under an fcntl lock, shared by every process.
+clore_bad_servers lists, adds and clears records. One JSON file (records.py), shared by every process.
 """
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
-import os
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from ansible_collections.clore.ai.plugins.module_utils.records import locked_record
 
 DEFAULT_TTL_HOURS = 24.0
 # A record names the problem Clore is told about when the order is cancelled (`issue` holds at most 2048 chars).
@@ -57,26 +56,11 @@ class BadServers:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict]:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            raw = b""
-            while chunk := os.read(fd, 65536):
-                raw += chunk
-            try:
-                loaded = json.loads(raw) if raw else {}
-            except ValueError:
-                loaded = {}  # a torn or foreign file: forget rather than block renting
-            records = {k: v for k, v in loaded.items() if _valid(v)} if isinstance(loaded, dict) else {}
-            before = dict(records)
+        with locked_record(self.path) as stored:
+            records = {k: v for k, v in stored.items() if _valid(v)}
             yield records
-            if records != before or len(records) != len(loaded if isinstance(loaded, dict) else {}):
-                os.lseek(fd, 0, os.SEEK_SET)
-                os.ftruncate(fd, 0)
-                os.write(fd, json.dumps(records).encode())
-        finally:
-            os.close(fd)
+            stored.clear()
+            stored.update(records)
 
 
 def _valid(entry) -> bool:

@@ -46,6 +46,7 @@ from ansible_collections.clore.ai.plugins.module_utils._order.plan import (
 )
 from ansible_collections.clore.ai.plugins.module_utils._order.bad_memory import BadServerMemory, check_bad_server_ttl
 from ansible_collections.clore.ai.plugins.module_utils._order.bid import bid_differs, set_bid
+from ansible_collections.clore.ai.plugins.module_utils._order.lifetime import check_lifetime, record_lifetime
 from ansible_collections.clore.ai.plugins.module_utils.orders import fleet_diff
 from ansible_collections.clore.ai.plugins.module_utils._order.wait import (
     ACTIVE,
@@ -77,6 +78,7 @@ def run_order(module, client) -> dict:
     mode = validate(params)  # before any API call
     check_account_budget(params)
     check_bad_server_ttl(params)
+    check_lifetime(params)
     return OrderTask(client, params, mode, check_mode=module.check_mode, diff=module._diff, warn=module.warn).run()
 
 
@@ -140,6 +142,7 @@ class OrderTask:
                 self.kept = [o for o in self.kept if o["id"] not in reconciled]  # adopted, not kept: also on failure
                 self._fail(str(err))
             self.kept = [o for o in self.kept if o["id"] not in reconciled]
+        record_lifetime(self.client, self.params, self.kept + self._new_orders(), self.check_mode)
         if self.params["state"] == "present" and self.params["wait"] and not self.check_mode:
             self._wait()
         return self._result()

@@ -73,6 +73,7 @@ ORDER_ARGUMENT_SPEC: dict[str, Any] = {
         },
     },
     "bad_server_ttl": {"type": "float", "default": 24.0},
+    "lifetime_hours": {"type": "float"},
     "max_attempts": {"type": "int", "default": 5},
     "reconcile_timeout": {"type": "int", "default": 60},
     "wait": {"type": "bool", "default": True},
