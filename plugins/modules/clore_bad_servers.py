@@ -13,19 +13,19 @@ description:
     directory (O(api_state_dir)), one record per API URL and key (the key appears only hashed).
   - M(clore.ai.clore_order) fleets and M(clore.ai.clore_market_info) pass over servers recorded within their
     C(bad_server_ttl) (24 hours by default) and say how many they skipped.
-  - This module lists the record (O(state=list)), records servers (O(state=present), for example from a role that
-    found the GPUs do not match) and clears them (O(state=absent)).
+  - This module lists the record (without O(state)), records servers (O(state=present), for example from a role that
+    found the GPUs do not match) and clears them (O(state=absent)); it always returns the record as it is after.
   - It makes no API call; the API key only names the record.
 author:
   - clore.ai collection maintainers (@clore-ai)
 options:
   state:
     description:
-      - V(list) returns the servers recorded within O(bad_server_ttl); V(present) records O(server_ids) with
-        O(reason); V(absent) clears O(server_ids), or the whole record when O(server_ids) is empty.
+      - Unset, the module only lists the servers recorded within O(bad_server_ttl).
+      - V(present) records O(server_ids) with O(reason); V(absent) clears O(server_ids), or the whole record when
+        O(server_ids) is empty.
     type: str
-    choices: [list, present, absent]
-    default: list
+    choices: [present, absent]
   server_ids:
     description: The servers to record or clear.
     type: list
@@ -121,7 +121,7 @@ from ansible_collections.clore.ai.plugins.module_utils.common import run_module
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
 
 ARGUMENT_SPEC = {
-    "state": {"type": "str", "default": "list", "choices": ["list", "present", "absent"]},
+    "state": {"type": "str", "choices": ["present", "absent"]},
     "server_ids": {"type": "list", "elements": "int", "default": []},
     "reason": {"type": "str"},
     "order_id": {"type": "int"},

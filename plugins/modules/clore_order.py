@@ -173,10 +173,10 @@ options:
     default: 24
   lifetime_hours:
     description:
-      - A lifetime for the orders of this task, recorded on this controller (state directory): each order without one
-        is due this many hours after its creation. Running the task again does not push it back.
+      - A lifetime for the orders of this task, recorded on this controller (in the state directory); each order
+        without one is due this many hours after its creation. Running the task again does not push it back.
       - C(playbooks/reap.yml) cancels orders whose lifetime has passed, even if the playbook that rented them never
-        ran its release step; M(clore.ai.clore_order_info) shows it (RV(clore.ai.clore_order_info#module:orders[].lifetime_due_at)).
+        ran its release step; M(clore.ai.clore_order_info) shows it as C(lifetime_due_at).
     type: float
   max_attempts:
     description: How many servers to try for each order before giving up (fail-over).
