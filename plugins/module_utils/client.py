@@ -77,6 +77,17 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def parse_http_date(value: str | None) -> float | None:
+    """Unix seconds of an HTTP Date header; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return None if when is None else when.timestamp()
+
+
 def backoff_delay(attempt: int, floor: float = 0.0) -> float:
     """Exponential backoff with jitter for retry number `attempt` (0-based): half fixed, half random."""
     ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** attempt))
@@ -122,6 +133,8 @@ class CloreClient:
         self.state_dir = state_dir
         self.retry_timeout = retry_timeout
         self.calls = 0
+        # The service's clock (its HTTP Date header) at the last answer: orders' ages are measured on it.
+        self.server_time: float | None = None
         self._api_key = api_key
         self._session: Any = None
         self._limiter: SharedRateLimiter | None = None
@@ -212,6 +225,7 @@ class CloreClient:
         except requests.RequestException as exc:
             raise self._transport_failure(endpoint, exc) from None
         status = response.status_code
+        self.server_time = parse_http_date(response.headers.get("Date")) or self.server_time
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         try:
             payload = response.json() if decode is None else decode(response)

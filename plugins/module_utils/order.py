@@ -24,6 +24,11 @@ from ansible_collections.clore.ai.plugins.module_utils.market import (
     price_per_day,
     select_servers,
 )
+from ansible_collections.clore.ai.plugins.module_utils._order.account_cap import (
+    CappedBudget,
+    account_cap,
+    check_account_budget,
+)
 from ansible_collections.clore.ai.plugins.module_utils._order.args import normalize_image, ports_for_order, validate
 from ansible_collections.clore.ai.plugins.module_utils._order.cancel import CancelFailed, cancel_orders
 from ansible_collections.clore.ai.plugins.module_utils._order.create import ExactlyOnceCreator, create_body, newest_ct
@@ -39,7 +44,9 @@ from ansible_collections.clore.ai.plugins.module_utils._order.plan import (
     plan_fleet,
     price_cap,
 )
+from ansible_collections.clore.ai.plugins.module_utils._order.bad_memory import BadServerMemory, check_bad_server_ttl
 from ansible_collections.clore.ai.plugins.module_utils._order.bid import bid_differs, set_bid
+from ansible_collections.clore.ai.plugins.module_utils._order.lifetime import check_lifetime, record_lifetime
 from ansible_collections.clore.ai.plugins.module_utils.orders import fleet_diff
 from ansible_collections.clore.ai.plugins.module_utils._order.wait import (
     ACTIVE,
@@ -72,6 +79,9 @@ def run_order(module, client) -> dict:
     """clore_order's run(module, client) for common.run_module."""
     params = dict(module.params)
     mode = validate(params)  # before any API call
+    check_account_budget(params)
+    check_bad_server_ttl(params)
+    check_lifetime(params)
     return OrderTask(client, params, mode, check_mode=module.check_mode, diff=module._diff, warn=module.warn).run()
 
 
@@ -101,6 +111,8 @@ class OrderTask:
         self.known_ids: set[int] = set()
         self.clore_time: float | None = None
         self.before: list[dict] = []
+        self.active_orders: list[dict] = []  # every active order of the key, for account_budget
+        self.bad_servers = BadServerMemory(client, params.get("bad_server_ttl", 24.0))
 
     # ----- the flow -----
     def run(self) -> dict:
@@ -113,6 +125,7 @@ class OrderTask:
             for warning in warnings:
                 self.warn(warning)
             self.known_ids = {order["id"] for _raw, order in pairs}
+            self.active_orders = [order for _raw, order in pairs]
             self.clore_time = newest_ct([order for _raw, order in pairs])
             current = members(self.mode, self.params, pairs)
             self.adopted = [o for o in current if o["id"] in reconciled]
@@ -132,6 +145,7 @@ class OrderTask:
                 self.kept = [o for o in self.kept if o["id"] not in reconciled]  # adopted, not kept: also on failure
                 self._fail(str(err))
             self.kept = [o for o in self.kept if o["id"] not in reconciled]
+        record_lifetime(self.client, self.params, self.kept + self._new_orders(), self.check_mode)
         if self.params["state"] == "present" and self.params["wait"] and not self.check_mode:
             self._wait()
         return self._result()
@@ -157,7 +171,7 @@ class OrderTask:
         if self.check_mode:
             self.would_cancel = ids
             return
-        self._cancel(ids, self.params.get("issue"))
+        self._cancel(ids, self.params.get("issue") or self.bad_servers.issue_for(current))
 
     def _present(self, current: list[dict]) -> None:
         if self.mode == "order_id" and not current:
@@ -263,6 +277,7 @@ class OrderTask:
         filters["available_only"] = True
         rows = self._market_rows()
         servers, self.excluded = select_servers(rows, filters, self.params["sort_by"], self.params["descending"])
+        servers = self.bad_servers.skip(servers, self.excluded)
         rates = usd_rates(rows)
         own = self._own_server_ids()
         candidates = []
@@ -282,6 +297,7 @@ class OrderTask:
                 self.skipped.append(refusal.skip(server["id"]))
         budget = BudgetGuard(self.params.get("budget"), plan.keep, rates)
         chosen = budget.choose(candidates, plan.missing)
+        budget = self._account_capped(budget, chosen, rates)
         if len(candidates) < plan.missing:
             raise CloreError(
                 f"only {len(candidates)} free servers match, {plan.missing} needed; nothing was rented. "
@@ -316,10 +332,19 @@ class OrderTask:
             raise CloreError(f"server {server_id} {refusal}; nothing was rented")
         budget = BudgetGuard(self.params.get("budget"), [], rates)
         budget.choose([candidate], 1)
+        budget = self._account_capped(budget, [candidate], rates)
         if self.check_mode:
             self.would_create = [candidate.summary(self.params["type"])]
             return
         self._create([candidate], 1, budget)
+
+    def _account_capped(self, budget: BudgetGuard, chosen: list[Candidate], rates: dict[str, float]):
+        """account_budget: refuse (before any POST, check mode too) when `chosen` would pass it; else the guard
+        fail-over holds each server to, the task's budget and the account cap together."""
+        gone = set(self.cancelled) | set(self.would_cancel)
+        cap = account_cap(self.params, self.active_orders, gone, rates)
+        cap.check(chosen)
+        return CappedBudget(budget, cap)
 
     def _create(self, candidates: list[Candidate], missing: int, budget: BudgetGuard) -> None:
         journal = InflightCreates(self.client.state_path, self.client.account)
@@ -379,8 +404,10 @@ class OrderTask:
                                read_orders=reads, known={o["id"]: o for o in orders})
         except OrderEnded as err:
             self.ended.extend(i for i in err.ended_ids if i not in self.ended)
+            self.bad_servers.remember(err, orders, {o["id"] for o in self._new_orders()})
             self._fail(str(err))
         except CloreError as err:  # WaitTimeout, or the API failing while we poll
+            self.bad_servers.remember(err, orders, {o["id"] for o in self._new_orders()})
             self._fail(str(err))
         refreshed = dict(ready)
         self.kept = [refreshed.get(o["id"], o) for o in self.kept]
@@ -419,7 +446,7 @@ class OrderTask:
         at_risk = existing + unknown
         if at_risk and self.params["cancel_on_failure"]:
             try:
-                self._cancel(at_risk, None)
+                self._cancel(at_risk, self.bad_servers.issue(at_risk))
                 return note + (f"; cancelled the order(s) this run created ({_ids(at_risk)}) as cancel_on_failure "
                                "asks")
             except CloreError as err:
@@ -454,6 +481,7 @@ class OrderTask:
             "skipped_servers": list(self.skipped),
             "ended": list(self.ended),
             "excluded": dict(self.excluded),
+            "bad_servers_skipped": self.bad_servers.skipped,
         }
         if self.check_mode:
             result.update(would_create=self.would_create, would_cancel=self.would_cancel,

@@ -25,6 +25,12 @@ description:
 author:
   - clore.ai collection maintainers (@clore-ai)
 options:
+  bad_server_ttl:
+    description:
+      - Leave out servers this controller recorded as bad (a failed rental) within this many hours; V(0) returns them
+        too. The records are listed and cleared with M(clore.ai.clore_bad_servers).
+    type: float
+    default: 24
   limit:
     description: Return at most this many servers (after sorting). RV(matched) still counts all of them.
     type: int
@@ -291,16 +297,30 @@ excluded:
       C(gpu_count_max), C(gpu_ram_min), C(ram_min), C(cuda_min), C(countries), C(exclude_countries),
       C(reliability_min), C(currency), C(max_price).
     - C(invalid_row) counts marketplace rows without a usable server id (present only when there were any).
+    - C(bad_server) counts servers recorded as bad on this controller within O(bad_server_ttl) (present only when
+      there were any).
     - RV(total) = RV(matched) + the sum of these counts.
   returned: success
   type: dict
   sample: {"available_only": 310, "gpu": 1402, "max_price": 51}
+bad_servers_skipped:
+  description: How many servers that passed every filter were left out because this controller recorded them as bad
+    within O(bad_server_ttl) (see M(clore.ai.clore_bad_servers)).
+  returned: success
+  type: int
+  sample: 0
 """
 
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.clore.ai.plugins.module_utils.bad_servers import (
+    BAD_SERVER_TTL_SPEC,
+    BadServers,
+    check_ttl,
+    skip_bad,
+)
 from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
 from ansible_collections.clore.ai.plugins.module_utils.market import (
@@ -317,6 +337,7 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "descending": {"type": "bool", "default": False},
     "limit": {"type": "int"},
     "spot_market": {"type": "bool", "default": False},
+    **BAD_SERVER_TTL_SPEC,
 }
 
 _OFFER_FIELDS = ("offer_id", "bid", "active", "my", "currency")
@@ -347,16 +368,30 @@ def check_options(params: dict) -> None:
         raise MarketFilterError(f"limit: {params['limit']} must not be negative")
     if params["spot_market"] and not params["server_ids"]:
         raise MarketFilterError("spot_market: needs server_ids (one spot_marketplace call per server)")
+    try:
+        check_ttl(params["bad_server_ttl"])
+    except ValueError as err:
+        raise MarketFilterError(str(err)) from None
 
 
 def run(module: AnsibleModule, client: CloreClient) -> dict:
     params = module.params
     check_options(params)
     filters = {name: params.get(name) for name in MARKET_FILTER_SPEC}
-    selection = MarketSelection(filters, params["sort_by"], params["descending"], params["limit"])
+    ttl = params["bad_server_ttl"]
+    bad = BadServers(client.state_path, client.account).active(ttl) if ttl > 0 else {}
+    # With servers to pass over, the limit applies after them, so that `limit` servers still come back.
+    selection = MarketSelection(filters, params["sort_by"], params["descending"], None if bad else params["limit"])
     # Row by row: the listing is never held decoded whole (a large market would take hundreds of MB).
     client.marketplace_each(selection.restart, selection.add)
     servers, excluded = selection.result()
+    matched = selection.matched
+    servers, skipped = skip_bad(servers, bad)
+    if skipped:
+        excluded["bad_server"] = skipped
+        matched -= skipped
+    if bad and params["limit"] is not None:
+        servers = servers[:params["limit"]]
     if params["spot_market"]:
         for server in servers:
             server["spot_market"] = _spot_market(client.spot_marketplace(server["id"]))
@@ -364,9 +399,10 @@ def run(module: AnsibleModule, client: CloreClient) -> dict:
         "changed": False,
         "servers": servers,
         "count": len(servers),
-        "matched": selection.matched,
+        "matched": matched,
         "total": selection.total,
         "excluded": excluded,
+        "bad_servers_skipped": skipped,
     }
 
 

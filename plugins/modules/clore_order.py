@@ -147,6 +147,40 @@ options:
         description: V(USD) (converted with the market's own dollar figures) or a coin.
         type: str
         default: USD
+  account_budget:
+    description:
+      - The most all active orders of the key may cost per day together, whoever rented them. Before any create the
+        module adds the live price of every active order of the key to what it is about to rent and refuses (before
+        any POST, in check mode too) when the sum would pass this cap, saying the current total, the new total and
+        the cap. Orders this task cancels do not count.
+      - On top of O(budget) (this task's fleet) and O(max_price) (each server); fail-over holds each server to both.
+      - Set it once for every task with C(module_defaults) for C(clore.ai.clore_order).
+    type: dict
+    suboptions:
+      amount:
+        description: The per-day amount.
+        type: float
+        required: true
+      currency:
+        description: V(USD) (converted with the market's own dollar figures) or a coin.
+        type: str
+        default: USD
+  bad_server_ttl:
+    description:
+      - Hours a server recorded as bad on this controller is passed over when a fleet chooses servers (see
+        M(clore.ai.clore_bad_servers)). V(0) turns the memory off (nothing is recorded or skipped).
+      - A server is recorded when its order's SSH never answered with a banner within O(wait_timeout), or when an
+        on-demand order this task rented ended by itself while the task waited for it. The reason is sent as the
+        C(issue) when O(cancel_on_failure) cancels that order.
+    type: float
+    default: 24
+  lifetime_hours:
+    description:
+      - A lifetime for the orders of this task, recorded on this controller (in the state directory); each order
+        without one is due this many hours after its creation. Running the task again does not push it back.
+      - C(playbooks/reap.yml) cancels orders whose lifetime has passed, even if the playbook that rented them never
+        ran its release step; M(clore.ai.clore_order_info) shows it as C(lifetime_due_at).
+    type: float
   max_attempts:
     description: How many servers to try for each order before giving up (fail-over).
     type: int
@@ -254,6 +288,16 @@ EXAMPLES = r"""
     spot_price: 3
     budget: {amount: 20, currency: USD}
     ssh_key: "{{ my_public_key }}"
+
+- name: Never let all my orders together cost more than 50 USD a day (every clore_order task of the play)
+  module_defaults:
+    clore.ai.clore_order:
+      account_budget: {amount: 50, currency: USD}
+  block:
+    - name: Rent two more
+      clore.ai.clore_order:
+        count: 2
+        image: cloreai/ubuntu22.04-jupyter
 
 - name: Rent one particular server
   clore.ai.clore_order:
@@ -484,6 +528,11 @@ excluded:
     - C(own_server) counts matching servers the key hosts itself, which are never rented.
   returned: always
   type: dict
+bad_servers_skipped:
+  description: How many servers the fleet passed over because they are recorded as bad within O(bad_server_ttl).
+  returned: always
+  type: int
+  sample: 0
 would_create:
   description: In check mode, the servers that would be rented, with price, currency and GPU.
   returned: check mode

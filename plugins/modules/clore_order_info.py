@@ -41,6 +41,50 @@ options:
       - Include ended orders (C(expired=true)) as well as the active ones.
     type: bool
     default: false
+  older_than:
+    description:
+      - Return only orders older than this duration - a number with V(s), V(m), V(h), V(d) or V(w) (V(36h), V(90m),
+        V(2d)); a bare number is hours.
+      - Ages are measured on the service's clock (the C(Date) header of the C(my_orders) answer), against which the
+        orders' creation times are given.
+    type: str
+  spend_over:
+    description:
+      - Return only orders that spent more than this so far. In V(USD) every order is compared by its spend in US
+        dollars; in a coin, only the orders paid in that coin are compared.
+    type: dict
+    suboptions:
+      amount:
+        description: The amount.
+        type: float
+        required: true
+      currency:
+        description: V(USD) or a coin (V(CLORE-Blockchain), V(bitcoin), V(USD-Blockchain) or the aliases V(CLORE), V(BTC)).
+        type: str
+        default: USD
+  images:
+    description: Return only orders of these images (a leading C(docker.io/) is ignored).
+    type: list
+    elements: str
+  gpu:
+    description: Return only orders whose GPU model contains one of these (V(RTX 4090) matches C(NVIDIA GeForce RTX 4090)).
+    type: list
+    elements: str
+  lifetime_expired:
+    description:
+      - V(true) returns only the orders whose lifetime, recorded on this controller by M(clore.ai.clore_order)'s
+        O(clore.ai.clore_order#module:lifetime_hours), has passed; V(false) only the others.
+    type: bool
+  host_key_checking:
+    description: The host-key policy for each order's RV(orders[].ssh_common_args), as in M(clore.ai.clore_order).
+    type: str
+    choices: [per_order, strict, "off"]
+    default: per_order
+  known_hosts_dir:
+    description:
+      - Directory of the per-order known_hosts files (the same as M(clore.ai.clore_order) and the inventory use).
+      - Defaults to E(CLORE_KNOWN_HOSTS_DIR), else C(known_hosts) in the state directory.
+    type: path
 extends_documentation_fragment:
   - clore.ai.clore
 attributes:
@@ -227,6 +271,28 @@ orders:
       description: Container port to public port, for every TCP port of the order.
       type: dict
       sample: {"22": 10000, "8888": 10001}
+    age_hours:
+      description: The order's age in hours on the service's clock (null without a creation time).
+      type: float
+      sample: 26.5
+    spend_usd:
+      description: The spend so far in US dollars (at the market's rates for a coin; null when no rate is known).
+      type: float
+      sample: 3.12
+    lifetime_due_at:
+      description: When the lifetime recorded by M(clore.ai.clore_order) ends (Unix seconds), or null.
+      type: float
+      sample: null
+    lifetime_expired:
+      description: Whether that lifetime has passed.
+      type: bool
+      sample: false
+    known_hosts_file:
+      description: The order's own known_hosts file (O(host_key_checking=per_order)), as M(clore.ai.clore_order) gives.
+      type: str
+    ssh_common_args:
+      description: The C(ansible_ssh_common_args) for the order under O(host_key_checking).
+      type: str
 orders_by_id:
   description: The same orders keyed by order id (as a string).
   returned: success
@@ -242,6 +308,11 @@ spend_by_currency:
   returned: success
   type: dict
   sample: {"USD-Blockchain": 1.25}
+usd_per_day_total:
+  description: What the returned orders cost per day together, in US dollars (orders without a known rate left out).
+  returned: success
+  type: float
+  sample: 12.4
 missing_order_ids:
   description: The requested O(order_ids) not among the returned orders (ended ones are returned only with O(return_completed)).
   returned: success
@@ -250,22 +321,64 @@ missing_order_ids:
   sample: []
 """
 
-import time
-
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
+from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, canonical_currency, usd_rates
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
+from ansible_collections.clore.ai.plugins.module_utils.known_hosts import (
+    HOST_KEY_POLICIES,
+    known_hosts_dir,
+    ssh_settings,
+)
 from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
+from ansible_collections.clore.ai.plugins.module_utils.reaping import (
+    Lifetimes,
+    add_money_and_age,
+    gpu_matches,
+    needs_rates,
+    parse_duration,
+    service_now,
+    spend_above,
+)
+
+DOCKER_HUB_PREFIX = "docker.io/"
+
+
+def check_filters(params: dict) -> dict:
+    """The filters, checked before any API call: {older_than: seconds|None, spend_over: dict|None, images: set}."""
+    older = params.get("older_than")
+    try:
+        seconds = parse_duration(older, "older_than") if older not in (None, "") else None
+    except ValueError as err:
+        raise CloreConfigError(str(err), option="older_than") from None
+    spend_over = params.get("spend_over")
+    if spend_over is not None:
+        currency = canonical_currency(spend_over.get("currency") or USD, allow_usd=True)
+        if currency is None:
+            raise CloreConfigError(f"spend_over.currency: {spend_over.get('currency')!r} is not USD or a known coin",
+                                   option="spend_over")
+        spend_over = dict(spend_over, currency=currency)
+    images = {_image(i) for i in params.get("images") or []}
+    return {"older_than": seconds, "spend_over": spend_over, "images": images}
+
+
+def _image(name: str | None) -> str:
+    name = (name or "").strip()
+    return name[len(DOCKER_HUB_PREFIX):] if name.startswith(DOCKER_HUB_PREFIX) else name
 
 
 def run(module: AnsibleModule, client: CloreClient) -> dict:
-    order_ids = module.params["order_ids"] or []
-    server_ids = set(module.params["server_ids"] or [])
-    return_completed = module.params["return_completed"]
-    now = time.time()
+    params = module.params
+    filters = check_filters(params)
+    order_ids = params["order_ids"] or []
+    server_ids = set(params["server_ids"] or [])
+    return_completed = params["return_completed"]
+    raw_orders = client.my_orders(return_completed=return_completed)
+    now = service_now(client)
     orders = []
-    for raw in client.my_orders(return_completed=return_completed):
+    for raw in raw_orders:
         try:
             order = normalize_order(raw, now)
         except ValueError as err:
@@ -277,9 +390,26 @@ def run(module: AnsibleModule, client: CloreClient) -> dict:
             continue
         if server_ids and order["server_id"] not in server_ids:
             continue
+        if filters["images"] and _image(order["image"]) not in filters["images"]:
+            continue
+        if params["gpu"] and not gpu_matches(order, params["gpu"]):
+            continue
         if order["ssh_endpoint_error"]:
             module.warn(f"Order {order['id']} is returned without an SSH endpoint: {order['ssh_endpoint_error']}")
         orders.append(order)
+    spend_over = filters["spend_over"]
+    # The market's dollar rates only when an order is paid in a coin other than USD-Blockchain (a large read).
+    rates = usd_rates(client.marketplace()["servers"]) if needs_rates(orders) else usd_rates([])
+    due = Lifetimes(client.state_path, client.account).due_times()
+    orders = [add_money_and_age(o, rates, now, due.get(o["id"])) for o in orders]
+    if filters["older_than"] is not None:
+        orders = [o for o in orders if o["age_seconds"] is not None and o["age_seconds"] > filters["older_than"]]
+    if spend_over is not None:
+        orders = [o for o in orders if spend_above(o, spend_over, rates)]
+    if params["lifetime_expired"] is not None:
+        orders = [o for o in orders if o["lifetime_expired"] is params["lifetime_expired"]]
+    directory = known_hosts_dir(params.get("known_hosts_dir"), str(client.state_path))
+    orders = [o | ssh_settings(o, directory, params["host_key_checking"]) for o in orders]
     spend: dict[str, float] = {}
     for order in orders:
         if order["spend"] is not None and order["currency"]:
@@ -291,6 +421,7 @@ def run(module: AnsibleModule, client: CloreClient) -> dict:
         "orders_by_id": {str(order["id"]): order for order in orders},
         "count": len(orders),
         "spend_by_currency": spend,
+        "usd_per_day_total": round(sum(o["usd_per_day"] or 0.0 for o in orders), 8),
         "missing_order_ids": [order_id for order_id in dict.fromkeys(order_ids) if order_id not in found],
     }
 
@@ -301,6 +432,14 @@ def main() -> None:
             "order_ids": {"type": "list", "elements": "int", "aliases": ["ids"]},
             "server_ids": {"type": "list", "elements": "int"},
             "return_completed": {"type": "bool", "default": False},
+            "older_than": {"type": "str"},
+            "spend_over": {"type": "dict", "options": {"amount": {"type": "float", "required": True},
+                                                       "currency": {"type": "str", "default": USD}}},
+            "images": {"type": "list", "elements": "str"},
+            "gpu": {"type": "list", "elements": "str"},
+            "lifetime_expired": {"type": "bool"},
+            "host_key_checking": {"type": "str", "default": "per_order", "choices": list(HOST_KEY_POLICIES)},
+            "known_hosts_dir": {"type": "path", "fallback": (env_fallback, ["CLORE_KNOWN_HOSTS_DIR"])},
         },
         run,
     )

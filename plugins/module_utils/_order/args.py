@@ -65,6 +65,15 @@ ORDER_ARGUMENT_SPEC: dict[str, Any] = {
             "currency": {"type": "str", "default": USD},
         },
     },
+    "account_budget": {
+        "type": "dict",
+        "options": {
+            "amount": {"type": "float", "required": True},
+            "currency": {"type": "str", "default": USD},
+        },
+    },
+    "bad_server_ttl": {"type": "float", "default": 24.0},
+    "lifetime_hours": {"type": "float"},
     "max_attempts": {"type": "int", "default": 5},
     "reconcile_timeout": {"type": "int", "default": 60},
     "wait": {"type": "bool", "default": True},

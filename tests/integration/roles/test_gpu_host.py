@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import zipfile
 from pathlib import Path
 
@@ -110,6 +111,14 @@ def test_gpu_host_fails_naming_both_when_the_gpus_differ_from_the_order(rent_hos
         )
         # Nothing after the check ran: the host is not prepared for work on the wrong hardware.
         assert not run.task_results("Create the work directory", hosts[0].name)
+        # The server is remembered as bad on the controller (not in check mode), for fleets to pass over.
+        state = Path(ansible_env["CLORE_STATE_DIR"])
+        recorded = [json.loads(p.read_text() or "{}") for p in state.glob("bad-servers-*.json")]
+        if check:
+            assert not any(recorded)
+        else:
+            assert [r["server_id"] for r in recorded[0].values()] == [hosts[0].server_id]
+            assert recorded[0][str(hosts[0].server_id)]["reason"].startswith("GPU mismatch")
 
 
 def test_gpu_host_fails_when_only_the_count_differs(rent_hosts, ansible_env):

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from . import nvidia_smi
 from .api import DEFAULT_IMAGE, Reply
 from .auction import is_active_bid, is_running
 from .config import CURRENCIES, LIVE_CHOICES, LIVE_KNOBS, SIGNED_KNOBS
@@ -38,6 +39,7 @@ class Admin:
             ("POST", "set_online"): self.set_online,
             ("POST", "outbid"): self.outbid,
             ("POST", "ssh_reachable"): self.ssh_reachable,
+            ("POST", "gpu_utilization"): self.gpu_utilization,
             ("POST", "seed_orders"): self.seed_orders,
             ("POST", "order_fields"): self.order_fields,
             ("POST", "configure"): self.configure,
@@ -250,6 +252,18 @@ class Admin:
             self.sim.store.dirty = True
         if order["provisioned"] and order["ended_at"] is None:
             self.sim.ssh.request("reachable", order, reachable)
+        return _done()
+
+    def gpu_utilization(self, body: dict) -> Reply:
+        """The order's nvidia-smi reports this GPU utilisation (percent) from now on: a busy or an idle order."""
+        percent = body.get("percent")
+        if not is_number(percent) or not 0 <= percent <= 100:
+            raise AdminError("percent must be a number from 0 to 100")
+        with self.sim.store.lock:
+            order = self._order(body)
+        root = self.sim.ssh.order_dir(order["id"]) / "root"
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (root / nvidia_smi.UTILIZATION_FILE).write_text(f"{int(percent)}\n")
         return _done()
 
     def order_fields(self, body: dict) -> Reply:

@@ -1,17 +1,25 @@
-"""The `nvidia-smi` stand-in placed in each order's /usr/local/bin: it reports the rented server's GPUs."""
+"""The `nvidia-smi` stand-in placed in each order's /usr/local/bin: it reports the rented server's GPUs.
+
+Their utilisation is 0 % (idle) unless the admin call `gpu_utilization` wrote a percentage to UTILIZATION_FILE in the
+order's root (its /root): then every GPU reports that, with memory and power to match.
+"""
 from __future__ import annotations
 
 import json
 
 DRIVER_VERSION = "550.54.15"
+# In the order's root directory (<state dir>/orders/<id>/root, which is /root inside an isolated order).
+UTILIZATION_FILE = ".clore-sim-gpu-utilization"
 
 # Runs inside the order with /usr/bin/python3; GPUS is filled in per order.
 SCRIPT = r'''#!/usr/bin/python3
 """nvidia-smi stand-in of clore-sim: reports the GPUs of the rented server (no real GPU is present)."""
+import os
 import sys
 import time
 
 GPUS = __GPUS__
+UTILIZATION_FILE = __UTILIZATION_FILE__
 DRIVER = __DRIVER__
 CUDA = __CUDA__
 
@@ -20,15 +28,29 @@ UNITS = {"memory.total": "MiB", "memory.used": "MiB", "memory.free": "MiB", "pow
          "clocks.max.sm": "MHz", "fan.speed": "%"}
 
 
+def utilization():
+    """The percentage the simulator set for this order: <order>/root next to <order>/bin, or /root when isolated."""
+    here = os.path.dirname(os.path.realpath(__file__))
+    for path in (os.path.join(here, "..", "root", UTILIZATION_FILE), os.path.join("/root", UTILIZATION_FILE)):
+        try:
+            with open(path) as handle:
+                return max(0, min(100, int(float(handle.read().strip()))))
+        except (OSError, ValueError):
+            continue
+    return 0
+
+
 def value(gpu, index, field):
     mib = gpu["memory_mib"]
+    busy = utilization()
+    used = 1 if busy == 0 else max(1, mib * busy // 100)
     table = {
         "index": index, "name": gpu["name"], "gpu_name": gpu["name"], "count": len(GPUS),
-        "memory.total": mib, "memory.used": 1, "memory.free": mib - 1,
+        "memory.total": mib, "memory.used": used, "memory.free": mib - used,
         "uuid": "GPU-%08x-0000-4000-8000-%012x" % (gpu["seed"], index),
         "driver_version": DRIVER, "pci.bus_id": "00000000:%02X:00.0" % (index + 1),
-        "temperature.gpu": 34, "utilization.gpu": 0, "utilization.memory": 0,
-        "power.draw": "21.00", "power.limit": "%.2f" % gpu["power"], "fan.speed": 30,
+        "temperature.gpu": 34 + busy // 3, "utilization.gpu": busy, "utilization.memory": busy // 2,
+        "power.draw": "%.2f" % (21 + (gpu["power"] - 21) * busy / 100.0), "power.limit": "%.2f" % gpu["power"], "fan.speed": 30,
         "pstate": "P8", "compute_cap": gpu["compute_cap"], "clocks.sm": 210, "clocks.max.sm": 2520,
         "persistence_mode": "Disabled", "serial": "%013d" % (gpu["seed"] + index),
         "vbios_version": "95.02.18.80.5F",
@@ -75,8 +97,10 @@ def table():
     for index, gpu in enumerate(GPUS):
         name = gpu["name"][:25]
         print("| %3d  %-25s      Off |   00000000:%02X:00.0 Off |                  Off |" % (index, name, index + 1))
-        memory = "%dMiB / %6dMiB" % (1, gpu["memory_mib"])
-        print("| 30%%   34C    P8             21W / %4dW | %22s |      0%%      Default |" % (gpu["power"], memory))
+        memory = "%dMiB / %6dMiB" % (value(gpu, index, "memory.used"), gpu["memory_mib"])
+        print("| 30%%   %2dC    P8           %4sW / %4dW | %22s |    %3d%%      Default |" % (
+            value(gpu, index, "temperature.gpu"), value(gpu, index, "power.draw").split(".")[0], gpu["power"],
+            memory, value(gpu, index, "utilization.gpu")))
         print("|                                         |                        |                  N/A |")
         print("+-----------------------------------------+------------------------+----------------------+")
     print()
@@ -134,4 +158,5 @@ def render(model: str, count: int, memory_gb: int, cuda_version: str | None, see
         SCRIPT.replace("__GPUS__", json.dumps(gpus))
         .replace("__DRIVER__", json.dumps(DRIVER_VERSION))
         .replace("__CUDA__", json.dumps(cuda_version or "12.4"))
+        .replace("__UTILIZATION_FILE__", json.dumps(UTILIZATION_FILE))
     )

@@ -177,6 +177,10 @@ class SimServer:
     def set_ssh_reachable(self, order_id: int, reachable: bool) -> None:
         self._call("POST", "ssh_reachable", {"order_id": order_id, "reachable": reachable})
 
+    def set_gpu_utilization(self, order_id: int, percent: float) -> None:
+        """The order's nvidia-smi reports `percent` GPU utilisation from now on (0: idle)."""
+        self._call("POST", "gpu_utilization", {"order_id": order_id, "percent": percent})
+
     def seed_orders(self, api_key: str, count: int, **kw: Any) -> list[int]:
         """kw: currency, spot (bool), image, ssh_key (only then the orders get an sshd)."""
         return self._call("POST", "seed_orders", {"api_key": api_key, "count": count, **kw})["order_ids"]

@@ -51,3 +51,23 @@ def test_bad_queries_fail_like_nvidia_smi(smi) -> None:
     assert unknown.returncode == 2 and "nonsense" in unknown.stderr
     no_format = smi("NVIDIA A100-SXM4-80GB", 1, 80, "--query-gpu=name")
     assert no_format.returncode != 0
+
+
+def test_utilization_comes_from_the_file_in_the_orders_root(tmp_path: Path) -> None:
+    if not Path(PYTHON).exists():
+        pytest.skip("no /usr/bin/python3")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "root").mkdir()
+    script = tmp_path / "bin" / "nvidia-smi"
+    script.write_text(nvidia_smi.render("NVIDIA GeForce RTX 4090", 2, 24, "12.6", 3))
+    query = [PYTHON, str(script), "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits"]
+
+    def read() -> list[str]:
+        return subprocess.run(query, capture_output=True, text=True, timeout=30, check=True).stdout.split()
+
+    assert read() == ["0", "0"]
+    (tmp_path / "root" / nvidia_smi.UTILIZATION_FILE).write_text("85\n")
+    assert read() == ["85", "85"]
+    table = subprocess.run([PYTHON, str(script)], capture_output=True, text=True, timeout=30, check=True).stdout
+    assert " 85%      Default |" in table
+    assert {len(line) for line in table.splitlines()[1:] if line} == {91}

@@ -20,7 +20,8 @@ def params(**overrides) -> dict:
 
 
 def test_argument_spec_is_the_shared_filters_plus_sorting():
-    assert set(ARGUMENT_SPEC) == set(MARKET_FILTER_SPEC) | {"sort_by", "descending", "limit", "spot_market"}
+    assert set(ARGUMENT_SPEC) == set(MARKET_FILTER_SPEC) | {
+        "sort_by", "descending", "limit", "spot_market", "bad_server_ttl"}
     assert ARGUMENT_SPEC["sort_by"]["default"] == "price"
 
 
