@@ -39,6 +39,8 @@ class FakeClore:
         # How many my_orders reads a new order stays unlisted (listing lag).
         self.listing_lag_reads = 0
         self._hidden: dict[int, int] = {}
+        # Other renters' spot offers per server id: {offer_id, bid, active, currency}.
+        self.rival_offers: dict[int, list[dict]] = {}
 
     # --- scripting ---
     def fault(self, endpoint: str, *kinds) -> None:
@@ -129,6 +131,19 @@ class FakeClore:
         for order in self.orders:
             if order["id"] == order_id:
                 order["price"] = desired_price
+
+    def spot_marketplace(self, server_id: int) -> dict:
+        """Our spot orders on the server as offers (the highest active) and any scripted `rival_offers`."""
+        self.calls.append(("spot_marketplace", server_id))
+        offers = [{"offer_id": o["id"], "bid": o["price"], "active": False, "my": True, "currency": o["currency"]}
+                  for o in self.orders if o["si"] == server_id and o["spot"] and not o["expired"]]
+        offers += [dict(o, my=False) for o in self.rival_offers.get(server_id, [])]
+        offers.sort(key=lambda o: -o["bid"])
+        if offers and not any(o["active"] for o in offers):
+            offers[0]["active"] = True
+        row = self.servers.get(server_id) or {"price": {"spot": {}}}
+        return {"offers": offers, "server": {"min_pricing": dict(row["price"]["spot"])}, "exists": True,
+                "currency_rates_in_usd": {"USD-Blockchain": 1.0, "CLORE-Blockchain": 0.05}}
 
     # --- reading the record ---
     def posts(self, endpoint: str | None = None) -> list[tuple]:
