@@ -95,7 +95,7 @@ def review(markets: SpotMarkets, orders: list[dict], params: dict, client, check
     for order in orders:
         if not order.get("spot"):
             continue
-        market = markets.market(order["server_id"])
+        market = markets.market(order["server_id"], fresh=True)  # an earlier read of this run predates our bid
         choice = markets.choice(order["server_id"], params, {order["id"]})
         info = order_info(order, market, choice)
         result.info[order["id"]] = info
