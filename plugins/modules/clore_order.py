@@ -481,7 +481,8 @@ orders:
     spot_status:
       description:
         - V(active) (the bid runs), V(waiting) (it stands below another bid), V(outbid) (it cannot win within the
-          cap), or in check mode V(would run) after a re-bid it would make.
+          cap), V(ended) (no longer in its server's spot market), or in check mode V(would run) after a re-bid it
+          would make.
       type: str
       returned: for spot orders of a O(type=spot) task
     known_hosts_file:

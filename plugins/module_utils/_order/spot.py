@@ -19,7 +19,7 @@ from ansible_collections.clore.ai.plugins.module_utils._order.bidding import (
 )
 from ansible_collections.clore.ai.plugins.module_utils._order.plan import Candidate
 
-ACTIVE, WAITING, OUTBID = "active", "waiting", "outbid"
+ACTIVE, WAITING, OUTBID, ENDED = "active", "waiting", "outbid", "ended"
 
 
 class SpotMarkets:
@@ -100,6 +100,10 @@ def review(markets: SpotMarkets, orders: list[dict], params: dict, client, check
         info = order_info(order, market, choice)
         result.info[order["id"]] = info
         if info["spot_active"]:
+            continue
+        if my_offer(market, order["id"]) is None:
+            # Not in its server's market: it has just ended (my_orders tells, and the wait reports it as outbid).
+            info["spot_status"] = ENDED
             continue
         if rebids(params) and choice.bid is not None and choice.bid > (order.get("price_per_day") or 0):
             result.rebids.append({"id": order["id"], "from": order.get("price_per_day"), "to": choice.bid,
