@@ -41,6 +41,7 @@ from ansible_collections.clore.ai.plugins.module_utils._order.plan import (
 )
 from ansible_collections.clore.ai.plugins.module_utils._order.bid import bid_differs, set_bid
 from ansible_collections.clore.ai.plugins.module_utils._order import spot
+from ansible_collections.clore.ai.plugins.module_utils._order.bidding import market_summary as spot_market_summary
 from ansible_collections.clore.ai.plugins.module_utils.orders import fleet_diff
 from ansible_collections.clore.ai.plugins.module_utils._order.wait import (
     ACTIVE,
@@ -53,6 +54,9 @@ from ansible_collections.clore.ai.plugins.module_utils._order.wait import (
 
 # Waiting forks share my_orders reads this fresh, so that together they poll at most about once per this many s.
 SHARED_READ_MAX_AGE = 1.5
+
+
+__all__ = ["OrderTask", "OrderTaskFailed", "run_order", "spot_market_summary"]
 
 
 class OrderTaskFailed(CloreError):

@@ -159,3 +159,24 @@ def _number(value) -> float | None:
     except ValueError:
         return None
     return number if math.isfinite(number) else None
+
+
+def market_summary(market: dict) -> dict:
+    """For clore_market_info: the active bid on a server and, per currency the host takes, the least bid that wins
+    it (the host's minimum, or the top bid of others plus the default step)."""
+    rates = rates_of(market)
+    offers = offers_of(market)
+    active = next((o for o in offers if o.get("active")), None)
+    server = market.get("server") if isinstance(market.get("server"), dict) else {}
+    pricing = server.get("min_pricing") if isinstance(server.get("min_pricing"), dict) else {}
+    needed = {}
+    for currency in pricing:
+        choice = choose_bid(market, currency, None)
+        needed[currency] = choice.needed
+    return {
+        "top_active_bid": None if active is None else float(active["bid"]),
+        "top_active_currency": None if active is None else active["currency"],
+        "top_active_usd": None if active is None else convert(float(active["bid"]), active["currency"], USD, rates),
+        "top_active_mine": None if active is None else bool(active.get("my")),
+        "bid_needed": needed,
+    }
