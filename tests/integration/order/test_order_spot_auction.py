@@ -14,6 +14,8 @@ import pytest
 import requests
 from clore_sim.testing import SimServer
 
+from ..conftest import PLAYBOOKS
+from ..playbook import run_playbook
 from .helpers import GPU, IMAGE, active_orders, free_servers, posts
 
 USD = "USD-Blockchain"
@@ -168,3 +170,26 @@ def test_a_bid_that_waits_below_a_rival_is_raised_within_the_cap_or_cancelled(si
     assert len(standing) == 1 and standing[0]["cancelled"] and standing[0]["bid"] == 9.0, lost["outbid"]
     assert standing[0]["id"] in lost["cancelled"]
     assert not [o for o in active_orders(sim) if o.get("key") == sim.api_key], "nothing of ours stands"
+
+
+def test_the_spot_fleet_playbook_replaces_what_was_outbid_and_prints_the_table(sim, ansible_env, ssh_keypair):
+    extra = {"spot_fleet_count": 2, "spot_fleet_max_price": CAP, "spot_fleet_bid_step": STEP,
+             "spot_fleet_wait": False, "spot_fleet_ssh_private_key_file": str(ssh_keypair[0])}
+    first = run_playbook(PLAYBOOKS / "spot_fleet.yml", ansible_env, extra_vars=extra)
+    assert first.rc == 0, first.stdout + first.stderr
+    kept = first.result("Keep the fleet, re-bidding or replacing what was outbid")
+    assert len(kept["created"]) == 2, kept
+    lost = kept["orders"][0]
+    sim.rival_bid(lost["server_id"], CAP + 3, currency=USD)
+
+    again = run_playbook(PLAYBOOKS / "spot_fleet.yml", ansible_env, extra_vars=extra)
+    assert again.rc == 0, again.stdout + again.stderr
+    fleet = again.result("Keep the fleet, re-bidding or replacing what was outbid")
+    assert len(fleet["created"]) == 1 and len(fleet["orders"]) == 2, fleet
+    table = again.result("Show the orders, their bids and the rivals")["msg"]
+    assert table[0].split() == ["order", "server", "status", "bid/day", "runs", "top", "rival"]
+    rows = {line.split()[0]: line.split() for line in table[1:]}
+    for order in fleet["orders"]:
+        assert rows[str(order["id"])][2:5] == ["active", str(order["spot_bid"]), "True"]
+        assert order["spot_bid"] <= CAP
+    assert rows[str(lost["id"])][2:6] == ["outbid", str(lost["spot_bid"]), "ended", str(CAP + 3)]
