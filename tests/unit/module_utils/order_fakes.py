@@ -114,7 +114,7 @@ class FakeClore:
         for order in self.orders:
             if order["id"] == order_id and not order["expired"]:
                 order["expired"] = True
-                self.servers[order["si"]]["rented"] = False
+                self.servers[order["si"]]["rented"] = bool(self.rival_offers.get(order["si"]))
                 if fault == "drop_after_commit":
                     raise CloreApiError("connection dropped", endpoint="cancel_order", ambiguous=True)
                 return
@@ -138,9 +138,9 @@ class FakeClore:
         offers = [{"offer_id": o["id"], "bid": o["price"], "active": False, "my": True, "currency": o["currency"]}
                   for o in self.orders if o["si"] == server_id and o["spot"] and not o["expired"]]
         offers += [dict(o, my=False) for o in self.rival_offers.get(server_id, [])]
-        offers.sort(key=lambda o: -o["bid"])
-        if offers and not any(o["active"] for o in offers):
-            offers[0]["active"] = True
+        offers.sort(key=lambda o: -o["bid"])  # one currency: the highest bid runs, ties to the rival (listed last)
+        for index, offer in enumerate(offers):
+            offer["active"] = index == 0
         row = self.servers.get(server_id) or {"price": {"spot": {}}}
         return {"offers": offers, "server": {"min_pricing": dict(row["price"]["spot"])}, "exists": True,
                 "currency_rates_in_usd": {"USD-Blockchain": 1.0, "CLORE-Blockchain": 0.05}}
