@@ -118,10 +118,11 @@ def test_a_wait_ends_at_once_when_the_order_is_outbid(sim, ansible_env, run_orde
     outbid: list[float] = []
 
     def rival_returns() -> None:
+        # Once the module has read the spot market after its create (the second read: the first chose the bid), it
+        # has found its order and moves on to waiting for SSH: outbid it then.
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            mine = [o for o in active_orders(sim) if o.get("si") == row["id"] or o.get("server_id") == row["id"]]
-            if mine:
+            if sim.counters()["requests"].get("spot_marketplace", 0) >= 2 and active_orders(sim):
                 sim.rival_bid(row["id"], 11.0, currency=USD)
                 outbid.append(11.0)
                 return
