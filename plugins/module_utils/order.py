@@ -387,8 +387,8 @@ class OrderTask:
         """Servers others rent on spot that spot_max_price can win (read only when free ones are too few)."""
         if wanted <= 0 or not spot.bids_up_to_cap(self.params):
             return []
-        servers, _ = select_servers(rows, dict(filters, available_only=False), self.params["sort_by"],
-                                    self.params["descending"])
+        servers = select_servers(rows, dict(filters, available_only=False), self.params["sort_by"],
+                                 self.params["descending"])[0]
         found, skipped = spot.rival_candidates(self._spot(), servers, self.params, self.params["spot_candidates"],
                                                wanted)
         self.skipped.extend(skipped)
