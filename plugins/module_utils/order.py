@@ -47,6 +47,8 @@ from ansible_collections.clore.ai.plugins.module_utils._order.plan import (
 from ansible_collections.clore.ai.plugins.module_utils._order.bad_memory import BadServerMemory, check_bad_server_ttl
 from ansible_collections.clore.ai.plugins.module_utils._order.bid import bid_differs, set_bid
 from ansible_collections.clore.ai.plugins.module_utils._order.lifetime import check_lifetime, record_lifetime
+from ansible_collections.clore.ai.plugins.module_utils._order import spot
+from ansible_collections.clore.ai.plugins.module_utils._order.bidding import market_summary as spot_market_summary
 from ansible_collections.clore.ai.plugins.module_utils.orders import fleet_diff
 from ansible_collections.clore.ai.plugins.module_utils._order.wait import (
     ACTIVE,
@@ -62,6 +64,9 @@ OWN_SERVER = "own_server"
 OWN_SERVER_REASON = "one of your own servers (this API key hosts it)"
 # Waiting forks share my_orders reads this fresh, so that together they poll at most about once per this many s.
 SHARED_READ_MAX_AGE = 1.5
+
+
+__all__ = ["OrderTask", "OrderTaskFailed", "run_order", "spot_market_summary"]
 
 
 class OrderTaskFailed(CloreError):
@@ -107,6 +112,9 @@ class OrderTask:
         self.would_cancel: list[int] = []
         self.would_reprice: list[dict] = []
         self.excluded: dict[str, int] = {}
+        self.outbid: list[dict] = []  # spot orders outbid: ended, or standing without running
+        self.spot_info: dict[int, dict] = {}  # per spot order: our bid, whether it runs, the top rival bid
+        self._spot_markets: spot.SpotMarkets | None = None
         self._market: dict | None = None
         self.known_ids: set[int] = set()
         self.clore_time: float | None = None
@@ -181,6 +189,8 @@ class OrderTask:
             )
         keep, recreate = self._reconcile_existing(current)
         self._cancel_or_plan([o["id"] for o in recreate], issue=None)
+        keep = self._review_spot(keep)
+        self._report_ended_outbid(current)
         if self.mode == "fleet":
             plan = plan_fleet(keep, self.params["count"], self.params["exact"], self._rates_if_needed(keep))
             self._cancel_or_plan([o["id"] for o in plan.cancel], issue=None)
@@ -191,6 +201,7 @@ class OrderTask:
             if not keep:
                 server_id = self.params["server_id"] if self.mode == "server_id" else recreate[0]["server_id"]
                 self._rent_server(server_id)
+        self._review_spot(self._new_orders())
 
     # ----- existing orders -----
     def _reconcile_existing(self, current: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -295,6 +306,7 @@ class OrderTask:
             self.excluded[key] = self.excluded.get(key, 0) + 1
             if refusal.filter:  # a price the filter passed but this order would not pay: say which and why
                 self.skipped.append(refusal.skip(server["id"]))
+        candidates += self._spot_rivals(rows, filters, plan.missing - len(candidates))
         budget = BudgetGuard(self.params.get("budget"), plan.keep, rates)
         chosen = budget.choose(candidates, plan.missing)
         budget = self._account_capped(budget, chosen, rates)
@@ -317,6 +329,9 @@ class OrderTask:
         server = normalize_server(raw) if raw is not None else None
         if server is None:
             raise CloreError(f"server {server_id} is not in the market; nothing was rented")
+        if server.get("rented") and server.get("online") is not False and spot.bids_up_to_cap(self.params):
+            self._outbid_server(server, rows)
+            return
         if server.get("rented") or server.get("online") is False:
             state = "rented" if server.get("rented") else "offline"
             raise CloreError(f"server {server_id} is {state}; nothing was rented")
@@ -353,7 +368,7 @@ class OrderTask:
         claims = ServerClaims(self.client.state_path, self.client.account)
         outcome = rent_with_failover(
             creator, candidates, missing,
-            lambda c: create_body(self.params, c.server_id, c.currency),
+            lambda c: create_body(self.params, c.server_id, c.currency, c.price),
             budget, self.params["max_attempts"], self._still_free, claims.claim, claims.release,
         )
         for created in outcome.created:
@@ -370,6 +385,66 @@ class OrderTask:
             if server is not None and server["id"] == server_id:
                 return not server.get("rented") and server.get("online") is not False
         return False
+
+    # ----- spot: an auction -----
+    def _spot(self) -> spot.SpotMarkets:
+        if self._spot_markets is None:
+            self._spot_markets = spot.SpotMarkets(self.client)
+        return self._spot_markets
+
+    def _review_spot(self, orders: list[dict]) -> list[dict]:
+        """The orders still in play: a bid that does not run is raised within the cap (spot_rebid), and with
+        spot_max_price one that cannot win is cancelled (it holds no server), so that a fleet replaces it."""
+        if self.params["type"] != "spot" or not orders:
+            return orders
+        found = spot.review(self._spot(), orders, self.params, self.client, self.check_mode)
+        self.spot_info.update(found.info)
+        self.outbid.extend(found.outbid)
+        if self.check_mode:
+            self.would_reprice.extend(found.rebids)
+        else:
+            self.repriced.extend(r["id"] for r in found.rebids)
+        lost = sorted(o["id"] for o in found.lost)
+        if not lost or not spot.bids_up_to_cap(self.params):
+            return orders
+        self._cancel_or_plan(lost, issue=None)
+        for entry in found.outbid:
+            entry["cancelled"] = entry["id"] in lost
+        return [o for o in orders if o["id"] not in lost]
+
+    def _report_ended_outbid(self, current: list[dict]) -> None:
+        """Spot orders of this task that ended and whose server now runs a rival bid go to `outbid`."""
+        if self.params["type"] != "spot" or self.mode == "order_id":
+            return
+        image = self.params.get("image")
+        ended = [order for state, order in order_states(self.client.my_orders(return_completed=True)).values()
+                 if state == ENDED and normalize_image(order.get("image")) == image
+                 and (self.mode != "server_id" or order["server_id"] == self.params["server_id"])]
+        known = {entry["id"] for entry in self.outbid}
+        found = spot.ended_outbid(self._spot(), ended, self.params, {o["server_id"] for o in current},
+                                  self.params["spot_candidates"])
+        self.outbid.extend(entry for entry in found if entry["id"] not in known)
+
+    def _spot_rivals(self, rows: list, filters: dict, wanted: int) -> list[Candidate]:
+        """Servers others rent on spot that spot_max_price can win (read only when free ones are too few)."""
+        if wanted <= 0 or not spot.bids_up_to_cap(self.params):
+            return []
+        servers = select_servers(rows, dict(filters, available_only=False), self.params["sort_by"],
+                                 self.params["descending"])[0]
+        found, skipped = spot.rival_candidates(self._spot(), servers, self.params, self.params["spot_candidates"],
+                                               wanted)
+        self.skipped.extend(skipped)
+        return found
+
+    def _outbid_server(self, server: dict, rows: list) -> None:
+        """server_id on a server another renter holds on spot: bid the least that wins it, within the cap."""
+        candidate = spot.server_candidate(self._spot(), server, self.params)
+        budget = BudgetGuard(self.params.get("budget"), [], usd_rates(rows))
+        budget.choose([candidate], 1)
+        if self.check_mode:
+            self.would_create = [candidate.summary(self.params["type"])]
+            return
+        self._create([candidate], 1, budget)
 
     # ----- how to reach the orders -----
     def _with_ssh_settings(self, orders: list[dict]) -> list[dict]:
@@ -392,6 +467,10 @@ class OrderTask:
 
     def _wait(self) -> None:
         orders = self.kept + self._new_orders()
+        lost = [e for e in self.outbid if not e["ended"] and e["id"] in {o["id"] for o in orders}]
+        if lost:  # a bid that does not run would never get ready: say so now, not at wait_timeout
+            self._fail(spot.lost_text(lost, self.params))
+        orders = [o for o in orders if o["id"] not in set(self.cancelled)]
         if not orders:
             return
         need_ssh = "22" in ports_for_order(self.params.get("ports"))
@@ -405,7 +484,7 @@ class OrderTask:
         except OrderEnded as err:
             self.ended.extend(i for i in err.ended_ids if i not in self.ended)
             self.bad_servers.remember(err, orders, {o["id"] for o in self._new_orders()})
-            self._fail(str(err))
+            self._fail(self._ended_text(err, orders))
         except CloreError as err:  # WaitTimeout, or the API failing while we poll
             self.bad_servers.remember(err, orders, {o["id"] for o in self._new_orders()})
             self._fail(str(err))
@@ -413,6 +492,22 @@ class OrderTask:
         self.kept = [refreshed.get(o["id"], o) for o in self.kept]
         self.created = [refreshed.get(o["id"], o) for o in self.created]
         self.adopted = [refreshed.get(o["id"], o) for o in self.adopted]
+
+    def _ended_text(self, err: OrderEnded, orders: list[dict]) -> str:
+        """OrderEnded's message, with `outbid` as the reason of each spot order whose server now runs a rival bid."""
+        if self.params["type"] != "spot":
+            return str(err)
+        by_id = {o["id"]: o for o in orders}
+        reasons = dict(err.reasons)
+        for order_id in err.ended_ids:
+            order = by_id.get(order_id)
+            if order is None or not order.get("spot"):
+                continue
+            entry = spot.outbid_now(self._spot(), order, self.params)
+            if entry is not None:
+                reasons[order_id] = entry.pop("reason")
+                self.outbid.append(entry)
+        return spot.ended_text(reasons)
 
     def _fail(self, message: str) -> None:
         """Raise OrderTaskFailed with everything done so far; cancel this run's orders if asked to.
@@ -471,7 +566,7 @@ class OrderTask:
                        or self.would_cancel or self.would_reprice)
         result: dict[str, Any] = {
             "changed": changed,
-            "orders": self._with_ssh_settings(after),
+            "orders": [o | self.spot_info.get(o["id"], {}) for o in self._with_ssh_settings(after)],
             "created": [o["id"] for o in self.created],
             "adopted": [o["id"] for o in self.adopted],
             "kept": [o["id"] for o in self.kept if o["id"] not in set(self.cancelled) | set(self.ended)],
@@ -482,6 +577,7 @@ class OrderTask:
             "ended": list(self.ended),
             "excluded": dict(self.excluded),
             "bad_servers_skipped": self.bad_servers.skipped,
+            "outbid": list(self.outbid),
         }
         if self.check_mode:
             result.update(would_create=self.would_create, would_cancel=self.would_cancel,
@@ -550,6 +646,8 @@ def _summary(result: dict, check_mode: bool) -> str:
             parts.append(f"{verb} order(s) {_ids(result[key])}")
     if result["kept"]:
         parts.append(f"kept order(s) {_ids(result['kept'])}")
+    if result["outbid"]:
+        parts.append("outbid order(s) " + _ids([e["id"] for e in result["outbid"]]))
     if result["skipped_servers"] and parts:
         passed = ", ".join(f"{s['server_id']} ({s['reason']})" for s in result["skipped_servers"])
         parts.append(f"passed over server(s) {passed}")

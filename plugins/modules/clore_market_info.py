@@ -275,6 +275,25 @@ servers:
         online:
           description: Whether the server is online, as the spot market gives it.
           type: bool
+        top_active_bid:
+          description: The bid that runs on the server (null when none), per day in RV(servers[].spot_market.top_active_currency).
+          type: float
+        top_active_currency:
+          description: The currency of RV(servers[].spot_market.top_active_bid).
+          type: str
+        top_active_usd:
+          description: RV(servers[].spot_market.top_active_bid) in US dollars, at the spot market's rates.
+          type: float
+        top_active_mine:
+          description: Whether the running bid is yours.
+          type: bool
+        bid_needed:
+          description:
+            - For each currency the host takes, the least bid per day that wins the server now - the host's minimum,
+              or the top bid of other renters plus about one US cent a day (C(clore.ai.clore_order)'s default
+              O(clore.ai.clore_order#module:spot_bid_step)); null when a bid cannot be converted.
+          type: dict
+          sample: {"CLORE-Blockchain": 176.0, "USD-Blockchain": 4.41}
 count:
   description: The number of servers returned.
   returned: success
@@ -323,6 +342,7 @@ from ansible_collections.clore.ai.plugins.module_utils.bad_servers import (
 )
 from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
+from ansible_collections.clore.ai.plugins.module_utils.order import spot_market_summary
 from ansible_collections.clore.ai.plugins.module_utils.market import (
     MARKET_FILTER_SPEC,
     MarketFilterError,
@@ -357,6 +377,7 @@ def _spot_market(answer: dict) -> dict:
         "mrl": server.get("mrl"),
         "visibility": server.get("visibility"),
         "online": server.get("online"),
+        **spot_market_summary(answer),
     }
 
 

@@ -86,11 +86,43 @@ options:
     default: on-demand
   spot_price:
     description:
-      - The spot bid per day, in O(currency). Required when O(type=spot) (and then O(currency) is required too).
+      - A fixed spot bid per day, in O(currency). With O(type=spot) give this or O(spot_max_price), not both (and
+        O(currency) is required).
       - When an existing spot order's bid differs, it is changed with set_spot_price. Raising is immediate; Clore
         limits lowering (a step limit, and once every 600 seconds) and the module then fails saying by how much or
         when.
     type: float
+  spot_max_price:
+    description:
+      - The most you will pay per day for one spot order, in O(currency). The module then bids the least that wins
+        each server - the larger of the host's minimum and the top rival bid plus O(spot_bid_step) - and never bids
+        above this cap. See C(docs/spot.md).
+      - A fleet also considers servers other renters hold on spot when winning them stays within the cap (one
+        C(spot_marketplace) read each, at most O(spot_candidates)); those that need more are listed in
+        RV(skipped_servers) with the bid needed.
+      - With O(server_id), a server held by a rival on spot is bid for within the cap, or the task fails naming the
+        rival bid and the cap.
+      - Mutually exclusive with O(spot_price); only with O(type=spot).
+    type: float
+  spot_bid_step:
+    description:
+      - How much above the top rival bid the module bids, per day in O(currency), with O(spot_max_price).
+      - Default about one US cent a day - V(0.01) USD-Blockchain, V(1) CLORE-Blockchain, V(0.0000002) bitcoin.
+    type: float
+  spot_rebid:
+    description:
+      - With O(spot_max_price), raise the bid of a spot order that does not run (outbid, or waiting below another
+        bid) to the least that wins, when that is within the cap. An order that cannot win within the cap is
+        cancelled (it holds no server) and reported in RV(outbid); a fleet rents a replacement.
+      - Default true with O(spot_max_price). Set false to report such orders without raising their bid.
+    type: bool
+  spot_candidates:
+    description:
+      - With O(spot_max_price), at most this many servers rented by others are read (one C(spot_marketplace) call
+        each) when a fleet looks for servers to outbid, and at most this many ended orders are checked for being
+        outbid. V(0) considers free servers only.
+    type: int
+    default: 10
   currency:
     description:
       - The currency to pay in (V(USD-Blockchain), V(CLORE-Blockchain), V(bitcoin); V(USD), V(CLORE), V(BTC) accepted).
@@ -299,6 +331,17 @@ EXAMPLES = r"""
         count: 2
         image: cloreai/ubuntu22.04-jupyter
 
+- name: Keep two spot RTX 4090 servers, paying at most 200 CLORE a day each, outbidding others within that
+  clore.ai.clore_order:
+    count: 2
+    gpu: ["RTX 4090"]
+    image: cloreai/ubuntu22.04-jupyter
+    type: spot
+    currency: CLORE-Blockchain
+    spot_max_price: 200
+    spot_bid_step: 2
+  register: spot_fleet
+
 - name: Rent one particular server
   clore.ai.clore_order:
     server_id: 1234
@@ -466,6 +509,29 @@ orders:
       description: Container port to public port, for every TCP port of the order.
       type: dict
       sample: {"22": 10000, "8888": 10001}
+    spot_bid:
+      description: A spot order's bid per day, in RV(orders[].currency), after any re-bid of this run.
+      type: float
+      returned: for spot orders of a O(type=spot) task
+    spot_active:
+      description: Whether the spot order's bid is the one that runs on its server (its spot market's C(active)).
+      type: bool
+      returned: for spot orders of a O(type=spot) task
+    spot_top_rival_bid:
+      description: The highest bid of another renter on the server (null when none), in RV(orders[].spot_top_rival_currency).
+      type: float
+      returned: for spot orders of a O(type=spot) task
+    spot_top_rival_currency:
+      description: The currency of RV(orders[].spot_top_rival_bid).
+      type: str
+      returned: for spot orders of a O(type=spot) task
+    spot_status:
+      description:
+        - V(active) (the bid runs), V(waiting) (it stands below another bid), V(outbid) (it cannot win within the
+          cap), V(ended) (no longer in its server's spot market), or in check mode V(would run) after a re-bid it
+          would make.
+      type: str
+      returned: for spot orders of a O(type=spot) task
     known_hosts_file:
       description:
         - With O(host_key_checking=per_order), this order's own known_hosts file under O(known_hosts_dir)
@@ -479,6 +545,49 @@ orders:
       type: str
       sample: "-o UserKnownHostsFile=/home/me/.cache/clore.ai/known_hosts/order-41234-1718000000
         -o StrictHostKeyChecking=accept-new"
+outbid:
+  description:
+    - Spot orders of this task that were outbid - ended because a higher bid took their server (and that server
+      still runs a rival bid), or standing without running because a higher bid runs.
+    - A standing one that cannot win within O(spot_max_price) is cancelled (C(cancelled) true) so that a fleet
+      replaces it; with O(spot_price), the task fails at once instead of waiting for it.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The order id.
+      type: int
+    server_id:
+      description: The server.
+      type: int
+    currency:
+      description: The currency of our bid.
+      type: str
+    bid:
+      description: Our bid, per day in RV(outbid[].currency).
+      type: float
+    winning_bid:
+      description: The top rival bid on the server (the bid that won), per day in RV(outbid[].winning_currency).
+      type: float
+    winning_currency:
+      description: The currency of the winning bid.
+      type: str
+    bid_needed:
+      description: The least bid that would win the server now, in RV(outbid[].currency).
+      type: float
+    status:
+      description: Always V(outbid).
+      type: str
+    ended:
+      description: Whether the order has ended (true), or stands without running (false).
+      type: bool
+    cancelled:
+      description: Whether this run cancelled the standing order because it cannot win within the cap.
+      type: bool
+      returned: when this run reviewed a standing order with O(spot_max_price)
+  sample: [{"id": 412, "server_id": 12, "currency": "CLORE-Blockchain", "bid": 160.0, "winning_bid": 175.0,
+            "winning_currency": "CLORE-Blockchain", "bid_needed": 176.0, "status": "outbid", "ended": true}]
 created:
   description: Ids of the orders this run rented.
   returned: always
@@ -508,8 +617,11 @@ repriced:
   elements: int
 skipped_servers:
   description:
-    - Candidate servers passed over by fail-over, the price cap, the budget, or because the key hosts them itself, each with its reason.
+    - Candidate servers passed over by fail-over, the price cap, the budget, or because the key hosts them itself,
+      each with its reason.
     - Named so (not C(skipped)) because Ansible reads a C(skipped) key as "the task was skipped".
+    - With O(spot_max_price), servers rented by others whose win would cost more than the cap are listed too, with
+      C(bid_needed) (also in C(price_per_day)) and C(top_rival_bid).
   returned: always
   type: list
   elements: dict

@@ -209,6 +209,20 @@ def test_spot_market_for_given_servers(sim, ansible_env, tmp_path, market):
     assert sim.counters()["requests"] == {"marketplace": 1, "spot_marketplace": 2}
 
 
+def test_spot_market_gives_the_running_bid_and_the_bid_needed_to_win(sim, ansible_env, tmp_path, market):
+    held = next(s for s in market if not s["rented"] and "USD-Blockchain" in s["allowed_coins"])
+    minimum = held["price"]["spot"]["USD-Blockchain"]
+    sim.rival_bid(held["id"], minimum + 1, currency="USD-Blockchain")
+    search = {"spot": {"server_ids": [held["id"]], "available_only": False, "spot_market": True}}
+    run = run_playbook(playbook(tmp_path, search), ansible_env)
+    assert run.rc == 0, run.stdout + run.stderr
+    (server,) = run.result("spot")["servers"]
+    summary = server["spot_market"]
+    assert (summary["top_active_bid"], summary["top_active_currency"]) == (minimum + 1, "USD-Blockchain")
+    assert summary["top_active_mine"] is False
+    assert summary["bid_needed"]["USD-Blockchain"] == pytest.approx(minimum + 1.01)
+
+
 def test_check_mode_reads_once_and_changes_nothing(sim, ansible_env, tmp_path, market):
     run = run_playbook(playbook(tmp_path, {"search": {"gpu": ["4090"], "limit": 2}}), ansible_env, check=True)
     assert run.rc == 0, run.stdout + run.stderr

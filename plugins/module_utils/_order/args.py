@@ -23,6 +23,8 @@ from ansible_collections.clore.ai.plugins.module_utils.market import (
 )
 
 ORDER_TYPES = ("on-demand", "spot")
+# Options that mean something only for spot orders (spot_candidates has a default: it is never stray).
+SPOT_ONLY_OPTIONS = ("spot_price", "spot_max_price", "spot_bid_step", "spot_rebid")
 IDENTITY_OPTIONS = ("order_id", "server_id", "count")
 # Clore's own limits on create_order fields (clore-api.md, "create_order body").
 SSH_PASSWORD_MAX = 32
@@ -49,6 +51,10 @@ ORDER_ARGUMENT_SPEC: dict[str, Any] = {
     "image": {"type": "str"},
     "type": {"type": "str", "default": "on-demand", "choices": list(ORDER_TYPES)},
     "spot_price": {"type": "float"},
+    "spot_max_price": {"type": "float"},
+    "spot_bid_step": {"type": "float"},
+    "spot_rebid": {"type": "bool"},
+    "spot_candidates": {"type": "int", "default": 10},
     "ports": {"type": "dict"},
     "ssh_key": {"type": "str", "no_log": False},
     "ssh_password": {"type": "str", "no_log": True},
@@ -167,17 +173,39 @@ def _given(value: Any) -> bool:
 def _check_spot(params: dict) -> None:
     spot_price = params.get("spot_price")
     if params.get("type") == "spot":
-        if spot_price is None:
-            raise CloreConfigError("spot_price is required when type is spot (the bid per day, in currency)")
-        if not params.get("currency"):
-            # A bare number is meaningless without its coin: 5 CLORE and 5 bitcoin differ a great deal.
-            raise CloreConfigError("currency is required when type is spot: spot_price is a bid in that currency")
-    elif spot_price is not None:
-        raise CloreConfigError("spot_price applies only to type spot")
+        _check_spot_bid(params)
+    else:
+        stray = [name for name in SPOT_ONLY_OPTIONS if params.get(name) is not None]
+        if stray:
+            raise CloreConfigError(f"{', '.join(stray)} applies only to type spot")
     if spot_price is not None and spot_price <= 0:
         raise CloreConfigError(f"spot_price must be above 0, got {spot_price}")
     if params.get("required_price") is not None and params["required_price"] <= 0:
         raise CloreConfigError(f"required_price must be above 0, got {params['required_price']}")
+
+
+def _check_spot_bid(params: dict) -> None:
+    """A spot task bids either a fixed spot_price or up to spot_max_price, in its currency."""
+    fixed, cap = params.get("spot_price"), params.get("spot_max_price")
+    if fixed is not None and cap is not None:
+        raise CloreConfigError("spot_price and spot_max_price are mutually exclusive: give a fixed bid (spot_price) "
+                               "or the most you will pay, letting the module bid the least that wins (spot_max_price)")
+    if fixed is None and cap is None:
+        raise CloreConfigError("spot_price is required when type is spot (a fixed bid per day, in currency), or "
+                               "spot_max_price (the most you will pay per day: the module bids the least that wins)")
+    if not params.get("currency"):
+        # A bare number is meaningless without its coin: 5 CLORE and 5 bitcoin differ a great deal.
+        raise CloreConfigError("currency is required when type is spot: spot_price and spot_max_price are in that "
+                               "currency")
+    for name in ("spot_max_price", "spot_bid_step"):
+        if params.get(name) is not None and params[name] <= 0:
+            raise CloreConfigError(f"{name} must be above 0, got {params[name]}")
+    if cap is None:
+        stray = [name for name in ("spot_bid_step", "spot_rebid") if params.get(name) is not None]
+        if stray:
+            raise CloreConfigError(f"{', '.join(stray)} applies only with spot_max_price (the module chooses bids)")
+    if params.get("spot_candidates") is not None and params["spot_candidates"] < 0:
+        raise CloreConfigError(f"spot_candidates must be 0 or more, got {params['spot_candidates']}")
 
 
 def _check_secrets(params: dict) -> None:

@@ -44,8 +44,10 @@ class NotListed(OutcomeUnknown):
     """create_order said yes, yet the order never showed up in my_orders within the bound."""
 
 
-def create_body(params: dict, server_id: int, currency: str) -> dict:
-    """The create_order body for one server, from clore_order's parameters (secrets included: never log it)."""
+def create_body(params: dict, server_id: int, currency: str, bid: float | None = None) -> dict:
+    """The create_order body for one server, from clore_order's parameters (secrets included: never log it).
+
+    `bid`: the spot bid chosen for this server (with spot_max_price); spot_price otherwise."""
     body: dict = {
         "renting_server": server_id,
         "type": params["type"],
@@ -54,7 +56,7 @@ def create_body(params: dict, server_id: int, currency: str) -> dict:
         "ports": ports_for_order(params.get("ports")),
     }
     if params["type"] == "spot":
-        body["spotprice"] = params["spot_price"]
+        body["spotprice"] = bid if bid is not None else params["spot_price"]
     if params.get("env"):
         body["env"] = env_strings(params["env"])
     for name in ("ssh_key", "ssh_password", "jupyter_token", "command", "required_price", "autossh_entrypoint"):

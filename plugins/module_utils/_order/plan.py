@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, convert
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
+from ansible_collections.clore.ai.plugins.module_utils._order.bidding import free_server_bid
 from ansible_collections.clore.ai.plugins.module_utils.market import (
     CURRENCY_PREFERENCE,
     ON_DEMAND,
@@ -172,20 +173,33 @@ def make_candidate(server: dict, params: dict,
     prices between coins, and a price that cannot be converted is never taken as within the cap.
     """
     order_type = params["type"]
-    bid = params.get("spot_price") if order_type == "spot" else None
+    bid = spot_bid(server, params) if order_type == "spot" else None
     currency, refusal = choose_currency(server, order_type, params.get("currency"), price_cap(params, rates or {}), bid)
     if currency is None:
         return None, refusal
     if order_type == "spot":
         minimum = price_per_day(server, "spot", currency)
-        if minimum is not None and params["spot_price"] + PRICE_EPSILON < minimum:
+        if bid is None:  # spot_max_price: the host's minimum is the bid on a free server
+            return None, Refusal(f"the host's minimum spot price {minimum} {currency}/day is above spot_max_price "
+                                 f"{params['spot_max_price']:g}" if minimum is not None
+                                 else f"has no spot price in {currency}", currency=currency, price=minimum)
+        if minimum is not None and bid + PRICE_EPSILON < minimum:
             return None, Refusal(f"spot_price {params['spot_price']} is below the host's minimum {minimum} {currency}/day")
-        price = float(params["spot_price"])
+        price = float(bid)
     else:
         price = price_per_day(server, "on-demand", currency)
         if price is None:
             return None, Refusal(f"has no on-demand price in {currency}")
     return Candidate(server["id"], currency, price, server.get("gpu_model"), server.get("gpu_count")), None
+
+
+def spot_bid(server: dict, params: dict) -> float | None:
+    """The bid on a free server: spot_price, or with spot_max_price the host's minimum when within it (else None)."""
+    if params.get("spot_price") is not None:
+        return float(params["spot_price"])
+    currency = params.get("currency")
+    minimum = price_per_day(server, "spot", currency) if currency else None
+    return free_server_bid(minimum, float(params["spot_max_price"]))
 
 
 def order_price(order: dict) -> tuple[float, str] | None:

@@ -111,8 +111,8 @@ def test_a_spot_order_outbid_while_waiting_ends_the_wait_at_once_and_is_not_said
     assert result["failed"] and outbid, result
     other = next(i for i in result["created"] if i != outbid[0])
     message = result["msg"]
-    assert message.startswith(f"order {outbid[0]} ended while waiting for it to get ready: my_orders lists this spot "
-                              "order as expired (outbid"), message
+    assert message.startswith(f"order {outbid[0]} ended while waiting for it to get ready: outbid: server "), message
+    assert "now runs a rival bid of 14.4 USD-Blockchain/day (ours was 12.0 USD-Blockchain/day)" in message
     assert "timed out" not in message
     assert (f"order(s) {outbid[0]} were rented by this run and have ended (listed as expired in my_orders): they no "
             "longer cost money") in message

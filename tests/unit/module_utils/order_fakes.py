@@ -41,6 +41,8 @@ class FakeClore:
         self._hidden: dict[int, int] = {}
         # Ids of the servers this key hosts itself (the marketplace answer's my_servers).
         self.own_ids: list[int] = []
+        # Other renters' spot offers per server id: {offer_id, bid, active, currency}.
+        self.rival_offers: dict[int, list[dict]] = {}
 
     # --- scripting ---
     def fault(self, endpoint: str, *kinds) -> None:
@@ -114,7 +116,7 @@ class FakeClore:
         for order in self.orders:
             if order["id"] == order_id and not order["expired"]:
                 order["expired"] = True
-                self.servers[order["si"]]["rented"] = False
+                self.servers[order["si"]]["rented"] = bool(self.rival_offers.get(order["si"]))
                 if fault == "drop_after_commit":
                     raise CloreApiError("connection dropped", endpoint="cancel_order", ambiguous=True)
                 return
@@ -131,6 +133,19 @@ class FakeClore:
         for order in self.orders:
             if order["id"] == order_id:
                 order["price"] = desired_price
+
+    def spot_marketplace(self, server_id: int) -> dict:
+        """Our spot orders on the server as offers (the highest active) and any scripted `rival_offers`."""
+        self.calls.append(("spot_marketplace", server_id))
+        offers = [{"offer_id": o["id"], "bid": o["price"], "active": False, "my": True, "currency": o["currency"]}
+                  for o in self.orders if o["si"] == server_id and o["spot"] and not o["expired"]]
+        offers += [dict(o, my=False) for o in self.rival_offers.get(server_id, [])]
+        offers.sort(key=lambda o: -o["bid"])  # one currency: the highest bid runs, ties to the rival (listed last)
+        for index, offer in enumerate(offers):
+            offer["active"] = index == 0
+        row = self.servers.get(server_id) or {"price": {"spot": {}}}
+        return {"offers": offers, "server": {"min_pricing": dict(row["price"]["spot"])}, "exists": True,
+                "currency_rates_in_usd": {"USD-Blockchain": 1.0, "CLORE-Blockchain": 0.05}}
 
     # --- reading the record ---
     def posts(self, endpoint: str | None = None) -> list[tuple]:

@@ -66,8 +66,21 @@ def test_spot_market_answer_is_read_defensively():
         "mrl": 72,
         "visibility": "public",
         "online": True,
+        "top_active_bid": 120.5,
+        "top_active_currency": "CLORE-Blockchain",
+        "top_active_usd": 3.0125,
+        "top_active_mine": False,
+        "bid_needed": {"CLORE-Blockchain": 121.5},  # the running bid plus the default step of 1 CLORE
     }
     assert _spot_market({"exists": False, "server": None, "offers": None}) == {
         "exists": False, "offers": [], "min_pricing": {}, "currency_rates_in_usd": {}, "mrl": None,
-        "visibility": None, "online": None,
+        "visibility": None, "online": None, "top_active_bid": None, "top_active_currency": None,
+        "top_active_usd": None, "top_active_mine": None, "bid_needed": {},
     }
+
+
+def test_the_bid_needed_is_the_hosts_minimum_on_a_server_nobody_bids_on():
+    answer = {"offers": [], "server": {"min_pricing": {"CLORE-Blockchain": 100.0, "USD-Blockchain": 2.5}}}
+    summary = _spot_market(answer)
+    assert summary["bid_needed"] == {"CLORE-Blockchain": 100.0, "USD-Blockchain": 2.5}
+    assert summary["top_active_bid"] is None
