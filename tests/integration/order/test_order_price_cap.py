@@ -35,7 +35,7 @@ def split_servers(sim) -> list[tuple[dict, float]]:
     """
     found = []
     for row in api(sim, "marketplace")["servers"]:
-        if row["rented"] or not row["online"]:
+        if row["rented"] or not row.get("online", True):
             continue
         prices = sorted(usd_prices(row).values())
         if "USD-Blockchain" not in usd_prices(row) or len(prices) < 2:

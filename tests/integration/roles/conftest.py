@@ -62,7 +62,7 @@ class Renter:
     def free_servers(self, gpu: str, gpu_count: int = 1) -> list[dict]:
         return [
             s for s in self._get("marketplace")["servers"]
-            if s.get("online") and not s.get("rented") and gpu in str(s.get("specs", {}).get("gpu"))
+            if s.get("online", True) and not s.get("rented") and gpu in str(s.get("specs", {}).get("gpu"))
             and _gpu(s["specs"])[1] == gpu_count
         ]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import DEFAULT_BALANCES
-from .market import generate_market, host_server, reprice
+from .market import generate_market, host_server, public_row, reprice
 
 STATE_FILE = "state.json"
 STATE_VERSION = 1
@@ -149,7 +149,7 @@ class Store:
                                          "spot": dict(server["price"]["spot"])}
             if self._row_bytes is not None:
                 index = self._row_index()[server["id"]]
-                self._row_bytes[index] = json.dumps(server, separators=(",", ":")).encode()
+                self._row_bytes[index] = json.dumps(public_row(server), separators=(",", ":")).encode()
             self.dirty = True
             self.touch_market()
 
@@ -161,12 +161,12 @@ class Store:
             if cache is not None and cache[0] == self.market_version:
                 return cache[1]
             if self._row_bytes is None:
-                self._row_bytes = [json.dumps(s, separators=(",", ":")).encode() for s in self.market]
+                self._row_bytes = [json.dumps(public_row(s), separators=(",", ":")).encode() for s in self.market]
             rented = self.rented_ids()
             parts = list(self._row_bytes)
             for index in self._changed_rows(rented):
                 server = self.market[index]
-                row = {**server, "rented": server["rented"] or server["id"] in rented, "online": self.is_online(server)}
+                row = {**public_row(server), "rented": server["rented"] or server["id"] in rented}
                 parts[index] = json.dumps(row, separators=(",", ":")).encode()
             encoded = b"[" + b",".join(parts) + b"]"
             self._market_cache = (self.market_version, encoded)
@@ -179,7 +179,7 @@ class Store:
 
     def _changed_rows(self, rented: set[int]) -> list[int]:
         index = self._row_index()
-        return [index[i] for i in (rented | self.offline) & index.keys()]
+        return [index[i] for i in rented & index.keys()]
 
     # ----- money -----
     def settle(self) -> list[dict]:
