@@ -24,7 +24,8 @@ from ansible_collections.clore.ai.plugins.module_utils.market import (
     price_per_day,
     select_servers,
 )
-from ansible_collections.clore.ai.plugins.module_utils._order.args import normalize_image, ports_for_order, validate
+from ansible_collections.clore.ai.plugins.module_utils._order.args import ports_for_order, validate
+from ansible_collections.clore.ai.plugins.module_utils._order.image import same_image
 from ansible_collections.clore.ai.plugins.module_utils._order.cancel import CancelFailed, cancel_orders
 from ansible_collections.clore.ai.plugins.module_utils._order.create import ExactlyOnceCreator, create_body, newest_ct
 from ansible_collections.clore.ai.plugins.module_utils._order.failover import rent_with_failover
@@ -196,7 +197,7 @@ class OrderTask:
     def _differences(self, order: dict) -> list[str]:
         found = []
         image = self.params.get("image")
-        if image and normalize_image(order.get("image")) != image:
+        if image and not same_image(order.get("image"), image):
             found.append(f"image is {order.get('image')}, the task asks for {image}")
         wants_spot = self.params["type"] == "spot"
         # With order_id, type defaults to on-demand: only a spot_price says which type the user means.

@@ -123,6 +123,15 @@ options:
   autossh_entrypoint:
     description: Wrap the image's entrypoint so that sshd runs (for images without their own sshd).
     type: bool
+  dockerhub_auth:
+    description:
+      - Credentials for a B(private) Docker Hub O(image), sent to Clore as C(dockerhub_auth). Clore does not document
+        their format; its newest public client passes them as one string.
+      - A secret, as O(ssh_password) is. Never returned, logged or shown in a diff.
+    type: str
+  remember_password:
+    description: Ask Clore to keep O(ssh_password) for later orders (C(remember_password)).
+    type: bool
   recreate:
     description:
       - When an existing order differs from the task in what cannot be changed in place (image, type, currency), cancel
