@@ -7,8 +7,8 @@ from typing import Any
 
 from ansible_collections.clore.ai.plugins.module_utils.api_fields import SHAPES, Shape
 
-# Fields of every answer that are not data.
-ENVELOPE = ("code",)
+# Fields of every answer that are not data (`recorded`: the header of a recording, see api_record.py).
+ENVELOPE = ("code", "recorded")
 
 
 def json_type(value: Any) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from .config import DEFAULT_BALANCES
 from .market import generate_market, host_server, public_row, reprice
+from .market_file import MarketFileError, load_market_file
 
 STATE_FILE = "state.json"
 STATE_VERSION = 1
@@ -26,8 +27,9 @@ ORDER_DEFAULTS = {"waiting": False, "outbid_at": None, "outbid_reason": None, "r
 class Store:
     """All mutable state behind one re-entrant lock. Times are wall-clock seconds plus an admin-set offset."""
 
-    def __init__(self, state_dir: Path, servers: int, seed: int) -> None:
+    def __init__(self, state_dir: Path, servers: int, seed: int, market_file: Path | None = None) -> None:
         self.state_dir = state_dir
+        self.market_file = market_file
         self.lock = threading.RLock()
         self.seed = seed
         self.size = servers
@@ -80,7 +82,15 @@ class Store:
             self.next_order_id = data["next_order_id"]
             self.rented_elsewhere = set(data.get("rented_elsewhere", []))
             self.offline = set(data.get("offline", []))
-        self.market = generate_market(self.size, self.seed)
+        if self.market_file is not None:
+            try:
+                self.market, skipped = load_market_file(self.market_file)
+            except MarketFileError as err:
+                raise SystemExit(f"clore-sim: {err}") from None
+            if skipped:
+                warnings.append(f"--market-file {self.market_file}: {skipped} rows without a usable id left out")
+        else:
+            self.market = generate_market(self.size, self.seed)
         self.by_id = {s["id"]: s for s in self.market}
         for server_id, prices in self.prices.items():
             if server_id in self.by_id:
