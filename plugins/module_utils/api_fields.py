@@ -76,6 +76,5 @@ SHAPES: dict[str, Shape] = {shape.name: shape for shape in (
     }, known=("usd_pricing", "autoprice", "working_properly", "gpu_array", "gpu_count", "max_fair_price_usd",
               "enable_btc_and_clore", "enable_only_clore", "enable_only_btc", "mass_price_changeable",
               "is_vpn_enabled", "max_poh_capacity", "energy_price", "oc_gpus", "public_name", "remaining_time",
-              "spot_pricing"),
-          children={"specs": "specs"}),
+              "spot_pricing"), children={"specs": "specs"}),
 )}

@@ -11,8 +11,9 @@ from clore_sim.testing import SimServer
 from .helpers import Client
 
 ROW = {"id": 73340, "owner": 5, "mrl": 720, "rented": False, "allowed_coins": ["CLORE-Blockchain"],
-       "gpu_array": ["RTX 4090"], "price": {"on_demand": {"CLORE-Blockchain": 1174.03},
-                                              "spot": {"CLORE-Blockchain": 640.38}, "usd": {"on_demand_clore": 21.1}},
+       "gpu_array": ["RTX 4090"],
+       "price": {"on_demand": {"CLORE-Blockchain": 1174.03}, "spot": {"CLORE-Blockchain": 640.38},
+                 "usd": {"on_demand_clore": 21.1}},
        "specs": {"gpu": "1x NVIDIA GeForce RTX 4090", "gpuram": 23.99, "disk": "Samsung SSD 990 PRO 4TB 3450.9524GB",
                  "backend_version": 21, "xfs": 3, "net": {"cc": "BY", "up": 1, "down": 2, "test_history": []}}}
 
