@@ -57,7 +57,8 @@ sim: bootstrap
 	$(BIN)/clore-sim --host 127.0.0.1 --port $(SIM_PORT) --state-dir $(SIM_STATE) --api-key $(SIM_KEY)
 
 check-api: bootstrap
-	@test -n "$$CLORE_API_KEY" || { echo "make check-api: set CLORE_API_KEY (the check only reads; it rents nothing)"; exit 2; }
+	@test -n "$$CLORE_API_KEY" || \
+		{ echo "make check-api: set CLORE_API_KEY (the check only reads; it rents nothing)"; exit 2; }
 	$(BIN)/ansible-playbook playbooks/check_api.yml $(if $(RECORD),-e clore_check_record=$(RECORD))
 
 collection-build: bootstrap

@@ -39,7 +39,8 @@ PLAY = """
 
 @pytest.fixture
 def documented_sim(tmp_path: Path):
-    with SimServer(tmp_path / "sim", extra_args=["--market-file", str(FIXTURES / "documented/marketplace.json")]) as sim:
+    market = FIXTURES / "documented" / "marketplace.json"
+    with SimServer(tmp_path / "sim", extra_args=["--market-file", str(market)]) as sim:
         yield sim
 
 

@@ -2,10 +2,10 @@
 
 create_order answers without an order id, so the new order is found in my_orders by its server (`si`) among ids not
 seen before, created (`ct`) no earlier than the newest `ct` seen before the create; one with the same image (as a
-Docker reference) is preferred, but after an accepted create an order listed under a rewritten image is still found. That floor is
-Clore's own time, so recognition never depends on the controller's clock agreeing with Clore's. When the outcome of a
-create is unclear (timeout, dropped connection, HTTP 5xx, code 1) the order is looked for, for a bounded time, before
-anything else; a create is repeated only once the order is proven absent, and the server is never given up for
+Docker reference) is preferred, but after an accepted create an order listed under a rewritten image is still found.
+That floor is Clore's own time, so recognition never depends on the controller's clock agreeing with Clore's. When
+the outcome of a create is unclear (timeout, dropped connection, HTTP 5xx, code 1) the order is looked for, for a
+bounded time, before anything else; a create is repeated only once the order is proven absent, and the server is never given up for
 another one while its outcome is unknown.
 
 Each create is recorded in the state dir before it is sent (see inflight.py) and the record cleared once the order

@@ -1,8 +1,8 @@
 """Which of my active orders a clore_order task means: by order id, by server id, or a fleet.
 
-Orders carry no name or label. A fleet's members are my active orders whose image is the task's image (as Docker references: `ubuntu` and
-`docker.io/library/ubuntu:latest` are one image) and whose
-server specs pass the task's hardware filters (market.SPEC_FILTERS), so that a second run finds what the first rented.
+Orders carry no name or label. A fleet's members are my active orders whose image is the task's image (as Docker
+references: `ubuntu` and `docker.io/library/ubuntu:latest` are one image) and whose server specs pass the task's
+hardware filters (market.SPEC_FILTERS), so that a second run finds what the first rented.
 """
 from __future__ import annotations
 
