@@ -11,13 +11,14 @@ SIM_PORT ?= 8199
 SIM_STATE ?= $(ROOT)/.sim-state
 SIM_KEY ?= clore-sim-demo-key
 
-.PHONY: help bootstrap demo test unit integration simulator-tests sanity lint changelog-lint molecule bench sim collection-build ee-context clean
+.PHONY: help bootstrap demo test unit integration simulator-tests sanity lint changelog-lint molecule bench sim collection-build ee-context check-api clean
 
 help:
 	@echo "make demo   rent, configure, run a job and release against clore-sim"
 	@echo "make test   every test: unit, simulator, integration, sanity, lint"
 	@echo "make sim    run clore-sim in the foreground (key: $(SIM_KEY))"
 	@echo "make bench  benchmarks, printed as a table"
+	@echo "make check-api  a free, read-only check of the live API (needs CLORE_API_KEY; RECORD=dir keeps the answers)"
 
 bootstrap:
 	@./scripts/bootstrap.sh
@@ -54,6 +55,11 @@ bench: bootstrap
 
 sim: bootstrap
 	$(BIN)/clore-sim --host 127.0.0.1 --port $(SIM_PORT) --state-dir $(SIM_STATE) --api-key $(SIM_KEY)
+
+check-api: bootstrap
+	@test -n "$$CLORE_API_KEY" || \
+		{ echo "make check-api: set CLORE_API_KEY (the check only reads; it rents nothing)"; exit 2; }
+	$(BIN)/ansible-playbook playbooks/check_api.yml $(if $(RECORD),-e clore_check_record=$(RECORD))
 
 collection-build: bootstrap
 	mkdir -p build && $(BIN)/ansible-galaxy collection build --force --output-path build .

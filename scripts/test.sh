@@ -23,7 +23,7 @@ step "ansible-test sanity" ./scripts/sanity.sh
 step "ansible-lint (production profile)" "$BIN/ansible-lint" --profile production
 step "changelog fragments" "$BIN/antsibull-changelog" lint
 [ -d extensions/molecule ] && step "molecule" ./scripts/molecule.sh
-step "pytest (unit, simulator, integration)" "$BIN/pytest" tests/unit tests/simulator/tests tests/integration
+step "pytest (unit, simulator, integration)" "$BIN/pytest" tests/unit tests/simulator/tests tests/integration tests/contract
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "make test: failed: ${failed[*]}"

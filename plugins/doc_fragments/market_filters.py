@@ -17,7 +17,8 @@ options:
   available_only:
     description:
       - Only servers one can rent now, that is not rented and not known to be offline.
-      - A server whose rented or online state the API does not give is not held against it.
+      - A server whose rented or online state the API does not give is not held against it. The real marketplace
+        gives no C(online) field at all, so there only C(rented) decides.
     type: bool
     default: true
   gpu:

@@ -29,7 +29,8 @@ from ansible_collections.clore.ai.plugins.module_utils._order.account_cap import
     account_cap,
     check_account_budget,
 )
-from ansible_collections.clore.ai.plugins.module_utils._order.args import normalize_image, ports_for_order, validate
+from ansible_collections.clore.ai.plugins.module_utils._order.args import ports_for_order, validate
+from ansible_collections.clore.ai.plugins.module_utils._order.image import same_image
 from ansible_collections.clore.ai.plugins.module_utils._order.cancel import CancelFailed, cancel_orders
 from ansible_collections.clore.ai.plugins.module_utils._order.create import ExactlyOnceCreator, create_body, newest_ct
 from ansible_collections.clore.ai.plugins.module_utils._order.failover import rent_with_failover
@@ -224,7 +225,7 @@ class OrderTask:
     def _differences(self, order: dict) -> list[str]:
         found = []
         image = self.params.get("image")
-        if image and normalize_image(order.get("image")) != image:
+        if image and not same_image(order.get("image"), image):
             found.append(f"image is {order.get('image')}, the task asks for {image}")
         wants_spot = self.params["type"] == "spot"
         # With order_id, type defaults to on-demand: only a spot_price says which type the user means.
@@ -418,7 +419,7 @@ class OrderTask:
             return
         image = self.params.get("image")
         ended = [order for state, order in order_states(self.client.my_orders(return_completed=True)).values()
-                 if state == ENDED and normalize_image(order.get("image")) == image
+                 if state == ENDED and same_image(order.get("image"), image)
                  and (self.mode != "server_id" or order["server_id"] == self.params["server_id"])]
         known = {entry["id"] for entry in self.outbid}
         found = spot.ended_outbid(self._spot(), ended, self.params, {o["server_id"] for o in current},

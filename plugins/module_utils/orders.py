@@ -245,6 +245,9 @@ def _normalize(order_id: int, raw: dict, now: float) -> dict:
     ready = ssh_host is not None and ssh_port is not None
 
     created_at = _number(raw, "ct", int)
+    # The unit of an order's mrl is unknown (one client reads seconds, every other mrl of the API is hours): it is
+    # returned as sent, and the *_seconds figures below assume seconds. Nothing in the collection decides on them.
+    mrl = _number(raw, "mrl")
     mrl_seconds = _number(raw, "mrl", int)
     age_seconds = max(0, int(now - created_at)) if created_at is not None else None
     time_left_seconds = None
@@ -272,6 +275,7 @@ def _normalize(order_id: int, raw: dict, now: float) -> dict:
         "creation_fee": _number(raw, "creation_fee"),
         "created_at": created_at,
         "age_seconds": age_seconds,
+        "mrl": mrl,
         "mrl_seconds": mrl_seconds,
         "time_left_seconds": time_left_seconds,
         "spot": _flag(raw, "spot"),

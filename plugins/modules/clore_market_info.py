@@ -158,13 +158,17 @@ servers:
       type: int
       sample: 32
     disk:
-      description: The disk as the host describes it.
+      description: The disk as the host describes it, C(<drive model> <free space>GB).
       type: str
-      sample: NVMe 1024GB
+      sample: Samsung SSD 990 PRO 4TB 3450.9524GB
+    disk_model:
+      description: The drive model, RV(servers[].disk) without its last size (the model may hold sizes of its own).
+      type: str
+      sample: Samsung SSD 990 PRO 4TB
     disk_gb:
-      description: The disk size in GB, read from RV(servers[].disk).
+      description: The free disk space in GB, the last size in RV(servers[].disk) (a TB size times 1000).
       type: float
-      sample: 1024.0
+      sample: 3450.9524
     disk_speed:
       description: Disk speed, in MB/s.
       type: float
@@ -207,7 +211,9 @@ servers:
       type: bool
       sample: false
     online:
-      description: Whether the server is online (null when the marketplace does not say).
+      description:
+        - Whether the server is online. Null on the real API, whose marketplace rows carry no C(online) field; an
+          unknown state never excludes a server.
       type: bool
       sample: true
     mrl_hours:

@@ -12,8 +12,9 @@ description:
     and cancels orders.
   - "Orders carry no name or label, so a task says which orders it means in exactly one way: O(order_id) (that
     order), O(server_id) (my active order on that server), or a fleet: O(count) plus O(image) and the same server
-    filters as M(clore.ai.clore_market_info). A fleet's members are my active orders whose image equals O(image) and
-    whose server specs pass the hardware filters (O(gpu), O(gpu_count_min), O(gpu_count_max), O(gpu_ram_min),
+    filters as M(clore.ai.clore_market_info). A fleet's members are my active orders whose image is O(image)
+    (compared as Docker references, so V(ubuntu), V(ubuntu:latest) and V(docker.io/library/ubuntu:latest) are one
+    image) and whose server specs pass the hardware filters (O(gpu), O(gpu_count_min), O(gpu_count_max), O(gpu_ram_min),
     O(ram_min), O(cuda_min), O(countries), O(exclude_countries))."
   - For a fleet, the market filters choose which free servers are rented and O(sort_by) in which order they are tried.
     With O(server_id), O(max_price) is checked on that server's live price and the task refuses when it is above.
@@ -23,9 +24,10 @@ description:
   - "Exactly once: my orders are read before anything is created. create_order answers without an order id, so the
     new order is found in my_orders (an id not seen before, same server, same image, created no earlier than the
     newest creation time seen before the create: Clore's own clock, so the controller's clock may be off by any
-    amount). When the outcome of a create is unclear (timeout, dropped connection, HTTP 5xx, code 1) the module looks
-    for the order for up to O(reconcile_timeout) seconds and adopts it when found; it creates again only when the
-    order is proven absent, and never tries another server while the first one may be rented."
+    amount). After an accepted create, a new order on that server listed under another spelling of the image is
+    still the new order. When the outcome of a create is unclear (timeout, dropped connection, HTTP 5xx, code 1) the
+    module looks for the order for up to O(reconcile_timeout) seconds and adopts it when found; it creates again only
+    when the order is proven absent, and never tries another server while the first one may be rented."
   - "Each create is recorded in the state directory (O(api_state_dir)) before it is sent and cleared once its order
     is found or proven absent. A run killed in between leaves the record: the next run with the same key and image
     first waits for that order to be listed (up to O(reconcile_timeout) + 30 seconds after the create) and adopts it,
@@ -157,6 +159,15 @@ options:
     type: float
   autossh_entrypoint:
     description: Wrap the image's entrypoint so that sshd runs (for images without their own sshd).
+    type: bool
+  dockerhub_auth:
+    description:
+      - Credentials for a B(private) Docker Hub O(image), sent to Clore as C(dockerhub_auth). Clore does not document
+        their format; its newest public client passes them as one string.
+      - A secret, as O(ssh_password) is. Never returned, logged or shown in a diff.
+    type: str
+  remember_password:
+    description: Ask Clore to keep O(ssh_password) for later orders (C(remember_password)).
     type: bool
   recreate:
     description:
@@ -428,12 +439,21 @@ orders:
       description: Seconds since the order was created.
       type: int
       sample: 3600
+    mrl:
+      description:
+        - The order's C(mrl) as the API sends it. Its unit is unknown (one client reads seconds, every other C(mrl)
+          of the API is in hours); the collection assumes seconds (see RV(orders[].mrl_seconds)) and decides
+          nothing on it.
+      type: float
+      sample: 86400
     mrl_seconds:
-      description: The order's maximum rental length, seconds.
+      description: The order's C(mrl) read as seconds, an assumption (the unit is not documented).
       type: int
       sample: 86400
     time_left_seconds:
-      description: Seconds until the maximum rental length is reached (C(mrl - (now - ct))), never below 0.
+      description:
+        - C(mrl - (now - ct)), never below 0, assuming C(mrl) is in seconds. Informative only, as the unit is not
+          documented, so never cancel or renew on it alone.
       type: int
       sample: 82800
     spot:

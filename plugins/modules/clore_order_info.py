@@ -189,12 +189,21 @@ orders:
       description: Seconds since the order was created.
       type: int
       sample: 3600
+    mrl:
+      description:
+        - The order's C(mrl) as the API sends it. Its unit is unknown (one client reads seconds, every other C(mrl)
+          of the API is in hours); the collection assumes seconds (see RV(orders[].mrl_seconds)) and decides
+          nothing on it.
+      type: float
+      sample: 86400
     mrl_seconds:
-      description: The order's maximum rental length, seconds.
+      description: The order's C(mrl) read as seconds, an assumption (the unit is not documented).
       type: int
       sample: 86400
     time_left_seconds:
-      description: Seconds until the maximum rental length is reached (C(mrl - (now - ct))), never below 0.
+      description:
+        - C(mrl - (now - ct)), never below 0, assuming C(mrl) is in seconds. Informative only, as the unit is not
+          documented, so never cancel or renew on it alone.
       type: int
       sample: 82800
     spot:

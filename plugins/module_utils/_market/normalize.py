@@ -32,7 +32,9 @@ ORDER_TYPES = (ON_DEMAND, SPOT)
 # A count of at most 6 digits: a longer one is no GPU count (and int() refuses numbers past 4,300 digits).
 _GPU_SPEC = re.compile(r"^\s*(\d{1,6})\s*[xX×]\s*(.*?)\s*$")
 _LEADING_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
-_DISK_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([TG])B", re.IGNORECASE)
+# specs.disk is "<drive model> <free space>GB" and the model may hold sizes of its own ("Samsung SSD 990 PRO 4TB
+# 3450.9524GB"): the free space is the size at the very end.
+_DISK_FREE = re.compile(r"^(?P<model>.*?)\s*(?P<size>\d+(?:\.\d+)?)\s*(?P<unit>[TG])B\s*$", re.IGNORECASE)
 
 
 def as_number(value: Any) -> float | None:
@@ -188,17 +190,19 @@ def _cpu_cores_threads(value: Any) -> tuple[int | None, int | None]:
     return _as_count(cores), _as_count(threads)
 
 
-def _disk_gb(value: Any) -> float | None:
-    """"NVMe 512GB" -> 512.0, "SSD 2TB" -> 2000.0; None when no size is written."""
-    if not isinstance(value, str):
-        return None
-    match = _DISK_SIZE.search(value)
+def disk_free(value: Any) -> tuple[str | None, float | None]:
+    """(drive model, free GB) from specs.disk: "Samsung SSD 990 PRO 4TB 3450.9524GB" -> ("Samsung SSD 990 PRO 4TB",
+    3450.9524); "NVMe 2TB" -> ("NVMe", 2000.0); a string that does not end with a size -> (the string, None)."""
+    if not isinstance(value, str) or not value.strip():
+        return None, None
+    match = _DISK_FREE.match(value.strip())
     if not match:
-        return None
-    size = float(match.group(1))
-    if not math.isfinite(size * 1000):
-        return None
-    return size * 1000 if match.group(2).upper() == "T" else size
+        return value.strip(), None
+    size = float(match.group("size"))
+    if match.group("unit").upper() == "T":
+        size *= 1000
+    model = match.group("model").strip() or None
+    return model, size if math.isfinite(size) else None
 
 
 def _rating(value: Any) -> tuple[float | None, int | None]:
@@ -267,6 +271,7 @@ def complete_server(raw: dict, summary: dict) -> dict:
     cores, threads = _cpu_cores_threads(specs.get("cpus"))
     rating, rating_count = _rating(raw.get("rating"))
     country = _as_text(net.get("cc")) or _as_text(raw.get("country"))
+    disk_model, disk_gb = disk_free(specs.get("disk"))
 
     usd_per_day = _usd_on_demand(usd, on_demand, allowed)
     spot_usd_per_day = as_number(usd.get("spot"))
@@ -286,7 +291,8 @@ def complete_server(raw: dict, summary: dict) -> dict:
         "cpu_cores": cores,
         "cpu_threads": threads,
         "disk": _as_text(specs.get("disk")),
-        "disk_gb": _disk_gb(specs.get("disk")),
+        "disk_model": disk_model,
+        "disk_gb": disk_gb,
         "disk_speed": as_number(specs.get("disk_speed")),
         "net_up": as_number(net.get("up")),
         "net_down": as_number(net.get("down")),

@@ -63,6 +63,8 @@ ORDER_ARGUMENT_SPEC: dict[str, Any] = {
     "command": {"type": "str"},
     "required_price": {"type": "float"},
     "autossh_entrypoint": {"type": "bool"},
+    "dockerhub_auth": {"type": "str", "no_log": True},
+    "remember_password": {"type": "bool"},
     "recreate": {"type": "bool", "default": False},
     "budget": {
         "type": "dict",

@@ -1,10 +1,11 @@
 """Exactly-once renting of one server: create, then find the new order in my_orders; never create twice.
 
-create_order answers without an order id, so the new order is found in my_orders by its server (`si`) and its image
-among ids not seen before, created (`ct`) no earlier than the newest `ct` seen before the create. That floor is
-Clore's own time, so recognition never depends on the controller's clock agreeing with Clore's. When the outcome of a
-create is unclear (timeout, dropped connection, HTTP 5xx, code 1) the order is looked for, for a bounded time, before
-anything else; a create is repeated only once the order is proven absent, and the server is never given up for
+create_order answers without an order id, so the new order is found in my_orders by its server (`si`) among ids not
+seen before, created (`ct`) no earlier than the newest `ct` seen before the create; one with the same image (as a
+Docker reference) is preferred, but after an accepted create an order listed under a rewritten image is still found.
+That floor is Clore's own time, so recognition never depends on the controller's clock agreeing with Clore's. When
+the outcome of a create is unclear (timeout, dropped connection, HTTP 5xx, code 1) the order is looked for, for a
+bounded time, before anything else; a create is repeated only once the order is proven absent, and the server is never given up for
 another one while its outcome is unknown.
 
 Each create is recorded in the state dir before it is sent (see inflight.py) and the record cleared once the order
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreError
 from ansible_collections.clore.ai.plugins.module_utils._order.args import env_strings, normalize_image, ports_for_order
+from ansible_collections.clore.ai.plugins.module_utils._order.image import same_image
 from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
 
 # Clore's clock may step back a little between its machines: an order this much older than the floor still matches.
@@ -59,7 +61,8 @@ def create_body(params: dict, server_id: int, currency: str, bid: float | None =
         body["spotprice"] = bid if bid is not None else params["spot_price"]
     if params.get("env"):
         body["env"] = env_strings(params["env"])
-    for name in ("ssh_key", "ssh_password", "jupyter_token", "command", "required_price", "autossh_entrypoint"):
+    for name in ("ssh_key", "ssh_password", "jupyter_token", "command", "required_price", "autossh_entrypoint",
+                 "dockerhub_auth", "remember_password"):
         if params.get(name) is not None:
             body[name] = params[name]
     return body
@@ -138,7 +141,8 @@ class ExactlyOnceCreator:
                 # Proven absent: one more try is safe.
                 repeated_after_absent = True
                 continue
-            found = self._find(server_id, image, floor, self.confirm_timeout)
+            # Accepted: a new order on that server is ours even when listed under another spelling of the image.
+            found = self._find(server_id, image, floor, self.confirm_timeout, any_image=True)
             if found is None:
                 raise NotListed(
                     f"create_order accepted server {server_id} but the order was not listed in my_orders within "
@@ -159,8 +163,13 @@ class ExactlyOnceCreator:
         self._clear(record)
         return Created(order, adopted)
 
-    def _find(self, server_id: int, image: str | None, floor: float | None, timeout: float) -> dict | None:
-        """Poll my_orders until a new order on server_id with this image appears, for at most `timeout` s."""
+    def _find(self, server_id: int, image: str | None, floor: float | None, timeout: float,
+              any_image: bool = False) -> dict | None:
+        """Poll my_orders until a new order on server_id with this image appears, for at most `timeout` s.
+
+        any_image (after an accepted create): a new order on that server with another image is taken when none
+        has this one, since Clore may list the image under another spelling. After an unclear create it is not:
+        an order of another image may be another task's, and this one then counts as absent."""
         deadline = self.clock() + timeout
         while True:
             try:
@@ -172,9 +181,11 @@ class ExactlyOnceCreator:
                     f"may exist and cost money; {NEXT_RUN_LOOKS}"
                 ) from None
             orders = [order for order in map(_read, raw_orders) if order is not None]
-            for order in orders:
-                if order["id"] not in self.known_ids and is_order_of_create(order, server_id, image, floor):
-                    return order
+            new = [order for order in orders
+                   if order["id"] not in self.known_ids and is_order_of_create(order, server_id, None, floor)]
+            same = [order for order in new if image is None or same_image(order["image"], image)]
+            if same or (new and any_image):
+                return (same or new)[0]
             self._see(orders)
             remaining = deadline - self.clock()
             if remaining <= 0:
@@ -200,7 +211,7 @@ def is_order_of_create(order: dict, server_id: int, image: str | None, floor: fl
     reached `floor` (None: unknown). The caller excludes the ids it knew before the create."""
     if order["server_id"] != server_id or (order["expired"] and not include_ended):
         return False
-    if image is not None and normalize_image(order["image"]) != image:
+    if image is not None and not same_image(order["image"], image):
         return False
     created_at = order.get("created_at")
     return floor is None or created_at is None or created_at >= floor - CT_TOLERANCE

@@ -1,7 +1,8 @@
 """Which of my active orders a clore_order task means: by order id, by server id, or a fleet.
 
-Orders carry no name or label. A fleet's members are my active orders whose image equals the task's image and whose
-server specs pass the task's hardware filters (market.SPEC_FILTERS), so that a second run finds what the first rented.
+Orders carry no name or label. A fleet's members are my active orders whose image is the task's image (as Docker
+references: `ubuntu` and `docker.io/library/ubuntu:latest` are one image) and whose server specs pass the task's
+hardware filters (market.SPEC_FILTERS), so that a second run finds what the first rented.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from ansible_collections.clore.ai.plugins.module_utils.market import (
     first_failing_filter,
     normalize_server,
 )
-from ansible_collections.clore.ai.plugins.module_utils._order.args import normalize_image
+from ansible_collections.clore.ai.plugins.module_utils._order.image import same_image
 from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
 
 
@@ -51,10 +52,9 @@ def members(mode: str, params: dict, pairs: list[tuple[dict, dict]]) -> list[dic
     elif mode == "server_id":
         found = [order for _raw, order in pairs if order["server_id"] == params["server_id"]]
     else:
-        image = normalize_image(params["image"])
         filters = spec_filters(params)
         found = [
             order for raw, order in pairs
-            if normalize_image(order["image"]) == image and matches_specs(raw, filters)
+            if same_image(order["image"], params["image"]) and matches_specs(raw, filters)
         ]
     return sorted(found, key=lambda o: o["id"])

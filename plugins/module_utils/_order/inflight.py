@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreError
 from ansible_collections.clore.ai.plugins.module_utils._order.create import CONFIRM_POLL, is_order_of_create
+from ansible_collections.clore.ai.plugins.module_utils._order.image import same_image
 from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
 
 # Beyond reconcile_timeout, how much longer a record's order may take to be listed before the record is dropped.
@@ -80,7 +81,7 @@ class InflightCreates:
     def pending(self, image: str | None) -> list[InflightRecord]:
         """The records left for this image, oldest first."""
         with self._locked() as records:
-            return sorted((r for r in records if r.image == image), key=lambda r: r.sent_at)
+            return sorted((r for r in records if same_image(r.image, image)), key=lambda r: r.sent_at)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[list[InflightRecord]]:

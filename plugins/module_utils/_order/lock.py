@@ -17,12 +17,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from ansible_collections.clore.ai.plugins.module_utils._order.image import image_reference
 from ansible_collections.clore.ai.plugins.module_utils.orders import strip_order
 
 
 def lock_path(directory: Path, account: str, image: str | None) -> Path:
     """The lock file for (account digest, image) in `directory`."""
-    image_digest = hashlib.sha256((image or "").encode()).hexdigest()[:16]
+    # One lock per image, however it is spelt (ubuntu, docker.io/library/ubuntu:latest).
+    image_digest = hashlib.sha256((image_reference(image) or "").encode()).hexdigest()[:16]
     return directory / f"order-{account}-{image_digest}.lock"
 
 

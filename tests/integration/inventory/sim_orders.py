@@ -23,8 +23,9 @@ def call(sim: Any, method: str, endpoint: str, body: dict | None = None, params:
 
 def free_servers(sim: Any, count: int) -> list[dict]:
     """`count` servers that are free and online, cheapest first (so that the default balances cover them)."""
+    offline = set(sim.offline())  # marketplace rows do not say
     servers = [s for s in call(sim, "GET", "marketplace")["servers"]
-               if not s.get("rented") and s.get("online", True) and s.get("allowed_coins")]
+               if not s.get("rented") and s["id"] not in offline and s.get("allowed_coins")]
     servers.sort(key=lambda s: min(s["price"]["on_demand"].values()))
     assert len(servers) >= count, f"only {len(servers)} free servers"
     return servers[:count]

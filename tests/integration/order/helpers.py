@@ -21,7 +21,8 @@ def posts(sim) -> dict[str, int]:
 def free_servers(sim, gpu: str = "RTX 4090", spot_bid: float = 12.0) -> list[dict]:
     """Free, online servers with that GPU taking USD-Blockchain and a spot bid of `spot_bid`, cheapest first."""
     answer = requests.get(f"{sim.api_url}/marketplace", headers={"auth": sim.api_key}, timeout=30).json()
-    rows = [s for s in answer["servers"] if gpu in s["specs"]["gpu"] and not s["rented"] and s["online"]
+    offline = set(sim.offline())  # marketplace rows do not say
+    rows = [s for s in answer["servers"] if gpu in s["specs"]["gpu"] and not s["rented"] and s["id"] not in offline
             and "USD-Blockchain" in s["allowed_coins"] and s["price"]["spot"]["USD-Blockchain"] <= spot_bid]
     return sorted(rows, key=lambda s: s["price"]["on_demand"]["USD-Blockchain"])
 

@@ -33,9 +33,9 @@ def split_servers(sim) -> list[tuple[dict, float]]:
 
     The cap lies halfway between the cheapest and the second cheapest currency, so exactly one currency is within it.
     """
-    found = []
+    found, offline = [], set(sim.offline())  # marketplace rows do not say
     for row in api(sim, "marketplace")["servers"]:
-        if row["rented"] or not row["online"]:
+        if row["rented"] or row["id"] in offline:
             continue
         prices = sorted(usd_prices(row).values())
         if "USD-Blockchain" not in usd_prices(row) or len(prices) < 2:

@@ -60,9 +60,10 @@ class Renter:
         return answer
 
     def free_servers(self, gpu: str, gpu_count: int = 1) -> list[dict]:
+        offline = set(self.sim.offline())  # marketplace rows do not say
         return [
             s for s in self._get("marketplace")["servers"]
-            if s.get("online") and not s.get("rented") and gpu in str(s.get("specs", {}).get("gpu"))
+            if s["id"] not in offline and not s.get("rented") and gpu in str(s.get("specs", {}).get("gpu"))
             and _gpu(s["specs"])[1] == gpu_count
         ]
 

@@ -122,3 +122,15 @@ def test_gpu_fleet_check_mode_rents_nothing_then_reaches_what_exists(sim, ansibl
     assert sorted(release.result("Cancel the fleet's orders")["would_cancel"]) == sorted(o["id"] for o in kept["orders"])
     assert release.result("Show what was released")["msg"].startswith("rented: would cancel ")
     assert sim.counters()["posts"] == posts and len(_active(sim)) == 2
+
+
+def test_gpu_fleet_rents_a_private_image_without_showing_its_credentials(sim, ansible_env, ssh_keypair):
+    auth = "me:dckr_pat_fleetSecret7"
+    fleet = {"gpu_fleet_count": 1, "gpu_fleet_gpu": ["RTX 4090"], "gpu_fleet_image": "me/private-worker",
+             "gpu_fleet_ssh_private_key_file": str(ssh_keypair[0]), "gpu_fleet_dockerhub_auth": auth,
+             "gpu_fleet_remember_password": True}
+    run = run_playbook(PLAYBOOKS / "gpu_fleet.yml", ansible_env, extra_vars=fleet, diff=True)
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr
+    assert auth not in run.stdout + run.stderr
+    orders = _active(sim)
+    assert len(orders) == 1 and orders[0]["private_image"] is True and orders[0]["image"] == "me/private-worker"

@@ -37,6 +37,7 @@ class Admin:
             ("POST", "rent_elsewhere"): self.rent_elsewhere,
             ("POST", "release_elsewhere"): self.release_elsewhere,
             ("POST", "set_online"): self.set_online,
+            ("GET", "offline"): self.offline,
             ("POST", "outbid"): self.outbid,
             ("POST", "ssh_reachable"): self.ssh_reachable,
             ("POST", "gpu_utilization"): self.gpu_utilization,
@@ -122,6 +123,12 @@ class Admin:
             store.dirty = True
         self.sim.api.upkeep()
         return _done()
+
+    def offline(self, body: dict) -> Reply:
+        """The ids of the offline servers: marketplace rows do not show it (as on the real API)."""
+        store = self.sim.store
+        with store.lock:
+            return _done(offline=sorted(s["id"] for s in store.market if not store.is_online(s)))
 
     def set_online(self, body: dict) -> Reply:
         store = self.sim.store

@@ -199,6 +199,7 @@ class Api:
             "ssh_key": req["ssh_key"],
             "ssh_password_hash": req.get("ssh_password_hash"),
             "command": req["command"],
+            "private_image": req.get("private_image", False),  # dockerhub_auth came (the value is never kept)
             "ssh_reachable": True,
             "last_lowered": None,
             "ended_at": None,

@@ -14,7 +14,9 @@ def banner(sim: Simulator, warnings: list[str]) -> str:
     lines = [
         f"clore-sim serving {sim.api_url}",
         f"  API keys (header 'auth: <key>'): {', '.join(sorted(sim.store.accounts))}",
-        f"  market: {sim.store.size} servers, seed {sim.store.seed}; state dir: {config.state_dir}",
+        (f"  market: {len(sim.store.market)} servers recorded in {config.market_file}" if config.market_file
+         else f"  market: {sim.store.size} servers, seed {sim.store.seed}")
+        + f"; state dir: {config.state_dir}",
         f"  limits per key: {config.request_interval:g} s between requests, {config.create_interval:g} s between "
         f"creates (tolerance {config.rate_tolerance:g} s)",
         f"  order machines: sshd on {config.ssh_listen}, ports {config.port_range[0]}-{config.port_range[1]}, "

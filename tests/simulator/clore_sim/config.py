@@ -43,6 +43,7 @@ class Config:
     admin_token: str | None = None
     servers: int = 40
     seed: int = 7
+    market_file: Path | None = None  # a recorded marketplace answer served instead of the generated market
     request_interval: float = 1.0
     create_interval: float = 5.0
     rate_tolerance: float = 0.02
@@ -111,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--admin-token", help="enable the admin API under /_sim/, guarded by header X-Clore-Sim-Admin: TOKEN")
     add("--servers", type=int, help="market size (default 40)")
     add("--seed", type=int, help="market seed (default 7); the market is the same for the same seed and size")
+    add("--market-file", type=Path,
+        help="serve this recorded marketplace answer (clore_api_check's marketplace.json) instead of a generated "
+        "market")
     add("--request-interval", type=float, help="seconds between any two requests of one key (default 1.0)")
     add("--create-interval", type=float, help="seconds between two create_order of one key (default 5.0)")
     add("--rate-tolerance", type=float, help="slack accepted on both intervals, in seconds (default 0.02)")
@@ -146,7 +150,7 @@ _TYPES = {f.name: f.type for f in fields(Config)}
 
 
 def _coerce(name: str, value: Any) -> Any:
-    if name in ("state_dir", "ready_file"):
+    if name in ("state_dir", "ready_file", "market_file"):
         return Path(value)
     if name == "port_range":
         return _port_range(value) if isinstance(value, str) else tuple(value)

@@ -5,7 +5,8 @@ import random
 import threading
 from dataclasses import asdict, dataclass
 
-KINDS = ("code1", "http500", "http502", "delay", "rate_limit", "drop_after_commit", "code1_after_commit")
+KINDS = ("code1", "http500", "http502", "delay", "rate_limit", "drop_after_commit", "code1_after_commit",
+         "cloudflare_1010")
 
 
 @dataclass

@@ -14,6 +14,15 @@ from dataclasses import dataclass
 # USD per coin, fixed so that prices stay reproducible.
 USD_RATES = {"bitcoin": 60_000.0, "CLORE-Blockchain": 0.025, "USD-Blockchain": 1.0}
 USD_KEYS = {"USD-Blockchain": "on_demand_usd", "CLORE-Blockchain": "on_demand_clore", "bitcoin": "on_demand_btc"}
+# price.usd keys differ between sources: the newest public client shows {on_demand_btc, on_demand_clore, spot}, the
+# vendor SDK on_demand_usd too. A server whose id is odd gives the newest client's shape (no on_demand_usd).
+# Drive models as real rows name them: some hold sizes of their own ("... 4TB"), then the free space follows
+# ("Samsung SSD 990 PRO 4TB 3450.9524GB"). (model, capacity GB)
+DRIVES = [
+    ("Samsung SSD 990 PRO 4TB", 4000), ("Samsung SSD 980 PRO 2TB", 2000), ("TS256GMTE110S", 256),
+    ("WDC WDS100T2B0A-00SM50", 1000), ("KINGSTON SNV2S1000G", 1000), ("CT2000P3PSSD8", 2000),
+    ("Samsung SSD 970 EVO Plus 500GB", 500), ("NVMe 512GB", 512),
+]
 
 
 @dataclass(frozen=True)
@@ -84,9 +93,13 @@ def _price(rng: random.Random, usd: float, coin: str) -> float:
     return _round(usd * rng.uniform(0.93, 1.07) / USD_RATES[coin], coin)
 
 
-def usd_prices(on_demand: dict[str, float], spot: dict[str, float], coins: list[str]) -> dict[str, float]:
-    """`price.usd` of a server: its on-demand prices and its first coin's spot minimum, in USD per day."""
+def usd_prices(on_demand: dict[str, float], spot: dict[str, float], coins: list[str],
+               server_id: int) -> dict[str, float]:
+    """`price.usd` of a server: its on-demand prices and its first coin's spot minimum, in USD per day; without
+    on_demand_usd for an odd server id (the newest public client's shape)."""
     usd = {USD_KEYS[coin]: round(on_demand[coin] * USD_RATES[coin], 4) for coin in coins if coin in on_demand}
+    if server_id % 2:
+        usd.pop("on_demand_usd", None)
     first = coins[0]
     usd["spot"] = round(spot[first] * USD_RATES[first], 4)
     return usd
@@ -97,7 +110,7 @@ def reprice(server: dict, on_demand: dict[str, float] | None = None, spot: dict[
     price = server["price"]
     price["on_demand"].update({coin: _round(value, coin) for coin, value in (on_demand or {}).items()})
     price["spot"].update({coin: _round(value, coin) for coin, value in (spot or {}).items()})
-    price["usd"] = usd_prices(price["on_demand"], price["spot"], server["allowed_coins"])
+    price["usd"] = usd_prices(price["on_demand"], price["spot"], server["allowed_coins"], server["id"])
 
 
 def _server(rng: random.Random, server_id: int, model: str, count: int, coins: list[str], rented: bool,
@@ -107,10 +120,11 @@ def _server(rng: random.Random, server_id: int, model: str, count: int, coins: l
     spot_ratio = rng.uniform(0.45, 0.7)
     on_demand = {coin: _price(rng, usd_day, coin) for coin in coins}
     spot = {coin: _round(value * spot_ratio, coin) for coin, value in on_demand.items()}
-    usd = usd_prices(on_demand, spot, coins)
+    usd = usd_prices(on_demand, spot, coins, server_id)
     cpu, threads = rng.choice(CPUS)
     ram = float(rng.choice([16, 32, 64, 128, 256]) * max(1, count // 2))
-    disk = rng.choice([256, 512, 1024, 2048]) * max(1, count // 2)
+    drive, capacity = rng.choice(DRIVES)
+    free = round(capacity * rng.uniform(0.55, 0.93), 4)
     cuda = rng.choice(gpu.cuda)
     return {
         "id": server_id,
@@ -118,20 +132,21 @@ def _server(rng: random.Random, server_id: int, model: str, count: int, coins: l
         "mrl": rng.choice([72, 120, 168, 240, 720]),
         "price": {"on_demand": on_demand, "spot": spot, "usd": usd},
         "rented": rented,
-        "online": online,
+        "online": online,  # the simulator's own state: never served on marketplace rows (see public_row)
         "specs": {
             "mb": rng.choice(BOARDS),
             "cpu": cpu,
             "cpus": threads,
             "ram": ram,
-            "disk": f"{rng.choice(['NVMe', 'SSD'])} {disk}GB",
+            "disk": f"{drive} {free}GB",
             "disk_speed": round(rng.uniform(400, 7000), 1),
             "gpu": f"{count}x {gpu.name}",
             "gpuram": gpu.memory_gb,
-            "net": {"up": round(rng.uniform(50, 2000), 2), "down": round(rng.uniform(50, 2000), 2),
-                    "cc": rng.choice(COUNTRIES)},
+            "net": _net(rng),
             "pcie_rev": rng.choice([3, 4, 5]),
             "pcie_width": rng.choice([8, 16]),
+            "backend_version": rng.choice([19, 20, 21]),
+            "xfs": rng.choice([0, 3]),
         },
         "reliability": round(rng.uniform(0.85, 1.0), 4),
         "rating": {"avg": round(rng.uniform(3.0, 5.0), 2), "cnt": rng.randint(0, 400)},
@@ -139,6 +154,20 @@ def _server(rng: random.Random, server_id: int, model: str, count: int, coins: l
         "gpu_array": [gpu.name] * count,
         "cuda_version": cuda,
     }
+
+
+def _net(rng: random.Random) -> dict:
+    """specs.net as real rows give it: country, speeds (Mbit/s) and the speed tests behind them."""
+    down, up = round(rng.uniform(50, 2000), 2), round(rng.uniform(50, 2000), 2)
+    tested = 1_745_000_000 + rng.randint(0, 5_000_000)
+    return {"cc": rng.choice(COUNTRIES), "down": down, "up": up,
+            "test_history": [f"S|{tested - 1_300_000}|{round(down * 1.1, 2)}|{round(up * 0.9, 2)}",
+                             f"S|{tested}|{down}|{up}"]}
+
+
+def public_row(server: dict) -> dict:
+    """A marketplace row as the API serves it: no source shows `online` on marketplace rows, so it is left out."""
+    return {name: value for name, value in server.items() if name != "online"}
 
 
 def _make_odd(rng: random.Random, server: dict) -> None:
@@ -167,7 +196,9 @@ def generate_market(size: int, seed: int) -> list[dict]:
         model = rng.choices(models, weights)[0]
         count = rng.choices([1, 2, 3, 4, 6, 8], [50, 20, 5, 12, 3, 10])[0]
         roll = rng.random()
-        plan.append((model, count, rng.choice(COIN_SETS), roll < 0.15, not 0.15 <= roll < 0.2, rng.random() < 0.05))
+        # Marketplace rows show no online state, so a client cannot avoid an offline server: only the offline anchor
+        # (and servers the admin API takes offline) are offline, so that a test is never handed one unawares.
+        plan.append((model, count, rng.choice(COIN_SETS), roll < 0.15, True, rng.random() < 0.05))
     rng.shuffle(plan)
     servers = []
     next_id = FIRST_ID
@@ -201,7 +232,8 @@ def host_server(rng: random.Random, server_id: int, name: str) -> dict:
     model = rng.choice(HOST_MODELS)
     server = _server(rng, server_id, model, 1, ALL_COINS, False, True)
     gpu = GPUS[model]
-    usd_day = round(server["price"]["usd"]["on_demand_usd"], 2)
+    # The dollar price of its USD-Blockchain offer (price.usd may lack on_demand_usd, as on real rows).
+    usd_day = round(server["price"]["on_demand"]["USD-Blockchain"] * USD_RATES["USD-Blockchain"], 2)
     specs = dict(server["specs"])
     specs["net"] = {**specs["net"], "test_history": [f"S|1746440936|{specs['net']['down']}|{specs['net']['up']}"]}
     specs.update(backend_version=21, xfs=3)

@@ -165,6 +165,9 @@ class Handler(BaseHTTPRequestHandler):
             elif fault.kind == "http502":
                 self._write(Reply(502, "error code: 502"))
                 return
+            elif fault.kind == "cloudflare_1010":  # Cloudflare in front of the API blocking this client
+                self._write(Reply(403, "error code: 1010"))
+                return
             elif fault.kind == "rate_limit":
                 sim.counters.add("rate_limited")
                 self._write(Reply(429, {"code": 5}, {"Retry-After": "1"}))

@@ -12,7 +12,8 @@ from typing import Any
 
 from . import hosts
 from .config import DEFAULT_BALANCES
-from .market import generate_market, host_server, reprice
+from .market import generate_market, host_server, public_row, reprice
+from .market_file import MarketFileError, load_market_file
 
 STATE_FILE = "state.json"
 STATE_VERSION = 1
@@ -28,8 +29,9 @@ FIRST_HOST_OWNER = 100_000  # owner ids of the keys' hosted servers (the catalog
 class Store:
     """All mutable state behind one re-entrant lock. Times are wall-clock seconds plus an admin-set offset."""
 
-    def __init__(self, state_dir: Path, servers: int, seed: int) -> None:
+    def __init__(self, state_dir: Path, servers: int, seed: int, market_file: Path | None = None) -> None:
         self.state_dir = state_dir
+        self.market_file = market_file
         self.lock = threading.RLock()
         self.seed = seed
         self.size = servers
@@ -83,7 +85,15 @@ class Store:
             self.next_order_id = data["next_order_id"]
             self.rented_elsewhere = set(data.get("rented_elsewhere", []))
             self.offline = set(data.get("offline", []))
-        self.market = generate_market(self.size, self.seed)
+        if self.market_file is not None:
+            try:
+                self.market, skipped = load_market_file(self.market_file)
+            except MarketFileError as err:
+                raise SystemExit(f"clore-sim: {err}") from None
+            if skipped:
+                warnings.append(f"--market-file {self.market_file}: {skipped} rows without a usable id left out")
+        else:
+            self.market = generate_market(self.size, self.seed)
         self.by_id = {s["id"]: s for s in self.market}
         for server_id, prices in self.prices.items():
             if server_id in self.by_id:
@@ -183,7 +193,7 @@ class Store:
                                          "spot": dict(server["price"]["spot"])}
             if self._row_bytes is not None:
                 index = self._row_index()[server["id"]]
-                self._row_bytes[index] = json.dumps(server, separators=(",", ":")).encode()
+                self._row_bytes[index] = json.dumps(public_row(server), separators=(",", ":")).encode()
             self.dirty = True
             self.touch_market()
 
@@ -195,12 +205,12 @@ class Store:
             if cache is not None and cache[0] == self.market_version:
                 return cache[1]
             if self._row_bytes is None:
-                self._row_bytes = [json.dumps(s, separators=(",", ":")).encode() for s in self.market]
+                self._row_bytes = [json.dumps(public_row(s), separators=(",", ":")).encode() for s in self.market]
             rented = self.rented_ids()
             parts = list(self._row_bytes)
             for index in self._changed_rows(rented):
                 server = self.market[index]
-                row = {**server, "rented": server["rented"] or server["id"] in rented, "online": self.is_online(server)}
+                row = {**public_row(server), "rented": server["rented"] or server["id"] in rented}
                 parts[index] = json.dumps(row, separators=(",", ":")).encode()
             for _key, server in self.hosted_by_id.values():
                 if server["visibility"] == "public":  # offered by a key of this simulator
@@ -218,7 +228,7 @@ class Store:
 
     def _changed_rows(self, rented: set[int]) -> list[int]:
         index = self._row_index()
-        return [index[i] for i in (rented | self.offline) & index.keys()]
+        return [index[i] for i in rented & index.keys()]
 
     # ----- money -----
     def settle(self) -> list[dict]:

@@ -168,6 +168,10 @@ class SimServer:
     def release_elsewhere(self, server_id: int) -> None:
         self._call("POST", "release_elsewhere", {"server_id": server_id})
 
+    def offline(self) -> list[int]:
+        """Ids of the servers that are offline (marketplace rows do not say)."""
+        return self._call("GET", "offline")["offline"]
+
     def set_online(self, server_id: int, online: bool) -> None:
         self._call("POST", "set_online", {"server_id": server_id, "online": online})
 

@@ -112,8 +112,11 @@ def create_order(body: Any) -> dict:
     required_price = body.get("required_price")
     if required_price is not None and not is_number(required_price):
         raise InvalidInput("required_price must be a number")
-    if body.get("autossh_entrypoint") is not None and not isinstance(body["autossh_entrypoint"], bool):
-        raise InvalidInput("autossh_entrypoint must be a boolean")
+    for flag in ("autossh_entrypoint", "remember_password"):
+        if body.get(flag) is not None and not isinstance(body[flag], bool):
+            raise InvalidInput(f"{flag} must be a boolean")
+    # Credentials of a private Docker Hub image: their format is not documented; only whether they came is kept.
+    dockerhub_auth = _optional_str(body, "dockerhub_auth")
     return {
         "server_id": server_id,
         "type": order_type,
@@ -125,6 +128,8 @@ def create_order(body: Any) -> dict:
         "ssh_key": ssh_key.strip() if ssh_key else None,
         "command": command,
         "required_price": float(required_price) if required_price is not None else None,
+        "private_image": bool(dockerhub_auth),
+        "remember_password": bool(body.get("remember_password")),
     }
 
 

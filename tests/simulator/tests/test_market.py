@@ -1,10 +1,11 @@
 """The generated market: deterministic, realistic, with the anchor servers tests rely on, and odd rows."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
-from clore_sim.market import ANCHORS, generate_market
+from clore_sim.market import ANCHORS, generate_market, public_row
 from clore_sim.testing import SimServer
 
 from .helpers import Client
@@ -61,15 +62,31 @@ def test_marketplace_endpoint(sim: SimServer, client: Client) -> None:
     answer = client.get("marketplace").json()
     assert answer["code"] == 0
     assert len(answer["servers"]) == 40
-    assert answer["servers"] == generate_market(40, 7)
+    assert answer["servers"] == [public_row(s) for s in generate_market(40, 7)]
     assert answer["my_servers"] == []
+
+
+def test_marketplace_rows_have_the_real_shapes(client: Client) -> None:
+    """As the recorded rows: no `online`, price.usd keys that differ between rows, disk "<model> <free>GB" whose
+    model may hold a size of its own, and the extra specs fields."""
+    servers = client.get("marketplace").json()["servers"]
+    assert all("online" not in s for s in servers)
+    usd_keys = {frozenset(s["price"]["usd"]) for s in servers}
+    assert any("on_demand_usd" in keys for keys in usd_keys) and any("on_demand_usd" not in keys for keys in usd_keys)
+    disks = [s["specs"]["disk"] for s in servers]
+    assert all(re.fullmatch(r".+ \d+(\.\d+)?GB", d) for d in disks), disks
+    assert any(re.search(r"\d+[TG]B .*GB$", d) for d in disks), disks
+    for server in servers:
+        specs = server["specs"]
+        assert {"backend_version", "pcie_rev", "pcie_width", "xfs"} <= set(specs)
+        assert "net" not in specs or all(t.startswith("S|") for t in specs["net"]["test_history"])
 
 
 def test_market_size_and_seed_flags(tmp_path) -> None:
     with SimServer(tmp_path / "s", servers=300, seed=3) as sim:
         import requests
         servers = requests.get(f"{sim.api_url}/marketplace", headers={"auth": sim.api_key}, timeout=30).json()["servers"]
-    assert servers == generate_market(300, 3)
+    assert servers == [public_row(s) for s in generate_market(300, 3)]
 
 
 def test_rented_flag_follows_orders(client: Client) -> None:

@@ -70,9 +70,9 @@ def test_missing_fields_are_code_2(client: Client) -> None:
 def test_code_6_reasons_of_create(sim: SimServer, client: Client) -> None:
     servers = client.servers()
     rented = next(s for s in servers if s["rented"])
-    offline = next(s for s in servers if not s["online"])
+    offline = next(s for s in servers if s["id"] in sim.offline())
     clore_only = next(s for s in servers if s["allowed_coins"] == ["CLORE-Blockchain"] and not s["rented"]
-                      and s["online"])
+                      and s["id"] not in sim.offline())
 
     def create(server: dict, **fields) -> dict:
         return client.post("create_order", {**BASE, "renting_server": server["id"], **fields}).json()

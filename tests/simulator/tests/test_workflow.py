@@ -63,7 +63,7 @@ def test_curl_with_the_auth_header(sim: SimServer) -> None:
         "orders": [], "code": 0}
     assert curl("-H", f"Authorization: Bearer {sim.api_key}", f"{sim.api_url}/wallets")["code"] == 3
     server = next(s for s in curl("-H", f"auth: {sim.api_key}", f"{sim.api_url}/marketplace")["servers"]
-                  if not s["rented"] and s["online"] and "CLORE-Blockchain" in s["allowed_coins"])
+                  if not s["rented"] and s.get("online", True) and "CLORE-Blockchain" in s["allowed_coins"])
     body = json.dumps({"renting_server": server["id"], "type": "on-demand", "currency": "CLORE-Blockchain",
                        "image": "cloreai/ubuntu22.04-jupyter"})
     assert curl("-X", "POST", "-H", f"auth: {sim.api_key}", "-H", "Content-Type: application/json", "-d", body,

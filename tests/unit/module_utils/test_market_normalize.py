@@ -243,3 +243,25 @@ def test_currency_names():
     assert canonical_currency("dogecoin") is None
     assert CURRENCY_PREFERENCE[0] == "USD-Blockchain"
     assert set(CURRENCY_PREFERENCE) == {"USD-Blockchain", "CLORE-Blockchain", "bitcoin"}
+
+
+@pytest.mark.parametrize("disk, model, free_gb", [
+    ("Samsung SSD 990 PRO 4TB 3450.9524GB", "Samsung SSD 990 PRO 4TB", 3450.9524),  # a real row
+    ("TS256GMTE110S 193.2346GB", "TS256GMTE110S", 193.2346),  # a real row
+    ("Samsung SSD 970 EVO Plus 500GB 411.5GB", "Samsung SSD 970 EVO Plus 500GB", 411.5),
+    ("NVMe 2TB", "NVMe", 2000.0),
+    ("1024GB", None, 1024.0),
+    ("Some drive", "Some drive", None),
+])
+def test_disk_gb_is_the_free_space_at_the_end_and_the_model_comes_apart(disk, model, free_gb):
+    row = raw_server()
+    row["specs"]["disk"] = disk
+    server = normalize_server(row)
+    assert (server["disk_model"], server["disk_gb"]) == (model, free_gb)
+
+
+def test_a_row_without_online_is_unknown_not_offline():
+    row = raw_server()
+    del row["online"]
+    server = normalize_server(row)
+    assert server["online"] is None

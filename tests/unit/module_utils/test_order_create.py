@@ -254,3 +254,16 @@ def test_failover_keeps_within_budget():
     assert [c.order["server_id"] for c in outcome.created] == [3]
     assert [s["reason"] for s in outcome.skipped] == ["server-already-rented", "over budget"]
     assert ("create_order", 2) not in fake.calls
+
+
+def test_an_accepted_create_listed_under_a_rewritten_image_is_found_not_reported_unlisted():
+    fake = FakeClore([server(1, 2.0)])
+    plain_create = fake.create_order
+
+    def create_and_rewrite(sent: dict) -> None:
+        plain_create(sent)
+        fake.orders[-1]["image"] = "registry.clore.ai/mirror/" + IMAGE  # Clore lists another spelling
+    fake.create_order = create_and_rewrite
+    created = creator(fake).create(body(1))
+    assert created.order["server_id"] == 1 and created.adopted is False
+    assert len(fake.posts()) == 1

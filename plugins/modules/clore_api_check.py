@@ -1,0 +1,169 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""clore_api_check: call every read-only endpoint the collection uses and compare the answers with what it expects."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: clore_api_check
+short_description: Check the live Clore.ai API against what the collection expects, for free
+version_added: 0.2.0
+description:
+  - Calls every read-only endpoint the collection uses - C(marketplace), C(my_orders) without and with ended orders,
+    C(wallets), C(spot_marketplace) of one server and C(my_servers) - one request each, within the rate limit.
+  - Checks every field the collection reads for presence and JSON type, and reports fields missing, of an
+    unexpected type, and fields the collection does not know.
+  - Fails when a field the collection relies on is of another type, or missing everywhere it was looked for.
+  - Rents nothing and changes nothing at Clore; it only reads.
+  - A field missing on some rows only (the API leaves fields out of odd rows) is reported, not a failure.
+author:
+  - clore.ai collection maintainers (@clore-ai)
+options:
+  server_id:
+    description:
+      - The server whose C(spot_marketplace) is read. By default the first server of the marketplace.
+    type: int
+  record:
+    description:
+      - A directory to write every answer to, one C(<name>.json) file per call (mode 0600), with secrets, wallet
+        deposit addresses and the API key removed.
+      - The files are what C(clore-sim --market-file) (the C(marketplace.json) file) and the contract tests replay.
+      - Nothing is written in check mode.
+    type: path
+extends_documentation_fragment:
+  - clore.ai.clore
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; in check mode it writes no recording either.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no diff.
+"""
+
+EXAMPLES = r"""
+- name: Check the live API (the key from CLORE_API_KEY)
+  clore.ai.clore_api_check:
+  register: clore_check
+
+- name: Check and record the answers for clore-sim and the contract tests
+  clore.ai.clore_api_check:
+    record: "{{ playbook_dir }}/recorded"
+"""
+
+RETURN = r"""
+ok:
+  description: Whether every field the collection relies on is there with the expected type.
+  returned: always
+  type: bool
+  sample: true
+failures:
+  description: One sentence per relied-on field that is missing everywhere or of another type, naming it.
+  returned: always
+  type: list
+  elements: str
+  sample: ["my_orders: orders[].si is string in 1 of 1, expected int; the collection relies on it"]
+report:
+  description: Per call, what was found.
+  returned: always
+  type: dict
+  contains:
+    endpoint:
+      description: The endpoint the answer came from.
+      type: str
+      sample: marketplace
+    objects:
+      description: How many objects were checked at each path (rows of a list count one each).
+      type: dict
+      sample: {"(answer)": 1, "servers[]": 40}
+    missing:
+      description: Fields missing (or null), with how many rows lack them of how many, and whether relied on.
+      type: list
+      elements: dict
+      sample: [{"field": "servers[].rating", "rows": 2, "of": 40, "relied": false}]
+    wrong_type:
+      description: Fields of an unexpected JSON type, the types expected and found.
+      type: list
+      elements: dict
+      sample: [{"field": "servers[].id", "expected": ["int"], "got": ["string"], "rows": 1, "of": 40,
+                "relied": true}]
+    unknown:
+      description: Fields the collection does not know (a new field of the API, or a misspelt one).
+      type: list
+      elements: str
+      sample: ["servers[].new_field"]
+    failures:
+      description: The failures of this call.
+      type: list
+      elements: str
+  sample: {"wallets": {"endpoint": "wallets", "objects": {"(answer)": 1, "wallets[]": 3}, "missing": [],
+           "wrong_type": [], "unknown": [], "failures": []}}
+unknown_fields:
+  description: Every unknown field, prefixed with its call.
+  returned: always
+  type: list
+  elements: str
+  sample: ["marketplace: servers[].new_field"]
+recorded:
+  description: The files written (O(record)).
+  returned: always
+  type: list
+  elements: str
+  sample: ["/home/me/recorded/marketplace.json"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.clore.ai.plugins.module_utils.api_check import check_answer
+from ansible_collections.clore.ai.plugins.module_utils.api_record import write_recording
+from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
+from ansible_collections.clore.ai.plugins.module_utils.common import run_module
+
+
+def _first_server_id(answer: dict) -> int | None:
+    for row in answer.get("servers") or []:
+        if isinstance(row, dict) and isinstance(row.get("id"), int) and not isinstance(row.get("id"), bool):
+            return row["id"]
+    return None
+
+
+def run(module: AnsibleModule, client: CloreClient) -> dict:
+    # (recording name, shape, endpoint, query); spot_marketplace's server is known once the market is read.
+    market = client.request("GET", "marketplace")
+    server_id = module.params["server_id"] or _first_server_id(market)
+    answers = [("marketplace", "marketplace", "marketplace", market)]
+    for name, shape, endpoint, params in (
+        ("my_orders", "my_orders", "my_orders", None),
+        ("my_orders_completed", "my_orders", "my_orders", {"return_completed": "true"}),
+        ("wallets", "wallets", "wallets", None),
+        ("spot_marketplace", "spot_marketplace", "spot_marketplace",
+         {"market": server_id} if server_id is not None else None),
+        ("my_servers", "my_servers", "my_servers", None),
+    ):
+        if endpoint == "spot_marketplace" and server_id is None:
+            module.warn("the marketplace lists no server: spot_marketplace was not checked")
+            continue
+        answers.append((name, shape, endpoint, client.request("GET", endpoint, params=params)))
+
+    report, failures, unknown, recorded = {}, [], [], []
+    for name, shape, endpoint, answer in answers:
+        found = check_answer(shape, answer)
+        report[name] = found
+        failures += found["failures"]
+        unknown += [f"{name}: {path}" for path in found["unknown"]]
+        if module.params["record"] and not module.check_mode:
+            recorded.append(write_recording(module.params["record"], name, endpoint, answer,
+                                            module.params["api_key"] or ""))
+    result = {"changed": bool(recorded), "ok": not failures, "failures": failures, "report": report,
+              "unknown_fields": unknown, "recorded": recorded}
+    if failures:
+        module.fail_json(msg="the API answered differently from what the collection relies on: "
+                             + "; ".join(failures), **result)
+    return result
+
+
+def main() -> None:
+    run_module({"server_id": {"type": "int"}, "record": {"type": "path"}}, run)
+
+
+if __name__ == "__main__":
+    main()
