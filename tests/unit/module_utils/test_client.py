@@ -291,6 +291,38 @@ def test_a_write_that_never_left_is_retried(make_client, fake_clock):
     assert len(adapter.sent) == 3
 
 
+@pytest.mark.parametrize(
+    ("body", "cause"),
+    [
+        pytest.param({"renting_server": 1, "spotprice": float("nan")}, "not JSON compliant", id="nan"),
+        pytest.param({"renting_server": 1, "spotprice": float("inf")}, "not JSON compliant", id="infinity"),
+        pytest.param({"renting_server": 1, "ports": {22, 80}}, "not JSON serializable", id="a-set"),
+    ],
+)
+def test_a_body_that_cannot_be_encoded_is_never_sent_and_not_ambiguous(make_client, fake_clock, body, cause):
+    client, adapter = make_client([(200, {"code": 0})])
+    with pytest.raises(CloreApiError) as caught:
+        client.create_order(body)
+    err = caught.value
+    assert err.ambiguous is False and err.endpoint == "create_order"
+    assert "was never sent" in str(err) and "may have taken effect" not in str(err)
+    assert cause in str(err) and "NaN or infinity" in str(err)
+    assert adapter.sent == [] and client.calls == 0
+    assert fake_clock.sleeps == []  # nothing to retry: the same body would fail the same way
+
+
+@pytest.mark.parametrize("api_url", ["http://[::1/v1", "http://clore..test/v1"])
+def test_an_unusable_url_is_never_sent_and_not_ambiguous(fake_clock, tmp_path, api_url):
+    client = CloreClient(API_KEY, api_url=api_url, request_interval=0.0, create_interval=0.0,
+                         state_dir=str(tmp_path / "state"), retry_timeout=60.0)
+    with pytest.raises(CloreApiError) as caught:
+        client.cancel_order(5)
+    err = caught.value
+    assert err.ambiguous is False and "was never sent" in str(err)
+    assert "api_url / CLORE_API_URL" in str(err) and "may have taken effect" not in str(err)
+    assert fake_clock.sleeps == []
+
+
 def test_transport_failure_message_names_endpoint_and_cause(make_client, fake_clock):
     refused = requests.ConnectionError(ConnectionRefusedError(111, "Connection refused"))
     client, _adapter = make_client([refused], retry_timeout=0)
