@@ -9,13 +9,15 @@ limiter, and the retry policy:
     not ambiguous, because nothing was sent and the same request would fail the same way;
   - code 1, HTTP 5xx, read timeouts, dropped connections: retried for GET only; a POST raises at once with
     `ambiguous=True`, because it may have taken effect (the caller looks before acting again);
-  - everything bounded by one deadline (`retry_timeout` seconds from the first attempt).
+  - everything bounded by one deadline (`retry_timeout` seconds from the first attempt), the shared limiter's waits
+    included: a slot further away than the deadline fails at once, saying why and which state file to delete.
 """
 from __future__ import annotations
 
 import random
 import time
 import traceback
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,12 @@ from ansible_collections.clore.ai.plugins.module_utils.errors import (
     api_error_from_answer,
     api_error_from_text,
 )
-from ansible_collections.clore.ai.plugins.module_utils.ratelimit import CREATE, REQUEST, SharedRateLimiter
+from ansible_collections.clore.ai.plugins.module_utils.ratelimit import (
+    CREATE,
+    REQUEST,
+    LimiterWaitTooLong,
+    SharedRateLimiter,
+)
 
 try:
     import requests
@@ -109,6 +116,7 @@ class CloreClient:
         create_interval: float = DEFAULT_CREATE_INTERVAL,
         state_dir: str | None = None,
         retry_timeout: float = DEFAULT_RETRY_TIMEOUT,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
@@ -118,6 +126,7 @@ class CloreClient:
         self.state_dir = state_dir
         self.retry_timeout = retry_timeout
         self.calls = 0
+        self.warn = warn  # told about long waits for the shared limiter
         self._api_key = api_key
         self._session: Any = None
         self._limiter: SharedRateLimiter | None = None
@@ -141,7 +150,7 @@ class CloreClient:
         if self._limiter is None:
             self._limiter = SharedRateLimiter(
                 self.api_url, self._api_key, {REQUEST: self.request_interval, CREATE: self.create_interval},
-                self.state_dir,
+                self.state_dir, warn=self.warn,
             )
         return self._limiter
 
@@ -169,7 +178,10 @@ class CloreClient:
         deadline = started + max(0.0, self.retry_timeout)
         attempt = 0
         while True:
-            self.limiter.acquire(*kinds)
+            try:
+                self.limiter.acquire(*kinds, max_wait=deadline - _monotonic())
+            except LimiterWaitTooLong as err:
+                raise self._redact(CloreApiError(f"Clore.ai API {endpoint}: {err}", endpoint=endpoint)) from None
             try:
                 return self._attempt(method, endpoint, params, body)
             except _Retryable as failure:
@@ -267,7 +279,8 @@ class CloreClient:
             advice = f"Check api_url / CLORE_API_URL (now {self.api_url})."
         else:
             advice = "Check the task's options and api_url / CLORE_API_URL."
-        message = f"Clore.ai API {endpoint}: the request could not be built, so it was never sent and changed nothing: {detail}. {advice}"
+        message = (f"Clore.ai API {endpoint}: the request could not be built, so it was never sent and changed "
+                   f"nothing: {detail}. {advice}")
         return self._redact(CloreApiError(message, endpoint=endpoint))
 
     def _redact(self, error: CloreApiError) -> CloreApiError:

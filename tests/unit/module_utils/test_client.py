@@ -391,3 +391,26 @@ def test_create_order_waits_for_the_create_limit(make_client, fake_clock, tmp_pa
     assert fake_clock.now == first
     client.create_order(CREATE_BODY)
     assert fake_clock.now - first >= 5.0  # the second create waited for the first's 5 s
+
+
+# ----- the shared limiter within the retry deadline -----
+def test_a_limiter_wait_past_the_retry_deadline_fails_at_once_and_sends_nothing(make_client, fake_clock, tmp_path):
+    client, adapter = make_client([(200, {"code": 0})], request_interval=1.0, retry_timeout=30,
+                                  state_dir=str(tmp_path / "lim"))
+    client.limiter._clock = fake_clock.monotonic
+    client.limiter._sleep = fake_clock.sleep
+    client.limiter.penalize(500.0)  # another process was told to wait 500 s (or left garbage behind)
+    with pytest.raises(CloreApiError) as caught:
+        client.create_order(CREATE_BODY)
+    err = caught.value
+    assert str(err).startswith("Clore.ai API create_order: the shared rate limiter would hold this call")
+    assert "api_retry_timeout" in str(err) and str(client.limiter.path) in str(err)
+    assert err.ambiguous is False and adapter.sent == [] and fake_clock.sleeps == []
+
+
+def test_the_client_hands_its_warn_callback_to_the_limiter(tmp_path):
+    heard: list[str] = []
+    client = CloreClient(API_KEY, state_dir=str(tmp_path), warn=heard.append)
+    assert client.limiter._warn is not None
+    client.limiter._warn("hello")
+    assert heard == ["hello"]
