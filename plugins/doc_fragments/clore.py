@@ -59,7 +59,7 @@ options:
   api_retry_timeout:
     description:
       - Total seconds spent retrying one API call before giving up. Waiting for the shared rate limiter counts too
-        (a call may always wait its own interval): a call whose turn is further away fails at once, naming the
+        (a call may always wait its own interval); a call whose turn is further away fails at once, naming the
         limiter's state file.
       - Rate-limited calls (HTTP 429, code 5) are retried for every method, waiting as told by C(Retry-After) or
         with exponential backoff; database errors (code 1), HTTP 5xx and network failures are retried only for

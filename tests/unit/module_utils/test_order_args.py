@@ -85,8 +85,10 @@ def test_the_argument_spec_hands_a_boolean_to_validate_unconverted():
 
 
 # ----- secrets too short to be masked readably -----
-@pytest.mark.parametrize(("field", "minimum"), [("ssh_password", SSH_PASSWORD_MIN),
-                                                 ("jupyter_token", JUPYTER_TOKEN_MIN)])
+SECRET_MINIMUMS = [("ssh_password", SSH_PASSWORD_MIN), ("jupyter_token", JUPYTER_TOKEN_MIN)]
+
+
+@pytest.mark.parametrize(("field", "minimum"), SECRET_MINIMUMS)
 def test_a_secret_too_short_is_refused_naming_the_rule(field, minimum):
     err = refused(**SERVER | {field: "a1"})
     assert str(err).startswith(f"{field} must be at least {minimum} characters")
