@@ -95,8 +95,8 @@ def client_from_options(get_option: Callable[[str], Any], warn: Callable[[str], 
     api_key = api_key.strip()
     if len(api_key) < API_KEY_MIN_LENGTH:
         raise CloreShortSecretError(
-            f"api_key is too short to be a Clore.ai API key: a key has at least {API_KEY_MIN_LENGTH} characters "
-            "(clore-sim keys too). Check api_key / CLORE_API_KEY.",
+            f"api_key is too short to be a Clore.ai API key: at least {API_KEY_MIN_LENGTH} characters are required "
+            "(for clore-sim keys too). Check api_key / CLORE_API_KEY.",
             option="api_key",
         )
     if not api_key.isascii() or not api_key.isprintable():

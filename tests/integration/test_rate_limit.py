@@ -102,6 +102,16 @@ def prime_state(limited_sim: SimServer, env: dict[str, str], tmp_path: Path) -> 
     return path
 
 
+def rewrite_state(path: Path, **request: object) -> float:
+    """Change the request entry of the limiter's state (its true `last` kept); the time it was written."""
+    state = json.loads(path.read_text())
+    now = time.time()
+    state["request"].update(request)
+    state["written"] = now
+    path.write_text(json.dumps(state))
+    return now
+
+
 def dead_pid() -> int:
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
                           check=True)
@@ -112,8 +122,7 @@ def test_a_stale_slot_holds_no_task_back(limited_sim, env, tmp_path):
     state = prime_state(limited_sim, env, tmp_path)
     now = time.time()
     # A slot ten minutes ahead: reserved by a process that died, or left by anything else; nobody is queued.
-    state.write_text(json.dumps({"written": now, "request": {
-        "next": now + 600, "last": now - 5, "waiters": {f"{dead_pid()}-gone": now + 599}}}))
+    rewrite_state(state, next=now + 600, waiters={f"{dead_pid()}-gone": now + 599})
     playbook = tmp_path / "loop.yml"
     # A hang would end in subprocess.TimeoutExpired long before the stale slot came.
     run = run_playbook(playbook, env, inventory=inventory(tmp_path, ["after"]), extra_vars={"calls": 2}, timeout=120)
@@ -127,7 +136,7 @@ def test_a_wait_past_the_retry_timeout_fails_at_once_naming_the_file(limited_sim
     before = limited_sim.counters()["requests"]["wallets"]
     now = time.time()
     # The service asked every process to wait ten minutes (a 429's Retry-After): longer than this task may wait.
-    state.write_text(json.dumps({"written": now, "request": {"next": now + 600, "last": now - 5, "hold": now + 600}}))
+    rewrite_state(state, next=now + 600, hold=now + 600)
     run = run_playbook(tmp_path / "loop.yml", dict(env, CLORE_API_RETRY_TIMEOUT="10"),
                        inventory=inventory(tmp_path, ["held"]), extra_vars={"calls": 1}, timeout=120)
     assert run.rc != 0
@@ -142,7 +151,7 @@ def test_a_long_wait_is_announced_to_the_user(limited_sim, env, tmp_path):
     state = prime_state(limited_sim, env, tmp_path)
     now = time.time()
     # A 15 s hold with 30 s to spare: the task waits it out, and says why and which file holds it.
-    state.write_text(json.dumps({"written": now, "request": {"next": now + 15, "last": now - 5, "hold": now + 15}}))
+    rewrite_state(state, next=now + 15, hold=now + 15)
     run = run_playbook(tmp_path / "loop.yml", dict(env, CLORE_API_RETRY_TIMEOUT="30"),
                        inventory=inventory(tmp_path, ["patient"]), extra_vars={"calls": 1}, timeout=120)
     assert run.rc == 0, run.stdout[-3000:] + run.stderr
