@@ -6,7 +6,8 @@ class ModuleDocFragment:
 options:
   api_key:
     description:
-      - The Clore.ai API key, sent as it is in the C(auth) header.
+      - The Clore.ai API key, sent as it is in the C(auth) header. A value shorter than 12 characters cannot be a key
+        and is refused before any call.
       - If not set, the environment variable E(CLORE_API_KEY) is used.
       - Set it once for every module with C(module_defaults) and the group C(group/clore.ai.clore).
     type: str
@@ -57,7 +58,9 @@ options:
     type: path
   api_retry_timeout:
     description:
-      - Total seconds spent retrying one API call before giving up.
+      - Total seconds spent retrying one API call before giving up. Waiting for the shared rate limiter counts too
+        (a call may always wait its own interval); a call whose turn is further away fails at once, naming the
+        limiter's state file.
       - Rate-limited calls (HTTP 429, code 5) are retried for every method, waiting as told by C(Retry-After) or
         with exponential backoff; database errors (code 1), HTTP 5xx and network failures are retried only for
         reads, never for requests that may have changed something.
@@ -76,7 +79,8 @@ notes:
 options:
   api_key:
     description:
-      - The Clore.ai API key, sent as it is in the C(auth) header.
+      - The Clore.ai API key, sent as it is in the C(auth) header. A value shorter than 12 characters cannot be a key
+        and is refused before any call.
     type: str
     required: true
     env:
@@ -131,7 +135,7 @@ options:
   api_retry_timeout:
     description:
       - Total seconds spent retrying one API call before giving up (rate limits for every call; database errors,
-        HTTP 5xx and network failures for reads only).
+        HTTP 5xx and network failures for reads only). Waiting for the shared rate limiter counts too.
     type: float
     default: 120
     env:

@@ -252,7 +252,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _fetch(self, path: str) -> list:
         client = None
         try:
-            client = client_from_options(self._client_option)
+            client = client_from_options(self._client_option, warn=self.display.warning)
             orders = client.my_orders()
         except CloreError as err:
             raise AnsibleParserError(f"clore.ai.clore inventory {path}: {err}") from None

@@ -5,9 +5,12 @@ limiter, and the retry policy:
   - rate limited (HTTP 429 / code 5): nothing happened, so wait (Retry-After when given, else backoff) and retry,
     for reads and writes alike;
   - a request that never left (connection refused, connect timeout): retried likewise;
+  - a request that could not even be built (a body JSON cannot carry, such as NaN; an unusable URL): raised at once,
+    not ambiguous, because nothing was sent and the same request would fail the same way;
   - code 1, HTTP 5xx, read timeouts, dropped connections: retried for GET only; a POST raises at once with
     `ambiguous=True`, because it may have taken effect (the caller looks before acting again);
-  - everything bounded by one deadline (`retry_timeout` seconds from the first attempt).
+  - everything bounded by one deadline (`retry_timeout` seconds from the first attempt), the shared limiter's waits
+    included: a slot further away than the deadline fails at once, saying why and which state file to delete.
 """
 from __future__ import annotations
 
@@ -26,10 +29,16 @@ from ansible_collections.clore.ai.plugins.module_utils.errors import (
     api_error_from_text,
 )
 from ansible_collections.clore.ai.plugins.module_utils.json_stream import CHUNK_BYTES, decode_object, text_chunks
-from ansible_collections.clore.ai.plugins.module_utils.ratelimit import CREATE, REQUEST, SharedRateLimiter
+from ansible_collections.clore.ai.plugins.module_utils.ratelimit import (
+    CREATE,
+    REQUEST,
+    LimiterWaitTooLong,
+    SharedRateLimiter,
+)
 
 try:
     import requests
+    from urllib3.exceptions import LocationValueError
 except ImportError:
     requests = None
     HAS_REQUESTS = False
@@ -37,6 +46,9 @@ except ImportError:
 else:
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
+    # Raised by requests' adapter while it picks a connection, before any byte goes out.
+    _UNSENDABLE = (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                   requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader, LocationValueError)
 
 COLLECTION_VERSION = "0.1.0"  # keep equal to galaxy.yml's version (a unit test checks)
 PROJECT_URL = "https://github.com/clore-ai/ansible-collection"
@@ -124,6 +136,7 @@ class CloreClient:
         create_interval: float = DEFAULT_CREATE_INTERVAL,
         state_dir: str | None = None,
         retry_timeout: float = DEFAULT_RETRY_TIMEOUT,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
@@ -135,6 +148,7 @@ class CloreClient:
         self.calls = 0
         # The service's clock (its HTTP Date header) at the last answer: orders' ages are measured on it.
         self.server_time: float | None = None
+        self.warn = warn  # told about long waits for the shared limiter
         self._api_key = api_key
         self._session: Any = None
         self._limiter: SharedRateLimiter | None = None
@@ -158,7 +172,7 @@ class CloreClient:
         if self._limiter is None:
             self._limiter = SharedRateLimiter(
                 self.api_url, self._api_key, {REQUEST: self.request_interval, CREATE: self.create_interval},
-                self.state_dir,
+                self.state_dir, warn=self.warn,
             )
         return self._limiter
 
@@ -191,7 +205,10 @@ class CloreClient:
         deadline = started + max(0.0, self.retry_timeout)
         attempt = 0
         while True:
-            self.limiter.acquire(*kinds)
+            try:
+                self.limiter.acquire(*kinds, max_wait=deadline - _monotonic())
+            except LimiterWaitTooLong as err:
+                raise self._redact(CloreApiError(f"Clore.ai API {endpoint}: {err}", endpoint=endpoint)) from None
             try:
                 return self._attempt(method, endpoint, params, body, decode)
             except _Retryable as failure:
@@ -218,10 +235,18 @@ class CloreClient:
     def _attempt(self, method: str, endpoint: str, params: dict | None, body: dict | None,
                  decode: Callable[[Any], Any] | None = None) -> dict:
         url = f"{self.api_url}/{endpoint}"
+        # Built apart from sending (as Session.request does inside), so that a failure here provably sent nothing.
+        try:
+            prepared = self.session.prepare_request(requests.Request(method, url, params=params, json=body))
+            settings = self.session.merge_environment_settings(prepared.url, {}, None, None, None)
+        except (requests.RequestException, ValueError, TypeError) as exc:
+            raise self._never_sent(endpoint, exc) from None
         self.calls += 1
         try:
-            response = self.session.request(method, url, params=params, json=body, timeout=self.timeout,
-                                            stream=decode is not None)
+            settings["stream"] = decode is not None
+            response = self.session.send(prepared, timeout=self.timeout, allow_redirects=True, **settings)
+        except _UNSENDABLE as exc:
+            raise self._never_sent(endpoint, exc) from None
         except requests.RequestException as exc:
             raise self._transport_failure(endpoint, exc) from None
         status = response.status_code
@@ -269,6 +294,23 @@ class CloreClient:
             message += " Check api_url / CLORE_API_URL and the network."
         error = self._redact(CloreApiError(message, endpoint=endpoint))
         return _Retryable(error, reads_only=not never_sent)
+
+    def _never_sent(self, endpoint: str, exc: Exception) -> CloreApiError:
+        """The request could not be built or addressed: nothing left this machine, so nothing changed."""
+        detail = f"{type(exc).__name__}: {exc}"
+        cause = _root_cause(exc)
+        if cause is not None and cause is not exc and str(cause) not in str(exc):
+            detail += f" ({type(cause).__name__}: {cause})"
+        if isinstance(exc, (requests.exceptions.InvalidJSONError, TypeError)) or "JSON" in str(exc):
+            advice = ("A value of the request cannot be sent as JSON (NaN or infinity are not numbers JSON can "
+                      "carry): check the task's numeric options.")
+        elif isinstance(exc, _UNSENDABLE):
+            advice = f"Check api_url / CLORE_API_URL (now {self.api_url})."
+        else:
+            advice = "Check the task's options and api_url / CLORE_API_URL."
+        message = (f"Clore.ai API {endpoint}: the request could not be built, so it was never sent and changed "
+                   f"nothing: {detail}. {advice}")
+        return self._redact(CloreApiError(message, endpoint=endpoint))
 
     def _redact(self, error: CloreApiError) -> CloreApiError:
         """The API key never appears in a message, whatever a server or a library put there."""

@@ -17,7 +17,16 @@ from ansible_collections.clore.ai.plugins.module_utils.client import (
     REQUESTS_IMPORT_ERROR,
     CloreClient,
 )
-from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError, CloreError
+from ansible_collections.clore.ai.plugins.module_utils.errors import (
+    CloreConfigError,
+    CloreError,
+    CloreShortSecretError,
+)
+
+# Shorter than any real key; a key this short would also make Ansible mask every occurrence of it in the output.
+API_KEY_MIN_LENGTH = 12
+# What Ansible itself shows in place of a no_log value.
+_HIDDEN = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 
 # option name -> environment variable; the doc fragment documents the same pairs.
 OPTION_ENV = {
@@ -70,10 +79,11 @@ def _number(get_option: Callable[[str], Any], option: str, default: float, *, po
     return number
 
 
-def client_from_options(get_option: Callable[[str], Any]) -> CloreClient:
+def client_from_options(get_option: Callable[[str], Any], warn: Callable[[str], None] | None = None) -> CloreClient:
     """A client from the connection options (module.params.get, or an inventory plugin's get_option).
 
-    Everything is validated here, before any API call, with messages naming the option.
+    Everything is validated here, before any API call, with messages naming the option. `warn` receives what the
+    user should hear about while a call is held back (module.warn, or the inventory's display.warning).
     """
     api_key = get_option("api_key")
     if not isinstance(api_key, str) or not api_key.strip():
@@ -83,6 +93,12 @@ def client_from_options(get_option: Callable[[str], Any]) -> CloreClient:
             option="api_key",
         )
     api_key = api_key.strip()
+    if len(api_key) < API_KEY_MIN_LENGTH:
+        raise CloreShortSecretError(
+            f"api_key is too short to be a Clore.ai API key: at least {API_KEY_MIN_LENGTH} characters are required "
+            "(for clore-sim keys too). Check api_key / CLORE_API_KEY.",
+            option="api_key",
+        )
     if not api_key.isascii() or not api_key.isprintable():
         # HTTP headers carry ASCII only; anything else is a copy-paste accident, not a key.
         raise CloreConfigError("api_key contains control or non-ASCII characters: check api_key / CLORE_API_KEY.",
@@ -109,6 +125,7 @@ def client_from_options(get_option: Callable[[str], Any]) -> CloreClient:
         create_interval=_number(get_option, "api_create_interval", DEFAULT_CREATE_INTERVAL, positive=False),
         state_dir=str(state_dir) if state_dir else None,
         retry_timeout=_number(get_option, "api_retry_timeout", DEFAULT_RETRY_TIMEOUT, positive=False),
+        warn=warn,
     )
 
 
@@ -123,11 +140,41 @@ def run_module(argument_spec: dict, run: Callable[[AnsibleModule, CloreClient], 
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     client = None
     try:
-        client = client_from_options(module.params.get)
+        client = client_from_options(module.params.get, warn=module.warn)
         result = run(module, client)
     except CloreError as err:
+        if isinstance(err, CloreShortSecretError):
+            _stop_masking(module, err.option)
         module.fail_json(msg=str(err), **err.to_result())
     finally:
         if client is not None:
             client.close()
     module.exit_json(**result)
+
+
+def _stop_masking(module: AnsibleModule, option: str | None) -> None:
+    """Let the message about a refused, too-short secret be read: Ansible would mask every occurrence of it.
+
+    The value is hidden from the invocation instead; it stays masked if another secret has the same value.
+    """
+    value = module.params.get(option) if option else None
+    if not isinstance(value, str):
+        return
+    others = set()
+    for name, spec in module.argument_spec.items():
+        if spec.get("no_log") and name != option:
+            others.update(_strings(module.params.get(name)))
+    module.params[option] = _HIDDEN
+    if value not in others:
+        module.no_log_values.discard(value)
+
+
+def _strings(value: Any) -> list[str]:
+    """Every scalar in a (nested) option value, as Ansible lists no_log values."""
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, (list, tuple, set)):
+        return [text for item in value for text in _strings(item)]
+    if value is None or isinstance(value, bool):
+        return []
+    return [str(value)]

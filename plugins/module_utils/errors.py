@@ -49,6 +49,14 @@ class CloreConfigError(CloreError):
         return {"option": self.option} if self.option else {}
 
 
+class CloreShortSecretError(CloreConfigError):
+    """A no_log option refused because it is too short to be a real secret.
+
+    Ansible masks every occurrence of a no_log value in a task's output, so with a value like `1` or `abc` the message
+    itself would be unreadable. The value is refused (never sent anywhere), so run_module stops masking it.
+    """
+
+
 class CloreApiError(CloreError):
     """A failed API call: the endpoint, what came back and whether a POST may have taken effect anyway."""
 

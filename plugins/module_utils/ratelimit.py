@@ -4,8 +4,14 @@ Ansible runs modules in many processes at once (forks, loops, several ansible-pl
 each key (about 1 request per second, 1 create_order per 5 seconds). The limiter keeps, in one small JSON file per
 (API URL, key hash), for each kind of call ("request", "create"):
   - `next`: the first free slot, which a process reserves under the lock and then sleeps towards (outside the lock);
+  - `waiters`: who reserved a slot and has not left yet ("<pid>-<random>": slot);
   - `last`: when a call of that kind last actually left, checked again just before leaving, so that a process that
-    woke late never makes the next one leave less than a full interval after it.
+    woke late never makes the next one leave less than a full interval after it;
+  - `hold`: until when the service asked every process to wait (a 429's Retry-After).
+`next` is believed only as far ahead as `last`, `hold` and the live waiters justify: a slot reserved by a process
+that died, or written by anything else, holds nobody back. Every wait is bounded by the caller's `max_wait` (the
+client's retry deadline); a wait beyond it is refused at once, and a long one is announced through `warn`, both
+naming the state file.
 Times are `time.time()` everywhere in the file (shared between processes); a backward clock jump is detected from
 `written` and the stored times are shifted by the jump. A corrupt or empty file counts as "no calls yet".
 """
@@ -16,6 +22,7 @@ import fcntl
 import json
 import math
 import os
+import secrets
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -24,15 +31,23 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.clore.ai.plugins.module_utils.account import account_digest
-from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError, CloreError
 
 REQUEST = "request"
 CREATE = "create"
 # Added to every interval: the service measures arrival times, and a process can be scheduled a little late between
-# leaving the limiter and its request reaching the server.
-SAFETY_MARGIN = 0.05
-# A stored time further ahead than this many intervals cannot come from a queue of real processes: it is garbage.
+# leaving the limiter and its request reaching the server. Measured against clore-sim (which tolerates 20 ms) with 10
+# processes: consecutive requests' leave-to-arrive delays differ by under 15 ms in 99 % of pairs, by about 30 ms at
+# worst; beyond that only a starved CPU delays a request, and the 429 retry absorbs it.
+SAFETY_MARGIN = 0.02
+# A waiter's slot further ahead than this many intervals cannot come from a queue of real processes: it is garbage.
 _MAX_QUEUE_INTERVALS = 1_000
+# The longest hold believed from the file (a Retry-After is bounded by the waiting client's own deadline anyway).
+_MAX_HOLD = 3_600.0
+# A waiter whose slot passed this long ago has left or died without saying so.
+_WAITER_GRACE = 300.0
+# A wait at least this long (or a quarter of what the caller allows, if less) is announced through `warn`.
+LONG_WAIT = 30.0
 
 
 def default_state_dir() -> Path:
@@ -51,6 +66,10 @@ def limiter_file_name(api_url: str, api_key: str) -> str:
     return f"ratelimit-{account_digest(api_url, api_key)}.json"
 
 
+class LimiterWaitTooLong(CloreError):
+    """The next free slot lies beyond what the caller may wait; nothing was sent."""
+
+
 class SharedRateLimiter:
     """Spaces calls of each kind by its interval, across every process using the same state file."""
 
@@ -64,6 +83,7 @@ class SharedRateLimiter:
         margin: float = SAFETY_MARGIN,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         self.api_url = api_url
         self._file_name = limiter_file_name(api_url, api_key)
@@ -72,6 +92,7 @@ class SharedRateLimiter:
         self._margin = margin
         self._clock = clock
         self._sleep = sleep
+        self._warn = warn
         self._path: Path | None = None
 
     @property
@@ -90,72 +111,129 @@ class SharedRateLimiter:
             self._path = self._prepare_dir() / self._file_name
         return self._path
 
-    def acquire(self, *kinds: str) -> float:
-        """Wait until a call of every kind in `kinds` may leave now ("request" is always included); return the wait."""
+    def acquire(self, *kinds: str, max_wait: float | None = None) -> float:
+        """Wait until a call of every kind in `kinds` may leave now ("request" is always included); return the wait.
+
+        With `max_wait`, never wait longer than that (but always one's own interval): LimiterWaitTooLong instead.
+        """
         kinds = tuple(dict.fromkeys((REQUEST, *kinds)))
-        if not any(self.spacing(kind) > 0 for kind in kinds):
+        spacing = max(self.spacing(kind) for kind in kinds)
+        if spacing <= 0:
             return 0.0
         started = self._clock()
-        if not self._wait_for_slot(kinds):
-            self._confirm_departure(kinds)
+        deadline = None if max_wait is None else started + max(max_wait, spacing)
+        long = LONG_WAIT if deadline is None else min(LONG_WAIT, (deadline - started) / 4)
+        wait = _Wait(kinds, f"{os.getpid()}-{secrets.token_hex(4)}", deadline, long=max(2 * spacing, long))
+        slot_wait = self._reserve(wait)
+        if slot_wait is not None:
+            try:
+                if slot_wait > 0:
+                    self._sleep(slot_wait)
+                self._confirm_departure(wait)
+            except BaseException:
+                self._withdraw(wait)
+                raise
         return max(0.0, self._clock() - started)
 
     def penalize(self, seconds: float, kind: str = REQUEST) -> None:
-        """Push the next free slot of `kind` at least `seconds` into the future for every process (after a 429)."""
+        """Hold every process's calls of `kind` for at least `seconds` (after a 429)."""
         if seconds <= 0 or not self.enabled:
             return
         with self._state() as state:
-            now = self._clock()
-            entry = state.setdefault(kind, {})
-            entry["next"] = max(_number(entry.get("next")), now + seconds)
-            entry["last"] = max(_number(entry.get("last")), now + seconds - self.spacing(kind))
+            entry = state[kind] if kind in state else _entry()
+            state[kind] = entry
+            until = self._clock() + seconds
+            entry["hold"] = max(entry["hold"], until)
+            entry["next"] = max(entry["next"], until)
 
-    def _wait_for_slot(self, kinds: tuple[str, ...]) -> bool:
-        """Reserve the first slot free for all kinds and sleep towards it; True when the call has already left.
+    def _reserve(self, wait: _Wait) -> float | None:
+        """Reserve the first slot free for all kinds; the time to sleep towards it, or None when the call left now.
 
         "request" queues: each process reserves the next slot in turn. The other kinds (create) are gates: while one
         is closed we only wait for it, without reserving request slots that would hold everyone else back.
         When the slot is now and the last departures are far enough back, the departure is recorded at once
         (one lock instead of two on an idle limiter).
         """
+        kinds = wait.kinds
         gates = [kind for kind in kinds if kind != REQUEST and self.spacing(kind) > 0]
         while True:
             with self._state() as state:
                 now = self._clock()
-                closed_until = max((_number(state.get(kind, {}).get("next")) for kind in gates), default=0.0)
+                closed_until = max((_opens(state[kind]) for kind in gates), default=0.0)
                 if closed_until > now:
-                    wait = closed_until - now
-                    reserved = False
+                    self._check_wait(wait, state, now, closed_until - now)
+                    pause = closed_until - now
                 else:
-                    slot = max([now] + [_number(state.get(kind, {}).get("next")) for kind in kinds])
-                    ready_at = max(_number(state.get(kind, {}).get("last")) + self.spacing(kind) for kind in kinds)
+                    slot = max([now] + [_opens(state[kind]) for kind in kinds])
+                    ready_at = max(state[kind]["last"] + self.spacing(kind) for kind in kinds)
                     if slot <= now and ready_at <= now:
                         for kind in kinds:
-                            state[kind] = {"next": now + self.spacing(kind), "last": now}
-                        return True
+                            self._depart(state[kind], kind, wait.ticket, now)
+                        return None
+                    self._check_wait(wait, state, now, slot - now)
                     for kind in kinds:
-                        state.setdefault(kind, {})["next"] = slot + self.spacing(kind)
-                    wait = slot - now
-                    reserved = True
-            if wait > 0:
-                self._sleep(wait)
-            if reserved:
-                return False
+                        state[kind]["next"] = slot + self.spacing(kind)
+                        state[kind]["waiters"][wait.ticket] = slot
+                    return slot - now
+            self._sleep(pause)
 
-    def _confirm_departure(self, kinds: tuple[str, ...]) -> None:
+    def _confirm_departure(self, wait: _Wait) -> None:
         """Leave only a full spacing after the last call of each kind actually left; record this departure."""
         while True:
             with self._state() as state:
                 now = self._clock()
-                ready_at = max(_number(state.get(kind, {}).get("last")) + self.spacing(kind) for kind in kinds)
+                ready_at = max(max(state[kind]["last"] + self.spacing(kind), state[kind]["hold"])
+                               for kind in wait.kinds)
                 if ready_at <= now:
-                    for kind in kinds:
-                        entry = state.setdefault(kind, {})
-                        entry["last"] = now
-                        entry["next"] = max(_number(entry.get("next")), now + self.spacing(kind))
+                    for kind in wait.kinds:
+                        self._depart(state[kind], kind, wait.ticket, now)
                     return
-                wait = ready_at - now
-            self._sleep(wait)
+                self._check_wait(wait, state, now, ready_at - now)
+                pause = ready_at - now
+            self._sleep(pause)
+
+    def _withdraw(self, wait: _Wait) -> None:
+        """Give a reserved slot back (the call was refused or interrupted before it left)."""
+        try:
+            with self._state() as state:
+                for kind in wait.kinds:
+                    state[kind]["waiters"].pop(wait.ticket, None)
+        except OSError:
+            pass  # a process about to fail anyway; its pid dies with it and frees the slot
+
+    def _depart(self, entry: dict[str, Any], kind: str, ticket: str, now: float) -> None:
+        entry["last"] = now
+        entry["next"] = max(entry["next"], now + self.spacing(kind))
+        entry["waiters"].pop(ticket, None)
+
+    def _check_wait(self, wait: _Wait, state: dict[str, Any], now: float, seconds: float) -> None:
+        """Refuse a wait past the caller's deadline; announce a long one (once per call)."""
+        if wait.deadline is not None and now + seconds > wait.deadline:
+            left = max(0.0, wait.deadline - now)
+            raise LimiterWaitTooLong(
+                f"the shared rate limiter would hold this call {seconds:.1f} s ({self._why(wait, state, now)}), "
+                f"more than the {left:.1f} s left of api_retry_timeout; nothing was sent. If no other Ansible run "
+                f"uses this API key, the wait is stale: delete {self.path} (the limiter's state for this key). "
+                "Otherwise raise api_retry_timeout / CLORE_API_RETRY_TIMEOUT."
+            )
+        if seconds >= wait.long and not wait.warned and self._warn is not None:
+            wait.warned = True
+            self._warn(
+                f"clore.ai: waiting {seconds:.1f} s for the shared rate limiter ({self._why(wait, state, now)}). "
+                f"If no other Ansible run uses this API key, delete {self.path} to clear it."
+            )
+
+    def _why(self, wait: _Wait, state: dict[str, Any], now: float) -> str:
+        reasons = []
+        if any(state[kind]["hold"] > now for kind in wait.kinds):
+            reasons.append("the service answered 429 (rate limited) and asked every process to wait")
+        queued = {ticket for kind in wait.kinds for ticket in state[kind]["waiters"] if ticket != wait.ticket}
+        if queued:
+            reasons.append(f"{len(queued)} other call(s) with this key are queued before it")
+        for kind in wait.kinds:
+            if kind != REQUEST and state[kind]["next"] > now:
+                reasons.append(f"one {'create_order' if kind == CREATE else kind} per {self.spacing(kind):g} s")
+        return "; ".join(reasons) or f"one call per {self.spacing(REQUEST):g} s"
 
     @contextmanager
     def _state(self) -> Iterator[dict[str, Any]]:
@@ -174,6 +252,7 @@ class SharedRateLimiter:
             os.close(fd)  # also releases the lock
 
     def _load(self, fd: int) -> dict[str, Any]:
+        """The state of every kind, cleaned: times shifted after a clock jump, nothing ahead that nobody justifies."""
         os.lseek(fd, 0, os.SEEK_SET)
         chunks = []
         while chunk := os.read(fd, 65536):
@@ -191,15 +270,24 @@ class SharedRateLimiter:
         state: dict[str, Any] = {}
         for kind in (REQUEST, CREATE, *self._intervals):
             entry = raw.get(kind)
-            if not isinstance(entry, dict):
-                continue
-            horizon = now + max(self.spacing(kind), 1.0) * _MAX_QUEUE_INTERVALS
-            clean = {}
-            for field in ("next", "last"):
-                value = _number(entry.get(field)) - shift
-                clean[field] = value if value <= horizon else now
-            state[kind] = clean
+            state[kind] = self._clean(entry, kind, now, shift) if isinstance(entry, dict) else _entry()
         return state
+
+    def _clean(self, entry: dict[str, Any], kind: str, now: float, shift: float) -> dict[str, Any]:
+        spacing = self.spacing(kind)
+        last = min(_number(entry.get("last")) - shift, now)  # no call has left in the future
+        hold = min(_number(entry.get("hold")) - shift, now + _MAX_HOLD)
+        horizon = now + max(spacing, 1.0) * _MAX_QUEUE_INTERVALS
+        waiters = {}
+        stored = entry.get("waiters")
+        for ticket, slot in (stored.items() if isinstance(stored, dict) else ()):
+            slot = _number(slot) - shift
+            if now - _WAITER_GRACE <= slot <= horizon and _alive(ticket):
+                waiters[ticket] = slot
+        # The furthest slot anyone can be owed: after the last departure, the hold, and every live waiter's turn.
+        justified = max([now, last + spacing, hold] + [slot + spacing for slot in waiters.values()])
+        return {"next": min(_number(entry.get("next")) - shift, justified), "last": last, "hold": hold,
+                "waiters": waiters}
 
     def _prepare_dir(self) -> Path:
         if self._state_dir is not None:
@@ -238,3 +326,42 @@ def _number(value: Any) -> float:
         return 0.0
     value = float(value)
     return value if math.isfinite(value) else 0.0
+
+
+class _Wait:
+    """One acquire: its kinds, its ticket in the waiters' lists, its deadline and whether it was announced."""
+
+    def __init__(self, kinds: tuple[str, ...], ticket: str, deadline: float | None, long: float) -> None:
+        self.kinds = kinds
+        self.ticket = ticket
+        self.deadline = deadline
+        self.long = long
+        self.warned = False
+
+
+def _entry() -> dict[str, Any]:
+    return {"next": 0.0, "last": 0.0, "hold": 0.0, "waiters": {}}
+
+
+def _opens(entry: dict[str, Any]) -> float:
+    """When the next call of this kind may leave, as far as reservations and holds say."""
+    return max(entry["next"], entry["hold"])
+
+
+def _alive(ticket: Any) -> bool:
+    """Whether the process that wrote this waiter's ticket ("<pid>-<random>") still runs."""
+    pid_text = ticket.split("-", 1)[0] if isinstance(ticket, str) else ""
+    if not pid_text.isdigit() or int(pid_text) <= 0:
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, but another user's
+    except OSError:
+        return False
+    return True

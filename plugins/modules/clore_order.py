@@ -57,19 +57,20 @@ options:
     description:
       - Identify one order by its id. With O(state=present) the order must exist (it is kept, its spot bid adjusted);
         an order cannot be created by id.
-      - Mutually exclusive with O(server_id) and O(count).
+      - Mutually exclusive with O(server_id) and O(count); one of the three is required. 1 or more.
     type: int
   server_id:
     description:
       - Identify my active order on this server (there is at most one). With O(state=present) the server is rented
         when I have no order on it.
-      - Mutually exclusive with O(order_id) and O(count).
+      - Mutually exclusive with O(order_id) and O(count). 1 or more.
     type: int
   count:
     description:
       - Identify a fleet; the number of orders it should have. Needs O(image).
       - With O(state=present) the missing ones are rented from the best matching free servers (sorted by O(sort_by)).
-      - Mutually exclusive with O(order_id) and O(server_id). Must be 0 or more.
+      - Mutually exclusive with O(order_id) and O(server_id). A whole number, 0 or more (a boolean such as V(true)
+        is refused, not read as 1).
     type: int
   exact:
     description:
@@ -88,7 +89,7 @@ options:
     default: on-demand
   spot_price:
     description:
-      - A fixed spot bid per day, in O(currency). With O(type=spot) give this or O(spot_max_price), not both (and
+      - A fixed spot bid per day, in O(currency), a finite number above 0. With O(type=spot) give this or O(spot_max_price), not both (and
         O(currency) is required).
       - When an existing spot order's bid differs, it is changed with set_spot_price. Raising is immediate; Clore
         limits lowering (a step limit, and once every 600 seconds) and the module then fails saying by how much or
@@ -141,10 +142,12 @@ options:
     description: An SSH public key for root in the container (at most 3072 characters).
     type: str
   ssh_password:
-    description: A root password for SSH; letters and digits only, at most 32 characters. Never returned or logged.
+    description:
+      - A root password for SSH; letters and digits only, 8 to 32 characters. Never returned or logged.
+      - Ansible hides every occurrence of it in the task's output, so a shorter one would also make messages unreadable.
     type: str
   jupyter_token:
-    description: A Jupyter token, at most 32 characters. Never returned or logged.
+    description: A Jupyter token, 8 to 32 characters. Never returned or logged.
     type: str
   env:
     description:
@@ -155,7 +158,8 @@ options:
     description: A shell command run when the container starts.
     type: str
   required_price:
-    description: The per-day price you expect; Clore refuses the order if the live price differs.
+    description:
+      - The per-day price you expect (a finite number above 0); Clore refuses the order if the live price differs.
     type: float
   autossh_entrypoint:
     description: Wrap the image's entrypoint so that sshd runs (for images without their own sshd).
@@ -183,7 +187,7 @@ options:
     type: dict
     suboptions:
       amount:
-        description: The per-day amount.
+        description: The per-day amount, a finite number, 0 or more.
         type: float
         required: true
       currency:
@@ -687,12 +691,12 @@ msg:
 """
 
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
-from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_SPEC
+from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_RULES, ORDER_ARGUMENT_SPEC
 from ansible_collections.clore.ai.plugins.module_utils.order import run_order
 
 
 def main() -> None:
-    run_module(ORDER_ARGUMENT_SPEC, run_order)
+    run_module(ORDER_ARGUMENT_SPEC, run_order, **ORDER_ARGUMENT_RULES)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The shared rate limiter against clore-sim at its default limits: many processes, one key, zero 429s."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -88,3 +89,72 @@ def test_two_playbook_runs_at_once_share_the_limit(limited_sim, env, tmp_path):
     counters = limited_sim.counters()
     assert counters["rate_limited"] == 0, counters
     assert counters["requests"]["wallets"] == 2 * 3 * 2
+
+
+# ----- a limiter state that would hold tasks back -----
+def prime_state(limited_sim: SimServer, env: dict[str, str], tmp_path: Path) -> Path:
+    """Run one call so that the limiter's state file exists; its path."""
+    playbook = tmp_path / "loop.yml"
+    playbook.write_text(PLAYBOOK)
+    run = run_playbook(playbook, env, inventory=inventory(tmp_path, ["prime"]), extra_vars={"calls": 1})
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr
+    (path,) = Path(env["CLORE_STATE_DIR"]).glob("ratelimit-*.json")
+    return path
+
+
+def rewrite_state(path: Path, **request: object) -> float:
+    """Change the request entry of the limiter's state (its true `last` kept); the time it was written."""
+    state = json.loads(path.read_text())
+    now = time.time()
+    state["request"].update(request)
+    state["written"] = now
+    path.write_text(json.dumps(state))
+    return now
+
+
+def dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    return int(done.stdout)
+
+
+def test_a_stale_slot_holds_no_task_back(limited_sim, env, tmp_path):
+    state = prime_state(limited_sim, env, tmp_path)
+    now = time.time()
+    # A slot ten minutes ahead: reserved by a process that died, or left by anything else; nobody is queued.
+    rewrite_state(state, next=now + 600, waiters={f"{dead_pid()}-gone": now + 599})
+    playbook = tmp_path / "loop.yml"
+    # A hang would end in subprocess.TimeoutExpired long before the stale slot came.
+    run = run_playbook(playbook, env, inventory=inventory(tmp_path, ["after"]), extra_vars={"calls": 2}, timeout=120)
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr
+    assert len(run.result("Read wallets", "after")["results"]) == 2
+    assert limited_sim.counters()["rate_limited"] == 0
+
+
+def test_a_wait_past_the_retry_timeout_fails_at_once_naming_the_file(limited_sim, env, tmp_path):
+    state = prime_state(limited_sim, env, tmp_path)
+    before = limited_sim.counters()["requests"]["wallets"]
+    now = time.time()
+    # The service asked every process to wait ten minutes (a 429's Retry-After): longer than this task may wait.
+    rewrite_state(state, next=now + 600, hold=now + 600)
+    run = run_playbook(tmp_path / "loop.yml", dict(env, CLORE_API_RETRY_TIMEOUT="10"),
+                       inventory=inventory(tmp_path, ["held"]), extra_vars={"calls": 1}, timeout=120)
+    assert run.rc != 0
+    result = run.result("Read wallets", "held")["results"][0]
+    assert result["failed"] is True and result["ambiguous"] is False
+    assert result["msg"].startswith("Clore.ai API wallets: the shared rate limiter would hold this call")
+    assert "api_retry_timeout" in result["msg"] and f"delete {state}" in result["msg"]
+    assert limited_sim.counters()["requests"]["wallets"] == before  # nothing was sent
+
+
+def test_a_long_wait_is_announced_to_the_user(limited_sim, env, tmp_path):
+    state = prime_state(limited_sim, env, tmp_path)
+    now = time.time()
+    # A 15 s hold with 30 s to spare: the task waits it out, and says why and which file holds it.
+    rewrite_state(state, next=now + 15, hold=now + 15)
+    run = run_playbook(tmp_path / "loop.yml", dict(env, CLORE_API_RETRY_TIMEOUT="30"),
+                       inventory=inventory(tmp_path, ["patient"]), extra_vars={"calls": 1}, timeout=120)
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr
+    result = run.result("Read wallets", "patient")
+    warnings = json.dumps(result.get("warnings", []) + [w for r in result["results"] for w in r.get("warnings", [])])
+    assert "for the shared rate limiter" in warnings and "429" in warnings and str(state) in warnings, result

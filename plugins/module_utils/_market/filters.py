@@ -5,6 +5,7 @@ excluded, which is what the `excluded` counts report. A filter whose value is No
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -106,6 +107,9 @@ def _is_active(filters: dict, name: str) -> bool:
 def _non_negative(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise MarketFilterError(f"{name}: {value!r} is not a number")
+    if not math.isfinite(value):
+        # NaN passes every comparison and infinity means nothing as a limit: both would pass silently.
+        raise MarketFilterError(f"{name}: {value!r} is not a finite number")
     if value < 0:
         raise MarketFilterError(f"{name}: {value} must not be negative")
     return float(value)

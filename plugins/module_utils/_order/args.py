@@ -5,13 +5,14 @@ Every rule names the field and the rule it breaks. Messages never quote a secret
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.clore.ai.plugins.module_utils.currencies import USD
-from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError, CloreShortSecretError
 from ansible_collections.clore.ai.plugins.module_utils.known_hosts import HOST_KEY_POLICIES
 from ansible_collections.clore.ai.plugins.module_utils.market import (
     MARKET_FILTER_SPEC,
@@ -29,6 +30,10 @@ IDENTITY_OPTIONS = ("order_id", "server_id", "count")
 # Clore's own limits on create_order fields (clore-api.md, "create_order body").
 SSH_PASSWORD_MAX = 32
 JUPYTER_TOKEN_MAX = 32
+# Our own floor: Ansible masks every occurrence of a no_log value in the task's output, so a one- or two-character
+# password would turn every message into asterisks; a value this short is no protection anyway.
+SSH_PASSWORD_MIN = 8
+JUPYTER_TOKEN_MIN = 8
 SSH_KEY_MAX = 3072
 ENV_KEY_MAX = 128
 ENV_VALUE_MAX = 1536
@@ -93,6 +98,21 @@ ORDER_ARGUMENT_SPEC: dict[str, Any] = {
     **MARKET_FILTER_SPEC,
 }
 
+# What the argument spec can say by itself (AnsibleModule checks it before run_module calls anything); validate()
+# keeps the rules that depend on two options at once or on a value, with messages naming the field and the rule.
+ORDER_ARGUMENT_RULES: dict[str, Any] = {
+    "mutually_exclusive": [IDENTITY_OPTIONS],
+    "required_one_of": [IDENTITY_OPTIONS],
+    # A spot order needs its coin and a bid: fixed (spot_price) or the least that wins within spot_max_price.
+    "required_if": [("type", "spot", ("currency",)), ("type", "spot", ("spot_price", "spot_max_price"), True)],
+    "required_by": {"count": "image"},
+}
+# Whole-number options: Ansible's int check lets a boolean through unchanged (True is an int in Python), and
+# `count: true` meaning one server is a typo nobody should pay for.
+WHOLE_NUMBER_OPTIONS = ("order_id", "server_id", "count", "max_attempts", "reconcile_timeout", "wait_timeout")
+# Options that are numbers of money; NaN passes every comparison, so each must be checked to be finite.
+PRICE_OPTIONS = ("spot_price", "spot_max_price", "spot_bid_step", "required_price")
+
 # Filters that choose servers for a fleet; with order_id or server_id they would silently mean nothing.
 FLEET_ONLY_FILTERS = tuple(
     name for name in MARKET_FILTER_SPEC if name not in ("max_price", "currency", "available_only")
@@ -125,6 +145,8 @@ def validate(params: dict) -> str:
 
     Normalises `params` in place: currency names in the API's spelling, the image without `docker.io/`.
     """
+    _check_whole_numbers(params)
+    _check_finite(params)
     mode = identity_mode(params)
     _check_filters_and_currencies(params)
     present = params.get("state", "present") == "present"
@@ -135,7 +157,11 @@ def validate(params: dict) -> str:
         if params.get("exact"):
             raise CloreConfigError("exact applies only to a fleet (count)")
     if params.get("count") is not None and params["count"] < 0:
-        raise CloreConfigError(f"count must be 0 or more, got {params['count']}")
+        raise CloreConfigError(f"count must be 0 or more, got {params['count']}", option="count")
+    for name in ("order_id", "server_id"):
+        if params.get(name) is not None and params[name] < 1:
+            raise CloreConfigError(f"{name} must be 1 or more (Clore's ids start at 1), got {params[name]}",
+                                   option=name)
     if not (params.get("image") or "").strip():
         if mode == "fleet":
             # The image is what tells a fleet's orders from the user's other orders: never guess it.
@@ -150,6 +176,26 @@ def validate(params: dict) -> str:
     return mode
 
 
+def _check_whole_numbers(params: dict) -> None:
+    for name in WHOLE_NUMBER_OPTIONS:
+        value = params.get(name)
+        if isinstance(value, bool):
+            raise CloreConfigError(f"{name} must be a whole number, got {str(value).lower()} (a boolean)",
+                                   option=name)
+
+
+def _check_finite(params: dict) -> None:
+    """Refuse NaN and infinity in prices: they pass every comparison, and no request can carry them."""
+    for name in PRICE_OPTIONS:
+        value = params.get(name)
+        if value is not None and not math.isfinite(value):
+            raise CloreConfigError(f"{name} must be a finite number, got {value}", option=name)
+    budget = params.get("budget") or {}
+    amount = budget.get("amount")
+    if amount is not None and not math.isfinite(amount):
+        raise CloreConfigError(f"budget.amount must be a finite number, got {amount}", option="budget")
+
+
 def _check_filters_and_currencies(params: dict) -> None:
     try:
         validate_filters({name: params.get(name) for name in MARKET_FILTER_SPEC})
@@ -157,7 +203,7 @@ def _check_filters_and_currencies(params: dict) -> None:
         if params.get("currency"):
             params["currency"] = accepted_currency(params["currency"])
     except MarketFilterError as err:
-        raise CloreConfigError(str(err)) from None
+        raise CloreConfigError(str(err), option=err.option) from None
     budget = params.get("budget")
     if budget is not None:
         currency = canonical_currency(budget.get("currency") or USD, allow_usd=True)
@@ -220,6 +266,14 @@ def _check_secrets(params: dict) -> None:
     token = params.get("jupyter_token")
     if token is not None and len(token) > JUPYTER_TOKEN_MAX:
         raise CloreConfigError(f"jupyter_token must be at most {JUPYTER_TOKEN_MAX} characters, got {len(token)}")
+    for name, minimum in (("ssh_password", SSH_PASSWORD_MIN), ("jupyter_token", JUPYTER_TOKEN_MIN)):
+        value = params.get(name)
+        if value is not None and len(value) < minimum:
+            raise CloreShortSecretError(
+                f"{name} must be at least {minimum} characters: a shorter one is easily guessed, and Ansible would "
+                f"mask every occurrence of it in the task's output",
+                option=name,
+            )
     key = params.get("ssh_key")
     if key is not None and len(key) > SSH_KEY_MAX:
         raise CloreConfigError(f"ssh_key must be at most {SSH_KEY_MAX} characters, got {len(key)}")

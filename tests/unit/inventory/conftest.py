@@ -86,7 +86,7 @@ def parse_inventory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable
         path.write_text(yaml.safe_dump({key: value for key, value in settings.items() if value is not None}))
         plugin = inventory_loader.get("clore.ai.clore")
         module = sys.modules[type(plugin).__module__]
-        monkeypatch.setattr(module, "client_from_options", lambda get_option: client)
+        monkeypatch.setattr(module, "client_from_options", lambda get_option, warn=None: client)
         warnings: list[str] = []
         monkeypatch.setattr(plugin.display, "warning", lambda msg, *a, **k: warnings.append(str(msg)))
         inventory = InventoryData()

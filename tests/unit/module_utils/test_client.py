@@ -292,6 +292,38 @@ def test_a_write_that_never_left_is_retried(make_client, fake_clock):
     assert len(adapter.sent) == 3
 
 
+@pytest.mark.parametrize(
+    ("body", "cause"),
+    [
+        pytest.param({"renting_server": 1, "spotprice": float("nan")}, "not JSON compliant", id="nan"),
+        pytest.param({"renting_server": 1, "spotprice": float("inf")}, "not JSON compliant", id="infinity"),
+        pytest.param({"renting_server": 1, "ports": {22, 80}}, "not JSON serializable", id="a-set"),
+    ],
+)
+def test_a_body_that_cannot_be_encoded_is_never_sent_and_not_ambiguous(make_client, fake_clock, body, cause):
+    client, adapter = make_client([(200, {"code": 0})])
+    with pytest.raises(CloreApiError) as caught:
+        client.create_order(body)
+    err = caught.value
+    assert err.ambiguous is False and err.endpoint == "create_order"
+    assert "was never sent" in str(err) and "may have taken effect" not in str(err)
+    assert cause in str(err) and "NaN or infinity" in str(err)
+    assert adapter.sent == [] and client.calls == 0
+    assert fake_clock.sleeps == []  # nothing to retry: the same body would fail the same way
+
+
+@pytest.mark.parametrize("api_url", ["http://[::1/v1", "http://clore..test/v1"])
+def test_an_unusable_url_is_never_sent_and_not_ambiguous(fake_clock, tmp_path, api_url):
+    client = CloreClient(API_KEY, api_url=api_url, request_interval=0.0, create_interval=0.0,
+                         state_dir=str(tmp_path / "state"), retry_timeout=60.0)
+    with pytest.raises(CloreApiError) as caught:
+        client.cancel_order(5)
+    err = caught.value
+    assert err.ambiguous is False and "was never sent" in str(err)
+    assert "api_url / CLORE_API_URL" in str(err) and "may have taken effect" not in str(err)
+    assert fake_clock.sleeps == []
+
+
 def test_transport_failure_message_names_endpoint_and_cause(make_client, fake_clock):
     refused = requests.ConnectionError(ConnectionRefusedError(111, "Connection refused"))
     client, _adapter = make_client([refused], retry_timeout=0)
@@ -360,3 +392,26 @@ def test_create_order_waits_for_the_create_limit(make_client, fake_clock, tmp_pa
     assert fake_clock.now == first
     client.create_order(CREATE_BODY)
     assert fake_clock.now - first >= 5.0  # the second create waited for the first's 5 s
+
+
+# ----- the shared limiter within the retry deadline -----
+def test_a_limiter_wait_past_the_retry_deadline_fails_at_once_and_sends_nothing(make_client, fake_clock, tmp_path):
+    client, adapter = make_client([(200, {"code": 0})], request_interval=1.0, retry_timeout=30,
+                                  state_dir=str(tmp_path / "lim"))
+    client.limiter._clock = fake_clock.monotonic
+    client.limiter._sleep = fake_clock.sleep
+    client.limiter.penalize(500.0)  # another process was told to wait 500 s (or left garbage behind)
+    with pytest.raises(CloreApiError) as caught:
+        client.create_order(CREATE_BODY)
+    err = caught.value
+    assert str(err).startswith("Clore.ai API create_order: the shared rate limiter would hold this call")
+    assert "api_retry_timeout" in str(err) and str(client.limiter.path) in str(err)
+    assert err.ambiguous is False and adapter.sent == [] and fake_clock.sleeps == []
+
+
+def test_the_client_hands_its_warn_callback_to_the_limiter(tmp_path):
+    heard: list[str] = []
+    client = CloreClient(API_KEY, state_dir=str(tmp_path), warn=heard.append)
+    assert client.limiter._warn is not None
+    client.limiter._warn("hello")
+    assert heard == ["hello"]

@@ -15,7 +15,13 @@ from ansible_collections.clore.ai.plugins.module_utils.common import (
     clore_argument_spec,
     run_module,
 )
-from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreConfigError
+from ansible_collections.clore.ai.plugins.module_utils.errors import (
+    CloreApiError,
+    CloreConfigError,
+    CloreShortSecretError,
+)
+
+KEY = "unit-test-key-0123456789"
 
 
 def validated(params: dict) -> dict:
@@ -60,12 +66,12 @@ def test_an_explicit_option_beats_the_environment(monkeypatch):
 
 
 def test_client_from_options_builds_the_client(tmp_path):
-    options = {"api_key": " k-123 ", "api_url": "http://127.0.0.1:8199/v1/", "api_timeout": "12",
+    options = {"api_key": " key-0123456789 ", "api_url": "http://127.0.0.1:8199/v1/", "api_timeout": "12",
                "api_user_agent": "", "api_request_interval": 0, "api_create_interval": 2,
                "api_state_dir": tmp_path, "api_retry_timeout": 3}
     client = client_from_options(options.get)
     assert isinstance(client, CloreClient)
-    assert client._api_key == "k-123"
+    assert client._api_key == "key-0123456789"
     assert (client.api_url, client.timeout, client.request_interval, client.create_interval, client.retry_timeout) \
         == ("http://127.0.0.1:8199/v1", 12.0, 0.0, 2.0, 3.0)
     assert client.state_dir == str(tmp_path)
@@ -73,7 +79,7 @@ def test_client_from_options_builds_the_client(tmp_path):
 
 
 def test_client_from_options_with_only_a_key_uses_the_defaults():
-    client = client_from_options({"api_key": "k"}.get)
+    client = client_from_options({"api_key": KEY}.get)
     assert (client.api_url, client.timeout, client.request_interval, client.create_interval,
             client.retry_timeout) == (DEFAULT_API_URL, 30.0, 1.0, 5.0, 120.0)
 
@@ -83,8 +89,10 @@ def test_client_from_options_with_only_a_key_uses_the_defaults():
     [
         ({"api_key": None}, "api_key", "CLORE_API_KEY"),
         ({"api_key": "  "}, "api_key", "CLORE_API_KEY"),
-        ({"api_key": "a\nb"}, "api_key", "control or non-ASCII characters"),
+        ({"api_key": "a\nb-0123456789"}, "api_key", "control or non-ASCII characters"),
         ({"api_key": "kéy-with-accent"}, "api_key", "control or non-ASCII characters"),
+        ({"api_key": "abc"}, "api_key", "at least 12 characters"),
+        ({"api_key": " 0123456789a "}, "api_key", "at least 12 characters"),
         ({"api_url": "ftp://x/v1"}, "api_url", "http:// or https://"),
         ({"api_url": "api.clore.ai/v1"}, "api_url", "http:// or https://"),
         ({"api_url": "https://"}, "api_url", "http:// or https://"),
@@ -99,7 +107,7 @@ def test_client_from_options_with_only_a_key_uses_the_defaults():
     ],
 )
 def test_bad_options_are_refused_naming_the_option(options, option, text):
-    options = {"api_key": "k", **options}
+    options = {"api_key": KEY, **options}
     with pytest.raises(CloreConfigError) as caught:
         client_from_options(options.get)
     assert str(caught.value).startswith(option) and text in str(caught.value)
@@ -131,13 +139,24 @@ def test_run_module_passes_module_and_client_and_exits_with_the_result(capsys, m
     assert "secret-key-value" not in json.dumps(out)
 
 
+def test_run_module_lets_the_client_warn_through_the_module(capsys):
+    seen = {}
+
+    def handler(module, client):
+        seen["warn"] = client.warn == module.warn  # what the limiter announces ends in the task's warnings
+        return {"changed": False}
+
+    run({"api_key": KEY}, handler, capsys)
+    assert seen == {"warn": True}
+
+
 def test_run_module_turns_clore_errors_into_failures_without_traceback(capsys):
     def handler(module, client):
         raise CloreApiError("Clore.ai API create_order: server-offline (code 6, HTTP 200): pick another server.",
                             endpoint="create_order", http_status=200, code=6, reason="server-offline",
                             extra={"min_price": 1.5})
 
-    out = run({"api_key": "k"}, handler, capsys)
+    out = run({"api_key": KEY}, handler, capsys)
     assert out["failed"] is True
     assert out["msg"].startswith("Clore.ai API create_order: server-offline")
     assert (out["endpoint"], out["http_status"], out["code"], out["reason"], out["min_price"]) == \
@@ -147,14 +166,14 @@ def test_run_module_turns_clore_errors_into_failures_without_traceback(capsys):
 
 def test_run_module_refuses_bad_options_before_calling(capsys):
     called = []
-    out = run({"api_key": "k", "api_url": "ftp://nowhere"}, lambda m, c: called.append(1) or {}, capsys)
+    out = run({"api_key": KEY, "api_url": "ftp://nowhere"}, lambda m, c: called.append(1) or {}, capsys)
     assert out["failed"] is True and out["option"] == "api_url" and "api_url must be" in out["msg"]
     assert called == []
 
 
 def test_run_module_without_requests_names_the_library(capsys, monkeypatch):
     monkeypatch.setattr(common, "HAS_REQUESTS", False)
-    out = run({"api_key": "k"}, lambda m, c: {}, capsys)
+    out = run({"api_key": KEY}, lambda m, c: {}, capsys)
     assert out["failed"] is True and "requests" in out["msg"]
 
 
@@ -162,3 +181,38 @@ def test_run_module_missing_key_says_where_to_set_it(capsys, monkeypatch):
     monkeypatch.delenv("CLORE_API_KEY", raising=False)
     out = run({}, lambda m, c: {}, capsys)
     assert out["failed"] is True and "api_key" in out["msg"]
+
+
+# ----- secrets too short to be masked readably -----
+def test_a_key_too_short_fails_with_a_readable_message_and_stays_hidden(capsys, monkeypatch):
+    monkeypatch.delenv("CLORE_API_KEY", raising=False)
+    called = []
+    # Ansible masks every occurrence of a no_log value: with the key "e", every "e" of the message would be masked.
+    out = run({"api_key": "e"}, lambda m, c: called.append(1) or {}, capsys)
+    assert out["failed"] is True and called == []
+    assert out["msg"].startswith("api_key is too short to be a Clore.ai API key") and "*" not in out["msg"]
+    assert out["option"] == "api_key"
+    assert out["invocation"]["module_args"]["api_key"] != "e"
+
+
+SECRET_SPEC = {"password": {"type": "str", "no_log": True}, "token": {"type": "str", "no_log": True}}
+
+
+def run_secret(args: dict, capsys) -> dict:
+    def handler(module, client):
+        raise CloreShortSecretError("password must be at least 8 characters: set a longer one", option="password")
+
+    with patch_module_args({"api_key": KEY} | args), pytest.raises(SystemExit):
+        run_module(SECRET_SPEC, handler)
+    return json.loads(capsys.readouterr().out)
+
+
+def test_a_secret_refused_as_too_short_no_longer_masks_the_message(capsys):
+    out = run_secret({"password": "s"}, capsys)
+    assert out["msg"] == "password must be at least 8 characters: set a longer one"
+    assert out["invocation"]["module_args"]["password"] != "s"
+
+
+def test_a_refused_value_shared_by_another_secret_stays_masked(capsys):
+    out = run_secret({"password": "qzx", "token": "qzx"}, capsys)
+    assert "qzx" not in json.dumps(out)

@@ -114,6 +114,21 @@ def test_negative_minimum_is_refused():
         validate_filters({"ram_min": -1})
 
 
+@pytest.mark.parametrize("name", ["gpu_ram_min", "ram_min", "reliability_min", "gpu_count_min", "gpu_count_max"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_numeric_filters_are_refused_naming_the_filter(name, value):
+    with pytest.raises(MarketFilterError, match=f"^{name}: {value!r} is not a finite number") as caught:
+        validate_filters({name: value})
+    assert caught.value.option == name
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_non_finite_max_price_is_refused(value):
+    with pytest.raises(MarketFilterError, match=f"^max_price.amount: {value!r} is not a finite number") as caught:
+        validate_filters({"max_price": {"amount": value}})
+    assert caught.value.option == "max_price"
+
+
 @pytest.mark.parametrize(
     ("cuda", "minimum", "ok"),
     [("12.10", "12.4", True), ("12.4", "12.10", False), ("12.4", "12.4", True), ("11.8", "12", False),

@@ -5,6 +5,8 @@ import json
 import multiprocessing
 import os
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from ansible_collections.clore.ai.plugins.module_utils.ratelimit import (
     CREATE,
     REQUEST,
     SAFETY_MARGIN,
+    LimiterWaitTooLong,
     SharedRateLimiter,
     limiter_file_name,
 )
@@ -38,11 +41,22 @@ class WallClock:
         self.now += seconds
 
 
-def limiter(tmp_path: Path, clock: WallClock | None = None, **intervals: float) -> SharedRateLimiter:
+def limiter(tmp_path: Path, clock: WallClock | None = None, warn=None, **intervals: float) -> SharedRateLimiter:
     intervals = {REQUEST: 1.0, CREATE: 5.0, **intervals}
     if clock is None:
-        return SharedRateLimiter(URL, KEY, intervals, tmp_path)
-    return SharedRateLimiter(URL, KEY, intervals, tmp_path, clock=clock.time, sleep=clock.sleep)
+        return SharedRateLimiter(URL, KEY, intervals, tmp_path, warn=warn)
+    return SharedRateLimiter(URL, KEY, intervals, tmp_path, clock=clock.time, sleep=clock.sleep, warn=warn)
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    return int(done.stdout)
+
+
+def write_state(lim: SharedRateLimiter, now: float, **request: object) -> None:
+    lim.path.write_text(json.dumps({"written": now, REQUEST: {"next": 0, "last": 0, **request}}))
 
 
 def test_requests_are_spaced_by_the_full_interval(tmp_path):
@@ -143,6 +157,119 @@ def test_a_stored_time_absurdly_far_ahead_is_ignored(tmp_path):
     lim.path.write_text(json.dumps({"written": clock.now, REQUEST: {"next": clock.now + 1e9, "last": 0}}))
     lim.acquire()
     assert clock.sleeps == []
+
+
+@pytest.mark.parametrize("ahead", [200.0, 999.0])
+def test_a_slot_far_ahead_that_no_waiter_justifies_holds_nobody_back(tmp_path, ahead):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    write_state(lim, clock.now, next=clock.now + ahead, last=clock.now - 10)
+    lim.acquire()
+    assert clock.sleeps == []
+
+
+def test_a_slot_reserved_by_a_process_that_died_holds_nobody_back(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    gone = dead_pid()
+    write_state(lim, clock.now, next=clock.now + 60, last=clock.now - 10,
+                waiters={f"{gone}-dead": clock.now + 59})
+    lim.acquire()
+    assert clock.sleeps == []
+    assert json.loads(lim.path.read_text())[REQUEST]["waiters"] == {}
+
+
+def test_live_waiters_justify_their_queue(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    spacing = 1.0 + SAFETY_MARGIN
+    alive = os.getppid()  # the process that runs the tests: alive while they run
+    slots = {f"{alive}-w{n}": clock.now + n * spacing for n in range(3)}
+    write_state(lim, clock.now, next=clock.now + 3 * spacing, last=clock.now, waiters=slots)
+    lim.acquire()
+    assert sum(clock.sleeps) == pytest.approx(3 * spacing)  # behind the three live waiters, not before them
+
+
+def test_a_wait_past_max_wait_is_refused_at_once_naming_the_file(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    lim.penalize(300.0)
+    with pytest.raises(LimiterWaitTooLong) as caught:
+        lim.acquire(max_wait=20.0)
+    text = str(caught.value)
+    assert "300.0 s" in text and "20.0 s left of api_retry_timeout" in text and "429" in text
+    assert f"delete {lim.path}" in text
+    assert clock.sleeps == []
+    assert json.loads(lim.path.read_text())[REQUEST]["waiters"] == {}
+
+
+def test_max_wait_always_allows_one_interval(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    lim.acquire()
+    lim.acquire(max_wait=0.0)
+    assert sum(clock.sleeps) == pytest.approx(1.0 + SAFETY_MARGIN)
+
+
+def test_a_create_may_always_wait_its_own_interval(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock, **{CREATE: 50.0})
+    lim.acquire(CREATE)
+    lim.acquire(CREATE, max_wait=10.0)
+    assert sum(clock.sleeps) == pytest.approx(50.0 + SAFETY_MARGIN)
+
+
+def test_a_create_queue_past_max_wait_is_refused_with_its_reasons(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    spacing = 5.0 + SAFETY_MARGIN
+    alive = os.getppid()
+    waiters = {f"{alive}-c{n}": clock.now + n * spacing for n in range(3)}
+    lim.path.write_text(json.dumps({"written": clock.now, CREATE: {"next": clock.now + 3 * spacing, "last": clock.now,
+                                                                   "waiters": waiters}}))
+    with pytest.raises(LimiterWaitTooLong) as caught:
+        lim.acquire(CREATE, max_wait=1.0)
+    assert "3 other call(s) with this key are queued before it" in str(caught.value)
+    assert f"one create_order per {spacing:g} s" in str(caught.value)
+    assert clock.sleeps == []
+
+
+def test_a_long_wait_is_announced_once_with_its_reason_and_the_file(tmp_path):
+    clock = WallClock()
+    warnings: list[str] = []
+    lim = limiter(tmp_path, clock, warn=warnings.append)
+    lim.penalize(40.0)
+    lim.acquire(max_wait=120.0)
+    assert sum(clock.sleeps) >= 40.0
+    assert len(warnings) == 1
+    assert "waiting 40.0 s" in warnings[0] and "429" in warnings[0] and str(lim.path) in warnings[0]
+
+
+def test_a_short_wait_is_not_announced(tmp_path):
+    clock = WallClock()
+    warnings: list[str] = []
+    lim = limiter(tmp_path, clock, warn=warnings.append)
+    for _i in range(3):
+        lim.acquire(max_wait=120.0)
+    assert clock.sleeps and warnings == []
+
+
+def test_an_interrupted_wait_gives_its_slot_back(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    lim.acquire()
+
+    def interrupted(_seconds):
+        raise KeyboardInterrupt
+
+    lim._sleep = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        lim.acquire()
+    state = json.loads(lim.path.read_text())
+    assert state[REQUEST]["waiters"] == {}
+    lim._sleep = clock.sleep
+    lim.acquire()
+    assert sum(clock.sleeps) == pytest.approx(1.0 + SAFETY_MARGIN)  # after the last departure, not after a ghost
 
 
 def test_penalize_pushes_every_process_back(tmp_path):

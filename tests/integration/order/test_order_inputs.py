@@ -1,0 +1,73 @@
+"""clore_order refuses bad input in real ansible-playbook runs, before any API call, with messages that name the field
+and stay readable (Ansible masks every occurrence of a no_log value, so a short secret must not garble them)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from ..playbook import run_playbook
+from .helpers import IMAGE
+
+PLAY = """\
+- name: One clore_order task per host, each with its own arguments
+  hosts: all
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Order
+      clore.ai.clore_order: "{{ case_args }}"
+      ignore_errors: true
+"""
+
+# host -> (the task's arguments as YAML, the start of the refusal). YAML lets .nan and .inf through as floats.
+CASES = {
+    "nan_spot_price": ("{server_id: 1, image: %s, type: spot, currency: USD, spot_price: .nan}" % IMAGE,
+                       "spot_price must be a finite number"),
+    "nan_text_spot_price": ("{server_id: 1, image: %s, type: spot, currency: USD, spot_price: 'nan'}" % IMAGE,
+                            "spot_price must be a finite number"),
+    "inf_max_price": ("{count: 1, image: %s, gpu: [4090], max_price: {amount: .inf}}" % IMAGE,
+                      "max_price.amount: inf is not a finite number"),
+    "nan_budget": ("{count: 1, image: %s, budget: {amount: 'nan'}}" % IMAGE,
+                   "budget.amount must be a finite number"),
+    "inf_required_price": ("{server_id: 1, image: %s, required_price: .inf}" % IMAGE,
+                           "required_price must be a finite number"),
+    "negative_order_id": ("{order_id: -5, state: absent}", "order_id must be 1 or more"),
+    "boolean_count": ("{count: true, image: %s}" % IMAGE, "count must be a whole number, got true"),
+    "two_identities": ("{order_id: 1, server_id: 2}", "parameters are mutually exclusive: order_id|server_id|count"),
+    "spot_without_bid": ("{server_id: 1, image: %s, type: spot, currency: USD}" % IMAGE,
+                         "type is spot but all of the following are missing: spot_price"),
+    # With the key `e`, Ansible would turn every "e" of the message into ********.
+    "one_letter_key": ("{api_key: e, count: 1, image: %s}" % IMAGE, "api_key is too short to be a Clore.ai API key"),
+    "short_password": ("{server_id: 1, image: %s, ssh_password: 'e1'}" % IMAGE,
+                       "ssh_password must be at least 8 characters"),
+    "short_token": ("{server_id: 1, image: %s, jupyter_token: 'e'}" % IMAGE,
+                    "jupyter_token must be at least 8 characters"),
+}
+
+
+def inventory(tmp_path: Path) -> Path:
+    root = tmp_path / "inventory"
+    (root / "host_vars").mkdir(parents=True)
+    (root / "hosts.ini").write_text("\n".join(CASES) + f"\n\n[all:vars]\nansible_python_interpreter={sys.executable}\n")
+    for host, (args, _message) in CASES.items():
+        (root / "host_vars" / f"{host}.yml").write_text(f"case_args: {args}\n")
+    return root / "hosts.ini"
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["check-mode", "real-run"])
+def test_bad_input_is_refused_before_any_call_naming_the_field(sim, ansible_env, tmp_path, check):
+    play = tmp_path / "inputs.yml"
+    play.write_text(PLAY)
+    run = run_playbook(play, ansible_env, inventory=inventory(tmp_path), check=check, forks=4, timeout=300)
+    for host, (_args, message) in CASES.items():
+        result = run.result("Order", host)
+        assert result.get("failed") is True, (host, result)
+        assert result["msg"].startswith(message), (host, result["msg"])
+        assert "*" not in result["msg"], (host, result["msg"])  # readable: nothing masked
+        assert "Traceback" not in str(result)
+    invocation = run.result("Order", "short_password").get("invocation", {}).get("module_args", {})
+    assert invocation.get("ssh_password") != "e1"
+    counters = sim.counters()
+    assert counters["requests"] == {} and counters["posts"] == {}, counters
