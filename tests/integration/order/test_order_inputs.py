@@ -37,7 +37,7 @@ CASES = {
     "boolean_count": ("{count: true, image: %s}" % IMAGE, "count must be a whole number, got true"),
     "two_identities": ("{order_id: 1, server_id: 2}", "parameters are mutually exclusive: order_id|server_id|count"),
     "spot_without_bid": ("{server_id: 1, image: %s, type: spot, currency: USD}" % IMAGE,
-                         "type is spot but all of the following are missing: spot_price"),
+                         "type is spot but any of the following are missing: spot_price, spot_max_price"),
     # With the key `e`, Ansible would turn every "e" of the message into ********.
     "one_letter_key": ("{api_key: e, count: 1, image: %s}" % IMAGE, "api_key is too short to be a Clore.ai API key"),
     "short_password": ("{server_id: 1, image: %s, ssh_password: 'e1'}" % IMAGE,
