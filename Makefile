@@ -10,6 +10,9 @@ TEST_TREE := $(ROOT)/build/ansible_collections/clore/ai
 SIM_PORT ?= 8199
 SIM_STATE ?= $(ROOT)/.sim-state
 SIM_KEY ?= clore-sim-demo-key
+# pytest-xdist workers for `make test`, `make integration` and `make simulator-tests`: the tests mostly wait.
+TEST_WORKERS ?= 6
+export TEST_WORKERS
 
 .PHONY: help bootstrap demo test unit integration simulator-tests sanity lint changelog-lint molecule bench sim collection-build clean
 
@@ -32,16 +35,16 @@ unit: bootstrap
 	$(BIN)/pytest -q tests/unit
 
 simulator-tests: bootstrap
-	$(BIN)/pytest -q tests/simulator/tests
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup tests/simulator/tests
 
 integration: bootstrap
-	$(BIN)/pytest -q tests/integration
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup tests/integration
 
 sanity: bootstrap
 	@./scripts/sanity.sh
 
 lint: bootstrap
-	$(BIN)/ansible-lint --profile production
+	@./scripts/lint.sh
 
 molecule: bootstrap
 	@./scripts/molecule.sh
@@ -59,4 +62,4 @@ collection-build: bootstrap
 	mkdir -p build && $(BIN)/ansible-galaxy collection build --force --output-path build .
 
 clean:
-	rm -rf build tests/output .sim-state
+	rm -rf build tests/output .sim-state demo-results
