@@ -19,7 +19,7 @@ def _hold_lock(directory, queue, contender_waits):
         queue.put(time.monotonic())
         contender_waits.wait(timeout=10)
         time.sleep(0.1)  # the contender is now blocked on the lock (or about to be)
-    queue.put(time.monotonic())
+        queue.put(time.monotonic())  # the last moment this process surely holds the lock
 
 
 def test_the_lock_serialises_processes_with_the_same_key_and_image(tmp_path):
@@ -31,9 +31,9 @@ def test_the_lock_serialises_processes_with_the_same_key_and_image(tmp_path):
     contender_waits.set()
     with order_lock(tmp_path, "acct", "img"):
         got_it = time.monotonic()
-    released = queue.get(timeout=10)
+    last_held = queue.get(timeout=10)
     child.join()
-    assert got_it >= released
+    assert got_it >= last_held
     assert lock_path(tmp_path, "acct", "a") != lock_path(tmp_path, "acct", "b")
     assert lock_path(tmp_path, "acct", "a") != lock_path(tmp_path, "other", "a")
 
