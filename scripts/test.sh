@@ -10,7 +10,8 @@
 # when everything has ended (in full for a gate that failed). ansible-lint and molecule run with HOME pointed at an
 # empty directory: whatever they would leave in a user's home fails the gate "nothing left in HOME".
 #
-# TEST_WORKERS=N sets the workers of the main session; TEST_SLOW_WORKERS=N (default 4) those of the slow one.
+# TEST_WORKERS=N sets the workers of the main session; TEST_SLOW_WORKERS=N (default 2: the demo on one, the other
+# rate-limited tests one after the other on the second, so that they do not crowd each other) those of the slow one.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -20,7 +21,7 @@ export ANSIBLE_COLLECTIONS_PATH=$ROOT/.venv/collections
 LOGS=$ROOT/build/test-logs
 SCRATCH_HOME=$ROOT/build/test-home
 WORKERS=${TEST_WORKERS:-6}
-SLOW_WORKERS=${TEST_SLOW_WORKERS:-4}
+SLOW_WORKERS=${TEST_SLOW_WORKERS:-2}
 LOW=(nice -n 5)
 TESTS=(tests/unit tests/simulator/tests tests/integration)
 t0=$SECONDS
