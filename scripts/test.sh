@@ -7,8 +7,9 @@
 # - every other test: a second pytest session with TEST_WORKERS pytest-xdist workers (default 6), at lower priority;
 # - ansible-test sanity, ansible-lint, the changelog lint and molecule, one after the other, at lower priority too.
 # The second session's output shows as it runs; the other gates' output is in build/test-logs/<gate>.log and shows
-# when everything has ended (in full for a gate that failed). ansible-lint and molecule run with HOME pointed at an
-# empty directory: whatever they would leave in a user's home fails the gate "nothing left in HOME".
+# when everything has ended (in full for a gate that failed). The tests' temporary directories are under
+# build/pytest-tmp/ (those of failed tests stay there until the next run). ansible-lint and molecule run with HOME
+# pointed at an empty directory: whatever they would leave in a user's home fails the gate "nothing left in HOME".
 #
 # TEST_WORKERS=N sets the workers of the main session; TEST_SLOW_WORKERS=N (default 2: the demo on one, the other
 # rate-limited tests one after the other on the second, so that they do not crowd each other) those of the slow one.
@@ -19,6 +20,7 @@ BIN=$ROOT/.venv/bin
 export PATH=$BIN:$PATH
 export ANSIBLE_COLLECTIONS_PATH=$ROOT/.venv/collections
 LOGS=$ROOT/build/test-logs
+TMP=$ROOT/build/pytest-tmp
 SCRATCH_HOME=$ROOT/build/test-home
 WORKERS=${TEST_WORKERS:-6}
 SLOW_WORKERS=${TEST_SLOW_WORKERS:-2}
@@ -26,8 +28,8 @@ LOW=(nice -n 5)
 TESTS=(tests/unit tests/simulator/tests tests/integration)
 t0=$SECONDS
 
-rm -rf "$LOGS" "$SCRATCH_HOME"
-mkdir -p "$LOGS" "$SCRATCH_HOME"
+rm -rf "$LOGS" "$SCRATCH_HOME" "$TMP"
+mkdir -p "$LOGS" "$SCRATCH_HOME" "$TMP"
 
 # gate NAME COMMAND...: run COMMAND with its output in $LOGS/NAME.log; "<exit status> <seconds>" in $LOGS/NAME.rc.
 gate() {
@@ -47,7 +49,8 @@ home_is_empty() {
 # Tests that need the real rate limits; exit status 5 (none selected) is no failure.
 slow_tests() {
   local rc=0
-  "$BIN/pytest" -p no:cacheprovider -n "$SLOW_WORKERS" --dist loadgroup -m slow "${TESTS[@]}" || rc=$?
+  "$BIN/pytest" -p no:cacheprovider -n "$SLOW_WORKERS" --dist loadgroup --basetemp "$TMP/slow" -m slow \
+    "${TESTS[@]}" || rc=$?
   [ "$rc" -eq 5 ] && rc=0
   return "$rc"
 }
@@ -71,7 +74,8 @@ others_pid=$!
 
 start=$SECONDS
 rc=0
-"${LOW[@]}" "$BIN/pytest" -n "$WORKERS" --dist loadgroup --durations=10 -m "not slow" "${TESTS[@]}" 2>&1 \
+"${LOW[@]}" "$BIN/pytest" -n "$WORKERS" --dist loadgroup --basetemp "$TMP/main" --durations=10 -m "not slow" \
+  "${TESTS[@]}" 2>&1 \
   | tee "$LOGS/pytest.log"
 rc=${PIPESTATUS[0]}
 echo "$rc $((SECONDS - start))" >"$LOGS/pytest.rc"

@@ -258,6 +258,7 @@ def test_a_crashed_simulator_leaves_sshd_that_the_next_start_replaces(tmp_path: 
         port = ssh_port(order)
         wait_ssh(port, ssh_keypair[0])
         listener = started(sshd_pid(state, order["id"]))
+        assert listener, "the order's sshd is not running"
         # The sshd and whatever else lives in its namespace (the sessions of the login above may still be ending).
         old = [p for p in map(started, mount_namespace_members(listener[0])) if p]
         sim.process.kill()  # no clean shutdown
