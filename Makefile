@@ -10,6 +10,9 @@ TEST_TREE := $(ROOT)/build/ansible_collections/clore/ai
 SIM_PORT ?= 8199
 SIM_STATE ?= $(ROOT)/.sim-state
 SIM_KEY ?= clore-sim-demo-key
+# pytest-xdist workers for `make test`, `make integration` and `make simulator-tests`: the tests mostly wait.
+TEST_WORKERS ?= 6
+export TEST_WORKERS
 
 .PHONY: help bootstrap demo test unit integration simulator-tests sanity lint changelog-lint molecule bench sim collection-build ee-context check-api clean
 
@@ -33,16 +36,16 @@ unit: bootstrap
 	$(BIN)/pytest -q tests/unit
 
 simulator-tests: bootstrap
-	$(BIN)/pytest -q tests/simulator/tests
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup tests/simulator/tests
 
 integration: bootstrap
-	$(BIN)/pytest -q tests/integration
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup tests/integration
 
 sanity: bootstrap
 	@./scripts/sanity.sh
 
 lint: bootstrap
-	$(BIN)/ansible-lint --profile production
+	@./scripts/lint.sh
 
 molecule: bootstrap
 	@./scripts/molecule.sh
@@ -74,4 +77,4 @@ ee-context: collection-build
 		--output-filename Containerfile
 
 clean:
-	rm -rf build tests/output .sim-state
+	rm -rf build tests/output .sim-state demo-results

@@ -3,6 +3,8 @@
 # playbooks/demo.yml against it (search, rent a spot and an on-demand GPU server, configure them, run a job, fetch
 # the results, print a summary, release everything), print clore-sim's counters, and stop clore-sim. Nothing is
 # left running, whatever happens (trap on EXIT); every run starts from a fresh simulator, so a second run does the same.
+# Nothing is left outside the checkout either: the simulator, the controller's state (CLORE_STATE_DIR), Ansible's
+# home and ssh's control sockets live in temporary directories removed on exit; only the results and the SSH key stay.
 #
 # Knobs (environment): DEMO_SIM_PORT (0 = a free port), DEMO_SEED (7), DEMO_SERVERS (200), DEMO_LISTING_LAG (2 s),
 # DEMO_PROVISIONING_DELAY (3 s), DEMO_REQUEST_INTERVAL (1.0 s), DEMO_CREATE_INTERVAL (5.0 s),
@@ -19,13 +21,15 @@ SIM_PORT=${DEMO_SIM_PORT:-0}
 RESULTS=${DEMO_RESULTS_DIR:-$ROOT/demo-results}
 SSH_KEY=${DEMO_SSH_KEY:-$ROOT/.sim-state/demo-ssh/id_ed25519}
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/clore-demo.XXXXXX")
+# ssh's control sockets: a short path (a socket path has at most 107 bytes, too few under a deep TMPDIR).
+SSH_CONTROL_DIR=$(mktemp -d /tmp/clore-cp.XXXXXX)
 API_KEY=clore-demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 ADMIN_TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 t0=$SECONDS
 
 # shellcheck source=scripts/lib/clore-sim.sh
 . "$ROOT/scripts/lib/clore-sim.sh"
-trap 'sim_stop; rm -rf "$STATE"' EXIT
+trap 'sim_stop; rm -rf "$STATE" "$SSH_CONTROL_DIR"' EXIT
 trap 'exit 130' INT TERM
 
 # A fresh results directory: what is in it after the run comes from this run.
@@ -52,6 +56,7 @@ env CLORE_API_URL="$API_URL" CLORE_API_KEY="$API_KEY" CLORE_STATE_DIR="$STATE/co
   ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_DISPLAY_SKIPPED_HOSTS=false ANSIBLE_PIPELINING=true \
   ANSIBLE_HOST_KEY_CHECKING=true ANSIBLE_RETRY_FILES_ENABLED=false ANSIBLE_LOCAL_TEMP="$STATE/ansible-tmp" \
   ANSIBLE_INVENTORY_UNPARSED_WARNING=false ANSIBLE_LOCALHOST_WARNING=false \
+  ANSIBLE_HOME="$STATE/ansible-home" ANSIBLE_SSH_CONTROL_PATH_DIR="$SSH_CONTROL_DIR" \
   "$BIN/ansible-playbook" playbooks/demo.yml \
   -e "demo_ssh_private_key_file=$SSH_KEY" -e "demo_results_dir=$RESULTS" "$@" || rc=$?
 

@@ -10,10 +10,12 @@ export PATH=$BIN:$PATH
 export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$ROOT/.venv/collections}
 
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/clore-molecule.XXXXXX")
+# ssh's control sockets: a short path (a socket path has at most 107 bytes, too few under a deep TMPDIR).
+SSH_CONTROL_DIR=$(mktemp -d /tmp/clore-cp.XXXXXX)
 API_KEY=clore-molecule-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 # shellcheck source=scripts/lib/clore-sim.sh
 . "$ROOT/scripts/lib/clore-sim.sh"
-trap 'sim_stop; rm -rf "$STATE"' EXIT
+trap 'sim_stop; rm -rf "$STATE" "$SSH_CONTROL_DIR"' EXIT
 trap 'exit 130' INT TERM
 
 # No rate limits or delays: molecule is about the roles, not about the API's pace.
@@ -29,8 +31,9 @@ export MOLECULE_CLORE_SSH_KEY=$STATE/ssh/id_ed25519
 export ANSIBLE_LOCAL_TEMP=$STATE/ansible-tmp
 # Molecule's working files (instance state, fetched job results) stay inside this run.
 export MOLECULE_EPHEMERAL_DIRECTORY=$STATE/molecule
-# Ansible's and molecule's home (caches, temporary files) too: nothing of this run outlives it.
-export ANSIBLE_HOME=$STATE/ansible-home
+# Ansible's and molecule's home (caches, temporary files) and ssh's control sockets too: nothing of this run
+# outlives it.
+export ANSIBLE_HOME=$STATE/ansible-home ANSIBLE_SSH_CONTROL_PATH_DIR=$SSH_CONTROL_DIR
 rc=0
 "$BIN/molecule" test "${@:---scenario-name=default}" || rc=$?
 if [ "$rc" -ne 0 ]; then

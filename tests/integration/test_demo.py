@@ -11,6 +11,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "scripts" / "demo.sh"
 
@@ -31,13 +33,18 @@ def _run_demo(tmp_path: Path, name: str, ssh_key: Path) -> tuple[subprocess.Comp
     results = tmp_path / name
     scratch = tmp_path / f"{name}-tmp"
     scratch.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "CLORE_"))}
-    env.update({"DEMO_RESULTS_DIR": str(results), "DEMO_SSH_KEY": str(ssh_key), "TMPDIR": str(scratch)})
+    home = tmp_path / f"{name}-home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "CLORE_", "XDG_"))}
+    env.update({"DEMO_RESULTS_DIR": str(results), "DEMO_SSH_KEY": str(ssh_key), "TMPDIR": str(scratch),
+                "HOME": str(home)})
     run = subprocess.run([str(DEMO)], env=env, capture_output=True, text=True, timeout=900, cwd=REPO,
                          check=False)
     # Nothing left running and nothing left behind: clore-sim, its sshd servers and its state lived in TMPDIR.
     assert _processes_mentioning(str(scratch)) == []
     assert list(scratch.glob("clore-demo.*")) == []
+    # Nor in the user's home: no ~/.ansible, no ~/.cache/clore.ai.
+    assert sorted(p.relative_to(home).as_posix() for p in home.rglob("*")) == []
     return run, results
 
 
@@ -52,6 +59,7 @@ def _summary_rows(stdout: str) -> list[str]:
     return rows
 
 
+@pytest.mark.slow
 def test_make_demo_rents_configures_runs_and_releases_everything_twice(tmp_path):
     ssh_key = tmp_path / "ssh" / "id_ed25519"  # created by the demo itself
     first, first_results = _run_demo(tmp_path, "first", ssh_key)

@@ -51,6 +51,8 @@ def env(limited_sim: SimServer, tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("real-rate-limits")
 def test_ten_forks_in_loops_meet_no_429(limited_sim, env, tmp_path):
     playbook = tmp_path / "loop.yml"
     playbook.write_text(PLAYBOOK)
@@ -73,6 +75,8 @@ def test_ten_forks_in_loops_meet_no_429(limited_sim, env, tmp_path):
           f"{counters['rate_limited']} x 429")
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("real-rate-limits")
 def test_two_playbook_runs_at_once_share_the_limit(limited_sim, env, tmp_path):
     playbook = tmp_path / "loop.yml"
     playbook.write_text(PLAYBOOK)

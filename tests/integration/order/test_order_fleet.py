@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from clore_sim.testing import SimServer
 
 from ..conftest import COLLECTIONS_PATH
@@ -17,6 +18,8 @@ IMAGES = {"w1": "cloreai/ubuntu22.04-jupyter", "w2": "cloreai/ubuntu20.04-jupyte
           "w3": "nvidia/cuda:12.1.0-devel-ubuntu22.04"}
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("real-rate-limits")
 def test_fleet_of_six_from_three_forks(tmp_path: Path, run_order, ssh_keypair):
     inventory = tmp_path / "hosts.ini"
     inventory.write_text("[workers]\n" + "".join(f"{h} fleet_image={i}\n" for h, i in IMAGES.items()))

@@ -15,7 +15,9 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+from .ssh import SshManager
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
 START_TIMEOUT = 30.0
@@ -27,6 +29,9 @@ class SimError(RuntimeError):
 
 
 class SimServer:
+    # Every SimServer started and not stopped yet, in this process: a test harness stops the ones a test left behind.
+    _running: ClassVar[set[SimServer]] = set()
+
     def __init__(self, state_dir: Path | str, *, servers: int = 40, seed: int = 7, request_interval: float = 0.0,
                  create_interval: float = 0.0, listing_lag: float = 0.0, provisioning_delay: float = 0.0,
                  accounts: dict[str, dict[str, float]] | None = None, extra_args: tuple[str, ...] | list[str] = ()
@@ -90,6 +95,7 @@ class SimServer:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env)
+        SimServer._running.add(self)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if ready.exists():
@@ -105,19 +111,40 @@ class SimServer:
         raise SimError(f"clore-sim did not start; its log:\n{self.log_tail()}")
 
     def stop(self) -> int | None:
-        """SIGTERM, then wait for the clean shutdown (every sshd stopped). Returns the exit status."""
+        """SIGTERM, then wait for the clean shutdown (every sshd stopped). Returns the exit status.
+
+        A simulator that was killed, crashed or did not shut down in time leaves its orders' sshd servers running:
+        those are stopped here too, from their pid files in the state dir, as its next start would. (After a clean
+        shutdown, status 0, nothing is swept: what it left would be its own bug, for a test to see.)
+        """
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        status = self.process.returncode
-        self.process = None
+        status = None
+        try:
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGTERM)
+                try:
+                    self.process.wait(timeout=STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+            status = self.process.returncode
+        finally:
+            self.process = None
+            SimServer._running.discard(self)
+            if status != 0:
+                self.stop_leftover_sshd()
         return status
+
+    def stop_leftover_sshd(self) -> None:
+        """Stop the sshd servers that a simulator which did not shut down cleanly left (none after a clean stop)."""
+        if (self.state_dir / "orders").is_dir():
+            SshManager(self.state_dir, "127.0.0.1", True, {}, log=lambda _msg: None).cleanup_stale()
+
+    @classmethod
+    def running(cls) -> set[SimServer]:
+        """The simulators started in this process and not stopped yet."""
+        return set(cls._running)
 
     def restart(self) -> None:
         """Stop and start again on the same state dir (the URL changes: a new free port)."""

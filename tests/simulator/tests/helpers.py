@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ def ssh(port: int, key: Path, command: str, user: str = "root", extra: list[str]
                            f"{user}@127.0.0.1", command], capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def wait_ssh(port: int, key: Path, timeout: float = 20) -> None:
+def wait_ssh(port: int, key: Path, timeout: float = 60) -> None:
     """Until a login works (the sshd of a new order takes a moment to start)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -81,7 +82,7 @@ def wait_ssh(port: int, key: Path, timeout: float = 20) -> None:
         time.sleep(0.2)
 
 
-def sshd_pid(state_dir: Path, order_id: int, timeout: float = 10) -> int:
+def sshd_pid(state_dir: Path, order_id: int, timeout: float = 30) -> int:
     """The pid of an order's sshd listener, from its pid file in the state dir."""
     pid_file = state_dir / "orders" / str(order_id) / "sshd.pid"
     deadline = time.monotonic() + timeout
@@ -106,6 +107,35 @@ def wait_gone(pids: list[int], timeout: float = 10) -> list[int]:
     while any(alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     return [p for p in pids if alive(p)]
+
+
+def started(pid: int) -> tuple[int, int] | None:
+    """(pid, start time in clock ticks since boot): names one process even after its pid is reused."""
+    try:
+        return pid, int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def still_running(processes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    return [p for p in processes if alive(p[0]) and started(p[0]) == p]
+
+
+def wait_ended(processes: list[tuple[int, int]], timeout: float = 10) -> list[tuple[int, int]]:
+    """The processes (from started()) still running after `timeout` seconds (empty when all ended)."""
+    deadline = time.monotonic() + timeout
+    while still_running(processes) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return still_running(processes)
+
+
+def kill_processes(processes: list[tuple[int, int]]) -> None:
+    """SIGKILL the processes (from started()) still running: a failed test's last word on what it left."""
+    for pid, _start in still_running(processes):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def mount_namespace_members(pid: int) -> list[int]:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from clore_sim.testing import SimServer
 
-from .helpers import Client, alive, mount_namespace_members, ssh, ssh_port, sshd_pid, wait_gone, wait_ssh
+from .helpers import (Client, alive, kill_processes, mount_namespace_members, ssh, ssh_port, sshd_pid, started,
+                      still_running, wait_ended, wait_gone, wait_ssh)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="isolated order machines need root")
 
@@ -250,22 +251,27 @@ def test_a_crashed_simulator_leaves_sshd_that_the_next_start_replaces(tmp_path: 
     import requests
     state = tmp_path / "s"
     sim = SimServer(state)
+    old: list[tuple[int, int]] = []
     sim.start()
     try:
         client = Client(sim.api_url, sim.api_key, requests.Session())
         order = _rent_ssh(client, ssh_keypair[1])
         port = ssh_port(order)
         wait_ssh(port, ssh_keypair[0])
-        old = mount_namespace_members(sshd_pid(state, order["id"]))
+        listener = started(sshd_pid(state, order["id"]))
+        assert listener, "the order's sshd is not running"
+        # The sshd and whatever else lives in its namespace (the sessions of the login above may still be ending).
+        old = [p for p in map(started, mount_namespace_members(listener[0])) if p]
         sim.process.kill()  # no clean shutdown
         sim.process.wait()
-        assert all(alive(p) for p in old)
+        assert still_running([listener]) == [listener]  # the crash left the order's sshd running
         sim.start()
-        assert wait_gone(old) == []
+        assert wait_ended(old, timeout=30) == []
         wait_ssh(port, ssh_keypair[0])
-        assert sshd_pid(state, order["id"]) not in old
+        assert started(sshd_pid(state, order["id"])) not in old
     finally:
-        sim.stop()
+        sim.stop()  # also stops the sshd of a simulator that died, from its pid file
+        kill_processes(old)
 
 
 def test_stopping_an_order_spares_a_namespace_number_now_held_by_others() -> None:

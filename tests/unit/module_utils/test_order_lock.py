@@ -14,41 +14,45 @@ from ansible_collections.clore.ai.plugins.module_utils._order.lock import (
 )
 
 
-def _hold_lock(directory, queue):
+def _hold_lock(directory, queue, contender_waits):
     with order_lock(directory, "acct", "img"):
         queue.put(time.monotonic())
-        time.sleep(0.5)
-        # Read inside the lock: after the release the parent may run before this process is scheduled again.
-        queue.put(time.monotonic())
+        contender_waits.wait(timeout=10)
+        time.sleep(0.1)  # the contender is now blocked on the lock (or about to be)
+        queue.put(time.monotonic())  # the last moment this process surely holds the lock
 
 
 def test_the_lock_serialises_processes_with_the_same_key_and_image(tmp_path):
     queue = multiprocessing.Queue()
-    child = multiprocessing.Process(target=_hold_lock, args=(tmp_path, queue))
+    contender_waits = multiprocessing.Event()
+    child = multiprocessing.Process(target=_hold_lock, args=(tmp_path, queue, contender_waits))
     child.start()
     queue.get(timeout=10)
+    contender_waits.set()
     with order_lock(tmp_path, "acct", "img"):
         got_it = time.monotonic()
-    released = queue.get(timeout=10)
+    last_held = queue.get(timeout=10)
     child.join()
-    assert got_it >= released
+    assert got_it >= last_held
     assert lock_path(tmp_path, "acct", "a") != lock_path(tmp_path, "acct", "b")
     assert lock_path(tmp_path, "acct", "a") != lock_path(tmp_path, "other", "a")
 
 
-def _claim(directory, server_id, queue):
+def _claim(directory, server_id, queue, done):
     queue.put(ServerClaims(directory, "acct").claim(server_id))
-    time.sleep(1.0)
+    done.wait(timeout=10)  # alive, holding the claim, until the test has tried it
 
 
 def test_a_live_claim_of_another_process_is_respected_a_dead_one_is_not(tmp_path):
     queue = multiprocessing.Queue()
-    child = multiprocessing.Process(target=_claim, args=(tmp_path, 7, queue))
+    done = multiprocessing.Event()
+    child = multiprocessing.Process(target=_claim, args=(tmp_path, 7, queue, done))
     child.start()
     assert queue.get(timeout=10) is True
     mine = ServerClaims(tmp_path, "acct")
     assert mine.claim(7) is False
     assert mine.claim(8) is True
+    done.set()
     child.join()
     assert mine.claim(7) is True  # its holder is gone
     later = ServerClaims(tmp_path, "acct", clock=lambda: time.time() + CLAIM_TTL + 1)

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `make lint` (and `make test`): ansible-lint with the production profile on the checkout. Offline (.ansible-lint):
+# it installs no copy of the collection anywhere (the checkout is on ANSIBLE_COLLECTIONS_PATH) and asks no galaxy;
+# the directories it keeps (ANSIBLE_HOME) stay in build/. Arguments go to ansible-lint (for example one file).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export PATH=$ROOT/.venv/bin:$PATH
+export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$ROOT/.venv/collections}
+export ANSIBLE_HOME=$ROOT/build/ansible-home
+exec ansible-lint --profile production "$@"

@@ -1,0 +1,77 @@
+"""Suite-wide plumbing, for every test (unit, simulator, integration) and every pytest-xdist worker.
+
+- A private HOME per pytest process: what Ansible, ansible-galaxy or the collection write under ~ (~/.ansible/tmp,
+  ~/.ansible/cp, ~/.cache/clore.ai, galaxy caches) lands in a temporary directory removed at the end, never in the
+  user's home, and parallel workers share nothing there.
+- Scheduling, longest first: with `-n N` the long tests start at once and the many short ones fill the gaps at the
+  end. Without timings at hand, the rank guesses: slow tests, then tests that rent servers reached over SSH
+  (integration, then simulator), the other integration tests, the other simulator tests, the unit tests.
+- A backstop: a clore-sim that a test started and left running (a failure between start() and a try/finally) is
+  stopped after the test, with the sshd servers of its orders.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from clore_sim.testing import SimServer
+
+TESTS = Path(__file__).resolve().parent
+# (suite, rents servers with SSH) -> rank; later ranks run later, `slow` tests (rank 0) first.
+RANKS = {("integration", True): 1, ("simulator", True): 2, ("integration", False): 3, ("simulator", False): 4,
+         ("unit", True): 5, ("unit", False): 5}
+LAST = 6
+SSH_FIXTURES = {"ssh_keypair", "rent_hosts"}
+_HOME = pytest.StashKey[tuple[str, dict[str, str | None]]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A short path under /tmp: ssh's control sockets live under ~/.ansible/cp, and a socket path has at most 107 bytes.
+    home = tempfile.mkdtemp(prefix="clore-home-", dir="/tmp")
+    config.stash[_HOME] = (home, {name: os.environ.get(name) for name in ("HOME", "XDG_CACHE_HOME")})
+    os.environ["HOME"] = home
+    os.environ["XDG_CACHE_HOME"] = os.path.join(home, ".cache")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    saved = config.stash.get(_HOME, None)
+    if saved is None:
+        return
+    home, previous = saved
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def _rank(item: pytest.Item) -> int:
+    if item.get_closest_marker("slow"):
+        return 0
+    try:
+        suite = item.path.resolve().relative_to(TESTS).parts[0]
+    except ValueError:
+        return LAST
+    uses_ssh = bool(SSH_FIXTURES & set(getattr(item, "fixturenames", ())))
+    return RANKS.get((suite, uses_ssh), LAST)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_rank)  # stable: the collection order within a rank stays
+
+
+@pytest.fixture(autouse=True)
+def _stop_leaked_simulators() -> Iterator[None]:
+    """Runs around every test, outside its function-scoped fixtures: stops each clore-sim started during the test and
+    still running after the test's own teardown."""
+    before = SimServer.running()
+    yield
+    for server in SimServer.running() - before:
+        warnings.warn(f"a test left clore-sim running (state dir {server.state_dir}); stopped", stacklevel=1)
+        server.stop()
