@@ -3,10 +3,10 @@
 #
 # Two phases:
 # 1. The tests that need the API's real rate limits (marker `slow`: the demo, and the tests that count 429s), alone on
-#    the machine in one pytest session with TEST_SLOW_WORKERS workers (default 1: one after the other; with 2 the
-#    demo beside the xdist_group "real-rate-limits" loaded the CPU enough for a 429 to get through). They assert that no request reaches the API
-#    sooner than its interval allows, with 70 ms of slack: CPU contention from the other gates delays requests by more
-#    than that and turns them into 429s.
+#    the machine in one pytest session with TEST_SLOW_WORKERS workers (default 1: one after the other; with 2
+#    the demo beside the xdist_group "real-rate-limits" loaded the CPU enough for a 429 to get through). They
+#    assert that no request reaches the API sooner than its interval allows, with 70 ms of slack: CPU contention
+#    from the other gates delays requests by more than that and turns them into 429s.
 # 2. Side by side, since the tests mostly wait (rate limits, SSH, the simulator's delays): every other test in a pytest
 #    session with TEST_WORKERS pytest-xdist workers (default 6), and ansible-test sanity, ansible-lint, the changelog
 #    lint and molecule one after the other, at a lower CPU priority (TEST_LANE_NICE, default 5) than pytest.
