@@ -89,8 +89,8 @@ options:
     default: on-demand
   spot_price:
     description:
-      - A fixed spot bid per day, in O(currency), a finite number above 0. With O(type=spot) give this or O(spot_max_price), not both (and
-        O(currency) is required).
+      - A fixed spot bid per day, in O(currency), a finite number above 0. With O(type=spot) give this or
+        O(spot_max_price), not both (and O(currency) is required).
       - When an existing spot order's bid differs, it is changed with set_spot_price. Raising is immediate; Clore
         limits lowering (a step limit, and once every 600 seconds) and the module then fails saying by how much or
         when.
