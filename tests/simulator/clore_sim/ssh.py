@@ -139,6 +139,10 @@ def kill_all(pid: int, namespace: str | None, grace: float = 2.0) -> None:
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and any(_alive(v) for v in victims):
         time.sleep(0.05)
+    if not any(_alive(v) for v in victims):
+        # All gone, the namespace too: its number may already name another order's new namespace (of this or
+        # another simulator on the machine), whose processes are not ours to kill.
+        return
     for victim in _victims(pid, namespace, victims) | victims:
         try:
             os.kill(victim, signal.SIGKILL)
