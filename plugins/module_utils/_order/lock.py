@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ansible_collections.clore.ai.plugins.module_utils._order.image import image_reference
 from ansible_collections.clore.ai.plugins.module_utils.orders import strip_order
+from ansible_collections.clore.ai.plugins.module_utils.records import locked_record
 
 
 def lock_path(directory: Path, account: str, image: str | None) -> Path:
@@ -85,26 +86,12 @@ class ServerClaims:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict]:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            raw = b""
-            while chunk := os.read(fd, 65536):
-                raw += chunk
-            try:
-                claims = json.loads(raw) if raw else {}
-            except ValueError:
-                claims = {}  # a torn or foreign file: start afresh rather than block renting
-            if not isinstance(claims, dict):
-                claims = {}
+        """The claims under the file's lock; lapsed or malformed ones are dropped when the block ends."""
+        with locked_record(self.path) as claims:
             yield claims
-            live = {k: v for k, v in claims.items() if isinstance(v, list) and len(v) == 2 and self._live(v)}
-            os.lseek(fd, 0, os.SEEK_SET)
-            os.ftruncate(fd, 0)
-            os.write(fd, json.dumps(live).encode())
-        finally:
-            os.close(fd)
+            for key in [k for k, v in claims.items()
+                        if not (isinstance(v, list) and len(v) == 2 and self._live(v))]:
+                del claims[key]
 
 
 class SharedOrderReads:
