@@ -105,9 +105,7 @@ def test_rerun_after_a_kill_mid_create_adopts_the_order_and_rents_only_the_rest(
     task = FLEET | {"count": 3}
     play = tmp_path / "crash.yml"
     play.write_text(ORDER_PLAY)
-    results = tmp_path / "crashed-results"
-    results.mkdir()
-    extra = json.dumps({"order_args": task, "result_dir": str(results)})
+    extra = json.dumps({"order_args": task})
     proc = subprocess.Popen([str(VENV_BIN / "ansible-playbook"), str(play), "-i", "localhost,", "--extra-vars", extra],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
