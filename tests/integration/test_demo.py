@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from .real_limits import RATE_TOLERANCE
+
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "scripts" / "demo.sh"
 
@@ -37,7 +39,7 @@ def _run_demo(tmp_path: Path, name: str, ssh_key: Path) -> tuple[subprocess.Comp
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "CLORE_", "XDG_"))}
     env.update({"DEMO_RESULTS_DIR": str(results), "DEMO_SSH_KEY": str(ssh_key), "TMPDIR": str(scratch),
-                "HOME": str(home)})
+                "HOME": str(home), "DEMO_RATE_TOLERANCE": str(RATE_TOLERANCE)})
     run = subprocess.run([str(DEMO)], env=env, capture_output=True, text=True, timeout=900, cwd=REPO,
                          check=False)
     # Nothing left running and nothing left behind: clore-sim, its sshd servers and its state lived in TMPDIR.

@@ -12,6 +12,7 @@ from clore_sim.testing import SimServer
 
 from .conftest import COLLECTIONS_PATH
 from .playbook import base_env, run_playbook
+from .real_limits import CREATE_INTERVAL, RATE_TOLERANCE, REQUEST_INTERVAL
 
 HOSTS = 10
 CALLS_PER_HOST = 3
@@ -38,7 +39,8 @@ def inventory(tmp_path: Path, names: list[str]) -> Path:
 @pytest.fixture
 def limited_sim(tmp_path: Path):
     """clore-sim at its default limits: 1 request per 1.0 s and 1 create per 5.0 s per key."""
-    with SimServer(tmp_path / "sim-state", servers=5, request_interval=1.0, create_interval=5.0) as server:
+    with SimServer(tmp_path / "sim-state", servers=5, request_interval=REQUEST_INTERVAL,
+                   create_interval=CREATE_INTERVAL, rate_tolerance=RATE_TOLERANCE) as server:
         yield server
 
 
@@ -52,7 +54,6 @@ def env(limited_sim: SimServer, tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("real-rate-limits")
 def test_ten_forks_in_loops_meet_no_429(limited_sim, env, tmp_path):
     playbook = tmp_path / "loop.yml"
     playbook.write_text(PLAYBOOK)
@@ -76,7 +77,6 @@ def test_ten_forks_in_loops_meet_no_429(limited_sim, env, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("real-rate-limits")
 def test_two_playbook_runs_at_once_share_the_limit(limited_sim, env, tmp_path):
     playbook = tmp_path / "loop.yml"
     playbook.write_text(PLAYBOOK)

@@ -18,6 +18,7 @@ from clore_sim.testing import SimServer
 
 from .conftest import COLLECTIONS_PATH, REPO
 from .playbook import CALLBACKS, VENV_BIN, PlaybookRun, base_env
+from .real_limits import CREATE_INTERVAL, RATE_TOLERANCE, REQUEST_INTERVAL
 
 CONTROLLERS = ("a", "b", "c")
 # The AWX sample inventory source, used by every run as it is.
@@ -61,7 +62,8 @@ PLAYBOOK = """
 @pytest.fixture
 def limited_sim(tmp_path: Path):
     """clore-sim at the real limits: 1 request per second and 1 create per 5 seconds per key."""
-    with SimServer(tmp_path / "sim-state", request_interval=1.0, create_interval=5.0) as server:
+    with SimServer(tmp_path / "sim-state", request_interval=REQUEST_INTERVAL, create_interval=CREATE_INTERVAL,
+                   rate_tolerance=RATE_TOLERANCE) as server:
         yield server
 
 

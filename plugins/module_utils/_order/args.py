@@ -69,7 +69,8 @@ ORDER_ARGUMENT_SPEC: dict[str, Any] = {
     "required_price": {"type": "float"},
     "autossh_entrypoint": {"type": "bool"},
     "dockerhub_auth": {"type": "str", "no_log": True},
-    "remember_password": {"type": "bool"},
+    # A flag, not a secret: said explicitly, or Ansible warns about an option whose name contains "password".
+    "remember_password": {"type": "bool", "no_log": False},
     "recreate": {"type": "bool", "default": False},
     "budget": {
         "type": "dict",

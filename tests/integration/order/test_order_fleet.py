@@ -12,6 +12,7 @@ from clore_sim.testing import SimServer
 
 from ..conftest import COLLECTIONS_PATH
 from ..playbook import base_env
+from ..real_limits import CREATE_INTERVAL, RATE_TOLERANCE, REQUEST_INTERVAL
 from .helpers import active_orders
 
 IMAGES = {"w1": "cloreai/ubuntu22.04-jupyter", "w2": "cloreai/ubuntu20.04-jupyter",
@@ -19,12 +20,12 @@ IMAGES = {"w1": "cloreai/ubuntu22.04-jupyter", "w2": "cloreai/ubuntu20.04-jupyte
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("real-rate-limits")
 def test_fleet_of_six_from_three_forks(tmp_path: Path, run_order, ssh_keypair):
     inventory = tmp_path / "hosts.ini"
     inventory.write_text("[workers]\n" + "".join(f"{h} fleet_image={i}\n" for h, i in IMAGES.items()))
     task = {"count": 2, "image": "{{ fleet_image }}", "ssh_key": ssh_keypair[1], "wait_timeout": 240}
-    with SimServer(tmp_path / "sim", request_interval=1.0, create_interval=5.0) as sim:
+    with SimServer(tmp_path / "sim", request_interval=REQUEST_INTERVAL, create_interval=CREATE_INTERVAL,
+                   rate_tolerance=RATE_TOLERANCE) as sim:
         env = base_env(COLLECTIONS_PATH, tmp_path)
         env.update({"CLORE_API_URL": sim.api_url, "CLORE_API_KEY": sim.api_key,
                     "CLORE_STATE_DIR": str(tmp_path / "clore-state")})  # the default 1 s / 5 s limits

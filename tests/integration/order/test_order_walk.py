@@ -21,6 +21,7 @@ def test_fleet_walk(sim, ansible_env, run_order, ssh_keypair, tmp_path):
 
     created = run_order(ansible_env, fleet).result
     assert created["changed"] is True and len(created["created"]) == 2, created
+    assert not [w for w in created.get("warnings", []) if "no_log" in w], created["warnings"]
     assert sorted(o["id"] for o in active_orders(sim)) == sorted(created["created"])
     # Ready means SSH answers: the returned endpoint takes a real login with the key.
     for order in created["orders"]:

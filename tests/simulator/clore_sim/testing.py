@@ -34,7 +34,7 @@ class SimServer:
 
     def __init__(self, state_dir: Path | str, *, servers: int = 40, seed: int = 7, request_interval: float = 0.0,
                  create_interval: float = 0.0, listing_lag: float = 0.0, provisioning_delay: float = 0.0,
-                 accounts: dict[str, dict[str, float]] | None = None, extra_args: tuple[str, ...] | list[str] = ()
+                 rate_tolerance: float | None = None, accounts: dict[str, dict[str, float]] | None = None, extra_args: tuple[str, ...] | list[str] = ()
                  ) -> None:
         self.state_dir = Path(state_dir)
         self.servers = servers
@@ -43,6 +43,7 @@ class SimServer:
         self.create_interval = create_interval
         self.listing_lag = listing_lag
         self.provisioning_delay = provisioning_delay
+        self.rate_tolerance = rate_tolerance  # None: clore-sim's own default
         self.accounts = dict(accounts) if accounts else {f"sim-test-{secrets.token_hex(8)}": {}}
         self.extra_args = list(extra_args)
         self.admin_token = secrets.token_hex(16)
@@ -89,6 +90,7 @@ class SimServer:
             "--servers", str(self.servers), "--seed", str(self.seed),
             "--request-interval", str(self.request_interval), "--create-interval", str(self.create_interval),
             "--listing-lag", str(self.listing_lag), "--provisioning-delay", str(self.provisioning_delay),
+            *(["--rate-tolerance", str(self.rate_tolerance)] if self.rate_tolerance is not None else []),
             *self.extra_args,
         ]
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLORE_SIM_")}
