@@ -385,9 +385,9 @@ RETURN = r"""
 orders:
   description:
     - The identified orders after the task (kept, created and adopted), none of them with a secret.
-    - Each has the fields of an order as M(clore.ai.clore_order_info) returns it, described alike (a unit test keeps
-      the two lists equal), but for the figures only that module adds (C(age_hours), C(spend_usd), C(lifetime_due_at),
-      C(lifetime_expired)); here RV(orders[].usd_per_day) is known only for an order paid in C(USD-Blockchain).
+    - Each has the fields of an order as M(clore.ai.clore_order_info) returns it, described alike, but for the
+      figures only that module adds (C(age_hours), C(spend_usd), C(lifetime_due_at), C(lifetime_expired)); here
+      RV(orders[].usd_per_day) is known only for an order paid in C(USD-Blockchain).
     - Spot orders of a O(type=spot) task also carry the C(spot_*) fields of their spot market.
   returned: always
   type: list
