@@ -15,6 +15,7 @@ from typing import Any
 
 from ansible_collections.clore.ai.plugins.module_utils.currencies import KNOWN_CURRENCIES, canonical_currency
 from ansible_collections.clore.ai.plugins.module_utils.market import gpu_from_specs
+from ansible_collections.clore.ai.plugins.module_utils.values import as_bool, as_server_id, as_text
 
 PUBLIC = "public"
 HIDDEN = "hidden"
@@ -47,36 +48,6 @@ def _count(value: Any) -> int | None:
 
 def _whole(value: float | None) -> float | int | None:
     return int(value) if value is not None and value.is_integer() else value
-
-
-def _flag(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
-        return value.strip().lower() in ("true", "1", "yes")
-    return None
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return str(value)
-    return None
-
-
-def _server_id(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, float) and value.is_integer() and value >= 0:
-        return int(value)
-    if isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) <= 18:
-        return int(value.strip())
-    return None
 
 
 def price_map(value: Any) -> dict[str, float]:
@@ -170,7 +141,7 @@ def _pick(config: dict, row: dict, config_key: str, row_key: str | None = None) 
 
 
 def _visibility(value: Any) -> tuple[str | None, bool | None]:
-    text = _text(value)
+    text = as_text(value)
     lowered = text.lower() if text else None
     return text, {PUBLIC: True, HIDDEN: False}.get(lowered) if lowered else None
 
@@ -181,7 +152,7 @@ def _rented(row: dict, config: dict) -> tuple[bool, str | None]:
     status = _count(config.get("rental_status"))
     if status is not None:
         return status in RENTAL_TYPES, RENTAL_TYPES.get(status)
-    return bool(_flag(row.get("rented"))), None
+    return bool(as_bool(row.get("rented"))), None
 
 
 def normalize_hosted(row: Any, config: Any = None) -> dict | None:
@@ -189,7 +160,7 @@ def normalize_hosted(row: Any, config: Any = None) -> dict | None:
     if not isinstance(row, dict):
         return None
     config = config if isinstance(config, dict) else {}
-    name = _text(row.get("name")) or _text(config.get("name"))
+    name = as_text(row.get("name")) or as_text(config.get("name"))
     if name is None:
         return None
     specs = _pick(config, row, "specs")
@@ -205,14 +176,14 @@ def normalize_hosted(row: Any, config: Any = None) -> dict | None:
     mrl = number(_pick(config, row, "mrl"))
     max_fair = number(row.get("max_fair_price_usd"))
     return {
-        "id": _server_id(row.get("id", config.get("id"))),
+        "id": as_server_id(row.get("id", config.get("id"))),
         "name": name,
-        "public_name": _text(row.get("public_name")),
+        "public_name": as_text(row.get("public_name")),
         "visibility": visibility,
         "available": available,
-        "connected": _flag(_pick(config, row, "connected")),
-        "online": _flag(_pick(config, row, "online")),
-        "working_properly": _flag(row.get("working_properly")),
+        "connected": as_bool(_pick(config, row, "connected")),
+        "online": as_bool(_pick(config, row, "online")),
+        "working_properly": as_bool(row.get("working_properly")),
         "rented": rented,
         "rental_type": rental_type,
         "remaining_time": _whole(number(remaining)),
@@ -232,11 +203,11 @@ def normalize_hosted(row: Any, config: Any = None) -> dict | None:
         "oc_gpus": _oc_gpus(row.get("oc_gpus")),
         "energy_price": number(row.get("energy_price")),
         "max_poh_capacity": number(row.get("max_poh_capacity")),
-        "is_vpn_enabled": _flag(row.get("is_vpn_enabled")),
-        "mass_price_changeable": _flag(row.get("mass_price_changeable")),
-        "enable_btc_and_clore": _flag(row.get("enable_btc_and_clore")),
-        "enable_only_clore": _flag(row.get("enable_only_clore")),
-        "enable_only_btc": _flag(row.get("enable_only_btc")),
+        "is_vpn_enabled": as_bool(row.get("is_vpn_enabled")),
+        "mass_price_changeable": as_bool(row.get("mass_price_changeable")),
+        "enable_btc_and_clore": as_bool(row.get("enable_btc_and_clore")),
+        "enable_only_clore": as_bool(row.get("enable_only_clore")),
+        "enable_only_btc": as_bool(row.get("enable_only_btc")),
         "config_read": bool(config),
     }
 
@@ -245,7 +216,7 @@ def _label(row: Any, index: int) -> str:
     """How a warning names a row: its position, and its id or name when it has one."""
     if isinstance(row, dict):
         for key in ("name", "id"):
-            text = _text(row.get(key))
+            text = as_text(row.get(key))
             if text:
                 return f"my_servers row {index} ({key} {text[:64]!r})"
     return f"my_servers row {index}"
@@ -280,7 +251,7 @@ def raw_rows_by_name(rows: Any) -> dict[str, dict]:
     found: dict[str, dict] = {}
     for row in rows if isinstance(rows, list) else []:
         if isinstance(row, dict):
-            name = _text(row.get("name"))
+            name = as_text(row.get("name"))
             if name is not None and name not in found:
                 found[name] = row
     return found

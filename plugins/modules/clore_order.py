@@ -385,14 +385,16 @@ RETURN = r"""
 orders:
   description:
     - The identified orders after the task (kept, created and adopted), none of them with a secret.
-    - Each is the order exactly as M(clore.ai.clore_order_info) returns it, plus RV(orders[].known_hosts_file) and
-      RV(orders[].ssh_common_args), the host-key settings the C(clore.ai.clore) inventory gives the same order.
+    - Each has the fields of an order as M(clore.ai.clore_order_info) returns it, described alike, but for the
+      figures only that module adds (C(age_hours), C(spend_usd), C(lifetime_due_at), C(lifetime_expired)); here
+      RV(orders[].usd_per_day) is known only for an order paid in C(USD-Blockchain).
+    - Spot orders of a O(type=spot) task also carry the C(spot_*) fields of their spot market.
   returned: always
   type: list
   elements: dict
   contains:
     id:
-      description: The order id (for O(order_id), and C(cancel_order)).
+      description: The order id (for O(clore.ai.clore_order#module:order_id), and C(cancel_order)).
       type: int
       sample: 41234
     server_id:
@@ -512,9 +514,11 @@ orders:
     ssh_endpoint_error:
       description:
         - Why the order has no SSH endpoint although the API sent one - its host name or a port is not safe to hand
-          to ssh, or cannot be read. Null otherwise. Such an order is never RV(orders[].ready) and is never contacted,
-          but it is counted, kept and cancelled like any other (it costs money).
+          to ssh, or cannot be read. Null otherwise.
+        - Such an order is never RV(orders[].ready) and never contacted, but M(clore.ai.clore_order) counts, keeps and
+          cancels it like any other (it costs money). Cancel it, or ask Clore.ai support about it.
       type: str
+      sample: null
     http_port:
       description: The container port served over HTTPS, if any.
       type: str
@@ -525,8 +529,9 @@ orders:
       sample: https://abc123.clorecloud.net
     ready:
       description:
-        - Whether the SSH host and port are known. After O(wait) with port 22 published, its SSH banner has
-          answered too.
+        - Whether the SSH host and port are known. The container's SSH may still refuse connections for a while;
+          after M(clore.ai.clore_order) with O(clore.ai.clore_order#module:wait) and port 22 published, its SSH
+          banner has answered too.
       type: bool
       sample: true
     tcp_ports:

@@ -142,7 +142,7 @@ orders:
   elements: dict
   contains:
     id:
-      description: The order id (for C(clore.ai.clore_order) with C(order_id), and C(cancel_order)).
+      description: The order id (for O(clore.ai.clore_order#module:order_id), and C(cancel_order)).
       type: int
       sample: 41234
     server_id:
@@ -157,6 +157,10 @@ orders:
       description: The currency the order is paid in.
       type: str
       sample: USD-Blockchain
+    price:
+      description: Same as RV(orders[].price_per_day).
+      type: float
+      sample: 4.8
     price_per_day:
       description: The price per day in RV(orders[].currency); for a spot order, the current bid.
       type: float
@@ -166,7 +170,9 @@ orders:
       type: float
       sample: 0.2
     usd_per_day:
-      description: The price per day in US dollars, when the order is paid in C(USD-Blockchain); else null.
+      description:
+        - The price per day in US dollars - for an order paid in a coin, at the market's dollar rates (null when no
+          rate is known).
       type: float
       sample: 4.8
     usd_per_hour:
@@ -266,14 +272,16 @@ orders:
     ready:
       description:
         - Whether the SSH host and port are known. The container's SSH may still refuse connections for a while;
-          C(clore.ai.clore_order) with C(wait) waits for its banner.
+          after M(clore.ai.clore_order) with O(clore.ai.clore_order#module:wait) and port 22 published, its SSH
+          banner has answered too.
       type: bool
       sample: true
     ssh_endpoint_error:
       description:
         - Why the order has no SSH endpoint although the API sent one - its host name or a port is not safe to hand
           to ssh, or cannot be read. Null otherwise.
-        - Such an order is never RV(orders[].ready); cancel it, or ask Clore.ai support about it.
+        - Such an order is never RV(orders[].ready) and never contacted, but M(clore.ai.clore_order) counts, keeps and
+          cancels it like any other (it costs money). Cancel it, or ask Clore.ai support about it.
       type: str
       sample: null
     tcp_ports:
@@ -297,11 +305,18 @@ orders:
       type: bool
       sample: false
     known_hosts_file:
-      description: The order's own known_hosts file (O(host_key_checking=per_order)), as M(clore.ai.clore_order) gives.
+      description:
+        - With O(host_key_checking=per_order), this order's own known_hosts file under O(known_hosts_dir)
+          (C(order-<id>-<created_at>)), the file the C(clore.ai.clore) inventory uses for the same order; else null.
       type: str
+      sample: /home/me/.cache/clore.ai/known_hosts/order-41234-1718000000
     ssh_common_args:
-      description: The C(ansible_ssh_common_args) for the order under O(host_key_checking).
+      description:
+        - The SSH options of the O(host_key_checking) policy, ready for C(ansible_ssh_common_args) (for example in
+          C(ansible.builtin.add_host)); the same the C(clore.ai.clore) inventory sets.
       type: str
+      sample: "-o UserKnownHostsFile=/home/me/.cache/clore.ai/known_hosts/order-41234-1718000000
+        -o StrictHostKeyChecking=accept-new"
 orders_by_id:
   description: The same orders keyed by order id (as a string).
   returned: success

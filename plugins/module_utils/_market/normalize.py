@@ -24,6 +24,7 @@ from ansible_collections.clore.ai.plugins.module_utils.currencies import (
     USD_EQUIVALENT_FIELDS,
     canonical_currency,
 )
+from ansible_collections.clore.ai.plugins.module_utils.values import as_bool, as_server_id, as_text
 
 ON_DEMAND = "on-demand"
 SPOT = "spot"
@@ -68,42 +69,8 @@ def _as_count(value: Any) -> int | None:
     return int(number) if number is not None and number >= 0 and number == int(number) else None
 
 
-def _as_text(value: Any) -> str | None:
-    if type(value) is str:
-        value = value.strip()
-        return value or None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-def _as_bool(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
-        return value.strip().lower() in ("true", "1", "yes")
-    return None
-
-
 def _as_dict(value: Any) -> dict:
     return value if type(value) is dict or isinstance(value, dict) else {}
-
-
-def _server_id(value: Any) -> int | None:
-    """A positive integer id from an int or a numeric string; None for anything else (bool, float 1.5, "abc")."""
-    if type(value) is int:
-        return value if value >= 0 else None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, float) and value.is_integer() and value >= 0:
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
 
 
 def _flatten_names(value: Any) -> list[str]:
@@ -238,14 +205,14 @@ def summary_fields(raw: Any) -> dict | None:
     """The SUMMARY_FIELDS of a marketplace row (as normalize_server gives them); None for a row without an id."""
     if type(raw) is not dict and not isinstance(raw, dict):
         return None
-    server_id = _server_id(raw.get("id"))
+    server_id = as_server_id(raw.get("id"))
     if server_id is None:
         return None
     gpu_model, gpu_count = gpu_from_specs(raw.get("specs"), raw.get("gpu_array"))
     return {
         "id": server_id,
-        "rented": _as_bool(raw.get("rented")),
-        "online": _as_bool(raw.get("online")),
+        "rented": as_bool(raw.get("rented")),
+        "online": as_bool(raw.get("online")),
         "gpu_model": gpu_model,
         "gpu_count": gpu_count,
     }
@@ -270,7 +237,7 @@ def complete_server(raw: dict, summary: dict) -> dict:
     allowed = _currencies(raw.get("allowed_coins")) or [coin for coin in on_demand if coin in KNOWN_CURRENCIES]
     cores, threads = _cpu_cores_threads(specs.get("cpus"))
     rating, rating_count = _rating(raw.get("rating"))
-    country = _as_text(net.get("cc")) or _as_text(raw.get("country"))
+    country = as_text(net.get("cc")) or as_text(raw.get("country"))
     disk_model, disk_gb = disk_free(specs.get("disk"))
 
     usd_per_day = _usd_on_demand(usd, on_demand, allowed)
@@ -282,22 +249,22 @@ def complete_server(raw: dict, summary: dict) -> dict:
 
     return {
         "id": summary["id"],
-        "owner": _server_id(raw.get("owner")),
+        "owner": as_server_id(raw.get("owner")),
         "gpu_model": summary["gpu_model"],
         "gpu_count": gpu_count,
         "gpu_ram_gb": as_number(specs.get("gpuram")),
         "ram_gb": as_number(specs.get("ram")),
-        "cpu": _as_text(specs.get("cpu")),
+        "cpu": as_text(specs.get("cpu")),
         "cpu_cores": cores,
         "cpu_threads": threads,
-        "disk": _as_text(specs.get("disk")),
+        "disk": as_text(specs.get("disk")),
         "disk_model": disk_model,
         "disk_gb": disk_gb,
         "disk_speed": as_number(specs.get("disk_speed")),
         "net_up": as_number(net.get("up")),
         "net_down": as_number(net.get("down")),
         "country": country.upper() if country else None,
-        "cuda_version": _as_text(raw.get("cuda_version", specs.get("cuda_version"))),
+        "cuda_version": as_text(raw.get("cuda_version", specs.get("cuda_version"))),
         "reliability": _reliability(raw.get("reliability")),
         "rating": rating,
         "rating_count": rating_count,

@@ -8,14 +8,12 @@ next clore_order run for the same key and image reconciles every record left ove
 waits for the order to be listed and adopts it, or, once the record is older than the bound, drops it saying that
 nothing was rented.
 
-One JSON file per account (the digest of API URL and key, so two keys never mix), replaced atomically under an
-fcntl lock held on a separate lock file.
+One JSON file per account (the digest of API URL and key, so two keys never mix), a durable records.locked_record:
+replaced atomically under an fcntl lock held on a separate lock file.
 """
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import os
 import secrets
 import time
@@ -27,6 +25,7 @@ from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiErr
 from ansible_collections.clore.ai.plugins.module_utils._order.create import CONFIRM_POLL, is_order_of_create
 from ansible_collections.clore.ai.plugins.module_utils._order.image import same_image
 from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
+from ansible_collections.clore.ai.plugins.module_utils.records import locked_record
 
 # Beyond reconcile_timeout, how much longer a record's order may take to be listed before the record is dropped.
 LISTING_MARGIN = 30.0
@@ -85,39 +84,17 @@ class InflightCreates:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[list[InflightRecord]]:
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.directory / f"inflight-{self.account}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            records = self._read()
+        """This account's records under the lock; the file is replaced (durably) only when the block changed them."""
+        with locked_record(self.path, durable=True) as stored:
+            rows = stored.get("records")
+            parsed = (InflightRecord.from_json(row) for row in (rows if isinstance(rows, list) else []))
+            records = [r for r in parsed if r is not None and r.account == self.account]
             before = [asdict(r) for r in records]
             yield records
             after = [asdict(r) for r in records if r.account == self.account]
             if after != before:
-                self._write(after)
-        finally:
-            os.close(fd)
-
-    def _read(self) -> list[InflightRecord]:
-        try:
-            data = json.loads(self.path.read_text())
-        except FileNotFoundError:
-            return []
-        except ValueError:
-            return []  # not ours (the file is only ever replaced whole): ignore it rather than block renting
-        rows = data.get("records") if isinstance(data, dict) else None
-        records = [InflightRecord.from_json(row) for row in rows or []]
-        return [r for r in records if r is not None and r.account == self.account]
-
-    def _write(self, rows: list[dict]) -> None:
-        partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, json.dumps({"records": rows}).encode())
-            os.fsync(fd)  # the record must survive the crash it is there for
-        finally:
-            os.close(fd)
-        os.replace(partial, self.path)
+                stored.clear()
+                stored["records"] = after
 
 
 @dataclass

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import os
 import time
 from collections.abc import Iterator
@@ -98,7 +97,7 @@ class SharedOrderReads:
     """my_orders answers shared by the waiting clore_order processes of one key on this controller.
 
     Every waiting fork polling my_orders on its own would use up the request limit that other forks need for their
-    creates. A read younger than `max_age` seconds, made by any of them, serves them all (a file under an fcntl lock;
+    creates. A read younger than `max_age` seconds, made by any of them, serves them all (a records.locked_record;
     the orders hold no secret). Only readiness polling uses it: exactly-once reconciliation always reads afresh.
     """
 
@@ -109,25 +108,18 @@ class SharedOrderReads:
         self.clock = clock
 
     def __call__(self) -> list:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            raw = b""
-            while chunk := os.read(fd, 1 << 20):
-                raw += chunk
-            try:
-                cached = json.loads(raw) if raw else None
-            except ValueError:
-                cached = None
-            if isinstance(cached, dict) and isinstance(cached.get("orders"), list) \
-                    and 0 <= self.clock() - float(cached.get("at", 0)) < self.max_age:
+        with locked_record(self.path) as cached:
+            if self._fresh(cached):
                 return cached["orders"]
             # Only the fields an order is read by, as the inventory cache keeps them: no raw answer on disk.
             orders = [strip_order(order) for order in self.fetch()]
-            os.lseek(fd, 0, os.SEEK_SET)
-            os.ftruncate(fd, 0)
-            os.write(fd, json.dumps({"at": self.clock(), "orders": orders}).encode())
+            cached.clear()
+            cached.update(at=self.clock(), orders=orders)
             return orders
-        finally:
-            os.close(fd)
+
+    def _fresh(self, cached: dict) -> bool:
+        try:
+            age = self.clock() - float(cached.get("at", 0))
+        except (TypeError, ValueError):
+            return False  # a foreign file: read afresh
+        return isinstance(cached.get("orders"), list) and 0 <= age < self.max_age

@@ -73,6 +73,8 @@ def test_a_foreign_or_broken_file_is_ignored(tmp_path: Path):
     assert journal.pending(IMAGE) == []
     journal.path.write_text(json.dumps({"records": [{"server_id": "x"}, 3]}))
     assert journal.pending(IMAGE) == []
+    journal.path.write_text(json.dumps({"records": 3}))
+    assert journal.pending(IMAGE) == []
     journal.record(1, IMAGE, None)
     assert [r.server_id for r in journal.pending(IMAGE)] == [1]
 
@@ -234,3 +236,15 @@ def test_records_of_another_key_are_not_reconciled(market):
     result = run_task(market, count=1)
     assert result["adopted"] == [] and len(result["created"]) == 1
     assert len(InflightCreates(market.state_path, "another-key").pending(IMAGE)) == 1
+
+
+def test_records_are_replaced_whole_and_only_when_they_change(tmp_path: Path):
+    journal = InflightCreates(tmp_path, "acct")
+    journal.record(1, IMAGE, None)
+    inode, text = journal.path.stat().st_ino, journal.path.read_text()
+    assert [r.server_id for r in journal.pending(IMAGE)] == [1]
+    assert (journal.path.stat().st_ino, journal.path.read_text()) == (inode, text)  # a read writes nothing
+    journal.record(2, IMAGE, None)
+    assert journal.path.stat().st_ino != inode  # never truncated in place: a crash cannot leave it empty
+    assert oct(journal.path.stat().st_mode & 0o777) == oct(0o600)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inflight-acct.json", "inflight-acct.lock"]

@@ -1,6 +1,7 @@
 """Coordination between clore_order processes: the per-image lock, server claims and shared readiness reads."""
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import time
@@ -84,3 +85,20 @@ def test_shared_reads_keep_only_the_fields_an_order_is_read_by(tmp_path):
     assert reads() == [{"id": 1, "si": 2, "ct": 3}]
     stored = next(tmp_path.glob("orders-*.json")).read_text()
     assert "secret" not in stored and "env" not in stored and "unknown" not in stored
+
+
+def test_shared_reads_fetch_afresh_over_a_torn_or_foreign_file_or_one_from_the_future(tmp_path):
+    now = [1000.0]
+    reads = SharedOrderReads(tmp_path, "acct", lambda: [{"id": 1}], 1.5, clock=lambda: now[0])
+    for content in ("{not json", '{"at": "soon", "orders": []}', '{"at": 999.5, "orders": {}}',
+                    '{"at": 1000.5, "orders": [{"id": 9}]}'):
+        reads.path.write_text(content)
+        assert reads() == [{"id": 1}]
+        assert json.loads(reads.path.read_text()) == {"at": 1000.0, "orders": [{"id": 1}]}
+
+
+def test_shared_reads_serving_a_fresh_answer_leave_the_file_alone(tmp_path):
+    reads = SharedOrderReads(tmp_path, "acct", lambda: [{"id": 1}], 1.5, clock=lambda: 1000.0)
+    reads.path.write_text('{"at": 999.5, "orders": [{"id": 9}]}')
+    assert reads() == [{"id": 9}]
+    assert reads.path.read_text() == '{"at": 999.5, "orders": [{"id": 9}]}'
