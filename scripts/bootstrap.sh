@@ -58,3 +58,7 @@ PY
   mkdir -p "$HOME/.ansible/test/cache"
   cp "$getpip" "$HOME/.ansible/test/cache/get_pip_${pipver//./_}.py"
 fi
+
+# Bytecode for the simulator and the collection's plugins: where PYTHONDONTWRITEBYTECODE is set (as on many CI
+# machines), every clore-sim start and every Ansible run would otherwise compile them from source again.
+"$VENV/bin/python" -m compileall -q -j 0 tests/simulator/clore_sim plugins tests/integration >/dev/null

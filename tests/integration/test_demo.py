@@ -1,4 +1,4 @@
-"""`make demo` end to end: scripts/demo.sh against a fresh clore-sim at the real API's rate limits, twice.
+"""`make demo` end to end: scripts/demo.sh against a fresh clore-sim at the real API's rate limits, twice at once.
 
 The demo is the collection's best end-to-end test: market search, a spot and an on-demand order, SSH readiness,
 gpu_host, gpu_job, fetched results, the summary, the release, and clore-sim's own counters.
@@ -9,6 +9,7 @@ import json
 import os
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -63,8 +64,13 @@ def _summary_rows(stdout: str) -> list[str]:
 
 @pytest.mark.slow
 def test_make_demo_rents_configures_runs_and_releases_everything_twice(tmp_path):
-    ssh_key = tmp_path / "ssh" / "id_ed25519"  # created by the demo itself
-    first, first_results = _run_demo(tmp_path, "first", ssh_key)
+    # Two runs side by side (each its own simulator, port, key and temporary files), so that the suite waits for one
+    # demo's time, not two: both must succeed and tell the same story.
+    keys = {name: tmp_path / f"ssh-{name}" / "id_ed25519" for name in ("first", "second")}  # made by the demo
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = {name: pool.submit(_run_demo, tmp_path, name, key) for name, key in keys.items()}
+        (first, first_results), (second, second_results) = runs["first"].result(), runs["second"].result()
+    ssh_key = keys["first"]
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
     assert ssh_key.exists()
 
@@ -93,8 +99,7 @@ def test_make_demo_rents_configures_runs_and_releases_everything_twice(tmp_path)
     assert "429s served: 0" in first.stdout and "still active: 0" in first.stdout
     assert "clore-sim stopped" in first.stdout
 
-    # A second `make demo` works the same: a fresh simulator, the same market, the same story.
-    second, second_results = _run_demo(tmp_path, "second", ssh_key)
+    # Another `make demo` works the same: a fresh simulator, the same market, the same story.
     assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-2000:]
     again = json.loads((second_results / "summary.json").read_text())
     assert [(o["order"], o["server"], o["gpu"], o["type"]) for o in again["orders"]] == \
