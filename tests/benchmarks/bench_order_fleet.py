@@ -1,8 +1,9 @@
 """Renting a fleet of N=6 with waiting, against clore-sim at its default limits (1 request/s, 1 create/5 s).
 
 The floor is what the API's own limits allow: the reads that must come before the first create (the market and the
-account's orders, 1 s apart), six creates 5 s apart, then the provisioning delay of the last order. Measured: the whole ansible-playbook run, start to exit (Python and Ansible start-up
-included, also measured alone with a no-op play and reported). Two shapes: one fleet task of 6, and three forks each
+account's orders, 1 s apart), six creates 5 s apart, then the provisioning delay of the last order. Measured: the
+whole ansible-playbook run, start to exit (Python and Ansible start-up included, also measured alone with a no-op
+play and reported). Two shapes: one fleet task of 6, and three forks each
 keeping a fleet of 2 with its own image. Targets: wall time within 10% of the floor plus Ansible's own start-up
 (which no API limit sets), zero 429s; the API calls per rented order and the seconds beyond the floor are reported.
 """
