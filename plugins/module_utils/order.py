@@ -276,7 +276,7 @@ class OrderTask:
         spot_max_price the ones others hold; every other row is dropped as it is decoded."""
         if self._market is None:
             filters = {name: self.params.get(name) for name in _filter_names(self.params)}
-            held = spot.bids_up_to_cap(self.params) and self.params["spot_candidates"] > 0
+            held = spot.bids_up_to_cap(self.params) and (self.params.get("spot_candidates") or 0) > 0
             self._market = read_market(self.client, filters=filters, sort_by=self.params["sort_by"],
                                        descending=self.params["descending"], held=held)
         return self._market

@@ -2,12 +2,20 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 
 from ansible_collections.clore.ai.plugins.module_utils.currencies import UsdRates, usd_rates
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError
 from ansible_collections.clore.ai.plugins.module_utils.market import MarketFilterError, MarketSelection, select_servers
+from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_SPEC, validate
 from ansible_collections.clore.ai.plugins.module_utils._order.market_read import listed_as, read_market, with_id
+from ansible_collections.clore.ai.plugins.module_utils.order import OrderTask
+
+from order_fakes import FakeClore, server
+
+IMAGE = "cloreai/ubuntu22.04-jupyter"
 
 COINS = ["USD-Blockchain", "CLORE-Blockchain", "bitcoin"]
 
@@ -132,3 +140,51 @@ def test_rates_fed_row_by_row_are_the_rates_of_the_whole_listing():
         rates.add(row)
     assert rates.rates() == usd_rates(rows)
     assert UsdRates().rates() == {"USD-Blockchain": 1.0}
+
+
+# ----- clore_order's task reads the market only streamed -----
+class StreamOnlyClore(FakeClore):
+    """The in-memory account whose whole-listing read fails: every market read must be streamed."""
+
+    def marketplace(self) -> dict:
+        raise AssertionError("clore_order read the whole marketplace")
+
+    def marketplace_each(self, restart, add) -> dict:
+        self.calls.append(("marketplace",))
+        restart()
+        for row in self.servers.values():
+            add(dict(row))
+        return {"my_servers": list(self.own_ids)}
+
+    def create_order(self, body: dict) -> None:
+        if body["renting_server"] == 3 and not self.servers[3]["rented"]:
+            # Another renter took it as we asked, and the answer does not say so: fail-over looks at the market.
+            self.servers[3]["rented"] = True
+            raise CloreApiError("refused", endpoint="create_order", code=6, reason="unexplained")
+        super().create_order(body)
+
+
+@pytest.fixture
+def stream_only(tmp_path) -> StreamOnlyClore:
+    fake = StreamOnlyClore([server(1, 3.0), server(2, 1.0), server(3, 2.0), server(4, 4.0, gpu="RTX 3090"),
+                            server(5, 0.5, rented=True)], now=time.time())
+    fake.state_path = tmp_path / "state"
+    fake.account = "test-account"
+    return fake
+
+
+def run_task(fake, **overrides) -> dict:
+    params = {name: spec.get("default") for name, spec in ORDER_ARGUMENT_SPEC.items()}
+    params.update({"api_key": "k", "wait": False, "image": IMAGE, **overrides})
+    return OrderTask(fake, params, validate(params), check_mode=False, diff=False, warn=lambda _msg: None).run()
+
+
+def test_a_fleet_a_server_by_id_and_a_fail_over_read_the_market_streamed(stream_only):
+    stream_only.own_ids = [2]  # the cheapest: never rented
+    fleet = run_task(stream_only, count=1, gpu=["RTX 4090"])
+    assert [o["server_id"] for o in fleet["orders"]] == [1], fleet
+    assert fleet["excluded"]["own_server"] == 1 and fleet["excluded"]["gpu"] == 1
+    assert [s["server_id"] for s in fleet["skipped_servers"]] == [2, 3], fleet["skipped_servers"]
+    one = run_task(stream_only, server_id=4, image="other/image")
+    assert [o["server_id"] for o in one["orders"]] == [4], one
+    assert stream_only.calls.count(("marketplace",)) == 3  # the fleet's read, the still-free check, server 4
