@@ -5,6 +5,7 @@ Shared by the market, clore_order's plans and budgets, and every report that add
 from __future__ import annotations
 
 import statistics
+from array import array
 from typing import Any
 
 # The coins, as the API spells them.
@@ -40,26 +41,41 @@ def canonical_currency(name: Any, allow_usd: bool = False) -> str | None:
     return _CURRENCY_ALIASES.get(key)
 
 
-def usd_rates(raw_servers: list) -> dict[str, float]:
-    """US dollars per unit of each coin, the median over the market's own dollar figures; USD-Blockchain is 1."""
-    samples: dict[str, list[float]] = {}
-    for raw in raw_servers or []:
+class UsdRates:
+    """usd_rates fed one marketplace row at a time, for a listing that is never held whole: add() each row, then
+    rates(). Only the dollar figures are kept (8 bytes each, at most three a row) for their medians."""
+
+    def __init__(self) -> None:
+        self._samples: dict[str, array] = {}
+
+    def add(self, raw: Any) -> None:
         price = raw.get("price") if isinstance(raw, dict) else None
         if not isinstance(price, dict):
-            continue
+            return
         on_demand, usd = price.get("on_demand"), price.get("usd")
         if not isinstance(on_demand, dict) or not isinstance(usd, dict):
-            continue
+            return
         for usd_field, currency in USD_EQUIVALENT_FIELDS:
             try:
                 amount, dollars = float(on_demand[currency]), float(usd[usd_field])
             except (KeyError, TypeError, ValueError):
                 continue
             if 0 < amount < float("inf") and 0 < dollars < float("inf"):
-                samples.setdefault(currency, []).append(dollars / amount)
-    rates = {currency: statistics.median(values) for currency, values in samples.items()}
-    rates[USD_COIN] = 1.0
-    return rates
+                self._samples.setdefault(currency, array("d")).append(dollars / amount)
+
+    def rates(self) -> dict[str, float]:
+        """US dollars per unit of each coin, the median over the rows added; USD-Blockchain is 1."""
+        rates = {currency: statistics.median(values) for currency, values in self._samples.items()}
+        rates[USD_COIN] = 1.0
+        return rates
+
+
+def usd_rates(raw_servers: list) -> dict[str, float]:
+    """US dollars per unit of each coin, the median over the market's own dollar figures; USD-Blockchain is 1."""
+    rates = UsdRates()
+    for raw in raw_servers or []:
+        rates.add(raw)
+    return rates.rates()
 
 
 def convert(amount: float, currency: str, target: str, rates: dict[str, float]) -> float | None:

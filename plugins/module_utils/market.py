@@ -151,13 +151,15 @@ class MarketSelection:
         self.excluded = {name: 0 for name in self._names}
         self.matching: list[dict] = []
 
-    def add(self, raw: Any) -> None:
-        """Count one raw row: under the first filter it fails, as invalid, or as a match (kept normalised)."""
+    def add(self, raw: Any) -> str | None:
+        """Count one raw row: under the first filter it fails, as invalid, or as a match (kept normalised).
+
+        Returns what the row was counted under: the filter's name, INVALID_ROW, or None for a match."""
         self.total += 1
         summary = summary_fields(raw)
         if summary is None:
             self.invalid += 1
-            return
+            return INVALID_ROW
         failed = failing_check(summary, self._head)
         if failed is None:
             server = complete_server(raw, summary)
@@ -167,8 +169,9 @@ class MarketSelection:
                 self.matching.append(server)
                 if self._trim_at is not None and len(self.matching) >= self._trim_at:
                     self.matching = sort_servers(self.matching, self.sort_by, self.descending)[:self.limit]
-                return
+                return None
         self.excluded[failed] += 1
+        return failed
 
     def result(self) -> tuple[list[dict], dict[str, int]]:
         """(matching normalised servers sorted and limited, {filter: servers it excluded}), as select_servers."""

@@ -20,9 +20,7 @@ from ansible_collections.clore.ai.plugins.module_utils.known_hosts import (
 from ansible_collections.clore.ai.plugins.module_utils.market import (
     MARKET_FILTER_SPEC,
     first_failing_filter,
-    normalize_server,
     price_per_day,
-    select_servers,
 )
 from ansible_collections.clore.ai.plugins.module_utils._order.account_cap import (
     CappedBudget,
@@ -37,6 +35,12 @@ from ansible_collections.clore.ai.plugins.module_utils._order.failover import re
 from ansible_collections.clore.ai.plugins.module_utils._order.identity import members, read_orders
 from ansible_collections.clore.ai.plugins.module_utils._order.inflight import InflightCreates, reconcile_inflight
 from ansible_collections.clore.ai.plugins.module_utils._order.lock import ServerClaims, SharedOrderReads, order_lock
+from ansible_collections.clore.ai.plugins.module_utils._order.market_read import (
+    MarketRead,
+    listed_as,
+    read_market,
+    with_id,
+)
 from ansible_collections.clore.ai.plugins.module_utils._order.plan import (
     BudgetGuard,
     Candidate,
@@ -116,7 +120,7 @@ class OrderTask:
         self.outbid: list[dict] = []  # spot orders outbid: ended, or standing without running
         self.spot_info: dict[int, dict] = {}  # per spot order: our bid, whether it runs, the top rival bid
         self._spot_markets: spot.SpotMarkets | None = None
-        self._market: dict | None = None
+        self._market: MarketRead | None = None  # the fleet's read: only the servers that can be candidates
         self.known_ids: set[int] = set()
         self.clore_time: float | None = None
         self.before: list[dict] = []
@@ -267,31 +271,30 @@ class OrderTask:
             raise
 
     # ----- renting -----
-    def _market_rows(self) -> list:
+    def _fleet_market(self) -> MarketRead:
+        """The fleet's market, read once and streamed: the free servers passing the filters, and with
+        spot_max_price the ones others hold; every other row is dropped as it is decoded."""
         if self._market is None:
-            self._market = self.client.marketplace()
-        return self._market["servers"]
-
-    def _own_server_ids(self) -> set[int]:
-        """The ids of the servers this key hosts, from the marketplace answer's `my_servers`."""
-        self._market_rows()
-        return {i for i in map(_as_id, self._market.get("my_servers") or []) if i is not None}
+            filters = {name: self.params.get(name) for name in _filter_names(self.params)}
+            held = spot.bids_up_to_cap(self.params) and (self.params.get("spot_candidates") or 0) > 0
+            self._market = read_market(self.client, filters=filters, sort_by=self.params["sort_by"],
+                                       descending=self.params["descending"], held=held)
+        return self._market
 
     def _rates_if_needed(self, keep: list[dict]) -> dict[str, float]:
         surplus = self.params["exact"] and len(keep) > self.params["count"]
         mixed = len({o.get("currency") for o in keep}) > 1
-        return usd_rates(self._market_rows()) if surplus and mixed else usd_rates([])
+        # A surplus leaves nothing to rent: the rates are all this read keeps.
+        return read_market(self.client).rates if surplus and mixed else usd_rates([])
 
     def _rent_fleet(self, plan: FleetPlan) -> None:
         if plan.missing <= 0:
             return
-        filters = {name: self.params.get(name) for name in _filter_names(self.params)}
-        filters["available_only"] = True
-        rows = self._market_rows()
-        servers, self.excluded = select_servers(rows, filters, self.params["sort_by"], self.params["descending"])
-        servers = self.bad_servers.skip(servers, self.excluded)
-        rates = usd_rates(rows)
-        own = self._own_server_ids()
+        market = self._fleet_market()
+        self.excluded = dict(market.excluded)
+        servers = self.bad_servers.skip(market.free, self.excluded)
+        rates = market.rates
+        own = _own_server_ids(market)
         candidates = []
         for server in servers:
             if server["id"] in own:  # renting your own server costs a fee and earns nothing
@@ -307,7 +310,7 @@ class OrderTask:
             self.excluded[key] = self.excluded.get(key, 0) + 1
             if refusal.filter:  # a price the filter passed but this order would not pay: say which and why
                 self.skipped.append(refusal.skip(server["id"]))
-        candidates += self._spot_rivals(rows, filters, plan.missing - len(candidates))
+        candidates += self._spot_rivals(market.held, plan.missing - len(candidates))
         budget = BudgetGuard(self.params.get("budget"), plan.keep, rates)
         chosen = budget.choose(candidates, plan.missing)
         budget = self._account_capped(budget, chosen, rates)
@@ -322,16 +325,15 @@ class OrderTask:
         self._create(candidates, plan.missing, budget)
 
     def _rent_server(self, server_id: int) -> None:
-        rows = self._market_rows()
-        if _as_id(server_id) in self._own_server_ids():
+        market = read_market(self.client, row=listed_as(server_id))  # only that server's row is kept
+        if _as_id(server_id) in _own_server_ids(market):
             raise CloreError(f"server_id: server {server_id} is {OWN_SERVER_REASON}: renting it would cost a fee for "
                              "nothing; nothing was rented")
-        raw = next((r for r in rows if isinstance(r, dict) and str(r.get("id")) == str(server_id)), None)
-        server = normalize_server(raw) if raw is not None else None
+        server = market.row
         if server is None:
             raise CloreError(f"server {server_id} is not in the market; nothing was rented")
         if server.get("rented") and server.get("online") is not False and spot.bids_up_to_cap(self.params):
-            self._outbid_server(server, rows)
+            self._outbid_server(server, market.rates)
             return
         if server.get("rented") or server.get("online") is False:
             state = "rented" if server.get("rented") else "offline"
@@ -341,7 +343,7 @@ class OrderTask:
         if failed:
             raise CloreError(f"server {server_id} fails {failed}: {_filter_text(failed, server, self.params)}; "
                              "nothing was rented")
-        rates = usd_rates(rows)
+        rates = market.rates
         # The filter judged the server's cheapest price; make_candidate judges the currency this order pays in.
         candidate, refusal = make_candidate(server, self.params, rates)
         if candidate is None:
@@ -380,12 +382,9 @@ class OrderTask:
             raise CloreError(f"rented {got} of {missing}: {outcome.stopped}")
 
     def _still_free(self, server_id: int) -> bool:
-        self._market = None  # a fresh look: the listing we chose from is stale by now
-        for raw in self._market_rows():
-            server = normalize_server(raw) if isinstance(raw, dict) else None
-            if server is not None and server["id"] == server_id:
-                return not server.get("rented") and server.get("online") is not False
-        return False
+        # A fresh look (the listing we chose from is stale by now), keeping only that server's row.
+        server = read_market(self.client, row=with_id(server_id)).row
+        return server is not None and not server.get("rented") and server.get("online") is not False
 
     # ----- spot: an auction -----
     def _spot(self) -> spot.SpotMarkets:
@@ -426,21 +425,19 @@ class OrderTask:
                                   self.params["spot_candidates"])
         self.outbid.extend(entry for entry in found if entry["id"] not in known)
 
-    def _spot_rivals(self, rows: list, filters: dict, wanted: int) -> list[Candidate]:
-        """Servers others rent on spot that spot_max_price can win (read only when free ones are too few)."""
+    def _spot_rivals(self, servers: list[dict], wanted: int) -> list[Candidate]:
+        """Servers others rent on spot (`held`) that spot_max_price can win (read only when free ones are too few)."""
         if wanted <= 0 or not spot.bids_up_to_cap(self.params):
             return []
-        servers = select_servers(rows, dict(filters, available_only=False), self.params["sort_by"],
-                                 self.params["descending"])[0]
         found, skipped = spot.rival_candidates(self._spot(), servers, self.params, self.params["spot_candidates"],
                                                wanted)
         self.skipped.extend(skipped)
         return found
 
-    def _outbid_server(self, server: dict, rows: list) -> None:
+    def _outbid_server(self, server: dict, rates: dict[str, float]) -> None:
         """server_id on a server another renter holds on spot: bid the least that wins it, within the cap."""
         candidate = spot.server_candidate(self._spot(), server, self.params)
-        budget = BudgetGuard(self.params.get("budget"), [], usd_rates(rows))
+        budget = BudgetGuard(self.params.get("budget"), [], rates)
         budget.choose([candidate], 1)
         if self.check_mode:
             self.would_create = [candidate.summary(self.params["type"])]
@@ -599,6 +596,11 @@ def _as_id(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().isdecimal():
         return int(value.strip())
     return None
+
+
+def _own_server_ids(market: MarketRead) -> set[int]:
+    """The ids of the servers this key hosts, from the marketplace answer's `my_servers`."""
+    return {i for i in map(_as_id, market.my_servers) if i is not None}
 
 
 def _filter_names(params: dict) -> list[str]:

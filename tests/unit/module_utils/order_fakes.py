@@ -86,6 +86,14 @@ class FakeClore:
         self.calls.append(("marketplace",))
         return {"servers": [dict(s) for s in self.servers.values()], "my_servers": list(self.own_ids)}
 
+    def marketplace_each(self, restart, add) -> dict:
+        """marketplace() row by row, as CloreClient.marketplace_each hands them over."""
+        answer = self.marketplace()
+        restart()
+        for row in answer["servers"]:
+            add(row)
+        return {"my_servers": answer["my_servers"]}
+
     def create_order(self, body: dict) -> None:
         self.calls.append(("create_order", body["renting_server"]))
         fault = self._next_fault("create_order")
