@@ -14,6 +14,9 @@ from .config import CURRENCIES, LIVE_CHOICES, LIVE_KNOBS, SIGNED_KNOBS
 from .rivals import BidRefused
 from .validation import is_int, is_number
 
+# How long an ssh_reachable call waits for the order's SSH to switch (stopping an sshd takes well under a second).
+SWITCH_TIMEOUT = 60.0
+
 if TYPE_CHECKING:
     from .app import Simulator
 
@@ -258,7 +261,12 @@ class Admin:
             order["ssh_reachable"] = reachable
             self.sim.store.dirty = True
         if order["provisioned"] and order["ended_at"] is None:
-            self.sim.ssh.request("reachable", order, reachable)
+            # Answered once the switch is made (sshd stopped and the silent listener bound, or sshd started): a
+            # caller that probes right after the answer sees the new state, never the moment in between, when the
+            # port refuses connections.
+            switched = self.sim.ssh.request("reachable", order, reachable)
+            if not switched.wait(SWITCH_TIMEOUT):
+                raise AdminError(f"the SSH switch of order {order['id']} did not finish in {SWITCH_TIMEOUT:g} s")
         return _done()
 
     def gpu_utilization(self, body: dict) -> Reply:

@@ -214,15 +214,20 @@ class SshManager:
             item = self._queue.get()
             if item is None:
                 return
-            action, *args = item
+            action, done, *args = item
             try:
                 getattr(self, action)(*args)
             except Exception as err:  # one order's failure must not stop the others
                 self.log(f"clore-sim: ssh {action} failed ({args[:1]}): {err}")
+            finally:
+                done.set()
 
-    def request(self, action: str, *args) -> None:
-        """Queue start(order) / stop(order_id) / reachable(order, bool) / run(function, *args)."""
-        self._queue.put((action, *args))
+    def request(self, action: str, *args) -> threading.Event:
+        """Queue start(order) / stop(order_id) / reachable(order, bool) / run(function, *args); the event is set
+        once the worker has carried it out."""
+        done = threading.Event()
+        self._queue.put((action, done, *args))
+        return done
 
     def drain(self) -> None:
         """Finish every queued action and stop the worker."""
