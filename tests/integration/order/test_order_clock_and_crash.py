@@ -101,7 +101,10 @@ def _kill_run(proc: subprocess.Popen) -> None:
 def test_rerun_after_a_kill_mid_create_adopts_the_order_and_rents_only_the_rest(
         sim, ansible_env, run_order, tmp_path):
     sim.configure(listing_lag=8)
-    env = ansible_env | {"ANSIBLE_REMOTE_TMP": str(tmp_path / "remote-tmp")}
+    # The killed module cannot remove its unpacked payload: TMPDIR keeps it in this test's directory, not in /tmp.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = ansible_env | {"ANSIBLE_REMOTE_TMP": str(tmp_path / "remote-tmp"), "TMPDIR": str(scratch)}
     task = FLEET | {"count": 3}
     play = tmp_path / "crash.yml"
     play.write_text(ORDER_PLAY)
