@@ -146,6 +146,7 @@ class Handler(BaseHTTPRequestHandler):
         wait = sim.limiter.admit(key, self.arrival, is_create=endpoint == "create_order")
         if wait is not None:
             sim.counters.add("rate_limited")
+            self.log_message("429 on %s: %.3f s sooner than the key's interval allows", endpoint, wait)
             self._write(Reply(429, {"code": 5}, {"Retry-After": retry_after_header(wait)}))
             return
         handler = sim.api.routes.get((self.command, endpoint))
