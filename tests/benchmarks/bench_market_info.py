@@ -69,13 +69,13 @@ def _select(listing: list[dict], search: dict) -> None:
     select_servers(listing, filters, limit=search.get("limit"))
 
 
-def _run_module(args: dict, state: Path) -> tuple[float, float, dict]:
-    """(CPU seconds, peak RSS MB, result) of one module run: the module process alone, measured by a fresh parent."""
+def run_module_alone(args: dict, state: Path, module: Path = MODULE) -> tuple[float, float, dict]:
+    """(CPU seconds, peak RSS MB, result) of one run of `module`: its process alone, measured by a fresh parent."""
     args_file = state / "args.json"
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
     result_file = state / "result.json"
     env = dict(os.environ, PYTHONPATH=str(COLLECTIONS))
-    parent = subprocess.run([sys.executable, "-c", _PARENT, str(result_file), sys.executable, str(MODULE),
+    parent = subprocess.run([sys.executable, "-c", _PARENT, str(result_file), sys.executable, str(module),
                              str(args_file)], env=env, capture_output=True, check=True)
     usage = json.loads(parent.stdout)
     out = result_file.read_bytes()
@@ -88,7 +88,7 @@ MODULE_RUNS = 3
 
 def _module_runs(args: dict, state: Path, runs: int = MODULE_RUNS) -> tuple[float, float, dict]:
     """(least CPU seconds, highest peak RSS MB, last result) over `runs` runs."""
-    measured = [_run_module(args, state) for _run in range(runs)]
+    measured = [run_module_alone(args, state) for _run in range(runs)]
     return min(r[0] for r in measured), max(r[1] for r in measured), measured[-1][2]
 
 

@@ -9,16 +9,12 @@ Target: peak RSS < 200 MB for the typical fleet plan, as for clore_market_info's
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from clore_sim.testing import SimServer
 
-from tests.benchmarks.bench_market_info import _PARENT, COLLECTIONS, MEMORY_TARGET_MB, REPO
+from tests.benchmarks.bench_market_info import MEMORY_TARGET_MB, REPO, run_module_alone
 
 SERVERS = 50_000
 MODULE = REPO / "plugins" / "modules" / "clore_order.py"
@@ -31,19 +27,6 @@ CASES: dict[str, dict] = {
 }
 
 
-def _run_module(args: dict, state: Path) -> tuple[float, float, dict]:
-    """(CPU seconds, peak RSS MB, result) of one check-mode run of clore_order, the module process alone."""
-    args_file = state / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {**args, "_ansible_check_mode": True}}))
-    result_file = state / "result.json"
-    env = dict(os.environ, PYTHONPATH=str(COLLECTIONS))
-    parent = subprocess.run([sys.executable, "-c", _PARENT, str(result_file), sys.executable, str(MODULE),
-                             str(args_file)], env=env, capture_output=True, check=True)
-    usage = json.loads(parent.stdout)
-    out = result_file.read_bytes()
-    return usage["cpu"], usage["max_rss_kb"] / 1024, json.loads(out[out.find(b"{"):])
-
-
 def run() -> list[dict]:
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp, \
@@ -53,7 +36,8 @@ def run() -> list[dict]:
                       "api_state_dir": str(state / "state"), "image": IMAGE, "wait": False}
         chosen: int | None = None  # the server the first plan chose, for the case by id
         for name, args in list(CASES.items()) + [("one server by id", None)]:
-            cpu, rss, result = _run_module({**connection, **(args or {"server_id": chosen})}, state)
+            cpu, rss, result = run_module_alone(
+                {**connection, **(args or {"server_id": chosen}), "_ansible_check_mode": True}, state, MODULE)
             assert not result.get("failed") and result.get("would_create"), (name, result.get("msg"))
             chosen = chosen or result["would_create"][0]["server_id"]
             typical = name == "fleet of 2, gpu RTX 4090"

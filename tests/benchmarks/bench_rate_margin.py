@@ -9,10 +9,12 @@ the shipped margin (modules take no other).
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / ".venv" / "collections"))
@@ -50,28 +52,42 @@ def _burn(stop_at: float) -> None:
         sum(i * i for i in range(10_000))
 
 
+@contextlib.contextmanager
+def _limited_sim() -> Iterator[tuple[Path, SimServer]]:
+    """A temporary directory and a clore-sim in it at 1 request/s with its default tolerance."""
+    with tempfile.TemporaryDirectory(prefix="bench-margin-") as tmp, \
+            SimServer(Path(tmp) / "sim", servers=5, request_interval=INTERVAL, create_interval=5.0) as sim:
+        yield Path(tmp), sim
+
+
+@contextlib.contextmanager
+def _busy(loaded: bool) -> Iterator[None]:
+    """Two busy processes beside the block when `loaded`, stopped when it ends, whatever happens."""
+    ctx = multiprocessing.get_context("spawn")
+    stop_at = time.time() + PROCESSES * CALLS * INTERVAL * 3
+    burners = [ctx.Process(target=_burn, args=(stop_at,), daemon=True) for _i in range(2 if loaded else 0)]
+    for burner in burners:
+        burner.start()
+    try:
+        yield
+    finally:
+        for burner in burners:
+            burner.terminate()
+            burner.join()
+
+
 def _round(margin: float, loaded: bool) -> tuple[int, float]:
     """(429s served, seconds) for one round of PROCESSES x CALLS calls."""
     ctx = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory(prefix="bench-margin-") as tmp, \
-            SimServer(Path(tmp) / "sim", servers=5, request_interval=INTERVAL, create_interval=5.0) as sim:
-        burners = []
-        if loaded:
-            stop_at = time.time() + PROCESSES * CALLS * INTERVAL * 3
-            burners = [ctx.Process(target=_burn, args=(stop_at,), daemon=True) for _i in range(2)]
-            for burner in burners:
-                burner.start()
+    with _limited_sim() as (tmp_path, sim), _busy(loaded):
         start_at = time.time() + 2.0  # every caller imported and waiting, as forks are
-        callers = [ctx.Process(target=_caller, args=(sim.api_url, sim.api_key, str(Path(tmp) / "state"), margin,
+        callers = [ctx.Process(target=_caller, args=(sim.api_url, sim.api_key, str(tmp_path / "state"), margin,
                                                      start_at)) for _i in range(PROCESSES)]
         for caller in callers:
             caller.start()
         for caller in callers:
             caller.join(timeout=300)
         elapsed = time.time() - start_at
-        for burner in burners:
-            burner.terminate()
-            burner.join()
         if any(caller.exitcode != 0 for caller in callers):
             raise RuntimeError(f"a caller failed (margin {margin}); clore-sim's log:\n{sim.log_tail()}")
         return sim.counters()["rate_limited"], elapsed
@@ -79,29 +95,18 @@ def _round(margin: float, loaded: bool) -> tuple[int, float]:
 
 def _forks_round(loaded: bool) -> tuple[int, float]:
     """(429s served, seconds) for one ansible-playbook run: forks=10, ten hosts x CALLS wallet calls."""
-    ctx = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory(prefix="bench-margin-") as tmp, \
-            SimServer(Path(tmp) / "sim", servers=5, request_interval=INTERVAL, create_interval=5.0) as sim:
-        tmp_path = Path(tmp)
+    with _limited_sim() as (tmp_path, sim):
         play = tmp_path / "loop.yml"
         play.write_text(PLAYBOOK)
         env = base_env(COLLECTIONS, tmp_path)
         env.update({"CLORE_API_URL": sim.api_url, "CLORE_API_KEY": sim.api_key,
                     "CLORE_STATE_DIR": str(tmp_path / "state")})
         hosts = [f"client{n:02d}" for n in range(PROCESSES)]
-        burners = []
-        if loaded:
-            stop_at = time.time() + PROCESSES * CALLS * INTERVAL * 3
-            burners = [ctx.Process(target=_burn, args=(stop_at,), daemon=True) for _i in range(2)]
-            for burner in burners:
-                burner.start()
-        started = time.monotonic()
-        done = run_playbook(play, env, inventory=inventory(tmp_path, hosts), forks=PROCESSES,
-                            extra_vars={"calls": CALLS}, json_output=False)
-        elapsed = time.monotonic() - started
-        for burner in burners:
-            burner.terminate()
-            burner.join()
+        with _busy(loaded):
+            started = time.monotonic()
+            done = run_playbook(play, env, inventory=inventory(tmp_path, hosts), forks=PROCESSES,
+                                extra_vars={"calls": CALLS}, json_output=False)
+            elapsed = time.monotonic() - started
         if done.rc != 0:
             raise RuntimeError(f"the ten-fork play failed\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
         return sim.counters()["rate_limited"], elapsed
