@@ -34,6 +34,11 @@ fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "bootstrap: installing Python packages into $VENV"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+  # clore-sim from this checkout as a plain path entry (compat mode), not the import hook of a default editable
+  # install, which every Python process of the venv would run at start-up (about 20 ms each; a test run starts
+  # hundreds of module processes).
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e tests/simulator \
+    --config-settings editable_mode=compat
   echo "$want" > "$stamp"
 fi
 

@@ -205,12 +205,15 @@ class CloreClient:
         deadline = started + max(0.0, self.retry_timeout)
         attempt = 0
         while True:
+            # Built before the limiter lets the call go, so that as little as possible lies between leaving the
+            # limiter and the bytes going out (the service measures arrivals, and a busy machine stretches any work).
+            prepared, settings = self._prepare(method, endpoint, params, body)
             try:
                 self.limiter.acquire(*kinds, max_wait=deadline - _monotonic())
             except LimiterWaitTooLong as err:
                 raise self._redact(CloreApiError(f"Clore.ai API {endpoint}: {err}", endpoint=endpoint)) from None
             try:
-                return self._attempt(method, endpoint, params, body, decode)
+                return self._attempt(endpoint, prepared, settings, body, decode)
             except _Retryable as failure:
                 error = failure.error
                 if failure.reads_only and method != "GET":
@@ -232,8 +235,8 @@ class CloreClient:
                 _sleep(wait)
                 attempt += 1
 
-    def _attempt(self, method: str, endpoint: str, params: dict | None, body: dict | None,
-                 decode: Callable[[Any], Any] | None = None) -> dict:
+    def _prepare(self, method: str, endpoint: str, params: dict | None, body: dict | None) -> tuple[Any, dict]:
+        """The request ready to send and its transport settings."""
         url = f"{self.api_url}/{endpoint}"
         # Built apart from sending (as Session.request does inside), so that a failure here provably sent nothing.
         try:
@@ -241,6 +244,10 @@ class CloreClient:
             settings = self.session.merge_environment_settings(prepared.url, {}, None, None, None)
         except (requests.RequestException, ValueError, TypeError) as exc:
             raise self._never_sent(endpoint, exc) from None
+        return prepared, settings
+
+    def _attempt(self, endpoint: str, prepared: Any, settings: dict, body: dict | None,
+                 decode: Callable[[Any], Any] | None = None) -> dict:
         self.calls += 1
         try:
             settings["stream"] = decode is not None

@@ -1,4 +1,4 @@
-"""`make demo` end to end: scripts/demo.sh against a fresh clore-sim at the real API's rate limits, twice at once.
+"""`make demo` end to end: scripts/demo.sh against a fresh clore-sim at the real API's rate limits.
 
 The demo is the collection's best end-to-end test: market search, a spot and an on-demand order, SSH readiness,
 gpu_host, gpu_job, fetched results, the summary, the release, and clore-sim's own counters.
@@ -9,7 +9,6 @@ import json
 import os
 import re
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -63,45 +62,33 @@ def _summary_rows(stdout: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_make_demo_rents_configures_runs_and_releases_everything_twice(tmp_path):
-    # Two runs side by side (each its own simulator, port, key and temporary files), so that the suite waits for one
-    # demo's time, not two: both must succeed and tell the same story.
-    keys = {name: tmp_path / f"ssh-{name}" / "id_ed25519" for name in ("first", "second")}  # made by the demo
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = {name: pool.submit(_run_demo, tmp_path, name, key) for name, key in keys.items()}
-        (first, first_results), (second, second_results) = runs["first"].result(), runs["second"].result()
-    ssh_key = keys["first"]
-    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+def test_make_demo_rents_configures_runs_and_releases_everything(tmp_path):
+    ssh_key = tmp_path / "ssh" / "id_ed25519"  # made by the demo
+    run, results = _run_demo(tmp_path, "demo", ssh_key)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert ssh_key.exists()
 
-    summary = json.loads((first_results / "summary.json").read_text())
+    summary = json.loads((results / "summary.json").read_text())
     orders = summary["orders"]
     assert sorted(o["type"] for o in orders) == ["on-demand", "spot"]
     assert summary["still_active"] == [] and summary["jobs_failed"] == []
     for order in orders:
         assert order["job_ok"] is True
         assert order["ssh"].startswith("ssh ") and "root@" in order["ssh"]
-        result = json.loads((first_results / order["host"] / "result.json").read_text())
+        result = json.loads((results / order["host"] / "result.json").read_text())
         # The job read nvidia-smi on the rented machine: it saw what the order rented.
         assert order["gpu"] == f"{len(result['gpus'])}x {result['gpus'][0]['name']}"
         assert result["greeting"] == f"hello from {order['host']}"
-        log = (first_results / order["host"] / "gpu-report.log").read_text()
+        log = (results / order["host"] / "gpu-report.log").read_text()
         assert "progress: 100%" in log and "== gpu-report: exited with 0" in log
 
-    counters = json.loads((first_results / "sim-counters.json").read_text())
+    counters = json.loads((results / "sim-counters.json").read_text())
     assert counters["rate_limited"] == 0
     assert counters["orders_created"] == 2 and counters["orders_cancelled"] == 2
     assert counters["orders_active"] == []
 
-    rows = _summary_rows(first.stdout)
+    rows = _summary_rows(run.stdout)
     assert len(rows) == 2
     assert {row.split()[0] for row in rows} == {str(o["order"]) for o in orders}
-    assert "429s served: 0" in first.stdout and "still active: 0" in first.stdout
-    assert "clore-sim stopped" in first.stdout
-
-    # Another `make demo` works the same: a fresh simulator, the same market, the same story.
-    assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-2000:]
-    again = json.loads((second_results / "summary.json").read_text())
-    assert [(o["order"], o["server"], o["gpu"], o["type"]) for o in again["orders"]] == \
-           [(o["order"], o["server"], o["gpu"], o["type"]) for o in orders]
-    assert json.loads((second_results / "sim-counters.json").read_text())["rate_limited"] == 0
+    assert "429s served: 0" in run.stdout and "still active: 0" in run.stdout
+    assert "clore-sim stopped" in run.stdout

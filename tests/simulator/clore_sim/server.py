@@ -2,6 +2,7 @@
 the plain text a proxy sends); no request, however malformed, gets a traceback or an HTML page."""
 from __future__ import annotations
 
+import io
 import json
 import socket
 import sys
@@ -12,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
+from . import arrival
 from .api import Reply
 from .ratelimit import retry_after_header
 
@@ -31,6 +33,10 @@ class SimHTTPServer(ThreadingHTTPServer):
         self.simulator = simulator
         super().__init__(address, Handler)
 
+    def server_bind(self) -> None:
+        super().server_bind()
+        arrival.enable(self.socket)  # before any client connects: the kernel starts stamping a moment later
+
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -39,9 +45,19 @@ class Handler(BaseHTTPRequestHandler):
     timeout = 300  # seconds an idle keep-alive connection (and its thread) may wait for its next request
     server: SimHTTPServer
 
-    # Arrival time of the request, taken as soon as its request line is read.
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()  # the buffered socket file setup() made: read through the stamping reader instead
+        self._reader = arrival.StampedReader(self.connection)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        self._reader.mark()
+        super().handle_one_request()
+
+    # When the request reached the machine (arrival.py), known once its request line is read.
     def parse_request(self) -> bool:
-        self.arrival = time.monotonic()
+        self.arrival = self._reader.arrival()
         return super().parse_request()
 
     def do_GET(self) -> None:

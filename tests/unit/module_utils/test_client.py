@@ -415,3 +415,16 @@ def test_the_client_hands_its_warn_callback_to_the_limiter(tmp_path):
     assert client.limiter._warn is not None
     client.limiter._warn("hello")
     assert heard == ["hello"]
+
+
+def test_the_request_is_built_before_the_limiter_lets_it_go(make_client, monkeypatch):
+    """Only the sending lies between leaving the limiter and the wire: on a busy machine any work there delays the
+    request after its slot, and the service measures arrivals."""
+    client, adapter = make_client([(200, {"code": 0, "orders": []})])
+    events: list[str] = []
+    prepare = client.session.prepare_request
+    monkeypatch.setattr(client.session, "prepare_request", lambda request: events.append("built") or prepare(request))
+    monkeypatch.setattr(client.limiter, "acquire", lambda *kinds, max_wait=None: events.append("slot") or 0.0)
+    client.my_orders()
+    assert events == ["built", "slot"]
+    assert len(adapter.sent) == 1

@@ -1,0 +1,84 @@
+"""A request's arrival is when the machine received it, however late a handler thread reads it."""
+from __future__ import annotations
+
+import io
+import socket
+import sys
+import time
+
+import pytest
+from clore_sim import arrival
+
+LATE = 0.4  # how long the reading side waits before it reads: a handler thread descheduled on a busy machine
+
+
+@pytest.fixture
+def pair():
+    """(listener with stamping asked for or not, connect) on 127.0.0.1; everything closed afterwards."""
+    made: list[socket.socket] = []
+
+    def make(stamped: bool) -> tuple[socket.socket, socket.socket, bool]:
+        listener = socket.create_server(("127.0.0.1", 0))
+        made.append(listener)
+        enabled = arrival.enable(listener) if stamped else False
+        time.sleep(0.05)  # the kernel turns stamping on a moment after the first socket asks
+        client = socket.create_connection(listener.getsockname())
+        made.append(client)
+        server, _ = listener.accept()
+        made.append(server)
+        return client, server, enabled
+
+    yield make
+    for sock in made:
+        sock.close()
+
+
+def _read_request(reader: arrival.StampedReader, buffered: io.BufferedReader) -> tuple[float, bytes]:
+    reader.mark()
+    line = buffered.readline()
+    buffered.readline()  # the blank line that ends the headers
+    return reader.arrival(), line
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="kernel receive timestamps are read on Linux only")
+def test_a_request_read_late_keeps_the_time_it_arrived(pair) -> None:
+    client, server, enabled = pair(stamped=True)
+    assert enabled
+    reader = arrival.StampedReader(server)
+    buffered = io.BufferedReader(reader)
+    sent = time.monotonic()
+    client.sendall(b"GET /v1/wallets HTTP/1.1\r\n\r\n")
+    time.sleep(LATE)
+    stamp, line = _read_request(reader, buffered)
+    assert line == b"GET /v1/wallets HTTP/1.1\r\n"
+    assert sent - 0.05 <= stamp < sent + LATE / 2, (stamp - sent)
+    # The next request on the same connection gets its own stamp.
+    sent = time.monotonic()
+    client.sendall(b"GET /v1/my_orders HTTP/1.1\r\n\r\n")
+    time.sleep(LATE)
+    stamp, line = _read_request(reader, buffered)
+    assert line == b"GET /v1/my_orders HTTP/1.1\r\n"
+    assert sent - 0.05 <= stamp < sent + LATE / 2, (stamp - sent)
+
+
+def test_without_kernel_stamps_the_read_stands_in(pair) -> None:
+    client, server, _ = pair(stamped=False)
+    reader = arrival.StampedReader(server)
+    buffered = io.BufferedReader(reader)
+    sent = time.monotonic()
+    client.sendall(b"GET /v1/wallets HTTP/1.1\r\n\r\n")
+    time.sleep(LATE)
+    stamp, _ = _read_request(reader, buffered)
+    assert stamp >= sent + LATE
+
+
+def test_a_request_that_came_with_the_previous_one_arrived_with_it(pair) -> None:
+    client, server, _ = pair(stamped=True)
+    reader = arrival.StampedReader(server)
+    buffered = io.BufferedReader(reader)
+    client.sendall(b"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n")  # pipelined: one read brings both
+    first, line_a = _read_request(reader, buffered)
+    time.sleep(0.1)
+    second, line_b = _read_request(reader, buffered)
+    assert (line_a, line_b) == (b"GET /a HTTP/1.1\r\n", b"GET /b HTTP/1.1\r\n")
+    assert second == first
