@@ -24,7 +24,7 @@ def pair():
         time.sleep(0.05)  # the kernel turns stamping on a moment after the first socket asks
         client = socket.create_connection(listener.getsockname())
         made.append(client)
-        server, _ = listener.accept()
+        server, _peer = listener.accept()
         made.append(server)
         return client, server, enabled
 
@@ -62,18 +62,18 @@ def test_a_request_read_late_keeps_the_time_it_arrived(pair) -> None:
 
 
 def test_without_kernel_stamps_the_read_stands_in(pair) -> None:
-    client, server, _ = pair(stamped=False)
+    client, server, _enabled = pair(stamped=False)
     reader = arrival.StampedReader(server)
     buffered = io.BufferedReader(reader)
     sent = time.monotonic()
     client.sendall(b"GET /v1/wallets HTTP/1.1\r\n\r\n")
     time.sleep(LATE)
-    stamp, _ = _read_request(reader, buffered)
+    stamp, _line = _read_request(reader, buffered)
     assert stamp >= sent + LATE
 
 
 def test_a_request_that_came_with_the_previous_one_arrived_with_it(pair) -> None:
-    client, server, _ = pair(stamped=True)
+    client, server, _enabled = pair(stamped=True)
     reader = arrival.StampedReader(server)
     buffered = io.BufferedReader(reader)
     client.sendall(b"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n")  # pipelined: one read brings both
