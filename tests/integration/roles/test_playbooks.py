@@ -17,7 +17,8 @@ def _active(sim) -> list[dict]:
 
 def test_rent_configure_run_cancel_release(sim, ansible_env, ssh_keypair, tmp_path):
     key = ssh_keypair[0]
-    env = ansible_env | {"ANSIBLE_PRIVATE_KEY_FILE": str(key)}
+    # Ansible's default transfer (a file copied per task, no pipelining): the other tests pipeline.
+    env = ansible_env | {"ANSIBLE_PRIVATE_KEY_FILE": str(key), "ANSIBLE_PIPELINING": "False"}
     fleet = {"gpu_fleet_count": 2, "gpu_fleet_ssh_private_key_file": str(key)}
 
     rent = run_playbook(REPO_PLAYBOOKS / "rent.yml", env, extra_vars=fleet)
