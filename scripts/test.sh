@@ -4,8 +4,8 @@
 # Side by side, since the tests mostly wait (rate limits, SSH, the simulator's delays): every test in one pytest
 # session with TEST_WORKERS pytest-xdist workers (default 6), the long ones first (tests/conftest.py orders them),
 # and ansible-test sanity, ansible-lint, the changelog lint and molecule one after the other next to it, at a lower
-# CPU priority (TEST_LANE_NICE, default 5). The tests that count 429s at the API's real rate limits give clore-sim
-# the slack a loaded machine needs (tests/integration/real_limits.py).
+# CPU priority (TEST_LANE_NICE, default 5) until pytest is done. The tests that count 429s at the API's real rate
+# limits give clore-sim the slack a loaded machine needs (tests/integration/real_limits.py).
 # pytest's output shows as it runs; the other gates' output is in build/test-logs/<gate>.log and shows when everything
 # has ended (in full for a gate that failed). The tests' temporary directories are under build/pytest-tmp/ (those of
 # failed tests stay there until the next run). ansible-lint and molecule run with HOME pointed at an empty directory:
@@ -20,7 +20,6 @@ LOGS=$ROOT/build/test-logs
 TMP=$ROOT/build/pytest-tmp
 SCRATCH_HOME=$ROOT/build/test-home
 WORKERS=${TEST_WORKERS:-6}
-LOW=(nice -n "${TEST_LANE_NICE:-5}")
 TESTS=(tests/unit tests/simulator/tests tests/integration tests/contract)
 t0=$SECONDS
 
@@ -43,24 +42,31 @@ home_is_empty() {
 }
 
 other_gates() {
-  gate sanity "${LOW[@]}" ./scripts/sanity.sh
-  gate ansible-lint env HOME="$SCRATCH_HOME" "${LOW[@]}" ./scripts/lint.sh
-  gate changelog "${LOW[@]}" "$BIN/antsibull-changelog" lint
+  renice --priority "${TEST_LANE_NICE:-5}" -p "$BASHPID" >/dev/null
+  gate sanity ./scripts/sanity.sh
+  gate ansible-lint env HOME="$SCRATCH_HOME" ./scripts/lint.sh
+  gate changelog "$BIN/antsibull-changelog" lint
   if [ -d extensions/molecule ]; then
-    gate molecule env HOME="$SCRATCH_HOME" "${LOW[@]}" ./scripts/molecule.sh
+    gate molecule env HOME="$SCRATCH_HOME" ./scripts/molecule.sh
   fi
   gate home home_is_empty
 }
 
 echo "==> pytest with $WORKERS workers; sanity, ansible-lint, changelog lint and molecule alongside" \
   "(logs in build/test-logs/)"
+# The lane in a process group of its own, so that its priority can be raised once pytest is done (on a loaded
+# machine it would otherwise crawl on at low priority after pytest) and so that it can be stopped with the script.
+set -m
 other_gates &
 others_pid=$!
+set +m
+trap 'kill -TERM -- "-$others_pid" 2>/dev/null; exit 130' INT TERM
 start=$SECONDS
 "$BIN/pytest" -n "$WORKERS" --dist loadgroup --basetemp "$TMP/main" --durations=10 "${TESTS[@]}" 2>&1 \
   | tee "$LOGS/pytest.log"
 rc=${PIPESTATUS[0]}
 echo "$rc $((SECONDS - start))" >"$LOGS/pytest.rc"
+renice --priority 0 -g "$others_pid" >/dev/null 2>&1 || true  # raising a priority needs root: else it stays low
 wait "$others_pid"
 
 # The report: each gate's time, the output of those that failed.
