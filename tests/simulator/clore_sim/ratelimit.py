@@ -1,46 +1,64 @@
 """Per-key rate limits: a minimum interval between any two accepted requests, and between two creates."""
 from __future__ import annotations
 
+import bisect
 import math
 import threading
+
+# Served arrival times kept per key and kind: enough to judge a request whose handler ran late, behind later ones.
+_KEPT = 64
 
 
 class RateLimiter:
     """Measures each request at its arrival. A refused request (429) does not move the window: only accepted
-    requests count, so a client that waits `Retry-After` and comes back is served."""
+    requests count, so a client that waits `Retry-After` and comes back is served.
+
+    Requests are judged in the order they arrived, not the order their handler threads got here: arrival is the
+    kernel's receive time (arrival.py), and a handler that a busy machine runs late must not find its request "too
+    early" behind a request that came after it. So a request is checked against the served request just before it
+    and the one just after it (if a later one was already served)."""
 
     def __init__(self, request_interval: float, create_interval: float, tolerance: float) -> None:
         self.request_interval = request_interval
         self.create_interval = create_interval
         self.tolerance = tolerance
         self._lock = threading.Lock()
-        self._last_request: dict[str, float] = {}
-        self._last_create: dict[str, float] = {}
+        self._served: dict[str, list[float]] = {}
+        self._created: dict[str, list[float]] = {}
 
     def admit(self, key: str, arrival: float, is_create: bool) -> float | None:
         """None when the request may proceed (and is recorded), else the seconds to wait."""
         with self._lock:
-            wait = self._wait(self._last_request, key, arrival, self.request_interval)
+            served = self._served.setdefault(key, [])
+            created = self._created.setdefault(key, [])
+            wait = self._wait(served, arrival, self.request_interval)
             if is_create:
-                wait = max(wait, self._wait(self._last_create, key, arrival, self.create_interval))
+                wait = max(wait, self._wait(created, arrival, self.create_interval))
             if wait > 0:
                 return wait
-            self._last_request[key] = arrival
+            _record(served, arrival)
             if is_create:
-                self._last_create[key] = arrival
+                _record(created, arrival)
             return None
 
-    def _wait(self, table: dict[str, float], key: str, arrival: float, interval: float) -> float:
-        last = table.get(key)
-        if last is None or interval <= 0:
+    def _wait(self, times: list[float], arrival: float, interval: float) -> float:
+        """0 when `arrival` keeps `interval` (less the tolerance) from its served neighbours, else how long until
+        a request would: after the later of the two it is too close to."""
+        if not times or interval <= 0:
             return 0.0
-        remaining = last + interval - arrival
-        return remaining if remaining > self.tolerance else 0.0
+        index = bisect.bisect_left(times, arrival)
+        blocking = [t for t in times[max(0, index - 1):index + 1] if abs(arrival - t) < interval - self.tolerance]
+        return max(t + interval - arrival for t in blocking) if blocking else 0.0
 
     def reset(self) -> None:
         with self._lock:
-            self._last_request.clear()
-            self._last_create.clear()
+            self._served.clear()
+            self._created.clear()
+
+
+def _record(times: list[float], arrival: float) -> None:
+    bisect.insort(times, arrival)
+    del times[:-_KEPT]
 
 
 def retry_after_header(wait: float) -> str:

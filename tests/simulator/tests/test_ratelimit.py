@@ -84,6 +84,23 @@ def test_limiter_rules_at_exact_arrival_times() -> None:
     assert all(limiter.admit("a", 107.0, is_create=True) is None for _attempt in range(3))
 
 
+def test_requests_are_judged_in_the_order_they_arrived_not_the_order_they_are_handled() -> None:
+    """A handler that a busy machine runs late must not find its request early behind one that came after it."""
+    limiter = RateLimiter(request_interval=1.0, create_interval=5.0, tolerance=0.02)
+    assert limiter.admit("a", 100.0, is_create=False) is None
+    assert limiter.admit("a", 102.0, is_create=False) is None  # handled first, arrived second
+    assert limiter.admit("a", 101.0, is_create=False) is None  # a full interval from both neighbours: served
+    # Between two served requests and too close to the later one: refused until a slot after that one.
+    assert limiter.admit("a", 102.5, is_create=False) == pytest.approx(0.5)
+    assert limiter.admit("a", 101.7, is_create=False) == pytest.approx(1.3)
+    assert limiter.admit("a", 99.2, is_create=False) == pytest.approx(1.8)
+    assert limiter.admit("a", 98.9, is_create=False) is None  # long before: served
+    # Creates: the same, on their own window.
+    assert limiter.admit("a", 110.0, is_create=True) is None
+    assert limiter.admit("a", 106.0, is_create=True) == pytest.approx(9.0)
+    assert limiter.admit("a", 104.9, is_create=True) is None
+
+
 def test_unauthenticated_requests_are_not_rate_limited_against_a_key(tmp_path) -> None:
     with SimServer(tmp_path / "s", request_interval=5.0) as sim:
         for _attempt in range(3):
