@@ -6,6 +6,9 @@ everything a busy controller runs; stamping in the thread would add the thread's
 between two requests and serve a 429 the real service would not. On Linux the listening socket asks for
 SO_TIMESTAMPNS (inherited by each accepted connection) and the connection is read with recvmsg, so every read brings
 the time the kernel received the data. Elsewhere, or when the kernel gives no stamp, the time of the read stands in.
+Times are wall-clock (time.time()), the kernel's stamp as it is: converting it to time.monotonic() would take two
+clock readings in a row, and a thread descheduled between them (clore-sim's threads share one GIL on a busy machine)
+would move the arrival by as long as it waited.
 """
 from __future__ import annotations
 
@@ -51,7 +54,7 @@ class StampedReader(io.RawIOBase):
         size, ancillary, _flags, _address = self._connection.recvmsg_into([buffer], _ANCILLARY_SPACE)
         stamp = _kernel_stamp(ancillary)
         if size:
-            stamp = time.monotonic() if stamp is None else stamp
+            stamp = time.time() if stamp is None else stamp
             self._last = stamp
             if self._first_since_mark is None:
                 self._first_since_mark = stamp
@@ -62,15 +65,14 @@ class StampedReader(io.RawIOBase):
         self._first_since_mark = None
 
     def arrival(self) -> float:
-        """time.monotonic() of the request begun at the last mark: the first read since, or (for bytes that came
-        with an earlier read, behind the previous request) that read; now when nothing was read at all."""
-        return self._first_since_mark or self._last or time.monotonic()
+        """time.time() of the request begun at the last mark: the first read since, or (for bytes that came with
+        an earlier read, behind the previous request) that read; now when nothing was read at all."""
+        return self._first_since_mark or self._last or time.time()
 
 
 def _kernel_stamp(ancillary: list[tuple[int, int, bytes]]) -> float | None:
     for level, kind, data in ancillary:
         if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(data) >= _TIMESPEC.size:
             seconds, nanoseconds = _TIMESPEC.unpack_from(data)
-            # The stamp is wall-clock time; the rate limiter counts in time.monotonic().
-            return time.monotonic() - (time.time() - (seconds + nanoseconds / 1e9))
+            return seconds + nanoseconds / 1e9
     return None

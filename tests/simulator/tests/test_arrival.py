@@ -10,7 +10,7 @@ import pytest
 from clore_sim import arrival
 
 LATE = 0.4  # how long the reading side waits before it reads: a handler thread descheduled on a busy machine
-SLACK = 0.1  # for converting the kernel's wall-clock stamp to time.monotonic()
+SLACK = 0.05  # the kernel's stamp and time.time() read one clock; this is for rounding only
 
 
 @pytest.fixture
@@ -66,13 +66,13 @@ def test_a_request_read_late_keeps_the_time_it_arrived(pair) -> None:
     buffered = io.BufferedReader(reader)
     # The second request comes on the same kept-alive connection.
     for request in (b"GET /v1/wallets HTTP/1.1\r\n", b"GET /v1/my_orders HTTP/1.1\r\n"):
-        before = time.monotonic()
+        before = time.time()
         client.sendall(request + b"\r\n")
-        after = time.monotonic()
+        after = time.time()
         time.sleep(LATE)
         stamp, line = _read_request(reader, buffered)
         assert line == request
-        # Within the send (give or take the clocks' conversion), not LATE later when it was read.
+        # Within the send, not LATE later when it was read.
         assert before - SLACK <= stamp <= after + SLACK, (stamp - before, after - before)
 
 
@@ -80,7 +80,7 @@ def test_without_kernel_stamps_the_read_stands_in(pair) -> None:
     client, server, _enabled = pair(stamped=False)
     reader = arrival.StampedReader(server)
     buffered = io.BufferedReader(reader)
-    sent = time.monotonic()
+    sent = time.time()
     client.sendall(b"GET /v1/wallets HTTP/1.1\r\n\r\n")
     time.sleep(LATE)
     stamp, _line = _read_request(reader, buffered)
