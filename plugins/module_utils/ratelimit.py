@@ -32,6 +32,7 @@ from typing import Any
 
 from ansible_collections.clore.ai.plugins.module_utils.account import account_digest
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError, CloreError
+from ansible_collections.clore.ai.plugins.module_utils.records import overwrite
 
 REQUEST = "request"
 CREATE = "create"
@@ -245,10 +246,7 @@ class SharedRateLimiter:
             state = self._load(fd)
             yield state
             state["written"] = self._clock()
-            data = json.dumps(state, separators=(",", ":")).encode()
-            os.lseek(fd, 0, os.SEEK_SET)
-            os.ftruncate(fd, 0)
-            os.write(fd, data)
+            overwrite(fd, json.dumps(state, separators=(",", ":")).encode())
         finally:
             os.close(fd)  # also releases the lock
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils.records import locked_record
+from ansible_collections.clore.ai.plugins.module_utils.records import locked_record, overwrite
 
 
 @pytest.fixture(params=[False, True], ids=["in-place", "durable"])
@@ -82,6 +82,38 @@ def test_nothing_is_written_when_the_block_raises(tmp_path: Path, durable: bool)
         record["a"] = 2
         raise RuntimeError("stop")
     assert json.loads(path.read_text()) == {"a": 1}
+
+
+def test_a_shorter_record_leaves_no_tail_of_the_longer_one(tmp_path: Path):
+    path = tmp_path / "thing-acct.json"
+    with locked_record(path) as record:
+        record["long"] = "x" * 500
+    with locked_record(path) as record:
+        del record["long"]
+        record["short"] = 1
+    assert json.loads(path.read_text()) == {"short": 1}
+
+
+def test_a_file_rewritten_in_place_is_never_cut_to_empty_first(tmp_path: Path, monkeypatch):
+    # ext4 flushes a file that was cut to empty and written again when it is closed (auto_da_alloc): under disk load
+    # that close stalls the caller, and the rate limiter closes its file between a departure and the send.
+    path = tmp_path / "limiter.json"
+    path.write_bytes(b"{" + b" " * 1000 + b"}")
+    lengths = []
+    real_ftruncate = os.ftruncate
+
+    def ftruncate(fd: int, length: int) -> None:
+        lengths.append(length)
+        real_ftruncate(fd, length)
+
+    monkeypatch.setattr(os, "ftruncate", ftruncate)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        overwrite(fd, b'{"a":1}')
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b'{"a":1}'
+    assert lengths == [7]
 
 
 def test_durable_replaces_the_file_whole_and_leaves_no_temporary(tmp_path: Path):
