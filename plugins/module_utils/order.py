@@ -59,6 +59,7 @@ from ansible_collections.clore.ai.plugins.module_utils._order.wait import (
     ACTIVE,
     ENDED,
     OrderEnded,
+    end_reason,
     order_states,
     wait_ready,
 )
@@ -377,6 +378,7 @@ class OrderTask:
         for created in outcome.created:
             (self.adopted if created.adopted else self.created).append(created.order)
         self.skipped.extend(outcome.skipped)
+        self._fail_if_ended_at_once([created.order for created in outcome.created])
         if len(outcome.created) < missing:
             got = len(outcome.created)
             raise CloreError(f"rented {got} of {missing}: {outcome.stopped}")
@@ -482,7 +484,7 @@ class OrderTask:
         except OrderEnded as err:
             self.ended.extend(i for i in err.ended_ids if i not in self.ended)
             self.bad_servers.remember(err, orders, {o["id"] for o in self._new_orders()})
-            self._fail(self._ended_text(err, orders))
+            self._fail(self._ended_text(err.reasons, orders))
         except CloreError as err:  # WaitTimeout, or the API failing while we poll
             self.bad_servers.remember(err, orders, {o["id"] for o in self._new_orders()})
             self._fail(str(err))
@@ -491,21 +493,29 @@ class OrderTask:
         self.created = [refreshed.get(o["id"], o) for o in self.created]
         self.adopted = [refreshed.get(o["id"], o) for o in self.adopted]
 
-    def _ended_text(self, err: OrderEnded, orders: list[dict]) -> str:
-        """OrderEnded's message, with `outbid` as the reason of each spot order whose server now runs a rival bid."""
-        if self.params["type"] != "spot":
-            return str(err)
-        by_id = {o["id"]: o for o in orders}
-        reasons = dict(err.reasons)
-        for order_id in err.ended_ids:
-            order = by_id.get(order_id)
-            if order is None or not order.get("spot"):
-                continue
-            entry = spot.outbid_now(self._spot(), order, self.params)
-            if entry is not None:
-                reasons[order_id] = entry.pop("reason")
-                self.outbid.append(entry)
-        return spot.ended_text(reasons)
+    def _ended_text(self, reasons: dict[int, str], orders: list[dict], when: str = spot.WHILE_WAITING) -> str:
+        """What ended and why, with `outbid` as the reason of each spot order whose server now runs a rival bid."""
+        reasons = dict(reasons)
+        if self.params["type"] == "spot":
+            by_id = {o["id"]: o for o in orders}
+            for order_id in sorted(reasons):
+                order = by_id.get(order_id)
+                if order is None or not order.get("spot"):
+                    continue
+                entry = spot.outbid_now(self._spot(), order, self.params)
+                if entry is not None:
+                    reasons[order_id] = entry.pop("reason")
+                    self.outbid.append(entry)
+        return spot.ended_text(reasons, when)
+
+    def _fail_if_ended_at_once(self, orders: list[dict]) -> None:
+        """Orders that ended before my_orders ever listed them as active (a spot bid a rival outbid within a
+        second): fail now, as the wait would, saying why; they no longer cost money."""
+        ended = [o for o in orders if o.get("expired")]
+        if not ended:
+            return
+        self.ended.extend(o["id"] for o in ended if o["id"] not in self.ended)
+        self._fail(self._ended_text({o["id"]: end_reason(o) for o in ended}, ended, spot.AT_ONCE))
 
     def _fail(self, message: str) -> None:
         """Raise OrderTaskFailed with everything done so far; cancel this run's orders if asked to.

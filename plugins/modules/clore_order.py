@@ -658,7 +658,8 @@ skipped_servers:
 ended:
   description:
     - Ids of the identified orders that ended while the task waited for them (outbid, cancelled elsewhere, out of
-      balance or past their rental length); they are no longer in RV(orders) and no longer cost money.
+      balance or past their rental length), or that this run created and that ended before C(my_orders) listed them
+      as active (a spot bid outbid within a second); they are no longer in RV(orders) and no longer cost money.
     - Only a failed task has any.
   returned: always
   type: list

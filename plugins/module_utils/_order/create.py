@@ -142,7 +142,12 @@ class ExactlyOnceCreator:
                 repeated_after_absent = True
                 continue
             # Accepted: a new order on that server is ours even when listed under another spelling of the image.
-            found = self._find(server_id, image, floor, self.confirm_timeout, any_image=True)
+            # A spot bid can be outbid and end before it is ever listed as active: it is looked for among the
+            # ended orders too. Any other order that was never listed gets one look there at the end.
+            spot_bid = "spotprice" in body
+            found = self._find(server_id, image, floor, self.confirm_timeout, any_image=True, ended_too=spot_bid)
+            if found is None and not spot_bid:
+                found = self._find(server_id, image, floor, 0.0, any_image=True, ended_too=True)
             if found is None:
                 raise NotListed(
                     f"create_order accepted server {server_id} but the order was not listed in my_orders within "
@@ -164,16 +169,17 @@ class ExactlyOnceCreator:
         return Created(order, adopted)
 
     def _find(self, server_id: int, image: str | None, floor: float | None, timeout: float,
-              any_image: bool = False) -> dict | None:
+              any_image: bool = False, ended_too: bool = False) -> dict | None:
         """Poll my_orders until a new order on server_id with this image appears, for at most `timeout` s.
 
         any_image (after an accepted create): a new order on that server with another image is taken when none
         has this one, since Clore may list the image under another spelling. After an unclear create it is not:
-        an order of another image may be another task's, and this one then counts as absent."""
+        an order of another image may be another task's, and this one then counts as absent.
+        ended_too: read the ended orders as well and take an order that already ended (the newest, if several)."""
         deadline = self.clock() + timeout
         while True:
             try:
-                raw_orders = self.client.my_orders()
+                raw_orders = self.client.my_orders(return_completed=True) if ended_too else self.client.my_orders()
             except CloreApiError as err:
                 # Never a refusal of the create: the order may exist, so no other server may be tried.
                 raise OutcomeUnknown(
@@ -181,11 +187,12 @@ class ExactlyOnceCreator:
                     f"may exist and cost money; {NEXT_RUN_LOOKS}"
                 ) from None
             orders = [order for order in map(_read, raw_orders) if order is not None]
-            new = [order for order in orders
-                   if order["id"] not in self.known_ids and is_order_of_create(order, server_id, None, floor)]
+            new = [order for order in orders if order["id"] not in self.known_ids
+                   and is_order_of_create(order, server_id, None, floor, include_ended=ended_too)]
             same = [order for order in new if image is None or same_image(order["image"], image)]
             if same or (new and any_image):
-                return (same or new)[0]
+                # Ids grow: the newest is the one this create made, not an earlier order there that ended.
+                return max(same or new, key=lambda order: order["id"])
             self._see(orders)
             remaining = deadline - self.clock()
             if remaining <= 0:

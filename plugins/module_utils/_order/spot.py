@@ -217,9 +217,12 @@ def outbid_now(markets: SpotMarkets, order: dict, params: dict) -> dict | None:
     return entry
 
 
-def ended_text(reasons: dict[int, str]) -> str:
-    return "; ".join(f"order {order_id} ended while waiting for it to get ready: {reason}"
-                     for order_id, reason in sorted(reasons.items()))
+WHILE_WAITING = "while waiting for it to get ready"
+AT_ONCE = "as soon as it was created, before my_orders listed it as active"
+
+
+def ended_text(reasons: dict[int, str], when: str = WHILE_WAITING) -> str:
+    return "; ".join(f"order {order_id} ended {when}: {reason}" for order_id, reason in sorted(reasons.items()))
 
 
 def _skip(server_id: int, needed: float | None, currency: str, reason: str, rival) -> dict:

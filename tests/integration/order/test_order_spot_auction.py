@@ -141,6 +141,26 @@ def test_a_wait_ends_at_once_when_the_order_is_outbid(sim, ansible_env, run_orde
     assert [e["winning_bid"] for e in result["outbid"]] == [11.0]
 
 
+@pytest.mark.parametrize("sim", ["queue"], indirect=True)  # the rival outbids us: the low-bid answer plays no part
+def test_a_bid_outbid_before_it_is_listed_fails_at_once_and_costs_nothing(sim, ansible_env, run_order):
+    # A rival that re-bids the moment it is beaten, on a Clore that lists a new order 2 s late: our order ends
+    # before my_orders ever lists it as active.
+    sim.configure(listing_lag=2)
+    row = free_servers(sim, spot_bid=CAP / 2)[0]
+    rival = sim.rival_bid(row["id"], 8.0, currency=USD, ceiling=20.0, step=STEP)
+    assert rival["active"], rival
+
+    result = run_order(ansible_env, task(row["id"], wait=True, wait_timeout=300)).result
+    assert result["failed"], result
+    (order,) = sim.orders()  # ours: the rival's bids belong to no key
+    assert order["ended_at"] is not None and active_orders(sim) == []
+    assert f"order {order['id']} ended as soon as it was created, before my_orders listed it as active: outbid: " \
+        f"server {row['id']} now runs a rival bid of 9 USD-Blockchain/day (ours was 8.5" in result["msg"], result["msg"]
+    assert "they no longer cost money" in result["msg"] and "costs money" not in result["msg"], result["msg"]
+    assert result["ended"] == [order["id"]] and [e["id"] for e in result["outbid"]] == [order["id"]]
+    assert creates(sim) == 1
+
+
 def own_low_bid(sim, server_id: int, price: float) -> requests.Response:
     body = {"renting_server": server_id, "type": "spot", "currency": USD, "image": IMAGE, "spotprice": price,
             "ports": {"22": "tcp"}}

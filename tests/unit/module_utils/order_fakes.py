@@ -2,7 +2,8 @@
 
 It follows clore-api.md: create_order answers without an id, orders carry `si`, `ct`, `image`, `price`, `spot`;
 faults are queued per endpoint ("drop_after_commit" raises an ambiguous error after the order exists, "drop" raises
-one before anything happened, a code-6 reason refuses).
+one before anything happened, "ends_at_once" accepts the create and ends the order before it is ever listed, as a
+rival's higher bid does to a spot order; a code-6 reason refuses).
 """
 from __future__ import annotations
 
@@ -99,7 +100,7 @@ class FakeClore:
         fault = self._next_fault("create_order")
         if fault == "drop":
             raise CloreApiError("connection dropped", endpoint="create_order", ambiguous=True)
-        if isinstance(fault, str) and fault not in ("drop_after_commit", "code1_after_commit"):
+        if isinstance(fault, str) and fault not in ("drop_after_commit", "code1_after_commit", "ends_at_once"):
             raise CloreApiError(f"refused: {fault}", endpoint="create_order", code=6, reason=fault)
         row = self.servers.get(body["renting_server"])
         if row is None:
@@ -109,8 +110,11 @@ class FakeClore:
         if row["rented"]:
             raise CloreApiError("rented", endpoint="create_order", code=6, reason="server-already-rented")
         price = body.get("spotprice") if body["type"] == "spot" else row["price"]["on_demand"][body["currency"]]
-        self.add_order(body["renting_server"], body["image"], price=price, currency=body["currency"],
-                       spot=body["type"] == "spot")
+        order = self.add_order(body["renting_server"], body["image"], price=price, currency=body["currency"],
+                               spot=body["type"] == "spot")
+        if fault == "ends_at_once":
+            order["expired"] = True
+            row["rented"] = False
         if fault == "drop_after_commit":
             raise CloreApiError("connection dropped", endpoint="create_order", ambiguous=True)
         if fault == "code1_after_commit":

@@ -114,6 +114,31 @@ def test_success_never_listed_is_reported_as_probably_existing():
     assert len(fake.posts()) == 1
 
 
+@pytest.mark.parametrize("kind", ["spot", "on-demand"])
+def test_an_order_that_ended_before_it_was_listed_is_found_among_the_ended(kind):
+    fake = FakeClore([server(1, 2.0)])
+    fake.listing_lag_reads = 2
+    fake.fault("create_order", "ends_at_once")
+    spot_body = create_body(dict(PARAMS, type=kind, spot_price=1.5), 1, "USD-Blockchain")
+    made = creator(fake, confirm_timeout=5.0).create(spot_body)
+    assert made.order["server_id"] == 1 and made.order["expired"] and not made.adopted
+    assert fake.posts() == [("create_order", 1)]
+    reads = [call for call in fake.calls if call == ("my_orders",)]
+    # A spot bid is looked for among the ended orders from the first read (found once the lag is over); any other
+    # order only once it was never listed as active within confirm_timeout.
+    assert len(reads) == (3 if kind == "spot" else 7)
+
+
+def test_an_earlier_ended_order_on_the_server_is_not_taken_for_the_new_one():
+    fake = FakeClore([server(1, 2.0)])
+    earlier = fake.add_order(1, IMAGE, spot=True)
+    earlier["expired"] = True
+    fake.servers[1]["rented"] = False
+    fake.fault("create_order", "ends_at_once")
+    made = creator(fake).create(create_body(dict(PARAMS, type="spot", spot_price=1.5), 1, "USD-Blockchain"))
+    assert made.order["id"] == earlier["id"] + 1
+
+
 def test_clear_refusal_is_raised_without_reading_orders():
     fake = FakeClore([server(1, 2.0, rented=True)])
     with pytest.raises(CloreApiError) as caught:

@@ -75,3 +75,21 @@ def test_spot_rebid_false_reports_without_raising(market):
         run(market, server_id=1, spot_max_price=5.0, spot_rebid=False)
     assert market.posts("set_spot_price") == []
     assert ("cancel_order", order["id"], None) in market.posts("cancel_order")
+
+
+def test_a_bid_outbid_before_it_was_listed_fails_at_once_as_outbid_and_costing_nothing(market):
+    # A rival re-bid within a second of the create: the order ended before my_orders listed it as active.
+    market.fault("create_order", "ends_at_once")
+    market.rival_offers[1] = [{"offer_id": 900, "bid": 3.5, "active": True, "currency": USD}]
+    with pytest.raises(OrderTaskFailed) as failed:
+        run(market, server_id=1, spot_max_price=5.0)
+    message = str(failed.value)
+    (order,) = market.orders
+    assert f"order {order['id']} ended as soon as it was created, before my_orders listed it as active: outbid" \
+        in message
+    assert "have ended (listed as expired in my_orders): they no longer cost money" in message
+    assert "may still exist" not in message and "probably exists" not in message
+    result = failed.value.result
+    assert result["ended"] == [order["id"]]
+    assert [entry["id"] for entry in result["outbid"]] == [order["id"]]
+    assert market.posts() == [("create_order", 1)]
