@@ -81,7 +81,7 @@ def run() -> list[dict]:
         try:
             time.sleep(1.0)  # let dirty pages pile up
             results: dict[str, list[float]] = {"in place": [], "cut to empty first": []}
-            for _ in range(SAMPLES):
+            for _sample in range(SAMPLES):
                 results["in place"].append(_rewrite(Path(tmp, "a.json"), data, True))
                 results["cut to empty first"].append(_rewrite(Path(tmp, "b.json"), data, False))
                 time.sleep(PAUSE)
