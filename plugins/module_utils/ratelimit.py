@@ -46,6 +46,10 @@ SAFETY_MARGIN = 0.02
 _MAX_QUEUE_INTERVALS = 1_000
 # The longest hold believed from the file (a Retry-After is bounded by the waiting client's own deadline anyway).
 _MAX_HOLD = 3_600.0
+# A departure found this late (or half the margin, if more) is recorded again before the call is sent; after this many
+# rounds (each a lock and a write, normally well under a millisecond) the call goes anyway.
+_MIN_LATE = 0.002
+_MAX_LATE_ROUNDS = 5
 # A waiter whose slot passed this long ago has left or died without saying so.
 _WAITER_GRACE = 300.0
 # A wait at least this long (or a quarter of what the caller allows, if less) is announced through `warn`.
@@ -135,6 +139,7 @@ class SharedRateLimiter:
             except BaseException:
                 self._withdraw(wait)
                 raise
+        self._leave_on_time(wait)
         return max(0.0, self._clock() - started)
 
     def penalize(self, seconds: float, kind: str = REQUEST) -> None:
@@ -169,8 +174,7 @@ class SharedRateLimiter:
                     slot = max([now] + [_opens(state[kind]) for kind in kinds])
                     ready_at = max(state[kind]["last"] + self.spacing(kind) for kind in kinds)
                     if slot <= now and ready_at <= now:
-                        for kind in kinds:
-                            self._depart(state[kind], kind, wait.ticket, now)
+                        self._depart_all(state, wait, now)
                         return None
                     self._check_wait(wait, state, now, slot - now)
                     for kind in kinds:
@@ -187,12 +191,42 @@ class SharedRateLimiter:
                 ready_at = max(max(state[kind]["last"] + self.spacing(kind), state[kind]["hold"])
                                for kind in wait.kinds)
                 if ready_at <= now:
-                    for kind in wait.kinds:
-                        self._depart(state[kind], kind, wait.ticket, now)
+                    self._depart_all(state, wait, now)
                     return
                 self._check_wait(wait, state, now, ready_at - now)
                 pause = ready_at - now
             self._sleep(pause)
+
+    def _leave_on_time(self, wait: _Wait) -> None:
+        """Record the departure again if this process got here late, before the call is sent.
+
+        The departure is recorded under the lock, before the file is written and closed; a write the kernel stalls
+        (a disk busy with other writes) or a process scheduled late would otherwise make the call leave later than
+        the time the next process spaces itself from, and the two reach the service closer than the interval. A
+        lateness within half the margin is absorbed by the margin. If another call left in between, this one queues
+        behind it."""
+        late = max(self._margin / 2, _MIN_LATE)
+        for _round in range(_MAX_LATE_ROUNDS):
+            if wait.departed is None or self._clock() - wait.departed <= late:
+                return
+            while True:
+                with self._state() as state:
+                    now = self._clock()
+                    # `last` still ours: the calls before this one left at least an interval before it; keep that.
+                    later = [state[kind]["last"] + self.spacing(kind) for kind in wait.kinds
+                             if state[kind]["last"] != wait.departed]
+                    ready_at = max([now] + later + [state[kind]["hold"] for kind in wait.kinds])
+                    if ready_at <= now:
+                        self._depart_all(state, wait, now)
+                        break
+                    self._check_wait(wait, state, now, ready_at - now)
+                    pause = ready_at - now
+                self._sleep(pause)
+
+    def _depart_all(self, state: dict[str, Any], wait: _Wait, now: float) -> None:
+        for kind in wait.kinds:
+            self._depart(state[kind], kind, wait.ticket, now)
+        wait.departed = now
 
     def _withdraw(self, wait: _Wait) -> None:
         """Give a reserved slot back (the call was refused or interrupted before it left)."""
@@ -336,6 +370,7 @@ class _Wait:
         self.deadline = deadline
         self.long = long
         self.warned = False
+        self.departed: float | None = None  # when its departure was recorded
 
 
 def _entry() -> dict[str, Any]:

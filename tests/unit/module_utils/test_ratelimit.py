@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.clore.ai.plugins.module_utils import ratelimit
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
 from ansible_collections.clore.ai.plugins.module_utils.ratelimit import (
     CREATE,
@@ -68,6 +69,53 @@ def test_requests_are_spaced_by_the_full_interval(tmp_path):
         departures.append(clock.now)
     gaps = [b - a for a, b in zip(departures, departures[1:])]
     assert gaps == pytest.approx([1.0 + SAFETY_MARGIN] * 4)
+
+
+def test_a_departure_written_late_is_recorded_again_before_the_call_leaves(tmp_path, monkeypatch):
+    # The departure is recorded under the lock, then the file is written: a write the kernel stalls (a busy disk)
+    # must not leave the next process spacing itself from a time this call did not leave at.
+    clock = WallClock()
+    first, second = limiter(tmp_path, clock), limiter(tmp_path, clock)
+    first.acquire(REQUEST)
+    stalls = [0.6]
+    real_overwrite = ratelimit.overwrite
+
+    def stalling(fd: int, data: bytes) -> None:
+        real_overwrite(fd, data)
+        state = json.loads(data)[REQUEST]
+        # The write that records this call's departure: last is now, and nobody waits any more.
+        if stalls and state["last"] == clock.now and not state["waiters"]:
+            clock.now += stalls.pop()
+
+    monkeypatch.setattr(ratelimit, "overwrite", stalling)
+    started = clock.now
+    second.acquire(REQUEST)
+    left = clock.now
+    assert stalls == [] and left - started == pytest.approx(1.0 + SAFETY_MARGIN + 0.6)
+    assert json.loads(first.path.read_text())[REQUEST]["last"] == left
+    first.acquire(REQUEST)
+    assert clock.now - left == pytest.approx(1.0 + SAFETY_MARGIN)
+
+
+def test_a_late_call_queues_behind_a_call_that_left_meanwhile(tmp_path, monkeypatch):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    leave_on_time = SharedRateLimiter._leave_on_time
+
+    def stalled(self, wait):
+        # Stalled 1.5 s after its departure was recorded; another process's call left an interval after it.
+        state = json.loads(self.path.read_text())
+        state[REQUEST]["last"] = wait.departed + 1.0 + SAFETY_MARGIN
+        self.path.write_text(json.dumps(state))
+        clock.now = wait.departed + 1.5
+        leave_on_time(self, wait)
+
+    monkeypatch.setattr(SharedRateLimiter, "_leave_on_time", stalled)
+    started = clock.now
+    lim.acquire(REQUEST)
+    # Times near 1.7e9 s: an absolute tolerance (a relative one would allow half an hour).
+    assert clock.now - started == pytest.approx(2 * (1.0 + SAFETY_MARGIN))
+    assert json.loads(lim.path.read_text())[REQUEST]["last"] == clock.now
 
 
 def test_two_limiters_on_one_file_share_the_limit(tmp_path):
