@@ -50,6 +50,13 @@ class RateLimiter:
         blocking = [t for t in times[max(0, index - 1):index + 1] if abs(arrival - t) < interval - self.tolerance]
         return max(t + interval - arrival for t in blocking) if blocking else 0.0
 
+    def nearest(self, key: str, arrival: float) -> float | None:
+        """The signed gap from the nearest accepted request of `key` to `arrival` (negative: that request came
+        later), for the log line of a 429; None before any."""
+        with self._lock:
+            times = self._served.get(key) or []
+            return min((arrival - t for t in times), key=abs, default=None)
+
     def reset(self) -> None:
         with self._lock:
             self._served.clear()

@@ -163,8 +163,11 @@ class Handler(BaseHTTPRequestHandler):
         if wait is not None:
             sim.counters.add("rate_limited")
             # Logged even with --quiet (no request log): a 429 is rare under a working limiter and worth its line.
+            gap = sim.limiter.nearest(key, self.arrival)
+            where = "" if gap is None else \
+                f" (arrived {abs(gap):.3f} s {'after' if gap >= 0 else 'before'} an accepted request, at {self.arrival:.3f})"
             sys.stderr.write(f"clore-sim: {self.address_string()} 429 on {endpoint}: {wait:.3f} s sooner than the "
-                             "key's interval allows\n")
+                             f"key's interval allows{where}\n")
             self._write(Reply(429, {"code": 5}, {"Retry-After": retry_after_header(wait)}))
             return
         handler = sim.api.routes.get((self.command, endpoint))

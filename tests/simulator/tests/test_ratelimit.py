@@ -1,6 +1,7 @@
 """Per-key rate limits: 429 with {"code": 5} and Retry-After; refused requests do not move the window."""
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -24,6 +25,19 @@ def test_requests_closer_than_the_interval_get_429(tmp_path) -> None:
         assert refused.json() == {"code": 5}
         assert refused.headers["Retry-After"] == "1"
         assert sim.counters()["rate_limited"] == 1
+        # The log names the endpoint, how early, and how close the accepted request it came after was.
+        line = next(line for line in sim.log_path.read_text().splitlines() if " 429 on " in line)
+        assert re.fullmatch(r"clore-sim: 127\.0\.0\.1 429 on marketplace: 0\.\d{3} s sooner than the key's interval "
+                            r"allows \(arrived 0\.\d{3} s after an accepted request, at \d+\.\d{3}\)", line), line
+
+
+def test_nearest_gives_the_signed_gap_to_the_closest_accepted_request() -> None:
+    limiter = RateLimiter(1.0, 5.0, tolerance=0.0)
+    assert limiter.nearest("a", 100.0) is None
+    limiter.admit("a", 100.0, is_create=False)
+    limiter.admit("a", 102.0, is_create=False)
+    assert limiter.nearest("a", 100.3) == pytest.approx(0.3)
+    assert limiter.nearest("a", 101.8) == pytest.approx(-0.2)
 
 
 def test_limit_is_per_key(tmp_path) -> None:
