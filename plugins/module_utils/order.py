@@ -484,7 +484,7 @@ class OrderTask:
         except OrderEnded as err:
             self.ended.extend(i for i in err.ended_ids if i not in self.ended)
             self.bad_servers.remember(err, orders, {o["id"] for o in self._new_orders()})
-            self._fail(self._ended_text(err.reasons, orders))
+            self._fail(self._ended_text(err.reasons, err.ended_ids, orders))
         except CloreError as err:  # WaitTimeout, or the API failing while we poll
             self.bad_servers.remember(err, orders, {o["id"] for o in self._new_orders()})
             self._fail(str(err))
@@ -493,12 +493,14 @@ class OrderTask:
         self.created = [refreshed.get(o["id"], o) for o in self.created]
         self.adopted = [refreshed.get(o["id"], o) for o in self.adopted]
 
-    def _ended_text(self, reasons: dict[int, str], orders: list[dict], when: str = spot.WHILE_WAITING) -> str:
-        """What ended and why, with `outbid` as the reason of each spot order whose server now runs a rival bid."""
+    def _ended_text(self, reasons: dict[int, str], ended_ids: list[int], orders: list[dict],
+                    when: str = spot.WHILE_WAITING) -> str:
+        """What ended and why, with `outbid` as the reason of each spot order listed as ended (`ended_ids`) whose
+        server now runs a rival bid."""
         reasons = dict(reasons)
         if self.params["type"] == "spot":
             by_id = {o["id"]: o for o in orders}
-            for order_id in sorted(reasons):
+            for order_id in ended_ids:
                 order = by_id.get(order_id)
                 if order is None or not order.get("spot"):
                     continue
@@ -515,7 +517,8 @@ class OrderTask:
         if not ended:
             return
         self.ended.extend(o["id"] for o in ended if o["id"] not in self.ended)
-        self._fail(self._ended_text({o["id"]: end_reason(o) for o in ended}, ended, spot.AT_ONCE))
+        self._fail(self._ended_text({o["id"]: end_reason(o) for o in ended}, [o["id"] for o in ended], ended,
+                                    spot.AT_ONCE))
 
     def _fail(self, message: str) -> None:
         """Raise OrderTaskFailed with everything done so far; cancel this run's orders if asked to.

@@ -183,12 +183,16 @@ class SharedRateLimiter:
                     return slot - now
             self._sleep(pause)
 
-    def _confirm_departure(self, wait: _Wait) -> None:
-        """Leave only a full spacing after the last call of each kind actually left; record this departure."""
+    def _confirm_departure(self, wait: _Wait, again: bool = False) -> None:
+        """Leave only a full spacing after the last call of each kind actually left; record this departure.
+
+        again: this call's departure was already recorded; where it is still the last one, the calls before it left
+        at least an interval earlier, so it holds nothing back."""
         while True:
             with self._state() as state:
                 now = self._clock()
-                ready_at = max(max(state[kind]["last"] + self.spacing(kind), state[kind]["hold"])
+                ready_at = max(max(0.0 if again and state[kind]["last"] == wait.departed
+                                   else state[kind]["last"] + self.spacing(kind), state[kind]["hold"])
                                for kind in wait.kinds)
                 if ready_at <= now:
                     self._depart_all(state, wait, now)
@@ -209,19 +213,7 @@ class SharedRateLimiter:
         for _round in range(_MAX_LATE_ROUNDS):
             if wait.departed is None or self._clock() - wait.departed <= late:
                 return
-            while True:
-                with self._state() as state:
-                    now = self._clock()
-                    # `last` still ours: the calls before this one left at least an interval before it; keep that.
-                    later = [state[kind]["last"] + self.spacing(kind) for kind in wait.kinds
-                             if state[kind]["last"] != wait.departed]
-                    ready_at = max([now] + later + [state[kind]["hold"] for kind in wait.kinds])
-                    if ready_at <= now:
-                        self._depart_all(state, wait, now)
-                        break
-                    self._check_wait(wait, state, now, ready_at - now)
-                    pause = ready_at - now
-                self._sleep(pause)
+            self._confirm_departure(wait, again=True)
 
     def _depart_all(self, state: dict[str, Any], wait: _Wait, now: float) -> None:
         for kind in wait.kinds:

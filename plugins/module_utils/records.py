@@ -55,7 +55,7 @@ def overwrite(fd: int, data: bytes) -> None:
     """Replace a locked file's content in place, then cut what is left of a longer old content.
 
     Never truncated to empty first: ext4 (auto_da_alloc) flushes a file rewritten that way when it is closed, and on a
-    machine busy writing to disk that close blocked for up to 0.1 s, at times more. The rate limiter's file is closed
+    machine busy writing to disk that close blocked for up to about a second. The rate limiter's file is closed
     between recording a call's departure and sending it, so such a stall let two calls reach the service closer than
     its interval. Readers hold the lock, so nobody sees the file half written.
     """
