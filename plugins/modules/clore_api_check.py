@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: clore_api_check
 short_description: Check the live Clore.ai API against what the collection expects, for free
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Calls every read-only endpoint the collection uses - C(marketplace), C(my_orders) without and with ended orders,
     C(wallets), C(spot_marketplace) of one server and C(my_servers) - one request each, within the rate limit.

@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: clore_bad_servers
 short_description: List, record and clear the servers this controller remembers as bad
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The controller remembers servers that failed a rental - no SSH banner within the wait, an order that ended by
     itself minutes after it was rented, GPUs that do not match the order - with the reason and the time, in the state

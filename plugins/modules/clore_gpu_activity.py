@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: clore_gpu_activity
 short_description: Remember when each order's GPUs were last busy, and say which orders are idle
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Takes the GPU utilisation of some of your orders, as read over SSH with C(nvidia-smi) (one percentage per GPU),
     and records on this controller (state directory, per API URL and key) when each order was first looked at and

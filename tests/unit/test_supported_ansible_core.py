@@ -61,3 +61,10 @@ def test_readme_and_docs_name_the_same_series():
 
 def test_the_tests_run_on_the_supported_series():
     assert series(Version(ansible_core_version)) == series(supported_minimum()), ansible_core_version
+
+
+def test_roles_ask_for_the_supported_series():
+    minimum = series(supported_minimum())
+    for meta in sorted((REPO / "roles").glob("*/meta/main.yml")):
+        stated = str(yaml.safe_load(meta.read_text())["galaxy_info"]["min_ansible_version"])
+        assert stated == minimum, f"{meta.relative_to(REPO)}: min_ansible_version {stated}, meta/runtime.yml {minimum}"
