@@ -14,7 +14,7 @@ SIM_KEY ?= clore-sim-demo-key
 TEST_WORKERS ?= 6
 export TEST_WORKERS
 
-.PHONY: help bootstrap demo test unit integration simulator-tests sanity lint changelog-lint molecule bench sim collection-build ee-context check-api clean
+.PHONY: help bootstrap demo test unit integration simulator-tests imports sanity lint changelog-lint molecule bench sim collection-build ee-context check-api clean
 
 help:
 	@echo "make demo   rent, configure, run a job and release against clore-sim"
@@ -40,6 +40,9 @@ simulator-tests: bootstrap
 
 integration: bootstrap
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup tests/integration
+
+imports: bootstrap
+	@./scripts/imports.sh
 
 sanity: bootstrap
 	@./scripts/sanity.sh

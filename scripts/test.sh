@@ -3,9 +3,9 @@
 #
 # Side by side, since the tests mostly wait (rate limits, SSH, the simulator's delays): every test in one pytest
 # session with TEST_WORKERS pytest-xdist workers (default 6), the long ones first (tests/conftest.py orders them),
-# and ansible-test sanity, ansible-lint, the changelog lint and molecule one after the other next to it, at a lower
-# CPU priority (TEST_LANE_NICE, default 5) until pytest is done. The tests that count 429s at the API's real rate
-# limits give clore-sim the slack a loaded machine needs (tests/integration/real_limits.py).
+# and the import contracts, ansible-test sanity, ansible-lint, the changelog lint and molecule one after the other
+# next to it, at a lower CPU priority (TEST_LANE_NICE, default 5) until pytest is done. The tests that count 429s
+# at the API's real rate limits give clore-sim the slack a loaded machine needs (tests/integration/real_limits.py).
 # pytest's output shows as it runs; the other gates' output is in build/test-logs/<gate>.log and shows when everything
 # has ended (in full for a gate that failed). The tests' temporary directories are under build/pytest-tmp/ (those of
 # failed tests stay there until the next run). ansible-lint and molecule run with HOME pointed at an empty directory:
@@ -43,6 +43,7 @@ home_is_empty() {
 
 other_gates() {
   renice --priority "${TEST_LANE_NICE:-5}" -p "$BASHPID" >/dev/null
+  gate imports ./scripts/imports.sh
   gate sanity ./scripts/sanity.sh
   gate ansible-lint env HOME="$SCRATCH_HOME" ./scripts/lint.sh
   gate changelog "$BIN/antsibull-changelog" lint
@@ -52,7 +53,7 @@ other_gates() {
   gate home home_is_empty
 }
 
-echo "==> pytest with $WORKERS workers; sanity, ansible-lint, changelog lint and molecule alongside" \
+echo "==> pytest with $WORKERS workers; import contracts, sanity, ansible-lint, changelog lint and molecule alongside" \
   "(logs in build/test-logs/)"
 # The lane in a process group of its own, so that its priority can be raised once pytest is done (on a loaded
 # machine it would otherwise crawl on at low priority after pytest) and so that it can be stopped with the script.
@@ -86,6 +87,7 @@ report() {
   fi
 }
 echo
+report imports "import contracts (lint-imports)"
 report sanity "ansible-test sanity"
 report ansible-lint "ansible-lint (production profile)"
 report changelog "changelog fragments"

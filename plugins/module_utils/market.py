@@ -58,6 +58,7 @@ __all__ = [
     "price_per_day",
     "select_servers",
     "sort_field",
+    "summary_fields",
     "validate_filters",
 ]
 

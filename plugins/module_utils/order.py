@@ -27,7 +27,12 @@ from ansible_collections.clore.ai.plugins.module_utils._order.account_cap import
     account_cap,
     check_account_budget,
 )
-from ansible_collections.clore.ai.plugins.module_utils._order.args import ports_for_order, validate
+from ansible_collections.clore.ai.plugins.module_utils._order.args import (  # the module's spec, through this façade
+    ORDER_ARGUMENT_RULES,
+    ORDER_ARGUMENT_SPEC,
+    ports_for_order,
+    validate,
+)
 from ansible_collections.clore.ai.plugins.module_utils._order.image import same_image
 from ansible_collections.clore.ai.plugins.module_utils._order.cancel import CancelFailed, cancel_orders
 from ansible_collections.clore.ai.plugins.module_utils._order.create import ExactlyOnceCreator, create_body, newest_ct

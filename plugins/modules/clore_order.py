@@ -697,8 +697,7 @@ msg:
 """
 
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
-from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_RULES, ORDER_ARGUMENT_SPEC
-from ansible_collections.clore.ai.plugins.module_utils.order import run_order
+from ansible_collections.clore.ai.plugins.module_utils.order import ORDER_ARGUMENT_RULES, ORDER_ARGUMENT_SPEC, run_order
 
 
 def main() -> None:

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.clore.ai.plugins.module_utils.currencies import UsdRates
-from ansible_collections.clore.ai.plugins.module_utils._market.normalize import summary_fields
-from ansible_collections.clore.ai.plugins.module_utils.market import MarketSelection, normalize_server
+from ansible_collections.clore.ai.plugins.module_utils.market import MarketSelection, normalize_server, summary_fields
 
 AVAILABLE_ONLY = "available_only"
 
