@@ -7,19 +7,20 @@
   end. Without timings at hand, the rank guesses: slow tests, then tests that rent servers reached over SSH
   (integration, then simulator), the other integration tests, the other simulator tests, the unit tests.
 - A backstop: a clore-sim that a test started and left running (a failure between start() and a try/finally) is
-  stopped after the test, with the sshd servers of its orders.
+  stopped after the test, with the sshd servers of its orders. The simulator is looked at only once a test has
+  imported it: the unit tests run without clore-sim installed.
 """
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from clore_sim.testing import SimServer
 
 TESTS = Path(__file__).resolve().parent
 # (suite, rents servers with SSH) -> rank; later ranks run later, `slow` tests (rank 0) first.
@@ -70,8 +71,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _stop_leaked_simulators() -> Iterator[None]:
     """Runs around every test, outside its function-scoped fixtures: stops each clore-sim started during the test and
     still running after the test's own teardown."""
-    before = SimServer.running()
+    before = _running_simulators()
     yield
-    for server in SimServer.running() - before:
+    for server in _running_simulators() - before:
         warnings.warn(f"a test left clore-sim running (state dir {server.state_dir}); stopped", stacklevel=1)
         server.stop()
+
+
+def _running_simulators() -> set:
+    """The clore-sims running in this process; none before any test imported clore_sim.testing."""
+    testing = sys.modules.get("clore_sim.testing")
+    return testing.SimServer.running() if testing is not None else set()
