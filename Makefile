@@ -14,11 +14,12 @@ SIM_KEY ?= clore-sim-demo-key
 TEST_WORKERS ?= 6
 export TEST_WORKERS
 
-.PHONY: help bootstrap demo test unit integration simulator-tests imports sanity lint changelog-lint molecule bench sim collection-build ee-context check-api clean
+.PHONY: help bootstrap demo test test-latest unit integration simulator-tests imports sanity lint changelog-lint molecule bench sim collection-build ee-context check-api clean
 
 help:
 	@echo "make demo   rent, configure, run a job and release against clore-sim"
-	@echo "make test   every test: unit, simulator, integration, sanity, lint"
+	@echo "make test   every test: unit, simulator, integration, sanity, lint; the latest ansible-core lane beside"
+	@echo "make test-latest  the latest lane alone (ansible-core 2.21 on Python 3.12+)"
 	@echo "make sim    run clore-sim in the foreground (key: $(SIM_KEY))"
 	@echo "make bench  benchmarks, printed as a table"
 	@echo "make check-api  a free, read-only check of the live API (needs CLORE_API_KEY; RECORD=dir keeps the answers)"
@@ -31,6 +32,10 @@ demo: bootstrap
 
 test: bootstrap
 	@./scripts/test.sh
+
+# The latest lane alone: ansible-core 2.21 on Python 3.12+ in .venv-latest (scripts/python.sh finds or builds one).
+test-latest:
+	@./scripts/test-latest.sh
 
 unit: bootstrap
 	$(BIN)/pytest -q tests/unit

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 VENV=${VENV:-$ROOT/.venv}
 PYTHON=${PYTHON:-python3}
+# The pip requirement files of this virtualenv: the default lane's; the latest lane (scripts/test-latest.sh) passes
+# requirements-latest.txt instead of requirements-dev.txt.
+read -r -a REQUIREMENTS <<<"${REQUIREMENTS:-requirements.txt requirements-dev.txt}"
 
 need_apt=()
 command -v /usr/sbin/sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
@@ -26,14 +29,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 stamp=$VENV/.bootstrap-stamp
-want=$(cat requirements.txt requirements-dev.txt tests/simulator/pyproject.toml | sha256sum | cut -c1-16)
+want=$(cat "${REQUIREMENTS[@]}" tests/simulator/pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -x "$VENV/bin/python" ]; then
   echo "bootstrap: creating virtualenv $VENV"
   "$PYTHON" -m venv "$VENV"
 fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "bootstrap: installing Python packages into $VENV"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${REQUIREMENTS[@]/#/--requirement=}"
   # clore-sim from this checkout as a plain path entry (compat mode), not the import hook of a default editable
   # install, which every Python process of the venv would run at start-up (about 20 ms each; a test run starts
   # hundreds of module processes).
@@ -55,9 +58,10 @@ grep -q ANSIBLE_COLLECTIONS_PATH "$VENV/bin/activate" ||
 getpip=${CLORE_GET_PIP:-$ROOT/../shared/ci/ansible-test-get-pip.py}
 if [ -f "$getpip" ]; then
   pipver=$("$VENV/bin/python" - <<'PY'
+import sys
 from ansible_test._internal.python_requirements import get_venv_packages
 from ansible_test._internal.host_configs import NativePythonConfig
-print(get_venv_packages(NativePythonConfig(version="3.11"))["pip"])
+print(get_venv_packages(NativePythonConfig(version=f"{sys.version_info[0]}.{sys.version_info[1]}"))["pip"])
 PY
 ) || pipver=24.2
   mkdir -p "$HOME/.ansible/test/cache"

@@ -9,20 +9,23 @@
 # Knobs (environment): DEMO_SIM_PORT (0 = a free port), DEMO_SEED (7), DEMO_SERVERS (200), DEMO_LISTING_LAG (2 s),
 # DEMO_PROVISIONING_DELAY (3 s), DEMO_REQUEST_INTERVAL (1.0 s), DEMO_CREATE_INTERVAL (5.0 s),
 # DEMO_RATE_TOLERANCE (clore-sim's slack on those intervals, 0.02 s; the test suite gives more on a loaded machine),
-# DEMO_RESULTS_DIR (./demo-results), DEMO_SSH_KEY (.sim-state/demo-ssh/id_ed25519, created when missing).
+# DEMO_RESULTS_DIR (./demo-results), DEMO_SSH_KEY (.sim-state/demo-ssh/id_ed25519, created when missing),
+# DEMO_VENV (the virtualenv to run, .venv; the latest lane's test passes .venv-latest).
 # Extra arguments go to ansible-playbook (for example -v).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-BIN=$ROOT/.venv/bin
+VENV=${DEMO_VENV:-$ROOT/.venv}
+BIN=$VENV/bin
 export PATH=$BIN:$PATH
-export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$ROOT/.venv/collections}
+export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$VENV/collections}
 
 SIM_PORT=${DEMO_SIM_PORT:-0}
 RESULTS=${DEMO_RESULTS_DIR:-$ROOT/demo-results}
 SSH_KEY=${DEMO_SSH_KEY:-$ROOT/.sim-state/demo-ssh/id_ed25519}
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/clore-demo.XXXXXX")
-# ssh's control sockets: a short path (a socket path has at most 107 bytes, too few under a deep TMPDIR).
+# ssh's control sockets and Ansible's own temporary files: a short path (a socket path has at most 107 bytes, too few
+# under a deep TMPDIR; ansible-core 2.21's controller opens a Unix socket of its own under TMPDIR).
 SSH_CONTROL_DIR=$(mktemp -d /tmp/clore-cp.XXXXXX)
 API_KEY=clore-demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 ADMIN_TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
@@ -58,7 +61,7 @@ env CLORE_API_URL="$API_URL" CLORE_API_KEY="$API_KEY" CLORE_STATE_DIR="$STATE/co
   ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_DISPLAY_SKIPPED_HOSTS=false ANSIBLE_PIPELINING=true \
   ANSIBLE_HOST_KEY_CHECKING=true ANSIBLE_RETRY_FILES_ENABLED=false ANSIBLE_LOCAL_TEMP="$STATE/ansible-tmp" \
   ANSIBLE_INVENTORY_UNPARSED_WARNING=false ANSIBLE_LOCALHOST_WARNING=false \
-  ANSIBLE_HOME="$STATE/ansible-home" ANSIBLE_SSH_CONTROL_PATH_DIR="$SSH_CONTROL_DIR" \
+  ANSIBLE_HOME="$STATE/ansible-home" ANSIBLE_SSH_CONTROL_PATH_DIR="$SSH_CONTROL_DIR" TMPDIR="$SSH_CONTROL_DIR" \
   "$BIN/ansible-playbook" playbooks/demo.yml \
   -e "demo_ssh_private_key_file=$SSH_KEY" -e "demo_results_dir=$RESULTS" "$@" || rc=$?
 

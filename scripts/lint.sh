@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-export PATH=$ROOT/.venv/bin:$PATH
-export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$ROOT/.venv/collections}
-export ANSIBLE_HOME=$ROOT/build/ansible-home
+VENV=${LINT_VENV:-$ROOT/.venv}  # the latest lane (scripts/test-latest.sh) lints with its own
+export PATH=$VENV/bin:$PATH
+export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$VENV/collections}
+export ANSIBLE_HOME=$ROOT/build/ansible-home${LINT_VENV:+-$(basename "$VENV")}
 exec ansible-lint --profile production "$@"

@@ -53,6 +53,22 @@ other_gates() {
   gate home home_is_empty
 }
 
+# The latest lane (ansible-core 2.21, scripts/test-latest.sh) beside both, at the lane's lower priority, in a process
+# group of its own too. CLORE_LATEST_LANE=0 leaves it out (make test-latest runs it alone).
+latest_lane() {
+  renice --priority "${TEST_LANE_NICE:-5}" -p "$BASHPID" >/dev/null
+  local start=$SECONDS rc=0
+  LATEST_LOGS=$LOGS ./scripts/test-latest.sh >"$LOGS/latest.log" 2>&1 || rc=$?
+  echo "$rc $((SECONDS - start))" >"$LOGS/latest.rc"
+}
+latest_pid=
+if [ "${CLORE_LATEST_LANE:-1}" != 0 ]; then
+  set -m
+  latest_lane &
+  latest_pid=$!
+  set +m
+fi
+
 echo "==> pytest with $WORKERS workers; import contracts, sanity, ansible-lint, changelog lint and molecule alongside" \
   "(logs in build/test-logs/)"
 # The lane in a process group of its own, so that its priority can be raised once pytest is done (on a loaded
@@ -61,14 +77,16 @@ set -m
 other_gates &
 others_pid=$!
 set +m
-trap 'kill -TERM -- "-$others_pid" 2>/dev/null; exit 130' INT TERM
+trap 'kill -TERM -- "-$others_pid" ${latest_pid:+"-$latest_pid"} 2>/dev/null; exit 130' INT TERM
 start=$SECONDS
 "$BIN/pytest" -n "$WORKERS" --dist loadgroup --basetemp "$TMP/main" --durations=10 "${TESTS[@]}" 2>&1 \
   | tee "$LOGS/pytest.log"
 rc=${PIPESTATUS[0]}
 echo "$rc $((SECONDS - start))" >"$LOGS/pytest.rc"
-renice --priority 0 -g "$others_pid" >/dev/null 2>&1 || true  # raising a priority needs root: else it stays low
+# raising a priority needs root: else it stays low
+renice --priority 0 -g "$others_pid" ${latest_pid:+"$latest_pid"} >/dev/null 2>&1 || true
 wait "$others_pid"
+[ -z "$latest_pid" ] || wait "$latest_pid"
 
 # The report: each gate's time, the output of those that failed.
 failed=()
@@ -94,6 +112,10 @@ report changelog "changelog fragments"
 [ -d extensions/molecule ] && report molecule "molecule"
 report home "nothing left in HOME by ansible-lint and molecule"
 report pytest "pytest (unit, simulator, integration)"
+if [ -n "$latest_pid" ]; then
+  grep -a '^==> latest lane' "$LOGS/latest.log" | grep -v ': output$' || true
+  report latest "the latest lane (ansible-core 2.21; build/test-logs/latest-*.log)"
+fi
 
 # pytest's counts, for the closing line.
 summary_counts() {

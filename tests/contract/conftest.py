@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "fixtures"
-COLLECTIONS = Path(__file__).resolve().parents[2] / ".venv" / "collections"
+COLLECTIONS = Path(sys.prefix) / "collections"  # the running virtualenv's (.venv or .venv-latest): a link to here
 if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
 

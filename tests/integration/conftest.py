@@ -12,7 +12,7 @@ from clore_sim.testing import SimServer
 from .playbook import base_env
 
 REPO = Path(__file__).resolve().parents[2]
-COLLECTIONS_PATH = REPO / ".venv" / "collections"
+COLLECTIONS_PATH = Path(sys.prefix) / "collections"  # the running virtualenv's (.venv or .venv-latest)
 PLAYBOOKS = REPO / "playbooks"
 
 

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,9 @@ def _run_demo(tmp_path: Path, name: str, ssh_key: Path) -> tuple[subprocess.Comp
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "CLORE_", "XDG_"))}
     env.update({"DEMO_RESULTS_DIR": str(results), "DEMO_SSH_KEY": str(ssh_key), "TMPDIR": str(scratch),
-                "HOME": str(home), "DEMO_RATE_TOLERANCE": str(RATE_TOLERANCE)})
+                "HOME": str(home), "DEMO_RATE_TOLERANCE": str(RATE_TOLERANCE),
+                # The demo runs on the virtualenv that runs the tests: each lane demos its own ansible-core.
+                "DEMO_VENV": str(Path(sys.executable).parent.parent)})
     run = subprocess.run([str(DEMO)], env=env, capture_output=True, text=True, timeout=900, cwd=REPO,
                          check=False)
     # Nothing left running and nothing left behind: clore-sim, its sshd servers and its state lived in TMPDIR.

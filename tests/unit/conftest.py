@@ -18,7 +18,7 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-COLLECTIONS = Path(__file__).resolve().parents[2] / ".venv" / "collections"
+COLLECTIONS = Path(sys.prefix) / "collections"  # the running virtualenv's (.venv or .venv-latest): a link to here
 if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
 

@@ -1,9 +1,11 @@
 """The supported ansible-core is stated once, in meta/runtime.yml (`requires_ansible`, what ansible-galaxy and
 Automation Hub read); every other statement of it follows that one:
 
-- requirements-dev.txt installs the oldest supported series for the tests (>=X.Y,<X.(Y+1));
-- the README and docs name that series wherever they name an ansible-core version;
-- the ansible-core the tests run on is of that series.
+- requirements-dev.txt installs the oldest supported series for the default lane (>=X.Y,<X.(Y+1)), and
+  requirements-latest.txt one newer series for the latest lane: together, the tested series;
+- the roles' min_ansible_version is the oldest series;
+- the README and docs name the tested series, and only those, wherever they name an ansible-core version;
+- the ansible-core the tests run on is of a tested series.
 """
 from __future__ import annotations
 
@@ -39,28 +41,46 @@ def test_requires_ansible_names_a_release_series():
     assert minimum.micro == 0 and not minimum.is_prerelease, minimum
 
 
-def test_dev_requirements_install_the_oldest_supported_series():
-    minimum = supported_minimum()
-    lines = [line.split("#")[0].strip() for line in (REPO / "requirements-dev.txt").read_text().splitlines()]
+def _pinned_series(requirements_file: str) -> str:
+    """The one ansible-core series a requirements file installs (>=X.Y,<X.(Y+1))."""
+    lines = [line.split("#")[0].strip() for line in (REPO / requirements_file).read_text().splitlines()]
     requirements = [Requirement(line) for line in lines if line and not line.startswith("-")]
     core = [r for r in requirements if r.name == "ansible-core"]
-    assert len(core) == 1, "requirements-dev.txt: one ansible-core line"
-    wanted = SpecifierSet(f">={series(minimum)},<{minimum.major}.{minimum.minor + 1}")
-    assert core[0].specifier == wanted, f"requirements-dev.txt: ansible-core{wanted} (from meta/runtime.yml)"
+    assert len(core) == 1, f"{requirements_file}: one ansible-core line"
+    low = next((Version(s.version) for s in core[0].specifier if s.operator == ">="), None)
+    assert low is not None, f"{requirements_file}: ansible-core needs a lower bound"
+    wanted = SpecifierSet(f">={series(low)},<{low.major}.{low.minor + 1}")
+    assert core[0].specifier == wanted, f"{requirements_file}: one series, ansible-core{wanted}"
+    return series(low)
 
 
-def test_readme_and_docs_name_the_same_series():
-    minimum = series(supported_minimum())
-    named = {}
+def _tested_series() -> list[str]:
+    """The series the two lanes install: the oldest supported (default lane) and the latest."""
+    return [_pinned_series("requirements-dev.txt"), _pinned_series("requirements-latest.txt")]
+
+
+def test_dev_requirements_install_the_oldest_supported_series():
+    assert _pinned_series("requirements-dev.txt") == series(supported_minimum())
+
+
+def test_latest_requirements_install_a_newer_series():
+    oldest, latest = _tested_series()
+    assert Version(latest) > Version(oldest), f"the latest lane's {latest} is not newer than {oldest}"
+
+
+def test_readme_and_docs_name_the_tested_series():
+    tested = set(_tested_series())
+    named: dict[str, list[str]] = {}
     for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
         for found in NAMED_VERSION.findall(path.read_text()):
             named.setdefault(found, []).append(path.relative_to(REPO).as_posix())
-    assert minimum in named, f"README.md names no ansible-core {minimum} (the series meta/runtime.yml requires)"
-    assert set(named) == {minimum}, f"ansible-core versions named: {named}; meta/runtime.yml says {minimum}"
+    readme = {found for found, paths in named.items() if "README.md" in paths}
+    assert tested <= readme, f"README.md names {sorted(readme)}; the tested series are {sorted(tested)}"
+    assert set(named) <= tested, f"ansible-core versions named: {named}; the tested series are {sorted(tested)}"
 
 
-def test_the_tests_run_on_the_supported_series():
-    assert series(Version(ansible_core_version)) == series(supported_minimum()), ansible_core_version
+def test_the_tests_run_on_a_tested_series():
+    assert series(Version(ansible_core_version)) in _tested_series(), ansible_core_version
 
 
 def test_roles_ask_for_the_supported_series():

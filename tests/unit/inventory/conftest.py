@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[3]
-COLLECTIONS = REPO / ".venv" / "collections"
+COLLECTIONS = Path(sys.prefix) / "collections"  # the running virtualenv's (.venv or .venv-latest)
 
 
 def _install_collection_loader() -> None:
