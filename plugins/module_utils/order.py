@@ -77,7 +77,8 @@ OWN_SERVER_REASON = "one of your own servers (this API key hosts it)"
 SHARED_READ_MAX_AGE = 1.5
 
 
-__all__ = ["OrderTask", "OrderTaskFailed", "run_order", "spot_market_summary"]
+__all__ = ["ORDER_ARGUMENT_RULES", "ORDER_ARGUMENT_SPEC", "OrderTask", "OrderTaskFailed", "run_order",
+           "spot_market_summary"]
 
 
 class OrderTaskFailed(CloreError):
