@@ -318,10 +318,11 @@ class FleetCandidates:
     rivals: RivalSource = field(default_factory=NoRivals)
 
     def planned(self, missing: int) -> list[Candidate]:
-        """What the run plans to rent from (check mode shows it): the free ones, and rivals only as many as the free
-        ones fall short of `missing`."""
+        """What the run plans to rent from (check mode shows the first `missing`): the free ones, and rivals only
+        when the free ones fall short of `missing` - as many as that, and one spare read ahead so that the budget
+        can choose past a rival it does not fit."""
         short = missing - len(self.free)
-        return self.free + (self.rivals.take(short) if short > 0 else [])
+        return self.free + (self.rivals.take(short + 1) if short > 0 else [])
 
     def __iter__(self) -> Iterator[Candidate]:
         """Fail-over's order: every free one, then every rival, each rival read only when fail-over gets to it."""
