@@ -32,7 +32,7 @@ from ansible_collections.clore.ai.plugins.module_utils._order.args import ports_
 from ansible_collections.clore.ai.plugins.module_utils._order.image import same_image
 from ansible_collections.clore.ai.plugins.module_utils._order.cancel import CancelFailed, cancel_orders
 from ansible_collections.clore.ai.plugins.module_utils._order.create import ExactlyOnceCreator, create_body, newest_ct
-from ansible_collections.clore.ai.plugins.module_utils._order.failover import rent_with_failover
+from ansible_collections.clore.ai.plugins.module_utils._order.failover import OVER_BUDGET, rent_with_failover
 from ansible_collections.clore.ai.plugins.module_utils._order.identity import members, read_orders
 from ansible_collections.clore.ai.plugins.module_utils._order.inflight import InflightCreates, reconcile_inflight
 from ansible_collections.clore.ai.plugins.module_utils._order.lock import ServerClaims, SharedOrderReads, order_lock
@@ -323,7 +323,7 @@ class OrderTask:
         budget = BudgetGuard(self.params.get("budget"), plan.keep, rates)
         partial = self.params.get("allow_partial")
         chosen = budget.within(planned, plan.missing) if partial else budget.choose(planned, plan.missing)
-        passed_over = ["budget"] * (min(len(planned), plan.missing) - len(chosen))
+        passed_over = [OVER_BUDGET] * (min(len(planned), plan.missing) - len(chosen))
         self.shortfall = shortfall(plan.missing, len(chosen), self.excluded, self._rival_reasons() + passed_over)
         budget = self._account_capped(budget, chosen, rates)
         if len(planned) < plan.missing and not partial:

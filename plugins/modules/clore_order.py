@@ -703,7 +703,7 @@ shortfall:
       that is short fails, and this says by how much.
     - C(reasons) counts, per reason, the servers left out - under the names RV(excluded) uses (a filter, an order
       constraint, C(available_only) for servers others hold) and the reasons of the servers passed over as in
-      RV(skipped_servers) (a fail-over refusal such as C(server-offline), C(budget) for those over O(budget),
+      RV(skipped_servers) (a fail-over refusal such as C(server-offline), C(over budget) for those over O(budget),
       C(spot_max_price) for those held by rivals whose win would cost more than the cap, C(rented, and not on spot)).
     - In check mode, the shortfall of the servers it would rent.
   returned: always

@@ -18,6 +18,7 @@ from ansible_collections.clore.ai.plugins.module_utils._order.plan import Budget
 FAILOVER_REASONS = frozenset({"server-already-rented", "server-offline", "too_low_price", "currency-not-allowed"})
 VANISHED = "vanished from the market"
 CLAIMED = "being rented by another task on this controller"
+OVER_BUDGET = "over budget"
 
 
 @dataclass
@@ -54,7 +55,7 @@ def rent_with_failover(
             outcome.stopped = f"max_attempts ({max_attempts}) servers tried without success for one order"
             return outcome
         if not budget.fits(candidate):
-            outcome.skipped.append(_skip(candidate, "over budget"))
+            outcome.skipped.append(_skip(candidate, OVER_BUDGET))
             continue
         if claim is not None and not claim(candidate.server_id):
             outcome.skipped.append(_skip(candidate, CLAIMED))
