@@ -321,10 +321,9 @@ class OrderTask:
         found = FleetCandidates(candidates, self._spot_rivals(market.held))
         planned = found.planned(plan.missing)
         budget = BudgetGuard(self.params.get("budget"), plan.keep, rates)
-        partial = self.params.get("allow_partial")
+        partial = bool(self.params.get("allow_partial"))
         chosen = budget.within(planned, plan.missing) if partial else budget.choose(planned, plan.missing)
-        passed_over = [OVER_BUDGET] * (min(len(planned), plan.missing) - len(chosen))
-        self.shortfall = shortfall(plan.missing, len(chosen), self.excluded, self._rival_reasons() + passed_over)
+        self._note_shortfall(plan.missing, len(chosen), [OVER_BUDGET] * (min(len(planned), plan.missing) - len(chosen)))
         budget = self._account_capped(budget, chosen, rates)
         if len(planned) < plan.missing and not partial:
             which = ("free or winnable within spot_max_price" if spot.bids_up_to_cap(self.params) else "free")
@@ -335,13 +334,12 @@ class OrderTask:
         if self.check_mode:
             self.would_create = [c.summary(self.params["type"]) for c in chosen]
             return
-        before = len(self.skipped)
+        skipped_before, rented_before = len(self.skipped), len(self._new_orders())
         try:
-            self._create(found, plan.missing, budget, partial=bool(partial))
+            self._create(found, plan.missing, budget, partial=partial)
         finally:  # also when fail-over stops: the result says how far short the fleet is, and why
-            failed_over = [entry["reason"] for entry in self.skipped[before:]]
-            self.shortfall = shortfall(plan.missing, len(self._new_orders()), self.excluded,
-                                       self._rival_reasons() + failed_over)
+            self._note_shortfall(plan.missing, len(self._new_orders()) - rented_before,
+                                 [entry["reason"] for entry in self.skipped[skipped_before:]])
 
     def _rent_server(self, server_id: int) -> None:
         market = read_market(self.client, row=listed_as(server_id))  # only that server's row is kept
@@ -455,8 +453,11 @@ class OrderTask:
         self._rivals = spot.RivalCandidates(self._spot(), servers, self.params, self.params["spot_candidates"])
         return self._rivals
 
-    def _rival_reasons(self) -> list[str]:
-        return list(self._rivals.reasons) if self._rivals is not None else []
+    def _note_shortfall(self, missing: int, rented: int, passed_over: list[str]) -> None:
+        """`shortfall`: what the fleet lacks after renting `rented` of `missing`; the reasons are what the filters
+        excluded, the rivals the cap cannot win, and `passed_over` (fail-over's reasons, or the budget's)."""
+        rivals = list(self._rivals.reasons) if self._rivals is not None else []
+        self.shortfall = shortfall(missing, rented, self.excluded, rivals + passed_over)
 
     def _skipped_servers(self) -> list[dict]:
         """Every server passed over: by the filters' second look and fail-over, then the rivals the cap cannot win."""

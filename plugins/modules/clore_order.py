@@ -84,7 +84,8 @@ options:
         return how far short the fleet is in RV(shortfall), instead of failing without renting.
       - Check mode says what it would rent and the shortfall. A later run rents what has become available and reports
         what is still short.
-      - An unclear create, a refusal that is not about the server, O(account_budget) still fail the task.
+      - An unclear create, a refusal that no other server would change (C(not_enough_balance)), and
+        O(account_budget) still fail the task.
       - Only for a fleet (O(count)).
     type: bool
     default: false
@@ -111,9 +112,10 @@ options:
       - The most you will pay per day for one spot order, in O(currency). The module then bids the least that wins
         each server - the larger of the host's minimum and the top rival bid plus O(spot_bid_step) - and never bids
         above this cap. See C(docs/spot.md).
-      - A fleet also considers servers other renters hold on spot when winning them stays within the cap (one
-        C(spot_marketplace) read each, at most O(spot_candidates)); those that need more are listed in
-        RV(skipped_servers) with the bid needed.
+      - A fleet also considers servers other renters hold on spot when winning them stays within the cap, after the
+        free servers, whenever those are too few or fail (offline or taken): one C(spot_marketplace) read each, only
+        as needed, at most O(spot_candidates). Those that need more are listed in RV(skipped_servers) with the bid
+        needed.
       - With O(server_id), a server held by a rival on spot is bid for within the cap, or the task fails naming the
         rival bid and the cap.
       - Mutually exclusive with O(spot_price); only with O(type=spot).
