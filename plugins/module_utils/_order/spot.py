@@ -170,10 +170,12 @@ class RivalCandidates:
     def __iter__(self) -> Iterator[Candidate]:
         """Every candidate found so far, then the next ones as they are read."""
         index = 0
-        while index < len(self.found) or self._read_next():
-            if index < len(self.found):
-                yield self.found[index]
-                index += 1
+        while True:
+            while index >= len(self.found):
+                if not self._read_next():
+                    return
+            yield self.found[index]
+            index += 1
 
     def _read_next(self) -> bool:
         """Read the next server's spot market; False when none is left to read."""
