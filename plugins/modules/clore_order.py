@@ -113,7 +113,7 @@ options:
         each server - the larger of the host's minimum and the top rival bid plus O(spot_bid_step) - and never bids
         above this cap. See C(docs/spot.md).
       - A fleet also considers servers other renters hold on spot when winning them stays within the cap, after the
-        free servers, whenever those are too few or fail (offline or taken): one C(spot_marketplace) read each, only
+        free servers, whenever those are too few or fail (offline or taken) - one C(spot_marketplace) read each, only
         as needed, at most O(spot_candidates). Those that need more are listed in RV(skipped_servers) with the bid
         needed.
       - With O(server_id), a server held by a rival on spot is bid for within the cap, or the task fails naming the

@@ -15,6 +15,7 @@ from order_fakes import FakeClore, server
 IMAGE = "cloreai/ubuntu22.04-jupyter"
 # Two free RTX 4090 match; an RTX 3090 fails the gpu filter, a third RTX 4090 is rented by someone else.
 FLEET = {"count": 3, "gpu": ["4090"], "image": IMAGE}
+FLEET_OF_TWO = {"count": 2, "gpu": ["4090"], "image": IMAGE}
 
 
 @pytest.fixture
@@ -84,13 +85,13 @@ def test_allow_partial_keeps_what_fail_over_rented_when_it_runs_out_of_servers(m
 def test_allow_partial_still_fails_on_a_refusal_that_is_not_about_the_server(market):
     market.fault("create_order", "not_enough_balance")  # another server would be refused alike: stop, say so
     with pytest.raises(OrderTaskFailed, match="rented 0 of 2") as failed:
-        run(market, allow_partial=True, **dict(FLEET, count=2))
+        run(market, allow_partial=True, **FLEET_OF_TWO)
     assert market.posts() == [("create_order", 1)]
     assert failed.value.result["shortfall"]["count"] == 2
 
 
 def test_a_complete_fleet_has_no_shortfall(market):
-    result = run(market, allow_partial=True, **dict(FLEET, count=2))
+    result = run(market, allow_partial=True, **FLEET_OF_TWO)
     assert result["shortfall"] == {"count": 0, "reasons": {}}
 
 
