@@ -7,6 +7,7 @@ exist and cost money (or cancels those this run created, with cancel_on_failure)
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from contextlib import nullcontext
 from typing import Any
 
@@ -36,7 +37,7 @@ from ansible_collections.clore.ai.plugins.module_utils._order.args import (  # t
 from ansible_collections.clore.ai.plugins.module_utils._order.image import same_image
 from ansible_collections.clore.ai.plugins.module_utils._order.cancel import CancelFailed, cancel_orders
 from ansible_collections.clore.ai.plugins.module_utils._order.create import ExactlyOnceCreator, create_body, newest_ct
-from ansible_collections.clore.ai.plugins.module_utils._order.failover import rent_with_failover
+from ansible_collections.clore.ai.plugins.module_utils._order.failover import OVER_BUDGET, rent_with_failover
 from ansible_collections.clore.ai.plugins.module_utils._order.identity import members, read_orders
 from ansible_collections.clore.ai.plugins.module_utils._order.inflight import InflightCreates, reconcile_inflight
 from ansible_collections.clore.ai.plugins.module_utils._order.lock import ServerClaims, SharedOrderReads, order_lock
@@ -49,10 +50,14 @@ from ansible_collections.clore.ai.plugins.module_utils._order.market_read import
 from ansible_collections.clore.ai.plugins.module_utils._order.plan import (
     BudgetGuard,
     Candidate,
+    FleetCandidates,
     FleetPlan,
+    NoRivals,
+    RivalSource,
     make_candidate,
     plan_fleet,
     price_cap,
+    shortfall,
 )
 from ansible_collections.clore.ai.plugins.module_utils._order.bad_memory import BadServerMemory, check_bad_server_ttl
 from ansible_collections.clore.ai.plugins.module_utils._order.bid import bid_differs, set_bid
@@ -128,6 +133,8 @@ class OrderTask:
         self.spot_info: dict[int, dict] = {}  # per spot order: our bid, whether it runs, the top rival bid
         self._spot_markets: spot.SpotMarkets | None = None
         self._market: MarketRead | None = None  # the fleet's read: only the servers that can be candidates
+        self._rivals: spot.RivalCandidates | None = None  # the servers others hold that the fleet may outbid
+        self.shortfall: dict = shortfall(0, 0, {}, [])  # how far the fleet falls short of count, and why
         self.known_ids: set[int] = set()
         self.clore_time: float | None = None
         self.before: list[dict] = []
@@ -317,19 +324,28 @@ class OrderTask:
             self.excluded[key] = self.excluded.get(key, 0) + 1
             if refusal.filter:  # a price the filter passed but this order would not pay: say which and why
                 self.skipped.append(refusal.skip(server["id"]))
-        candidates += self._spot_rivals(market.held, plan.missing - len(candidates))
+        found = FleetCandidates(candidates, self._spot_rivals(market.held))
+        planned = found.planned(plan.missing)
         budget = BudgetGuard(self.params.get("budget"), plan.keep, rates)
-        chosen = budget.choose(candidates, plan.missing)
+        partial = bool(self.params.get("allow_partial"))
+        chosen = budget.within(planned, plan.missing) if partial else budget.choose(planned, plan.missing)
+        self._note_shortfall(plan.missing, len(chosen), [OVER_BUDGET] * (min(len(planned), plan.missing) - len(chosen)))
         budget = self._account_capped(budget, chosen, rates)
-        if len(candidates) < plan.missing:
+        if len(planned) < plan.missing and not partial:
+            which = ("free or winnable within spot_max_price" if spot.bids_up_to_cap(self.params) else "free")
             raise CloreError(
-                f"only {len(candidates)} free servers match, {plan.missing} needed; nothing was rented. "
-                f"Servers excluded per filter: {_excluded_text(self.excluded)}"
+                f"only {len(planned)} {which} servers match, {plan.missing} needed; nothing was rented (allow_partial: "
+                f"true rents what matches). Servers excluded per filter: {_excluded_text(self.excluded)}"
             )
         if self.check_mode:
             self.would_create = [c.summary(self.params["type"]) for c in chosen]
             return
-        self._create(candidates, plan.missing, budget)
+        skipped_before, rented_before = len(self.skipped), len(self._new_orders())
+        try:
+            self._create(found, plan.missing, budget, partial=partial)
+        finally:  # also when fail-over stops: the result says how far short the fleet is, and why
+            self._note_shortfall(plan.missing, len(self._new_orders()) - rented_before,
+                                 [entry["reason"] for entry in self.skipped[skipped_before:]])
 
     def _rent_server(self, server_id: int) -> None:
         market = read_market(self.client, row=listed_as(server_id))  # only that server's row is kept
@@ -371,7 +387,10 @@ class OrderTask:
         cap.check(chosen)
         return CappedBudget(budget, cap)
 
-    def _create(self, candidates: list[Candidate], missing: int, budget: BudgetGuard) -> None:
+    def _create(self, candidates: Iterable[Candidate], missing: int, budget: BudgetGuard, *,
+                partial: bool = False) -> None:
+        """Rent `missing` from `candidates` with fail-over; fewer fails the task, unless `partial` (allow_partial)
+        and fail-over simply ran out of servers (an unclear create or a hard refusal still fails)."""
         journal = InflightCreates(self.client.state_path, self.client.account)
         creator = ExactlyOnceCreator(self.client, self.known_ids, clore_time=self.clore_time, journal=journal,
                                      reconcile_timeout=float(self.params["reconcile_timeout"]))
@@ -385,7 +404,7 @@ class OrderTask:
             (self.adopted if created.adopted else self.created).append(created.order)
         self.skipped.extend(outcome.skipped)
         self._fail_if_ended_at_once([created.order for created in outcome.created])
-        if len(outcome.created) < missing:
+        if len(outcome.created) < missing and (outcome.error is not None or not partial):
             got = len(outcome.created)
             raise CloreError(f"rented {got} of {missing}: {outcome.stopped}")
 
@@ -433,14 +452,22 @@ class OrderTask:
                                   self.params["spot_candidates"])
         self.outbid.extend(entry for entry in found if entry["id"] not in known)
 
-    def _spot_rivals(self, servers: list[dict], wanted: int) -> list[Candidate]:
-        """Servers others rent on spot (`held`) that spot_max_price can win (read only when free ones are too few)."""
-        if wanted <= 0 or not spot.bids_up_to_cap(self.params):
-            return []
-        found, skipped = spot.rival_candidates(self._spot(), servers, self.params, self.params["spot_candidates"],
-                                               wanted)
-        self.skipped.extend(skipped)
-        return found
+    def _spot_rivals(self, servers: list[dict]) -> RivalSource:
+        """Servers others rent on spot (`held`) that spot_max_price can win, read only as the fleet needs them."""
+        if not spot.bids_up_to_cap(self.params):
+            return NoRivals()
+        self._rivals = spot.RivalCandidates(self._spot(), servers, self.params, self.params["spot_candidates"])
+        return self._rivals
+
+    def _note_shortfall(self, missing: int, rented: int, passed_over: list[str]) -> None:
+        """`shortfall`: what the fleet lacks after renting `rented` of `missing`; the reasons are what the filters
+        excluded, the rivals the cap cannot win, and `passed_over` (fail-over's reasons, or the budget's)."""
+        rivals = list(self._rivals.reasons) if self._rivals is not None else []
+        self.shortfall = shortfall(missing, rented, self.excluded, rivals + passed_over)
+
+    def _skipped_servers(self) -> list[dict]:
+        """Every server passed over: by the filters' second look and fail-over, then the rivals the cap cannot win."""
+        return self.skipped + (self._rivals.skipped if self._rivals is not None else [])
 
     def _outbid_server(self, server: dict, rates: dict[str, float]) -> None:
         """server_id on a server another renter holds on spot: bid the least that wins it, within the cap."""
@@ -590,11 +617,12 @@ class OrderTask:
             "cancelled": list(self.cancelled),
             "repriced": list(self.repriced),
             # Not `skipped`: Ansible reads that key as "the task was skipped" (no change counted, no handler).
-            "skipped_servers": list(self.skipped),
+            "skipped_servers": self._skipped_servers(),
             "ended": list(self.ended),
             "excluded": dict(self.excluded),
             "bad_servers_skipped": self.bad_servers.skipped,
             "outbid": list(self.outbid),
+            "shortfall": self.shortfall,
         }
         if self.check_mode:
             result.update(would_create=self.would_create, would_cancel=self.would_cancel,
@@ -660,6 +688,8 @@ def _summary(result: dict, check_mode: bool) -> str:
             parts.append(f"would cancel order(s) {_ids(result['would_cancel'])}")
         if result["would_reprice"]:
             parts.append("would change the bid of order(s) " + _ids([r["id"] for r in result["would_reprice"]]))
+        if result["shortfall"]["count"]:
+            parts.append(f"the fleet would be {result['shortfall']['count']} short (allow_partial)")
         return "; ".join(parts) or "nothing to change"
     parts = []
     for key, verb in (("created", "rented"), ("adopted", "adopted after an unclear create"),
@@ -670,6 +700,10 @@ def _summary(result: dict, check_mode: bool) -> str:
         parts.append(f"kept order(s) {_ids(result['kept'])}")
     if result["outbid"]:
         parts.append("outbid order(s) " + _ids([e["id"] for e in result["outbid"]]))
+    short = result["shortfall"]
+    if short["count"]:
+        why = ", ".join(f"{reason}: {n}" for reason, n in short["reasons"].items()) or "none given"
+        parts.append(f"the fleet is {short['count']} short (allow_partial; reasons: {why})")
     if result["skipped_servers"] and parts:
         passed = ", ".join(f"{s['server_id']} ({s['reason']})" for s in result["skipped_servers"])
         parts.append(f"passed over server(s) {passed}")

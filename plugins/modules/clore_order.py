@@ -77,6 +77,18 @@ options:
       - For a fleet with O(state=present), also cancel the members beyond O(count), most expensive first.
     type: bool
     default: false
+  allow_partial:
+    description:
+      - For a fleet with O(state=present), rent what matches when fewer than the missing servers match (or fit
+        O(budget) or O(max_price), or are won within O(spot_max_price), or fail-over runs out of servers) and
+        return how far short the fleet is in RV(shortfall), instead of failing without renting.
+      - Check mode says what it would rent and the shortfall. A later run rents what has become available and reports
+        what is still short.
+      - An unclear create, a refusal that no other server would change (C(not_enough_balance)), and
+        O(account_budget) still fail the task.
+      - Only for a fleet (O(count)).
+    type: bool
+    default: false
   image:
     description:
       - The Docker image to run, for example V(cloreai/ubuntu22.04-jupyter); a leading V(docker.io/) is dropped.
@@ -100,9 +112,10 @@ options:
       - The most you will pay per day for one spot order, in O(currency). The module then bids the least that wins
         each server - the larger of the host's minimum and the top rival bid plus O(spot_bid_step) - and never bids
         above this cap. See C(docs/spot.md).
-      - A fleet also considers servers other renters hold on spot when winning them stays within the cap (one
-        C(spot_marketplace) read each, at most O(spot_candidates)); those that need more are listed in
-        RV(skipped_servers) with the bid needed.
+      - A fleet also considers servers other renters hold on spot when winning them stays within the cap, after the
+        free servers, whenever those are too few or fail (offline or taken) - one C(spot_marketplace) read each, only
+        as needed, at most O(spot_candidates). Those that need more are listed in RV(skipped_servers) with the bid
+        needed.
       - With O(server_id), a server held by a rival on spot is bid for within the cap, or the task fails naming the
         rival bid and the cap.
       - Mutually exclusive with O(spot_price); only with O(type=spot).
@@ -335,6 +348,21 @@ EXAMPLES = r"""
     spot_price: 3
     budget: {amount: 20, currency: USD}
     ssh_key: "{{ my_public_key }}"
+
+- name: Up to four RTX 4090 within 40 USD a day; fewer if that is all that matches (see shortfall)
+  clore.ai.clore_order:
+    count: 4
+    allow_partial: true
+    gpu: ["RTX 4090"]
+    image: cloreai/ubuntu22.04-jupyter
+    budget: {amount: 40, currency: USD}
+    ssh_key: "{{ my_public_key }}"
+  register: fleet
+
+- name: Say how far short the fleet is, and why
+  ansible.builtin.debug:
+    msg: "{{ fleet.shortfall.count }} short: {{ fleet.shortfall.reasons }}"
+  when: fleet.shortfall.count > 0
 
 - name: Never let all my orders together cost more than 50 USD a day (every clore_order task of the play)
   module_defaults:
@@ -670,6 +698,26 @@ excluded:
     - C(own_server) counts matching servers the key hosts itself, which are never rented.
   returned: always
   type: dict
+shortfall:
+  description:
+    - How many servers a fleet lacks after this run (C(count)), and why (C(reasons)); C(count) is 0 when the fleet is
+      complete, or the task is not a fleet. With O(allow_partial), the fleet rented what matched; without it, a fleet
+      that is short fails, and this says by how much.
+    - C(reasons) counts, per reason, the servers left out - under the names RV(excluded) uses (a filter, an order
+      constraint, C(available_only) for servers others hold) and the reasons of the servers passed over as in
+      RV(skipped_servers) (a fail-over refusal such as C(server-offline), C(over budget) for those over O(budget),
+      C(spot_max_price) for those held by rivals whose win would cost more than the cap, C(rented, and not on spot)).
+    - In check mode, the shortfall of the servers it would rent.
+  returned: always
+  type: dict
+  contains:
+    count:
+      description: How many servers the fleet lacks.
+      type: int
+    reasons:
+      description: Per reason, how many servers it left out; empty when nothing is short.
+      type: dict
+  sample: {"count": 1, "reasons": {"gpu": 41, "available_only": 6, "server-offline": 1}}
 bad_servers_skipped:
   description: How many servers the fleet passed over because they are recorded as bad within O(bad_server_ttl).
   returned: always

@@ -51,6 +51,7 @@ ORDER_ARGUMENT_SPEC: dict[str, Any] = {
     "server_id": {"type": "int"},
     "count": {"type": "int"},
     "exact": {"type": "bool", "default": False},
+    "allow_partial": {"type": "bool", "default": False},
     "sort_by": {"type": "str", "default": "price"},
     "descending": {"type": "bool", "default": False},
     "image": {"type": "str"},
@@ -157,6 +158,8 @@ def validate(params: dict) -> str:
             raise CloreConfigError(f"{', '.join(stray)}: server filters apply only to a fleet (count), not to {mode}")
         if params.get("exact"):
             raise CloreConfigError("exact applies only to a fleet (count)")
+        if params.get("allow_partial"):
+            raise CloreConfigError("allow_partial applies only to a fleet (count)", option="allow_partial")
     if params.get("count") is not None and params["count"] < 0:
         raise CloreConfigError(f"count must be 0 or more, got {params['count']}", option="count")
     for name in ("order_id", "server_id"):

@@ -1,4 +1,4 @@
-"""Fail-over: rent `missing` orders from an ordered list of candidates, moving on when a server is taken or refuses.
+"""Fail-over: rent `missing` orders from candidates in order, moving on when a server is taken or refuses.
 
 Each skipped candidate is returned with its reason. Only refusals that say "this server, not your request" move on;
 any other refusal stops, unless a fresh look at the market shows the server has gone (then it is skipped as vanished).
@@ -7,7 +7,7 @@ may be rented by this run, and renting another one could rent twice.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreError
@@ -18,6 +18,7 @@ from ansible_collections.clore.ai.plugins.module_utils._order.plan import Budget
 FAILOVER_REASONS = frozenset({"server-already-rented", "server-offline", "too_low_price", "currency-not-allowed"})
 VANISHED = "vanished from the market"
 CLAIMED = "being rented by another task on this controller"
+OVER_BUDGET = "over budget"
 
 
 @dataclass
@@ -32,7 +33,7 @@ class RentOutcome:
 
 def rent_with_failover(
     creator: ExactlyOnceCreator,
-    candidates: list[Candidate],
+    candidates: Iterable[Candidate],
     missing: int,
     body_for: Callable[[Candidate], dict],
     budget: BudgetGuard,
@@ -47,14 +48,14 @@ def rent_with_failover(
     """
     outcome = RentOutcome()
     failures_in_a_row = 0
-    for candidate in candidates:
-        if len(outcome.created) >= missing:
-            break
+    remaining = iter(candidates)
+    # The count is checked before the next candidate is asked for: a lazy one (a rival's spot market) costs a read.
+    while len(outcome.created) < missing and (candidate := next(remaining, None)) is not None:
         if failures_in_a_row >= max_attempts:
             outcome.stopped = f"max_attempts ({max_attempts}) servers tried without success for one order"
             return outcome
         if not budget.fits(candidate):
-            outcome.skipped.append(_skip(candidate, "over budget"))
+            outcome.skipped.append(_skip(candidate, OVER_BUDGET))
             continue
         if claim is not None and not claim(candidate.server_id):
             outcome.skipped.append(_skip(candidate, CLAIMED))

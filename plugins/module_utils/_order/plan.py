@@ -4,7 +4,10 @@ Pure functions over normalised orders and servers: no API call here, so check mo
 """
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, convert
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
@@ -255,8 +258,8 @@ class BudgetGuard:
     def add(self, candidate: Candidate) -> None:
         self.total += self.cost(candidate)
 
-    def choose(self, candidates: list[Candidate], missing: int) -> list[Candidate]:
-        """The first `missing` candidates, in order, that keep the fleet within budget; BudgetExceeded if too few."""
+    def within(self, candidates: list[Candidate], missing: int) -> list[Candidate]:
+        """The first `missing` candidates, in order, that keep the fleet within budget (fewer when too few fit)."""
         if missing <= 0:
             return []
         if self.amount is None:
@@ -268,9 +271,14 @@ class BudgetGuard:
                 chosen.append(candidate)
                 total += cost
                 if len(chosen) == missing:
-                    return chosen
-        if len(candidates) < missing:
-            return chosen  # too few servers at all: the caller says so, with the filters' exclusions
+                    break
+        return chosen
+
+    def choose(self, candidates: list[Candidate], missing: int) -> list[Candidate]:
+        """The first `missing` candidates, in order, that keep the fleet within budget; BudgetExceeded if too few."""
+        chosen = self.within(candidates, missing)
+        if len(chosen) >= missing or len(candidates) < missing:
+            return chosen  # enough, or too few servers at all: the caller says so, with the filters' exclusions
         cheapest = sorted(self.cost(c) for c in candidates)[:missing]
         after = self.total + sum(cheapest)
         raise BudgetExceeded(
@@ -278,3 +286,64 @@ class BudgetGuard:
             f"at the cheapest matching servers (kept orders: {self.total:.4f}), over the budget of "
             f"{self.amount:.4f} by {after - self.amount:.4f} {self.currency}/day"
         )
+
+
+class RivalSource(Protocol):
+    """Servers others hold on spot that the cap can win, read only as far as asked (spot.RivalCandidates)."""
+
+    def take(self, wanted: int) -> list[Candidate]: ...
+
+    def __iter__(self) -> Iterator[Candidate]: ...
+
+
+class NoRivals:
+    """The rival source of a task that does not bid up to a cap: nothing to outbid."""
+
+    def take(self, wanted: int) -> list[Candidate]:
+        return []
+
+    def __iter__(self) -> Iterator[Candidate]:
+        return iter(())
+
+
+@dataclass
+class FleetCandidates:
+    """The servers a fleet may rent, in the order docs/spot.md promises: the free ones first (at their price, or the
+    host's minimum bid), then the servers others hold on spot that the cap can win, cheapest minimum first.
+
+    Rivals count whenever the free ones are too few (planned) or fail (fail-over reads on into them).
+    """
+
+    free: list[Candidate]
+    rivals: RivalSource = field(default_factory=NoRivals)
+
+    def planned(self, missing: int) -> list[Candidate]:
+        """What the run plans to rent from (check mode shows the first `missing`): the free ones, and rivals only
+        when the free ones fall short of `missing` - as many as that, and one spare read ahead so that the budget
+        can choose past a rival it does not fit."""
+        short = missing - len(self.free)
+        return self.free + (self.rivals.take(short + 1) if short > 0 else [])
+
+    def __iter__(self) -> Iterator[Candidate]:
+        """Fail-over's order: every free one, then every rival, each rival read only when fail-over gets to it."""
+        tried = set()
+        for candidate in self._all():
+            if candidate.server_id not in tried:
+                tried.add(candidate.server_id)
+                yield candidate
+
+    def _all(self) -> Iterable[Candidate]:
+        yield from self.free
+        yield from self.rivals
+
+
+def shortfall(missing: int, rented: int, excluded: dict[str, int], passed_over: Iterable[str]) -> dict:
+    """How far a fleet falls short of `missing` after renting `rented`, and why: the servers each filter or order
+    constraint `excluded` (as the task's `excluded`), and the reasons of the candidates passed over (as in
+    `skipped_servers`: fail-over refusals, the budget, spot wins above the cap)."""
+    count = max(0, missing - rented)
+    if count == 0:
+        return {"count": 0, "reasons": {}}
+    reasons = Counter({name: n for name, n in excluded.items() if n})
+    reasons.update(passed_over)
+    return {"count": count, "reasons": dict(reasons)}

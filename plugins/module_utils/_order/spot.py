@@ -6,6 +6,7 @@ Reads go through the client (so through the controller's shared rate limiter); t
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
@@ -136,35 +137,71 @@ def lost_text(entries: list[dict], params: dict) -> str:
     return "; ".join(parts)
 
 
-def rival_candidates(markets: SpotMarkets, servers: list[dict], params: dict, limit: int, wanted: int
-                     ) -> tuple[list[Candidate], list[dict]]:
-    """Servers others rent on spot that the cap can win: (candidates with their bid, skipped entries).
+# Why a server others hold is passed over, as counted in a fleet's `shortfall` (the entry's text says more).
+ABOVE_CAP, ON_DEMAND, UNREADABLE = "spot_max_price", "rented, and not on spot", "spot market unreadable"
 
-    At most `limit` servers are read (one spot_marketplace call each), cheapest host minimum first, until `wanted`
-    candidates and one spare (for fail-over) are found.
+
+class RivalCandidates:
+    """Servers others rent on spot that the cap can win, read lazily: one spot_marketplace call per server, cheapest
+    host minimum first, at most `limit` servers, and only as many as the fleet asks for (plan.FleetCandidates: when
+    the free servers are too few, or fail).
+
+    `skipped` holds the entries for skipped_servers of the servers passed over, `reasons` one stable reason each.
     """
-    currency = params["currency"]
-    rented = [s for s in servers if s.get("rented") and s.get("online") is not False
-              and currency in (s.get("allowed_currencies") or [])]
-    rented.sort(key=lambda s: (price_per_day(s, "spot", currency) is None, price_per_day(s, "spot", currency) or 0))
-    candidates, skipped = [], []
-    for server in rented[:max(limit, 0)]:
-        if len(candidates) > wanted:
-            break
+
+    def __init__(self, markets: SpotMarkets, servers: list[dict], params: dict, limit: int):
+        self.markets = markets
+        self.params = params
+        currency = params.get("currency")
+        rented = [s for s in servers if s.get("rented") and s.get("online") is not False
+                  and currency in (s.get("allowed_currencies") or [])]
+        rented.sort(key=lambda s: (price_per_day(s, "spot", currency) is None, price_per_day(s, "spot", currency) or 0))
+        self._unread = rented[:max(limit, 0)]
+        self.found: list[Candidate] = []
+        self.skipped: list[dict] = []
+        self.reasons: list[str] = []
+
+    def take(self, wanted: int) -> list[Candidate]:
+        """The first `wanted` candidates (fewer when the servers to read run out)."""
+        while len(self.found) < wanted and self._read_next():
+            pass
+        return self.found[:max(wanted, 0)]
+
+    def __iter__(self) -> Iterator[Candidate]:
+        """Every candidate found so far, then the next ones as they are read."""
+        index = 0
+        while True:
+            while index >= len(self.found):
+                if not self._read_next():
+                    return
+            yield self.found[index]
+            index += 1
+
+    def _read_next(self) -> bool:
+        """Read the next server's spot market; False when none is left to read."""
+        if not self._unread:
+            return False
+        server = self._unread.pop(0)
+        currency = self.params["currency"]
         try:
-            choice = markets.choice(server["id"], params)
+            choice = self.markets.choice(server["id"], self.params)
         except CloreError as err:
-            skipped.append(_skip(server["id"], None, currency, f"its spot market could not be read ({err})", None))
-            continue
+            self._pass_over(_skip(server["id"], None, currency, f"its spot market could not be read ({err})", None),
+                            UNREADABLE)
+            return True
         if choice.rival is None or not choice.rival.active:
             # Rented, but no spot bid runs on it: rented on demand, which no bid can take.
-            skipped.append(_skip(server["id"], None, currency, "rented, and not on spot", choice.rival))
+            self._pass_over(_skip(server["id"], None, currency, ON_DEMAND, choice.rival), ON_DEMAND)
         elif choice.bid is None:
-            skipped.append(_skip(server["id"], choice.needed, currency, choice.refusal(), choice.rival))
+            self._pass_over(_skip(server["id"], choice.needed, currency, choice.refusal(), choice.rival), ABOVE_CAP)
         else:
-            candidates.append(Candidate(server["id"], currency, choice.bid, server.get("gpu_model"),
+            self.found.append(Candidate(server["id"], currency, choice.bid, server.get("gpu_model"),
                                         server.get("gpu_count")))
-    return candidates, skipped
+        return True
+
+    def _pass_over(self, entry: dict, reason: str) -> None:
+        self.skipped.append(entry)
+        self.reasons.append(reason)
 
 
 def server_candidate(markets: SpotMarkets, server: dict, params: dict) -> Candidate:

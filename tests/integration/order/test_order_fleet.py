@@ -8,12 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import requests
 from clore_sim.testing import SimServer
 
 from ..conftest import COLLECTIONS_PATH
 from ..playbook import base_env
 from ..real_limits import CREATE_INTERVAL, RATE_TOLERANCE, REQUEST_INTERVAL
-from .helpers import active_orders
+from .helpers import GPU, IMAGE as FLEET_IMAGE, active_orders, posts
 
 IMAGES = {"w1": "cloreai/ubuntu22.04-jupyter", "w2": "cloreai/ubuntu20.04-jupyter",
           "w3": "nvidia/cuda:12.1.0-devel-ubuntu22.04"}
@@ -60,3 +61,44 @@ def test_same_fleet_task_on_three_hosts_rents_the_fleet_once(sim, ansible_env, r
     assert len(active_orders(sim)) == 2 and sim.counters()["orders_created"] == 2
     assert sum(len(r["created"]) for r in done.results.values()) == 2
     assert sum(r["changed"] for r in done.results.values()) == 1
+
+
+def only_two_free(sim, gpu: str = "RTX 4090") -> list[int]:
+    """Rent every listed free server with that GPU elsewhere but the two cheapest online ones; their ids."""
+    answer = requests.get(f"{sim.api_url}/marketplace", headers={"auth": sim.api_key}, timeout=30).json()
+    offline = set(sim.offline())  # marketplace rows do not say: the module would try them and fail over
+    rows = sorted((s for s in answer["servers"] if gpu in s["specs"]["gpu"] and not s["rented"]),
+                  key=lambda s: (s["id"] in offline, s["price"]["on_demand"][s["allowed_coins"][0]]))
+    for row in rows[2:]:
+        sim.rent_elsewhere(row["id"])
+    return sorted(row["id"] for row in rows[:2])
+
+
+def test_a_fleet_of_three_with_two_matching_fails_or_with_allow_partial_rents_two(sim, ansible_env, run_order):
+    matching = only_two_free(sim)
+    fleet = {"count": 3, "gpu": GPU, "image": FLEET_IMAGE, "wait": False}
+
+    refused = run_order(ansible_env, fleet).result
+    assert refused["failed"] and "only 2 free servers match, 3 needed; nothing was rented" in refused["msg"], refused
+    assert refused["shortfall"]["count"] == 1 and posts(sim) == {}
+
+    partial = fleet | {"allow_partial": True}
+    planned = run_order(ansible_env, partial, check=True).result
+    assert not planned.get("failed") and planned["changed"], planned
+    assert sorted(c["server_id"] for c in planned["would_create"]) == matching
+    # Why it is short: what each filter excluded, as the task's `excluded` counts it.
+    reasons = {name: n for name, n in planned["excluded"].items() if n}
+    assert planned["shortfall"] == {"count": 1, "reasons": reasons} and reasons, planned
+    assert "would be 1 short" in planned["msg"] and posts(sim) == {}, "check mode rents nothing"
+
+    rented = run_order(ansible_env, partial).result
+    assert not rented.get("failed") and rented["changed"], rented
+    assert sorted(o["server_id"] for o in rented["orders"]) == matching and len(rented["created"]) == 2
+    assert rented["shortfall"] == {"count": 1, "reasons": reasons}, rented
+    assert sorted(o["si"] for o in active_orders(sim)) == matching
+
+    before = posts(sim)
+    again = run_order(ansible_env, partial).result
+    assert not again.get("failed") and again["changed"] is False, again
+    assert posts(sim) == before and sorted(again["kept"]) == sorted(rented["created"])
+    assert again["shortfall"] == {"count": 1, "reasons": {k: n for k, n in again["excluded"].items() if n}}, again

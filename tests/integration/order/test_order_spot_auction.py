@@ -214,3 +214,30 @@ def test_the_spot_fleet_playbook_replaces_what_was_outbid_and_prints_the_table(s
         assert rows[str(order["id"])][2:5] == ["active", str(order["spot_bid"]), "True"]
         assert order["spot_bid"] <= CAP
     assert rows[str(lost["id"])][2:6] == ["outbid", str(lost["spot_bid"]), "ended", str(CAP + 3)]
+
+
+def test_a_fleet_turns_to_a_winnable_server_when_its_free_candidate_is_offline(sim, ansible_env, run_order):
+    # Three RTX 4090 with a host minimum of 1 USD-Blockchain/day: one free, one free but offline (the listing does
+    # not say so: its create is refused), one a rival holds at 2.0 (won at 2.05 under the 3.0 cap). Every other
+    # RTX 4090 is rented on demand, which no bid can take.
+    free, offline, held = free_servers(sim, spot_bid=10_000)[:3]
+    for row in free_servers(sim, spot_bid=10_000):
+        if row["id"] not in (free["id"], offline["id"], held["id"]):
+            sim.rent_elsewhere(row["id"])
+    for row in (free, offline, held):
+        sim.set_prices(row["id"], spot={USD: 1.0})
+    sim.set_online(offline["id"], False)
+    assert sim.rival_bid(held["id"], 2.0, currency=USD)["active"]
+    fleet = {"count": 2, "gpu": GPU, "image": IMAGE, "type": "spot", "currency": USD, "spot_max_price": 3.0,
+             "spot_bid_step": 0.05, "wait": False}
+
+    result = run_order(ansible_env, fleet).result
+    assert not result.get("failed"), result
+    bids = {o["server_id"]: (o["spot_bid"], o["spot_active"]) for o in result["orders"]}
+    assert bids == {free["id"]: (1.0, True), held["id"]: (2.05, True)}, result
+    assert {"server_id": offline["id"], "reason": "server-offline"}.items() <= next(
+        s for s in result["skipped_servers"] if s["server_id"] == offline["id"]).items(), result["skipped_servers"]
+    assert len(active_orders(sim)) == 2
+
+    again = run_order(ansible_env, fleet).result
+    assert not again.get("failed") and not again["changed"] and again["created"] == [], again

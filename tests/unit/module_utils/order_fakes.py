@@ -44,6 +44,8 @@ class FakeClore:
         self.own_ids: list[int] = []
         # Other renters' spot offers per server id: {offer_id, bid, active, currency}.
         self.rival_offers: dict[int, list[dict]] = {}
+        # Whether a spot bid above every rival offer on a server wins it, as on Clore (off: such a create is refused).
+        self.bids_win = False
 
     # --- scripting ---
     def fault(self, endpoint: str, *kinds) -> None:
@@ -107,7 +109,7 @@ class FakeClore:
             raise CloreApiError("no such server", endpoint="create_order", code=2)
         if not row["online"]:
             raise CloreApiError("offline", endpoint="create_order", code=6, reason="server-offline")
-        if row["rented"]:
+        if row["rented"] and not self._outbids(body):
             raise CloreApiError("rented", endpoint="create_order", code=6, reason="server-already-rented")
         price = body.get("spotprice") if body["type"] == "spot" else row["price"]["on_demand"][body["currency"]]
         order = self.add_order(body["renting_server"], body["image"], price=price, currency=body["currency"],
@@ -119,6 +121,15 @@ class FakeClore:
             raise CloreApiError("connection dropped", endpoint="create_order", ambiguous=True)
         if fault == "code1_after_commit":
             raise CloreApiError("database error", endpoint="create_order", code=1, ambiguous=True)
+
+    def _outbids(self, body: dict) -> bool:
+        """A spot bid above every scripted rival offer on a server that only rivals hold wins it (they stop)."""
+        rivals = self.rival_offers.get(body["renting_server"])
+        held_by_us = any(o["si"] == body["renting_server"] and not o["expired"] for o in self.orders)
+        if not self.bids_win or body["type"] != "spot" or not rivals or held_by_us or body["spotprice"] <= max(o["bid"] for o in rivals):
+            return False
+        self.rival_offers[body["renting_server"]] = [dict(o, active=False) for o in rivals]
+        return True
 
     def cancel_order(self, order_id: int, issue: str | None = None) -> None:
         self.calls.append(("cancel_order", order_id, issue))

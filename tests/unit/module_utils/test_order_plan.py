@@ -9,10 +9,12 @@ from ansible_collections.clore.ai.plugins.module_utils._order.plan import (
     BudgetExceeded,
     BudgetGuard,
     Candidate,
+    FleetCandidates,
     PriceCap,
     choose_currency,
     make_candidate,
     plan_fleet,
+    shortfall,
 )
 
 from order_fakes import server
@@ -153,3 +155,69 @@ def test_a_spot_bid_is_converted_to_the_caps_currency():
     # The bid is judged, whatever max_price.type names.
     typed, refusal = make_candidate(row, spot | {"max_price": {"amount": 4.5, "type": "spot"}}, SPLIT_RATES)
     assert typed is None and refusal.filter == "max_price"
+
+
+class Rivals:
+    """A rival source that records how many servers it was made to read (each read finds the next candidate)."""
+
+    def __init__(self, *server_ids: int):
+        self.unread = [Candidate(i, "USD-Blockchain", 2.05) for i in server_ids]
+        self.found: list[Candidate] = []
+
+    def take(self, wanted: int) -> list[Candidate]:
+        while len(self.found) < wanted and self.unread:
+            self.found.append(self.unread.pop(0))
+        return self.found[:wanted]
+
+    def __iter__(self):
+        yield from self.found
+        while self.unread:
+            self.found.append(self.unread.pop(0))
+            yield self.found[-1]
+
+
+FREE = [Candidate(1, "USD-Blockchain", 1.0), Candidate(2, "USD-Blockchain", 1.5)]
+
+
+def test_enough_free_servers_plan_no_rival_read():
+    rivals = Rivals(7, 8)
+    assert FleetCandidates(FREE, rivals).planned(2) == FREE
+    assert rivals.found == []
+
+
+def test_too_few_free_servers_plan_the_rivals_they_lack_and_one_spare():
+    rivals = Rivals(7, 8, 9)
+    planned = FleetCandidates(FREE[:1], rivals).planned(2)
+    assert [c.server_id for c in planned] == [1, 7, 8]
+    assert [c.server_id for c in rivals.unread] == [9]
+
+
+def test_fail_over_reads_on_into_the_rivals_when_the_free_ones_fail():
+    # The audit's case: enough free servers on paper (so the plan reads no rival), but they fail: fail-over goes on
+    # to the rivals, free ones first, each server once.
+    rivals = Rivals(7, 2, 8)
+    found = FleetCandidates(FREE, rivals)
+    assert found.planned(2) == FREE
+    assert [c.server_id for c in found] == [1, 2, 7, 8]
+
+
+def test_fail_over_without_rivals_ends_with_the_free_servers():
+    assert [c.server_id for c in FleetCandidates(FREE)] == [1, 2]
+    assert FleetCandidates([]).planned(3) == []
+
+
+def test_budget_within_chooses_what_fits_without_refusing():
+    guard = BudgetGuard({"amount": 10.0, "currency": "USD"}, [order(1, 4.0)], RATES)
+    offers = [Candidate(1, "USD-Blockchain", 5.0), Candidate(2, "USD-Blockchain", 4.0),
+              Candidate(3, "USD-Blockchain", 1.0)]
+    assert [c.server_id for c in guard.within(offers, 3)] == [1, 3]
+    assert guard.within(offers, 0) == []
+    assert BudgetGuard(None, [], {}).within(offers, 5) == offers
+
+
+def test_shortfall_counts_what_excluded_and_what_was_passed_over():
+    short = shortfall(3, 2, {"gpu": 40, "max_price": 0, "available_only": 5},
+                      ["server-offline", "budget", "server-offline"])
+    assert short == {"count": 1, "reasons": {"gpu": 40, "available_only": 5, "server-offline": 2, "budget": 1}}
+    assert shortfall(2, 2, {"gpu": 40}, ["server-offline"]) == {"count": 0, "reasons": {}}
+    assert shortfall(0, 0, {}, []) == {"count": 0, "reasons": {}}

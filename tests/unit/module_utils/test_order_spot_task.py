@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_SPEC, validate
+from ansible_collections.clore.ai.plugins.module_utils._order.spot import RivalCandidates, SpotMarkets
+from ansible_collections.clore.ai.plugins.module_utils.market import normalize_server
 from ansible_collections.clore.ai.plugins.module_utils.order import OrderTask, OrderTaskFailed
 
 from order_fakes import FakeClore, server
@@ -93,3 +95,65 @@ def test_a_bid_outbid_before_it_was_listed_fails_at_once_as_outbid_and_costing_n
     assert result["ended"] == [order["id"]]
     assert [entry["id"] for entry in result["outbid"]] == [order["id"]]
     assert market.posts() == [("create_order", 1)]
+
+
+FLEET = {"count": 2, "gpu": ["4090"], "spot_max_price": 5.0, "spot_bid_step": 0.25}
+
+
+def test_a_fleet_whose_free_server_is_offline_wins_a_rival_held_one_within_the_cap(market):
+    # Two free servers within the cap (so the plan needs no rival), the first offline (its create is refused):
+    # fail-over goes on to server 3, which a rival holds at 4.0 and 4.25 wins.
+    market.bids_win = True
+    market.rival_offers[3] = [{"offer_id": 900, "bid": 4.0, "active": True, "currency": USD}]
+    market.fault("create_order", "server-offline")
+    result = run(market, **FLEET)
+    assert market.posts("create_order") == [("create_order", 1), ("create_order", 2), ("create_order", 3)]
+    bids = {o["server_id"]: (o["spot_bid"], o["spot_active"]) for o in result["orders"]}
+    assert bids == {2: (4.0, True), 3: (4.25, True)}, result
+    assert [(s["server_id"], s["reason"]) for s in result["skipped_servers"]] == [(1, "server-offline")]
+    assert result["shortfall"] == {"count": 0, "reasons": {}}
+
+
+def test_a_fleet_reads_no_rival_market_while_the_free_servers_suffice(market):
+    market.rival_offers[3] = [{"offer_id": 900, "bid": 4.0, "active": True, "currency": USD}]
+    result = run(market, **FLEET)
+    assert sorted(o["server_id"] for o in result["orders"]) == [1, 2]
+    assert 3 not in spot_reads(market), "the free servers sufficed: no rival's market is read"
+
+
+def spot_reads(market: FakeClore) -> list[int]:
+    return [call[1] for call in market.calls if call[0] == "spot_marketplace"]
+
+
+def held(*rows: dict) -> list[dict]:
+    return [normalize_server(row) for row in rows]
+
+
+def test_rival_candidates_are_read_lazily_cheapest_minimum_first_within_the_limit(market):
+    market.servers.update({7: server(7, 2.0, rented=True), 8: server(8, 4.0, rented=True),
+                           9: server(9, 20.0, rented=True)})
+    market.rival_offers.update({
+        3: [{"offer_id": 901, "bid": 4.0, "active": True, "currency": USD}],   # minimum 2.0: won at 4.25
+        9: [{"offer_id": 903, "bid": 4.5, "active": True, "currency": USD}],   # minimum 10.0: above the cap
+    })  # 7 (minimum 1.0) and 8 (minimum 2.0) run no spot bid: rented on demand
+    params = {"currency": USD, "spot_max_price": 5.0, "spot_bid_step": 0.25}
+    servers = held(market.servers[9], market.servers[8], market.servers[3], market.servers[7])
+    rivals = RivalCandidates(SpotMarkets(market), servers, params, limit=3)
+
+    assert rivals.take(0) == [] and spot_reads(market) == []
+    assert [c.server_id for c in rivals.take(1)] == [3]
+    assert spot_reads(market) == [7, 8, 3]  # by minimum (8 and 3 tie at 2.0: listing order), up to the first win
+    assert [(c.server_id, c.price) for c in rivals] == [(3, 4.25)]
+    assert spot_reads(market) == [7, 8, 3], "at most `limit` servers are read, each once: 9 is not"
+    assert sorted(rivals.reasons) == ["rented, and not on spot"] * 2
+    assert {s["server_id"] for s in rivals.skipped} == {7, 8}
+
+
+def test_a_rival_the_cap_cannot_win_is_passed_over_with_the_bid_it_needs(market):
+    market.rival_offers[3] = [{"offer_id": 901, "bid": 6.0, "active": True, "currency": USD}]
+    params = {"currency": USD, "spot_max_price": 5.0, "spot_bid_step": 0.25}
+    rivals = RivalCandidates(SpotMarkets(market), held(market.servers[3]), params, limit=10)
+    assert rivals.take(2) == [] and list(rivals) == []
+    (entry,) = rivals.skipped
+    assert (entry["server_id"], entry["bid_needed"], entry["top_rival_bid"]) == (3, 6.25, 6.0)
+    assert rivals.reasons == ["spot_max_price"]
