@@ -77,6 +77,18 @@ options:
       - For a fleet with O(state=present), also cancel the members beyond O(count), most expensive first.
     type: bool
     default: false
+  surplus:
+    description:
+      - For a fleet with O(state=present), what to do when, after this run rented, more active orders match the
+        fleet (its image and hardware filters) than O(count). That happens only when another run rented the same
+        fleet at the same time without sharing this controller's locks and records (another controller, or a run
+        after the state directory was deleted).
+      - V(release) cancels the newest orders beyond O(count), warns, and lists them in RV(released); every run that
+        sees the surplus picks the same newest ones, so two racing runs agree on which to cancel.
+      - V(keep) leaves them, warns, and lists them in RV(surplus).
+    type: str
+    choices: [release, keep]
+    default: release
   image:
     description:
       - The Docker image to run, for example V(cloreai/ubuntu22.04-jupyter); a leading V(docker.io/) is dropped.
@@ -201,6 +213,9 @@ options:
         any POST, in check mode too) when the sum would pass this cap, saying the current total, the new total and
         the cap. Orders this task cancels do not count.
       - On top of O(budget) (this task's fleet) and O(max_price) (each server); fail-over holds each server to both.
+      - Runs of this controller with the same key take turns from the cap's check until their new orders are listed
+        (whatever their images), each reading the key's orders afresh, so that two of them cannot both pass the cap
+        on one reading. Controllers that share no state directory do not take turns (see C(docs/awx.md)).
       - Set it once for every task with C(module_defaults) for C(clore.ai.clore_order).
     type: dict
     suboptions:
@@ -382,6 +397,22 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+surplus:
+  description:
+    - Fleet orders beyond O(count) found right after this run rented (another run rented the same fleet at the
+      same time), newest last; cancelled with O(surplus=release) (then also in RV(released) and RV(cancelled)),
+      kept with O(surplus=keep).
+  returned: always
+  type: list
+  elements: int
+  sample: []
+released:
+  description:
+    - The orders of RV(surplus) this run cancelled (O(surplus=release)); also in RV(cancelled).
+  returned: always
+  type: list
+  elements: int
+  sample: []
 orders:
   description:
     - The identified orders after the task (kept, created and adopted), none of them with a secret.
