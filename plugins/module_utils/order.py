@@ -154,9 +154,10 @@ class OrderTask:
         except Exception as err:  # noqa: BLE001 -- whatever it is, an order may exist: say which, never a bare text
             self._take_made()
             in_flight = self._creator.in_flight if self._creator is not None else None
-            if not self._new_orders() and (in_flight is None or not in_flight.sent):
-                raise
-            self._fail(_failure_text(err) + self._in_flight_note())
+            sent = bool(self._new_orders()) or (in_flight is not None and in_flight.sent)
+            if not sent and not isinstance(err, OSError):
+                raise  # a bug before any create: its traceback helps, and nothing costs money
+            self._fail(_failure_text(err, sent) + self._in_flight_note())
 
     def _run(self) -> dict:
         image = self.params.get("image")
@@ -719,13 +720,16 @@ def _filter_names(params: dict) -> list[str]:
     return [name for name in MARKET_FILTER_SPEC if params.get(name) not in (None, [], {})]
 
 
-def _failure_text(err: Exception) -> str:
-    """What failed, for a failure the task did not foresee (never a traceback)."""
+def _failure_text(err: Exception, sent: bool) -> str:
+    """What failed, for a failure the task did not foresee (never a traceback); `sent`: a create had been sent."""
     if isinstance(err, CloreError):
         return str(err)
-    if isinstance(err, OSError):
+    if isinstance(err, OSError):  # the state dir: a full disk, a file that cannot be written
         where = f" ({err.filename})" if err.filename else ""
-        return (f"writing the controller's state failed after create_order was sent: "
+        if not sent:
+            return (f"a file of the controller's state could not be used: {err.strerror or err}{where}; no "
+                    "create_order was sent, nothing was rented by this run")
+        return (f"a file of the controller's state could not be used after create_order was sent: "
                 f"{err.strerror or err}{where}")
     return f"an unexpected error after create_order was sent ({type(err).__name__}: {err})"
 

@@ -28,10 +28,12 @@ description:
     still the new order. When the outcome of a create is unclear (timeout, dropped connection, HTTP 5xx, code 1) the
     module looks for the order for up to O(reconcile_timeout) seconds and adopts it when found; it creates again only
     when the order is proven absent, and never tries another server while the first one may be rented."
-  - "Each create is recorded in the state directory (O(api_state_dir)) before it is sent and cleared once its order
-    is found or proven absent. A run killed in between leaves the record: the next run with the same key and image
-    first waits for that order to be listed (up to O(reconcile_timeout) + 30 seconds after the create) and adopts it,
-    or drops the record with a warning saying nothing was rented, before it rents anything."
+  - "Each create is recorded in the state directory (O(api_state_dir)) before it is queued behind the rate limiter,
+    marked each time it leaves for the wire (every retry after a 429 too), and cleared once its order is found or
+    proven absent. A run killed in between leaves the record: the next run with the same key and image first waits
+    for that order to be listed (up to O(reconcile_timeout) + 30 seconds after its last sending, however long it had
+    waited before) and adopts it, or drops the record with a warning saying nothing was rented, before it rents
+    anything. A record never marked sent by a process that is gone is dropped at once: that create never left."
   - Fail-over - when the chosen server is taken or refuses (server-already-rented, server-offline, too_low_price,
     currency-not-allowed, or it vanished from the market) the next candidate is tried, up to O(max_attempts) per
     order; every candidate passed over is returned in RV(skipped_servers) with its reason.

@@ -170,6 +170,6 @@ def test_a_state_write_that_fails_after_the_create_names_the_order_and_returns_i
     result = run_order(ansible_env, FLEET | {"count": 1, "lifetime_hours": 2}).result
     active = [o["id"] for o in active_orders(sim)]
     assert result.get("failed") and len(active) == 1 and result["created"] == active
-    assert "writing the controller's state failed after create_order was sent" in result["msg"]
+    assert "a file of the controller's state could not be used after create_order was sent" in result["msg"]
     assert f"order(s) {active[0]} were rented by this run and still exist: they cost money" in result["msg"]
     assert "Traceback" not in result["msg"] and "module_stdout" not in result

@@ -352,7 +352,8 @@ def test_a_full_disk_when_the_create_is_recorded_as_found_names_the_order_and_re
     [order] = market.active()
     result, message = caught.value.to_result(), str(caught.value)
     assert result["created"] == [order["id"]] and [o["id"] for o in result["orders"]] == [order["id"]]
-    assert "No space left on device (/state/inflight-test-account.json)" in message
+    assert ("a file of the controller's state could not be used after create_order was sent: No space left on device "
+            "(/state/inflight-test-account.json)") in message
     assert f"order(s) {order['id']} were rented by this run and still exist: they cost money" in message
     assert len(market.posts("create_order")) == 1  # fail-over stopped at the first order
 
@@ -396,9 +397,21 @@ def test_a_failure_before_the_order_is_found_names_the_create_in_flight(tmp_path
             "cost money; the next run with this key and image looks for it") in str(caught.value)
 
 
-def test_a_failure_before_any_create_is_left_as_it_is(market, monkeypatch):
-    monkeypatch.setattr(order_module, "read_market", disk_full)
-    with pytest.raises(OSError):
+def test_a_full_disk_before_any_create_says_nothing_was_rented(market, monkeypatch):
+    monkeypatch.setattr(InflightCreates, "record", disk_full)
+    with pytest.raises(OrderTaskFailed) as caught:
+        run(market, **FLEET)
+    assert market.posts() == [] and caught.value.to_result()["created"] == []
+    assert ("a file of the controller's state could not be used: No space left on device "
+            "(/state/inflight-test-account.json); no create_order was sent, nothing was rented") in str(caught.value)
+
+
+def test_a_bug_before_any_create_is_left_as_it_is(market, monkeypatch):
+    def bug(*_args, **_kwargs):
+        raise KeyError("price")
+
+    monkeypatch.setattr(order_module, "read_market", bug)
+    with pytest.raises(KeyError):
         run(market, **FLEET)
     assert market.posts() == []
 
