@@ -31,6 +31,8 @@ def together(run_order, runs: list[tuple[dict, dict]]) -> list[dict]:
 def test_account_budget_holds_for_two_images_started_together(sim, ansible_env, run_order):
     cheapest = run_order(ansible_env, fleet(1), check=True).result["would_create"][0]["price_per_day"]
     cap = {"amount": round(cheapest * 1.5, 4), "currency": "USD"}  # any two orders pass it
+    # Each create is handled 10 s after it arrives: a run that read the key's orders meanwhile would not see it.
+    sim.fault("create_order", "delay", count=2, delay=10)
     results = together(run_order, [(ansible_env, fleet(1, IMAGE, account_budget=cap)),
                                    (ansible_env, fleet(1, OTHER_IMAGE, account_budget=cap))])
     assert len(active_orders(sim)) == 1, [r["msg"] for r in results]
@@ -56,7 +58,7 @@ def test_two_controllers_with_their_own_state_dirs_end_with_count_orders(sim, an
 
 def test_a_rerun_after_a_kill_and_a_deleted_state_dir_releases_what_it_rented_again(
         sim, ansible_env, run_order, tmp_path):
-    sim.configure(listing_lag=20)
+    sim.configure(listing_lag=40)  # the re-run reads my_orders before the lost order is listed
     task = fleet(1)
     env = killed_at_first_create(sim, ansible_env, tmp_path, task)
     [lost] = [o["id"] for o in active_orders(sim)]
@@ -71,7 +73,7 @@ def test_a_rerun_after_a_kill_and_a_deleted_state_dir_releases_what_it_rented_ag
 
 
 def test_surplus_keep_leaves_the_other_controllers_orders(sim, ansible_env, run_order, tmp_path):
-    sim.configure(listing_lag=20)
+    sim.configure(listing_lag=40)  # the re-run reads my_orders before the lost order is listed
     task = fleet(1, surplus="keep")
     env = killed_at_first_create(sim, ansible_env, tmp_path, task)
     shutil.rmtree(Path(env["CLORE_STATE_DIR"]))
