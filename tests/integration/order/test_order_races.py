@@ -53,7 +53,7 @@ def test_two_controllers_with_their_own_state_dirs_end_with_count_orders(sim, an
     assert len(active) == 2 and sorted(set(created) - set(released)) == active
     for result in results:
         for order_id in result["released"]:
-            assert any(f"released the newest, order(s)" in w and str(order_id) in w for w in result["warnings"])
+            assert any("released the newest, order(s)" in w and str(order_id) in w for w in result["warnings"])
 
 
 def test_a_rerun_after_a_kill_and_a_deleted_state_dir_releases_what_it_rented_again(
