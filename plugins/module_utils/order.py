@@ -2,12 +2,14 @@
 
 Reads and decisions are identical in check mode; only the POSTs (create, cancel, set_spot_price) are skipped, so
 check mode reports exactly what a real run would do. Any failure after money was committed names the orders that
-exist and cost money (or cancels those this run created, with cancel_on_failure).
+exist and cost money (or cancels those this run created, with cancel_on_failure), whatever raised it: an API error, a
+state file that could not be written (a full disk), or a bug.
 """
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from typing import Any
 
@@ -36,11 +38,21 @@ from ansible_collections.clore.ai.plugins.module_utils._order.args import (  # t
 )
 from ansible_collections.clore.ai.plugins.module_utils._order.image import same_image
 from ansible_collections.clore.ai.plugins.module_utils._order.cancel import CancelFailed, cancel_orders
-from ansible_collections.clore.ai.plugins.module_utils._order.create import ExactlyOnceCreator, create_body, newest_ct
+from ansible_collections.clore.ai.plugins.module_utils._order.create import (
+    NEXT_RUN_LOOKS,
+    ExactlyOnceCreator,
+    create_body,
+    newest_ct,
+)
 from ansible_collections.clore.ai.plugins.module_utils._order.failover import OVER_BUDGET, rent_with_failover
 from ansible_collections.clore.ai.plugins.module_utils._order.identity import members, read_orders
 from ansible_collections.clore.ai.plugins.module_utils._order.inflight import InflightCreates, reconcile_inflight
-from ansible_collections.clore.ai.plugins.module_utils._order.lock import ServerClaims, SharedOrderReads, order_lock
+from ansible_collections.clore.ai.plugins.module_utils._order.lock import (
+    ServerClaims,
+    SharedOrderReads,
+    account_lock,
+    order_lock,
+)
 from ansible_collections.clore.ai.plugins.module_utils._order.market_read import (
     MarketRead,
     listed_as,
@@ -140,9 +152,26 @@ class OrderTask:
         self.before: list[dict] = []
         self.active_orders: list[dict] = []  # every active order of the key, for account_budget
         self.bad_servers = BadServerMemory(client, params.get("bad_server_ttl", 24.0))
+        self.surplus: list[int] = []  # a fleet's members beyond count after renting (another run's race)
+        self.released: list[int] = []  # those of them cancelled (surplus: release)
+        self._creator: ExactlyOnceCreator | None = None
 
     # ----- the flow -----
     def run(self) -> dict:
+        """The task's result; after a create was sent, any failure still names what exists and may cost money."""
+        try:
+            return self._run()
+        except OrderTaskFailed:
+            raise
+        except Exception as err:  # noqa: BLE001 -- whatever it is, an order may exist: say which, never a bare text
+            self._take_made()
+            in_flight = self._creator.in_flight if self._creator is not None else None
+            sent = bool(self._new_orders()) or (in_flight is not None and in_flight.sent)
+            if not sent and not isinstance(err, OSError):
+                raise  # a bug before any create: its traceback helps, and nothing costs money
+            self._fail(_failure_text(err, sent) + self._in_flight_note())
+
+    def _run(self) -> dict:
         image = self.params.get("image")
         lock = nullcontext() if self.check_mode else order_lock(self.client.state_path, self.client.account, image)
         with lock:
@@ -170,7 +199,8 @@ class OrderTask:
                 raise
             except CloreError as err:
                 self.kept = [o for o in self.kept if o["id"] not in reconciled]  # adopted, not kept: also on failure
-                self._fail(str(err))
+                self._take_made()
+                self._fail(str(err) + self._in_flight_note(str(err)))
             self.kept = [o for o in self.kept if o["id"] not in reconciled]
         record_lifetime(self.client, self.params, self.kept + self._new_orders(), self.check_mode)
         if self.params["state"] == "present" and self.params["wait"] and not self.check_mode:
@@ -215,6 +245,7 @@ class OrderTask:
             self._cancel_or_plan([o["id"] for o in plan.cancel], issue=None)
             self.kept = plan.keep
             self._rent_fleet(plan)
+            self._settle_surplus()
         else:
             self.kept = keep
             if not keep:
@@ -330,22 +361,24 @@ class OrderTask:
         partial = bool(self.params.get("allow_partial"))
         chosen = budget.within(planned, plan.missing) if partial else budget.choose(planned, plan.missing)
         self._note_shortfall(plan.missing, len(chosen), [OVER_BUDGET] * (min(len(planned), plan.missing) - len(chosen)))
-        budget = self._account_capped(budget, chosen, rates)
-        if len(planned) < plan.missing and not partial:
-            which = ("free or winnable within spot_max_price" if spot.bids_up_to_cap(self.params) else "free")
-            raise CloreError(
-                f"only {len(planned)} {which} servers match, {plan.missing} needed; nothing was rented (allow_partial: "
-                f"true rents what matches). Servers excluded per filter: {_excluded_text(self.excluded)}"
-            )
-        if self.check_mode:
-            self.would_create = [c.summary(self.params["type"]) for c in chosen]
-            return
-        skipped_before, rented_before = len(self.skipped), len(self._new_orders())
-        try:
-            self._create(found, plan.missing, budget, partial=partial)
-        finally:  # also when fail-over stops: the result says how far short the fleet is, and why
-            self._note_shortfall(plan.missing, len(self._new_orders()) - rented_before,
-                                 [entry["reason"] for entry in self.skipped[skipped_before:]])
+        with self._account_lock():
+            budget = self._account_capped(budget, chosen, rates)
+            if len(planned) < plan.missing and not partial:
+                which = ("free or winnable within spot_max_price" if spot.bids_up_to_cap(self.params) else "free")
+                raise CloreError(
+                    f"only {len(planned)} {which} servers match, {plan.missing} needed; nothing was rented "
+                    f"(allow_partial: true rents what matches). Servers excluded per filter: "
+                    f"{_excluded_text(self.excluded)}"
+                )
+            if self.check_mode:
+                self.would_create = [c.summary(self.params["type"]) for c in chosen]
+                return
+            skipped_before, rented_before = len(self.skipped), len(self._new_orders())
+            try:
+                self._create(found, plan.missing, budget, partial=partial)
+            finally:  # also when fail-over stops: the result says how far short the fleet is, and why
+                self._note_shortfall(plan.missing, len(self._new_orders()) - rented_before,
+                                     [entry["reason"] for entry in self.skipped[skipped_before:]])
 
     def _rent_server(self, server_id: int) -> None:
         market = read_market(self.client, row=listed_as(server_id))  # only that server's row is kept
@@ -373,11 +406,27 @@ class OrderTask:
             raise CloreError(f"server {server_id} {refusal}; nothing was rented")
         budget = BudgetGuard(self.params.get("budget"), [], rates)
         budget.choose([candidate], 1)
-        budget = self._account_capped(budget, [candidate], rates)
-        if self.check_mode:
-            self.would_create = [candidate.summary(self.params["type"])]
+        with self._account_lock():
+            budget = self._account_capped(budget, [candidate], rates)
+            if self.check_mode:
+                self.would_create = [candidate.summary(self.params["type"])]
+                return
+            self._create([candidate], 1, budget)
+
+    @contextlib.contextmanager
+    def _account_lock(self) -> Iterator[None]:
+        """With account_budget, the key's lock from the cap's check until the creates are found in my_orders, over
+        a fresh read of the key's active orders: runs of other images (whose locks differ) rent one after the other
+        and each counts what the one before rented. Taken inside the image's lock, never the other way round, so
+        that no two runs wait for each other. Without account_budget (or in check mode) nothing is taken or read."""
+        if self.params.get("account_budget") is None or self.check_mode:
+            yield
             return
-        self._create([candidate], 1, budget)
+        with account_lock(self.client.state_path, self.client.account):
+            pairs, _warnings = read_orders(self.client.my_orders())  # warned about at the task's first read
+            self.active_orders = [order for _raw, order in pairs]
+            self.known_ids |= {order["id"] for order in self.active_orders}
+            yield
 
     def _account_capped(self, budget: BudgetGuard, chosen: list[Candidate], rates: dict[str, float]):
         """account_budget: refuse (before any POST, check mode too) when `chosen` would pass it; else the guard
@@ -394,6 +443,7 @@ class OrderTask:
         journal = InflightCreates(self.client.state_path, self.client.account)
         creator = ExactlyOnceCreator(self.client, self.known_ids, clore_time=self.clore_time, journal=journal,
                                      reconcile_timeout=float(self.params["reconcile_timeout"]))
+        self._creator = creator
         claims = ServerClaims(self.client.state_path, self.client.account)
         outcome = rent_with_failover(
             creator, candidates, missing,
@@ -402,11 +452,59 @@ class OrderTask:
         )
         for created in outcome.created:
             (self.adopted if created.adopted else self.created).append(created.order)
+        self._take_made()
         self.skipped.extend(outcome.skipped)
         self._fail_if_ended_at_once([created.order for created in outcome.created])
         if len(outcome.created) < missing and (outcome.error is not None or not partial):
             got = len(outcome.created)
             raise CloreError(f"rented {got} of {missing}: {outcome.stopped}")
+
+    def _settle_surplus(self) -> None:
+        """After renting, more members than count means another run rented the same fleet at the same time (another
+        controller, or one whose state dir was lost): the newest beyond count are released (surplus: release) or
+        kept and named (surplus: keep). Every run that sees it picks the same newest ones, so they agree."""
+        if self.check_mode or not self._new_orders():
+            return
+        pairs, _warnings = read_orders(self.client.my_orders())
+        gone = set(self.cancelled) | set(self.ended)
+        found = [o for o in members(self.mode, self.params, pairs) if o["id"] not in gone]
+        count = self.params["count"]
+        self.surplus = [o["id"] for o in found[count:]]  # members() is oldest first: ids grow
+        if not self.surplus:
+            return
+        # The other run's orders that stay are this fleet's too: the result names them with the kept ones.
+        ours = {o["id"] for o in self.kept + self._new_orders()}
+        stay = found if self.params["surplus"] == "keep" else found[:count]
+        self.kept += [o for o in stay if o["id"] not in ours]
+        ids = _ids(self.surplus)
+        if self.params["surplus"] == "keep":
+            self.warn(f"{len(found)} active orders match this fleet, count is {count}: another run rented it at the "
+                      f"same time; order(s) {ids} beyond count are kept (surplus: keep) and cost money until "
+                      "cancelled")
+            return
+        self._cancel(self.surplus, issue=None)
+        self.released = list(self.surplus)
+        self.warn(f"{len(found)} active orders matched this fleet, count is {count}: another run rented it at the "
+                  f"same time; released the newest, order(s) {ids} (surplus: release)")
+
+    def _take_made(self) -> None:
+        """Every order the creator found, in created/adopted, even when what followed the finding failed."""
+        if self._creator is None:
+            return
+        known = {o["id"] for o in self._new_orders()}
+        for made in self._creator.made:
+            if made.order["id"] not in known:
+                (self.adopted if made.adopted else self.created).append(made.order)
+                known.add(made.order["id"])
+
+    def _in_flight_note(self, message: str = "") -> str:
+        """The end of a failure message about the create whose order is not known yet, if one was sent (and
+        `message` does not say so already)."""
+        in_flight = self._creator.in_flight if self._creator is not None else None
+        if in_flight is None or not in_flight.sent or NEXT_RUN_LOOKS in message:
+            return ""
+        return (f"; create_order for server {in_flight.server_id} (image {in_flight.image}) was sent and its order "
+                f"is not found yet: it may exist and cost money; {NEXT_RUN_LOOKS}")
 
     def _still_free(self, server_id: int) -> bool:
         # A fresh look (the listing we chose from is stale by now), keeping only that server's row.
@@ -623,6 +721,8 @@ class OrderTask:
             "bad_servers_skipped": self.bad_servers.skipped,
             "outbid": list(self.outbid),
             "shortfall": self.shortfall,
+            "surplus": list(self.surplus),
+            "released": list(self.released),
         }
         if self.check_mode:
             result.update(would_create=self.would_create, would_cancel=self.would_cancel,
@@ -652,6 +752,20 @@ def _own_server_ids(market: MarketRead) -> set[int]:
 
 def _filter_names(params: dict) -> list[str]:
     return [name for name in MARKET_FILTER_SPEC if params.get(name) not in (None, [], {})]
+
+
+def _failure_text(err: Exception, sent: bool) -> str:
+    """What failed, for a failure the task did not foresee (never a traceback); `sent`: a create had been sent."""
+    if isinstance(err, CloreError):
+        return str(err)
+    if isinstance(err, OSError):  # the state dir: a full disk, a file that cannot be written
+        where = f" ({err.filename})" if err.filename else ""
+        if not sent:
+            return (f"a file of the controller's state could not be used: {err.strerror or err}{where}; no "
+                    "create_order was sent, nothing was rented by this run")
+        return (f"a file of the controller's state could not be used after create_order was sent: "
+                f"{err.strerror or err}{where}")
+    return f"an unexpected error after create_order was sent ({type(err).__name__}: {err})"
 
 
 def _ids(ids: list[int]) -> str:
@@ -693,7 +807,8 @@ def _summary(result: dict, check_mode: bool) -> str:
         return "; ".join(parts) or "nothing to change"
     parts = []
     for key, verb in (("created", "rented"), ("adopted", "adopted after an unclear create"),
-                      ("cancelled", "cancelled"), ("repriced", "changed the bid of")):
+                      ("cancelled", "cancelled"), ("repriced", "changed the bid of"),
+                      ("released", "released as surplus")):
         if result[key]:
             parts.append(f"{verb} order(s) {_ids(result[key])}")
     if result["kept"]:

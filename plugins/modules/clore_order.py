@@ -28,10 +28,12 @@ description:
     still the new order. When the outcome of a create is unclear (timeout, dropped connection, HTTP 5xx, code 1) the
     module looks for the order for up to O(reconcile_timeout) seconds and adopts it when found; it creates again only
     when the order is proven absent, and never tries another server while the first one may be rented."
-  - "Each create is recorded in the state directory (O(api_state_dir)) before it is sent and cleared once its order
-    is found or proven absent. A run killed in between leaves the record: the next run with the same key and image
-    first waits for that order to be listed (up to O(reconcile_timeout) + 30 seconds after the create) and adopts it,
-    or drops the record with a warning saying nothing was rented, before it rents anything."
+  - "Each create is recorded in the state directory (O(api_state_dir)) before it is queued behind the rate limiter,
+    marked each time it leaves for the wire (every retry after a 429 too), and cleared once its order is found or
+    proven absent. A run killed in between leaves the record: the next run with the same key and image first waits
+    for that order to be listed (up to O(reconcile_timeout) + 30 seconds after its last sending, however long it had
+    waited before) and adopts it, or drops the record with a warning saying nothing was rented, before it rents
+    anything. A record never marked sent by a process that is gone is dropped at once: that create never left."
   - Fail-over - when the chosen server is taken or refuses (server-already-rented, server-offline, too_low_price,
     currency-not-allowed, or it vanished from the market) the next candidate is tried, up to O(max_attempts) per
     order; every candidate passed over is returned in RV(skipped_servers) with its reason.
@@ -89,6 +91,18 @@ options:
       - Only for a fleet (O(count)).
     type: bool
     default: false
+  surplus:
+    description:
+      - For a fleet with O(state=present), what to do when, after this run rented, more active orders match the
+        fleet (its image and hardware filters) than O(count). That happens only when another run rented the same
+        fleet at the same time without sharing this controller's locks and records (another controller, or a run
+        after the state directory was deleted).
+      - V(release) cancels the newest orders beyond O(count), warns, and lists them in RV(released); every run that
+        sees the surplus picks the same newest ones, so two racing runs agree on which to cancel.
+      - V(keep) leaves them, warns, and lists them in RV(surplus).
+    type: str
+    choices: [release, keep]
+    default: release
   image:
     description:
       - The Docker image to run, for example V(cloreai/ubuntu22.04-jupyter); a leading V(docker.io/) is dropped.
@@ -214,6 +228,9 @@ options:
         any POST, in check mode too) when the sum would pass this cap, saying the current total, the new total and
         the cap. Orders this task cancels do not count.
       - On top of O(budget) (this task's fleet) and O(max_price) (each server); fail-over holds each server to both.
+      - Runs of this controller with the same key take turns from the cap's check until their new orders are listed
+        (whatever their images), each reading the key's orders afresh, so that two of them cannot both pass the cap
+        on one reading. Controllers that share no state directory do not take turns (see C(docs/awx.md)).
       - Set it once for every task with C(module_defaults) for C(clore.ai.clore_order).
     type: dict
     suboptions:
@@ -410,6 +427,22 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+surplus:
+  description:
+    - Fleet orders beyond O(count) found right after this run rented (another run rented the same fleet at the
+      same time), newest last; cancelled with O(surplus=release) (then also in RV(released) and RV(cancelled)),
+      kept with O(surplus=keep).
+  returned: always
+  type: list
+  elements: int
+  sample: []
+released:
+  description:
+    - The orders of RV(surplus) this run cancelled (O(surplus=release)); also in RV(cancelled).
+  returned: always
+  type: list
+  elements: int
+  sample: []
 orders:
   description:
     - The identified orders after the task (kept, created and adopted), none of them with a secret.

@@ -52,6 +52,8 @@ ORDER_ARGUMENT_SPEC: dict[str, Any] = {
     "count": {"type": "int"},
     "exact": {"type": "bool", "default": False},
     "allow_partial": {"type": "bool", "default": False},
+    # After renting, a fleet's members beyond count (another run rented at the same time): release or keep them.
+    "surplus": {"type": "str", "default": "release", "choices": ["release", "keep"]},
     "sort_by": {"type": "str", "default": "price"},
     "descending": {"type": "bool", "default": False},
     "image": {"type": "str"},

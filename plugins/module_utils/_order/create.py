@@ -8,15 +8,20 @@ the outcome of a create is unclear (timeout, dropped connection, HTTP 5xx, code 
 bounded time, before anything else; a create is repeated only once the order is proven absent, and the server is never given up for
 another one while its outcome is unknown.
 
-Each create is recorded in the state dir before it is sent (see inflight.py) and the record cleared once the order
-is found or proven absent, so that a run killed in between leaves its successor enough to find the order.
+Each create is recorded in the state dir before it is queued, marked each time it leaves the shared rate limiter for
+the wire (see inflight.py), and the record cleared once the order is found or proven absent, so that a run killed in
+between leaves its successor enough to find the order. While a create is unresolved the creator says so
+(`in_flight`), and every order it found is in `made` before anything else is written, so that any later failure can
+still name what may cost money.
 """
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from ansible_collections.clore.ai.plugins.module_utils.client import DEFAULT_CREATE_INTERVAL, DEFAULT_RETRY_TIMEOUT
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreError
 from ansible_collections.clore.ai.plugins.module_utils._order.args import env_strings, normalize_image, ports_for_order
 from ansible_collections.clore.ai.plugins.module_utils._order.image import same_image
@@ -28,6 +33,9 @@ CONFIRM_POLL = 1.0
 # A successful create may take a few seconds to be listed.
 CONFIRM_TIMEOUT = 60.0
 NEXT_RUN_LOOKS = "the next run with this key and image looks for it before renting anything"
+# Beyond the client's retry deadline and one create interval, how late a create may still leave (a slow machine).
+SEND_SLACK = 5.0
+_NONE = object()
 
 
 @dataclass
@@ -36,6 +44,15 @@ class Created:
 
     order: dict
     adopted: bool
+
+
+@dataclass
+class InFlight:
+    """The create being sent: its server and image, and whether it has left for the wire yet."""
+
+    server_id: int
+    image: str | None
+    sent: bool = False
 
 
 class OutcomeUnknown(CloreError):
@@ -98,6 +115,8 @@ class ExactlyOnceCreator:
         self.poll_interval = poll_interval
         self.clock = clock
         self.sleep = sleep
+        self.in_flight: InFlight | None = None  # set from before the record is written until the outcome is known
+        self.made: list[Created] = []  # every order found, the moment it is found
 
     def create(self, body: dict) -> Created:
         """Rent body's server exactly once.
@@ -108,11 +127,13 @@ class ExactlyOnceCreator:
         server_id = body["renting_server"]
         image = normalize_image(body["image"])
         floor = self.clore_time  # read before the create: the new order's ct is no earlier
+        self.in_flight = InFlight(server_id, image)
         record = self._record(server_id, image, floor)
         repeated_after_absent = False
         while True:
             try:
-                self.client.create_order(body)
+                with self._marking_departures(record):
+                    self.client.create_order(body)
             except CloreApiError as err:
                 if not err.ambiguous:
                     if repeated_after_absent and err.reason == "server-already-rented":
@@ -127,12 +148,14 @@ class ExactlyOnceCreator:
                             f"was tried; {NEXT_RUN_LOOKS}"
                         ) from None
                     self._clear(record)  # refused: nothing was rented
+                    self.in_flight = None
                     raise
                 found = self._find(server_id, image, floor, self.reconcile_timeout)
                 if found is not None:
                     return self._remember(found, True, record)
                 if repeated_after_absent:
                     self._clear(record)
+                    self.in_flight = None
                     raise CloreError(
                         f"create_order for server {server_id} failed twice with an unclear outcome ({err}); "
                         f"no new order on that server was listed within {self.reconcile_timeout:.0f} s of either "
@@ -157,16 +180,62 @@ class ExactlyOnceCreator:
             return self._remember(found, False, record)
 
     def _record(self, server_id: int, image: str | None, floor: float | None):
-        return self.journal.record(server_id, image, floor) if self.journal is not None else None
+        if self.journal is None:
+            return None
+        # The client gives up retrying (the limiter's waits included) after retry_timeout, one create interval at
+        # least: no attempt of this create can leave later than that.
+        window = (float(getattr(self.client, "retry_timeout", DEFAULT_RETRY_TIMEOUT))
+                  + float(getattr(self.client, "create_interval", DEFAULT_CREATE_INTERVAL)) + SEND_SLACK)
+        return self.journal.record(server_id, image, floor, window)
+
+    @contextlib.contextmanager
+    def _marking_departures(self, record) -> Iterator[None]:
+        """While the block runs, mark the record sent each time a call leaves the client's shared limiter.
+
+        The client asks its limiter before every attempt (the first and each retry after a 429) and sends at once
+        when it is let go: that is the moment the create may reach the service. A client without a limiter sends
+        at once."""
+        limiter = getattr(self.client, "limiter", None)
+        acquire = getattr(limiter, "acquire", None)
+        own = getattr(limiter, "__dict__", None)
+        if acquire is None or own is None:
+            self._mark_sent(record)
+            yield
+            return
+
+        def acquire_then_mark(*args, **kwargs):
+            waited = acquire(*args, **kwargs)
+            self._mark_sent(record)
+            return waited
+
+        before = own.get("acquire", _NONE)
+        limiter.acquire = acquire_then_mark
+        try:
+            yield
+        finally:  # the limiter as it was
+            if before is _NONE:
+                del limiter.acquire
+            else:
+                limiter.acquire = before
+
+    def _mark_sent(self, record) -> None:
+        if record is not None:
+            self.journal.mark_sent(record)
+        if self.in_flight is not None:
+            self.in_flight.sent = True
 
     def _clear(self, record) -> None:
         if record is not None:
             self.journal.clear(record)
 
     def _remember(self, order: dict, adopted: bool, record) -> Created:
+        # Known before the record is cleared: a failure to write it must not lose the order.
+        created = Created(order, adopted)
+        self.made.append(created)
         self.known_ids.add(order["id"])
+        self.in_flight = None
         self._clear(record)
-        return Created(order, adopted)
+        return created
 
     def _find(self, server_id: int, image: str | None, floor: float | None, timeout: float,
               any_image: bool = False, ended_too: bool = False) -> dict | None:

@@ -1,6 +1,8 @@
-"""Coordination of clore_order processes on one controller: a lock per key and image, and claims on servers.
+"""Coordination of clore_order processes on one controller: a lock per key and image, one per key, claims on servers.
 
-One clore_order at a time per API key and image, so that forks cannot rent the same fleet twice.
+One clore_order at a time per API key and image, so that forks cannot rent the same fleet twice. With
+account_budget, also one at a time per key from the cap's check to the creates found, so that two fleets of other
+images cannot both pass the cap on the same reading; that lock is always taken inside the image's, never around it.
 
 Two processes that read my_orders at once would each see the fleet short and each rent the missing orders. A lock file
 (fcntl, next to the rate limiter's state file) serialises the read-decide-create part of tasks that touch the
@@ -28,10 +30,23 @@ def lock_path(directory: Path, account: str, image: str | None) -> Path:
     return directory / f"order-{account}-{image_digest}.lock"
 
 
-@contextlib.contextmanager
-def order_lock(directory: Path, account: str, image: str | None) -> Iterator[None]:
+def account_lock_path(directory: Path, account: str) -> Path:
+    """The lock file for the whole account (account_budget) in `directory`."""
+    return directory / f"order-{account}.lock"
+
+
+def order_lock(directory: Path, account: str, image: str | None) -> contextlib.AbstractContextManager[None]:
     """Hold the lock for this account and image (blocking) while the block runs."""
-    path = lock_path(directory, account, image)
+    return _held(lock_path(directory, account, image))
+
+
+def account_lock(directory: Path, account: str) -> contextlib.AbstractContextManager[None]:
+    """Hold the account's lock (blocking) while the block runs; take it only while holding an image's lock."""
+    return _held(account_lock_path(directory, account))
+
+
+@contextlib.contextmanager
+def _held(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:

@@ -9,6 +9,7 @@ from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiErr
 from ansible_collections.clore.ai.plugins.module_utils._order.create import (
     ExactlyOnceCreator,
     NotListed,
+    SEND_SLACK,
     OutcomeUnknown,
     create_body,
 )
@@ -292,3 +293,55 @@ def test_an_accepted_create_listed_under_a_rewritten_image_is_found_not_reported
     created = creator(fake).create(body(1))
     assert created.order["server_id"] == 1 and created.adopted is False
     assert len(fake.posts()) == 1
+
+
+# ----- what a failure after the create can still name -----
+
+class FullDisk:
+    """A journal whose writes after the create fail (the disk filled up meanwhile)."""
+
+    def record(self, server_id, image, floor, send_window):
+        self.send_window = send_window
+        return object()
+
+    def mark_sent(self, record):
+        self.marked = True
+
+    def clear(self, record):
+        raise OSError(28, "No space left on device")
+
+
+def test_an_order_found_is_made_before_its_record_is_cleared():
+    fake = FakeClore([server(1, 2.0)])
+    journal = FullDisk()
+    made = creator(fake, journal=journal)
+    with pytest.raises(OSError):
+        made.create(body(1))
+    assert [c.order["id"] for c in made.made] == [o["id"] for o in fake.active()]
+    assert made.in_flight is None and journal.marked
+
+
+def test_a_create_whose_order_is_not_found_stays_in_flight_and_sent():
+    fake = FakeClore([server(1, 2.0)])
+    fake.listing_lag_reads = 1000
+    made = creator(fake, confirm_timeout=2.0)
+    with pytest.raises(NotListed):
+        made.create(body(1))
+    assert (made.in_flight.server_id, made.in_flight.image, made.in_flight.sent) == (1, IMAGE, True)
+    assert made.made == []
+
+
+def test_a_refused_create_is_no_longer_in_flight():
+    made = creator(FakeClore([server(1, 2.0, rented=True)]))
+    with pytest.raises(CloreApiError):
+        made.create(body(1))
+    assert made.in_flight is None and made.made == []
+
+
+def test_the_record_may_be_sent_until_the_clients_retry_deadline():
+    fake = FakeClore([server(1, 2.0)])
+    fake.retry_timeout, fake.create_interval = 300.0, 5.0
+    journal = FullDisk()
+    with pytest.raises(OSError):
+        creator(fake, journal=journal).create(body(1))
+    assert journal.send_window == 300.0 + 5.0 + SEND_SLACK

@@ -1,7 +1,9 @@
 """Creates in flight across processes: the records kept in the state dir, and how a later run reconciles them."""
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import time
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from ansible_collections.clore.ai.plugins.module_utils._order.create import (
     NotListed,
     create_body,
 )
+from ansible_collections.clore.ai.plugins.module_utils._order import inflight
 from ansible_collections.clore.ai.plugins.module_utils._order.inflight import (
     LISTING_MARGIN,
     InflightCreates,
@@ -137,7 +140,7 @@ def test_reconcile_waits_for_a_late_listing_and_adopts(tmp_path: Path):
     fake = FakeClore([server(1, 2.0), server(2, 2.0)])
     clock = SimClock(fake)
     journal = InflightCreates(tmp_path, "acct", clock=clock)
-    journal.record(1, IMAGE, fake.now - 50)
+    journal.mark_sent(journal.record(1, IMAGE, fake.now - 50))
     fake.listing_lag_reads = 4
     order = fake.add_order(1, IMAGE)  # the create that the killed run sent
     journal.record(9, "other/image", None)  # another fleet's: not this task's business
@@ -151,7 +154,7 @@ def test_reconcile_drops_a_record_whose_order_never_appears(tmp_path: Path):
     fake = FakeClore([server(1, 2.0)])
     clock = SimClock(fake)
     journal = InflightCreates(tmp_path, "acct", clock=clock)
-    journal.record(1, IMAGE, None)
+    journal.mark_sent(journal.record(1, IMAGE, None))
     clock.now += 5
     found = reconcile_inflight(fake, journal, IMAGE, 20.0, clock=clock, sleep=clock.sleep)
     assert found.adopted == [] and journal.pending(IMAGE) == []
@@ -202,7 +205,8 @@ def run_task(fake: FakeClore, check_mode: bool = False, **overrides) -> dict:
 
 def crashed_after_first_create(fake: FakeClore) -> dict:
     """What a run killed right after its first create_order leaves: a record, and an order listed late."""
-    InflightCreates(fake.state_path, fake.account).record(1, IMAGE, None)
+    journal = InflightCreates(fake.state_path, fake.account)
+    journal.mark_sent(journal.record(1, IMAGE, None))
     fake.listing_lag_reads = 2
     order = fake.add_order(1, IMAGE)
     fake.listing_lag_reads = 0
@@ -248,3 +252,128 @@ def test_records_are_replaced_whole_and_only_when_they_change(tmp_path: Path):
     assert journal.path.stat().st_ino != inode  # never truncated in place: a crash cannot leave it empty
     assert oct(journal.path.stat().st_mode & 0o777) == oct(0o600)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inflight-acct.json", "inflight-acct.lock"]
+
+
+# ----- the age of a record counts from its last sending, not from when it was queued -----
+
+class Killed(BaseException):
+    """The module killed mid-call: nothing after it runs, nothing is cleaned up."""
+
+
+class QueuedLimiter:
+    """The client's shared limiter: each call waits `waits[i]` s (the queue, a 429's back-off) before it leaves."""
+
+    def __init__(self, clock: SimClock, waits: list[float]):
+        self.clock = clock
+        self.waits = list(waits)
+        self.departures: list[float] = []
+
+    def acquire(self, *kinds, max_wait=None) -> float:
+        wait = self.waits.pop(0) if self.waits else 0.0
+        self.clock.sleep(wait)
+        self.departures.append(self.clock())
+        return wait
+
+
+class LimitedClore(FakeClore):
+    """create_order as the client sends it: through the limiter for every attempt; 429s until the last one."""
+
+    limiter: QueuedLimiter
+    refusals = 0
+    kill_at_accept = False
+
+    def create_order(self, body: dict) -> None:
+        for _attempt in range(self.refusals):
+            self.limiter.acquire("request", "create")  # answered 429, retried after the back-off
+        self.limiter.acquire("request", "create")
+        super().create_order(body)
+        if self.kill_at_accept:
+            raise Killed()
+
+
+def killed_after_a_long_queue(tmp_path: Path, refusals: int, lag_reads: int):
+    """A run whose create waited behind the limiter and 19 429s, was accepted, and was killed at the answer."""
+    fake = LimitedClore([server(1, 2.0), server(2, 2.0)])
+    clock = SimClock(fake)
+    fake.limiter = QueuedLimiter(clock, [5.0] * (refusals + 1))
+    fake.refusals, fake.kill_at_accept = refusals, True
+    journal = InflightCreates(tmp_path, "acct", clock=clock)
+    with pytest.raises(Killed):
+        creator(fake, journal).create(body(1))
+    fake.listing_lag_reads = lag_reads
+    return fake, clock, journal
+
+
+def test_a_create_queued_long_before_it_was_sent_is_found_by_a_rerun_at_once(tmp_path: Path):
+    fake, clock, journal = killed_after_a_long_queue(tmp_path, refusals=19, lag_reads=8)
+    [record] = journal.pending(IMAGE)
+    assert fake.limiter.departures[-1] - record.queued_at == 100.0  # queued 100 s before it left, past the bound
+    assert journal.sent_at(record) == fake.limiter.departures[-1]  # the mark moved with every attempt
+    found = reconcile_inflight(fake, journal, IMAGE, 60.0, clock=clock, sleep=clock.sleep)
+    assert [o["id"] for o in found.adopted] == [o["id"] for o in fake.active()] and found.warnings == []
+    assert journal.pending(IMAGE) == [] and len(fake.posts("create_order")) == 1
+
+
+def test_a_record_never_sent_by_a_writer_that_is_gone_is_dropped_at_once(tmp_path: Path):
+    fake = FakeClore([server(1, 2.0)])
+    clock = SimClock(fake)
+    journal = InflightCreates(tmp_path, "acct", clock=clock)
+    journal.record(1, IMAGE, None)  # killed while it waited for the limiter: never marked sent
+    started = clock()
+    found = reconcile_inflight(fake, journal, IMAGE, 60.0, clock=clock, sleep=clock.sleep)
+    assert clock() == started and found.adopted == [] and journal.pending(IMAGE) == []
+    assert len(found.warnings) == 1 and "stopped before sending it" in found.warnings[0]
+
+
+@pytest.mark.parametrize("writer", [inflight.RUNNING, inflight.UNKNOWN])
+def test_a_writer_that_may_still_send_or_lost_its_mark_is_waited_for_until_its_send_deadline(
+        tmp_path: Path, writer: str):
+    fake = FakeClore([server(1, 2.0)])
+    clock = SimClock(fake)
+    journal = InflightCreates(tmp_path, "acct", clock=clock)
+    record = journal.record(1, IMAGE, None, send_window=130.0)  # no mark: it may yet leave, or its mark was lost
+    found = reconcile_inflight(fake, journal, IMAGE, 20.0, clock=clock, sleep=clock.sleep,
+                               state_of=lambda r: writer)
+    assert clock() >= record.queued_at + 130.0 + 20.0 + LISTING_MARGIN
+    assert found.adopted == [] and journal.pending(IMAGE) == [] and "last sending" in found.warnings[0]
+
+
+def test_a_late_listing_of_a_create_by_a_writer_still_running_is_adopted(tmp_path: Path):
+    fake = FakeClore([server(1, 2.0)])
+    clock = SimClock(fake)
+    journal = InflightCreates(tmp_path, "acct", clock=clock)
+    journal.record(1, IMAGE, None, send_window=300.0)  # still retrying within its client's deadline
+    clock.sleep(200)  # long past the bound counted from the queueing
+    fake.listing_lag_reads = 3
+    order = fake.add_order(1, IMAGE)
+    found = reconcile_inflight(fake, journal, IMAGE, 20.0, clock=clock, sleep=clock.sleep,
+                               state_of=lambda r: inflight.RUNNING)
+    assert [o["id"] for o in found.adopted] == [order["id"]]
+
+
+def test_writer_state_tells_gone_running_reused_and_other_boot(tmp_path: Path):
+    journal = InflightCreates(tmp_path, "acct")
+    own = journal.record(1, IMAGE, None)
+    assert inflight.writer_state(own) == inflight.GONE  # this process reconciles before it sends anything
+    parent = dataclasses.replace(own, pid=os.getppid(), started=inflight.process_start(os.getppid()))
+    assert inflight.writer_state(parent) == inflight.RUNNING
+    assert inflight.writer_state(dataclasses.replace(parent, started="1")) == inflight.GONE  # a reused pid
+    assert inflight.writer_state(dataclasses.replace(parent, boot="another-boot")) == inflight.UNKNOWN
+
+
+def test_a_record_of_an_older_collection_is_read_with_its_queue_time_and_a_send_deadline():
+    old = {"server_id": 3, "image": IMAGE, "sent_at": 100.0, "clore_floor": None, "account": "a", "token": "t",
+           "pid": 7}
+    record = inflight.InflightRecord.from_json(old)
+    assert (record.queued_at, record.send_by, record.boot) == (100.0, 100.0 + inflight.LEGACY_SEND_WINDOW, None)
+    assert inflight.writer_state(record) == inflight.UNKNOWN
+
+
+def test_the_limiter_is_left_as_it_was_after_the_create(tmp_path: Path):
+    fake = LimitedClore([server(1, 2.0)])
+    clock = SimClock(fake)
+    fake.limiter = QueuedLimiter(clock, [])
+    own_acquire = fake.limiter.acquire
+    creator(fake, InflightCreates(tmp_path, "acct", clock=clock)).create(body(1))
+    assert "acquire" not in vars(fake.limiter) and fake.limiter.acquire == own_acquire
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inflight-acct.json", "inflight-acct.lock"]  # mark gone

@@ -10,6 +10,8 @@ from ansible_collections.clore.ai.plugins.module_utils._order.lock import (
     CLAIM_TTL,
     ServerClaims,
     SharedOrderReads,
+    account_lock,
+    account_lock_path,
     lock_path,
     order_lock,
 )
@@ -102,3 +104,29 @@ def test_shared_reads_serving_a_fresh_answer_leave_the_file_alone(tmp_path):
     reads.path.write_text('{"at": 999.5, "orders": [{"id": 9}]}')
     assert reads() == [{"id": 9}]
     assert reads.path.read_text() == '{"at": 999.5, "orders": [{"id": 9}]}'
+
+
+def _hold_account_lock(directory, image, queue, contender_waits):
+    with order_lock(directory, "acct", image), account_lock(directory, "acct"):
+        queue.put(time.monotonic())
+        contender_waits.wait(timeout=10)
+        time.sleep(0.1)
+        queue.put(time.monotonic())
+
+
+def test_the_account_lock_serialises_runs_of_other_images_and_nests_inside_the_image_lock(tmp_path):
+    queue = multiprocessing.Queue()
+    contender_waits = multiprocessing.Event()
+    child = multiprocessing.Process(target=_hold_account_lock, args=(tmp_path, "img-a", queue, contender_waits))
+    child.start()
+    queue.get(timeout=10)
+    contender_waits.set()
+    with order_lock(tmp_path, "acct", "img-b"):  # another image: not held by the child
+        with account_lock(tmp_path, "acct"):
+            got_it = time.monotonic()
+    last_held = queue.get(timeout=10)
+    child.join()
+    assert got_it >= last_held
+    assert account_lock_path(tmp_path, "acct") not in {lock_path(tmp_path, "acct", "img-a"),
+                                                       lock_path(tmp_path, "acct", "img-b")}
+    assert account_lock_path(tmp_path, "acct") != account_lock_path(tmp_path, "other")

@@ -1,6 +1,8 @@
 """The whole clore_order decision flow (read, decide, act) against the in-memory account: what is posted, and when."""
 from __future__ import annotations
 
+import errno
+import threading
 import time
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from ansible_collections.clore.ai.plugins.module_utils.market import MARKET_FILT
 from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_SPEC, validate
 from ansible_collections.clore.ai.plugins.module_utils import order as order_module
 from ansible_collections.clore.ai.plugins.module_utils._order import wait as wait_module
+from ansible_collections.clore.ai.plugins.module_utils._order.inflight import InflightCreates
 from ansible_collections.clore.ai.plugins.module_utils.order import OrderTask, OrderTaskFailed
 
 from order_fakes import Clock, FakeClore, server
@@ -276,8 +279,9 @@ def test_wait_starts_from_the_read_that_confirmed_the_create(market, monkeypatch
     monkeypatch.setattr(wait_module, "ssh_banner", lambda host, port, timeout: "SSH-2.0-x")
     result = run(market, wait=True, **FLEET)
     assert len(result["created"]) == 2
-    # One read before deciding, one per create to find the new order; the wait needs none: endpoints are known.
-    assert market.calls.count(("my_orders",)) == 3
+    # One read before deciding, one per create to find the new order, one after renting to find a surplus (another
+    # run's race); the wait needs none: endpoints are known.
+    assert market.calls.count(("my_orders",)) == 4
 
 
 def fake_waiting(monkeypatch, probe) -> None:
@@ -333,3 +337,159 @@ def test_orders_whose_state_cannot_be_read_are_not_said_to_be_gone(market, monke
     assert str(caught.value).endswith(
         f"order(s) {', '.join(map(str, created))} were rented by this run and could not be checked, my_orders failed "
         "(my_orders: HTTP 502): they may still exist and cost money, check them")
+
+
+# ----- a failure after a create was sent names what may cost money, whatever raised it -----
+
+def disk_full(*_args, **_kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device", "/state/inflight-test-account.json")
+
+
+def test_a_full_disk_when_the_create_is_recorded_as_found_names_the_order_and_returns_it(market, monkeypatch):
+    monkeypatch.setattr(InflightCreates, "clear", disk_full)
+    with pytest.raises(OrderTaskFailed) as caught:
+        run(market, **FLEET)
+    [order] = market.active()
+    result, message = caught.value.to_result(), str(caught.value)
+    assert result["created"] == [order["id"]] and [o["id"] for o in result["orders"]] == [order["id"]]
+    assert ("a file of the controller's state could not be used after create_order was sent: No space left on device "
+            "(/state/inflight-test-account.json)") in message
+    assert f"order(s) {order['id']} were rented by this run and still exist: they cost money" in message
+    assert len(market.posts("create_order")) == 1  # fail-over stopped at the first order
+
+
+def test_a_full_disk_when_the_lifetime_is_recorded_names_every_order_created(market, monkeypatch):
+    monkeypatch.setattr(order_module, "record_lifetime", disk_full)
+    with pytest.raises(OrderTaskFailed) as caught:
+        run(market, lifetime_hours=2, **FLEET)
+    ids = sorted(o["id"] for o in market.active())
+    assert len(ids) == 2 and sorted(caught.value.to_result()["created"]) == ids
+    assert f"order(s) {', '.join(map(str, ids))} were rented by this run and still exist" in str(caught.value)
+
+
+def test_a_bug_after_the_create_is_no_bare_error_and_cancel_on_failure_still_cancels(market, monkeypatch):
+    def bug(*_args, **_kwargs):
+        raise KeyError("price")
+
+    monkeypatch.setattr(order_module, "record_lifetime", bug)
+    with pytest.raises(OrderTaskFailed) as caught:
+        run(market, lifetime_hours=2, cancel_on_failure=True, **FLEET)
+    assert "an unexpected error after create_order was sent (KeyError: 'price')" in str(caught.value)
+    assert market.active() == [] and len(caught.value.to_result()["cancelled"]) == 2
+
+
+class LostReads(FakeClore):
+    """my_orders cannot be read once a create was sent (a local failure reading the answer)."""
+
+    def my_orders(self, return_completed: bool = False) -> list[dict]:
+        if self.posts("create_order"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().my_orders(return_completed)
+
+
+def test_a_failure_before_the_order_is_found_names_the_create_in_flight(tmp_path):
+    fake = LostReads([server(2, 1.0)], now=time.time())
+    fake.state_path, fake.account = tmp_path / "state", "test-account"
+    with pytest.raises(OrderTaskFailed) as caught:
+        run(fake, count=1, gpu=["4090"], image=IMAGE)
+    assert len(fake.active()) == 1 and caught.value.to_result()["created"] == []
+    assert (f"create_order for server 2 (image {IMAGE}) was sent and its order is not found yet: it may exist and "
+            "cost money; the next run with this key and image looks for it") in str(caught.value)
+
+
+def test_a_full_disk_before_any_create_says_nothing_was_rented(market, monkeypatch):
+    monkeypatch.setattr(InflightCreates, "record", disk_full)
+    with pytest.raises(OrderTaskFailed) as caught:
+        run(market, **FLEET)
+    assert market.posts() == [] and caught.value.to_result()["created"] == []
+    assert ("a file of the controller's state could not be used: No space left on device "
+            "(/state/inflight-test-account.json); no create_order was sent, nothing was rented") in str(caught.value)
+
+
+def test_a_bug_before_any_create_is_left_as_it_is(market, monkeypatch):
+    def bug(*_args, **_kwargs):
+        raise KeyError("price")
+
+    monkeypatch.setattr(order_module, "read_market", bug)
+    with pytest.raises(KeyError):
+        run(market, **FLEET)
+    assert market.posts() == []
+
+
+# ----- account_budget: runs of other images take turns with the key's lock -----
+
+ONE_FITS = {"amount": 1.5, "currency": "USD"}
+
+
+class RacingClore(FakeClore):
+    """While the first create is on its way, another image's task with the same key starts (another process)."""
+
+    other: threading.Thread | None = None
+
+    def create_order(self, body: dict) -> None:
+        if self.other is None:
+            self.other = threading.Thread(target=self.run_other)
+            self.other.start()
+            self.other.join(timeout=1.0)  # it would have rented by now, had it not waited for the key's lock
+        super().create_order(body)
+
+    def run_other(self) -> None:
+        try:
+            self.other_result = run(self, count=1, gpu=["4090"], image="other/image", account_budget=ONE_FITS)
+        except OrderTaskFailed as err:
+            self.other_result = {"failed": str(err)}
+
+
+def test_account_budget_two_images_started_together_rent_within_the_cap(tmp_path):
+    fake = RacingClore([server(2, 1.0), server(3, 1.0)], now=time.time())
+    fake.state_path, fake.account = tmp_path / "state", "test-account"
+    first = run(fake, count=1, gpu=["4090"], image=IMAGE, account_budget=ONE_FITS)
+    fake.other.join()
+    assert len(first["created"]) == 1 and len(fake.active()) == 1
+    assert "account_budget exceeded" in fake.other_result["failed"]
+    assert len(fake.posts("create_order")) == 1
+
+
+def test_without_account_budget_the_key_lock_is_not_taken(market, monkeypatch):
+    monkeypatch.setattr(order_module, "account_lock", None)  # any use would raise
+    assert len(run(market, **FLEET)["created"]) == 2
+
+
+# ----- a fleet rented twice at once (another controller): the newest surplus is released -----
+
+class RivalController(FakeClore):
+    """Another controller, with a state dir of its own, rents one of the same fleet while this run rents."""
+
+    def create_order(self, body: dict) -> None:
+        if not self.posts("create_order"):
+            self.rival = self.add_order(1, IMAGE)
+        super().create_order(body)
+
+
+@pytest.fixture
+def racing(tmp_path: Path) -> RivalController:
+    fake = RivalController([server(1, 3.0), server(2, 1.0), server(3, 2.0)], now=time.time())
+    fake.state_path, fake.account = tmp_path / "state", "test-account"
+    return fake
+
+
+def test_a_fleet_that_finds_more_than_count_after_renting_releases_the_newest(racing):
+    result = run(racing, **FLEET)
+    newest = max(result["created"])
+    assert result["surplus"] == [newest] and result["released"] == [newest] and newest in result["cancelled"]
+    assert sorted(o["id"] for o in racing.active()) == sorted(o["id"] for o in result["orders"])
+    assert len(racing.active()) == 2 and racing.rival["id"] in result["kept"]
+    assert any(f"released the newest, order(s) {newest} (surplus: release)" in w for w in result["warnings"])
+    assert f"released as surplus order(s) {newest}" in result["msg"]
+
+
+def test_surplus_keep_names_the_surplus_and_cancels_nothing(racing):
+    result = run(racing, surplus="keep", **FLEET)
+    assert len(racing.active()) == 3 and racing.posts("cancel_order") == []
+    assert result["surplus"] == [max(result["created"])] and result["released"] == []
+    assert any("(surplus: keep) and cost money until cancelled" in w for w in result["warnings"])
+
+
+def test_no_race_no_surplus(market):
+    result = run(market, **FLEET)
+    assert result["surplus"] == [] and result["released"] == [] and market.posts("cancel_order") == []
