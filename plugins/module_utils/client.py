@@ -9,6 +9,9 @@ limiter, and the retry policy:
     not ambiguous, because nothing was sent and the same request would fail the same way;
   - code 1, HTTP 5xx, read timeouts, dropped connections: retried for GET only; a POST raises at once with
     `ambiguous=True`, because it may have taken effect (the caller looks before acting again);
+  - an answer nested deeper than json_stream.MAX_DEPTH: one row of a listing (my_orders, my_servers, wallets, the
+    marketplace's servers) is skipped with a warning naming the endpoint and the row, and the other rows are read;
+    any other part that deep fails the call naming the endpoint (not retried: the same answer would come again);
   - everything bounded by one deadline (`retry_timeout` seconds from the first attempt), the shared limiter's waits
     included: a slot further away than the deadline fails at once, saying why and which state file to delete.
 """
@@ -28,7 +31,13 @@ from ansible_collections.clore.ai.plugins.module_utils.errors import (
     api_error_from_answer,
     api_error_from_text,
 )
-from ansible_collections.clore.ai.plugins.module_utils.json_stream import CHUNK_BYTES, decode_object, text_chunks
+from ansible_collections.clore.ai.plugins.module_utils.json_stream import (
+    CHUNK_BYTES,
+    MAX_DEPTH,
+    TooDeep,
+    decode_object,
+    text_chunks,
+)
 from ansible_collections.clore.ai.plugins.module_utils.ratelimit import (
     CREATE,
     REQUEST,
@@ -192,11 +201,12 @@ class CloreClient:
             self._session = None
 
     def request(self, method: str, endpoint: str, *, params: dict | None = None, body: dict | None = None,
-                decode: Callable[[Any], Any] | None = None) -> dict:
+                decode: Callable[[Any], Any] | None = None, rows: str | None = None) -> dict:
         """The code-0 answer of one API call, after the retry policy; CloreApiError otherwise.
 
-        `decode(response)` replaces `response.json()` (ValueError for a body that is not JSON), once per attempt; the
-        response then comes unread (stream=True), for decode to read as it goes.
+        `decode(response)` replaces reading the whole body (ValueError for a body that is not JSON), once per attempt;
+        the response then comes unread (stream=True), for decode to read as it goes. `rows`: the answer's member
+        listing rows, each read on its own so that one too deep is skipped (with a warning) rather than the answer.
         """
         method = method.upper()
         endpoint = endpoint.strip("/")
@@ -213,7 +223,7 @@ class CloreClient:
             except LimiterWaitTooLong as err:
                 raise self._redact(CloreApiError(f"Clore.ai API {endpoint}: {err}", endpoint=endpoint)) from None
             try:
-                return self._attempt(endpoint, prepared, settings, body, decode)
+                return self._attempt(endpoint, prepared, settings, body, decode, rows)
             except _Retryable as failure:
                 error = failure.error
                 if failure.reads_only and method != "GET":
@@ -247,7 +257,7 @@ class CloreClient:
         return prepared, settings
 
     def _attempt(self, endpoint: str, prepared: Any, settings: dict, body: dict | None,
-                 decode: Callable[[Any], Any] | None = None) -> dict:
+                 decode: Callable[[Any], Any] | None = None, rows: str | None = None) -> dict:
         self.calls += 1
         try:
             settings["stream"] = decode is not None
@@ -260,7 +270,11 @@ class CloreClient:
         self.server_time = parse_http_date(response.headers.get("Date")) or self.server_time
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         try:
-            payload = response.json() if decode is None else decode(response)
+            payload = self._read_answer(endpoint, response, rows) if decode is None else decode(response)
+        except TooDeep as err:
+            raise self._redact(CloreApiError(
+                f"Clore.ai API {endpoint}: the answer (HTTP {status}) was not read: it is {err}, deeper than any "
+                "answer of the API; nothing was done with it.", endpoint=endpoint)) from None
         except ValueError:
             payload = None
         if not isinstance(payload, dict):
@@ -279,6 +293,31 @@ class CloreClient:
         error = self._redact(api_error_from_answer(endpoint, status, payload, body, retry_after))
         self._raise_if_retryable(error, status)
         raise error
+
+    def _read_answer(self, endpoint: str, response: Any, rows: str | None) -> Any:
+        """The decoded body, nesting bounded (json_stream.MAX_DEPTH); the `rows` member read row by row."""
+        found: list[list] = []
+        listed: list = []
+
+        def restart() -> None:
+            found.append(listed)
+            listed.clear()
+
+        answer = decode_object(text_chunks([response.content], response.encoding), rows, restart, listed.append,
+                               self._row_skipper(endpoint, rows) if rows else None)
+        if found and rows not in answer:
+            answer[rows] = listed
+        return answer
+
+    def _row_skipper(self, endpoint: str, rows: str) -> Callable[[int], None]:
+        """What to do with a row too deep to read: warn, naming it, and go on with the others."""
+
+        def skipped(index: int) -> None:
+            if self.warn is not None:
+                self.warn(f"Clore.ai API {endpoint}: skipped {rows} row {index + 1}: it is nested deeper than "
+                          f"{MAX_DEPTH} levels, which no row of the API is; the other rows are read")
+
+        return skipped
 
     @staticmethod
     def _raise_if_retryable(error: CloreApiError, status: int) -> None:
@@ -329,7 +368,7 @@ class CloreClient:
     # ----- endpoints -----
     def marketplace(self) -> dict:
         """The whole market: {"servers": [...], "my_servers": [...]}."""
-        answer = self.request("GET", "marketplace")
+        answer = self.request("GET", "marketplace", rows="servers")
         return {"servers": _list(answer.get("servers")), "my_servers": _list(answer.get("my_servers"))}
 
     def marketplace_each(self, restart: Callable[[], None], add: Callable[[Any], None]) -> dict:
@@ -353,7 +392,8 @@ class CloreClient:
                     yield chunk
 
             try:
-                return decode_object(text_chunks(body(), response.encoding), "servers", restart, add_row)
+                return decode_object(text_chunks(body(), response.encoding), "servers", restart, add_row,
+                                     self._row_skipper("marketplace", "servers"))
             except ValueError:
                 # The body was read as it was decoded: what the error message quotes is its first bytes.
                 try:
@@ -374,7 +414,7 @@ class CloreClient:
 
     def my_orders(self, return_completed: bool = False) -> list[dict]:
         params = {"return_completed": "true"} if return_completed else None
-        return _list(self.request("GET", "my_orders", params=params).get("orders"))
+        return _list(self.request("GET", "my_orders", params=params, rows="orders").get("orders"))
 
     def create_order(self, body: dict) -> None:
         """Rent a server. The answer has no order id: the caller finds the order in my_orders."""
@@ -398,12 +438,12 @@ class CloreClient:
         self.request("POST", "set_spot_price", body={"order_id": order_id, "desired_price": desired_price})
 
     def wallets(self) -> list[dict]:
-        return _list(self.request("GET", "wallets").get("wallets"))
+        return _list(self.request("GET", "wallets", rows="wallets").get("wallets"))
 
     # ----- the host side: the servers this key offers -----
     def my_servers(self) -> list:
         """The servers this key hosts, as listed (rows not checked: the caller reads them defensively)."""
-        return _list(self.request("GET", "my_servers").get("servers"))
+        return _list(self.request("GET", "my_servers", rows="servers").get("servers"))
 
     def server_config(self, server_name: str) -> dict:
         """One hosted server's settings; Clore takes the name as a JSON body of a GET."""
