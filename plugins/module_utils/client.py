@@ -38,6 +38,7 @@ from ansible_collections.clore.ai.plugins.module_utils.json_stream import (
     decode_object,
     text_chunks,
 )
+from ansible_collections.clore.ai.plugins.module_utils.records import report_to
 from ansible_collections.clore.ai.plugins.module_utils.ratelimit import (
     CREATE,
     REQUEST,
@@ -179,6 +180,8 @@ class CloreClient:
     @property
     def limiter(self) -> SharedRateLimiter:
         if self._limiter is None:
+            # The state directory is first used now: a corrupt file in it is reported where this client's user hears.
+            report_to(self.warn)
             self._limiter = SharedRateLimiter(
                 self.api_url, self._api_key, {REQUEST: self.request_interval, CREATE: self.create_interval},
                 self.state_dir, warn=self.warn,
