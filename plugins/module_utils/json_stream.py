@@ -63,7 +63,7 @@ def loads(text: str | bytes, limit: int = MAX_DEPTH) -> Any:
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode(json.detect_encoding(text), "surrogatepass")
     try:
-        value = json.loads(text)
+        value = _DECODER.decode(text)
     except RecursionError:
         raise TooDeep(limit) from None
     if not within_depth(text, limit=limit):
