@@ -70,6 +70,8 @@ DEFAULT_RETRY_TIMEOUT = 120.0
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 30.0
 _ERROR_PREVIEW = 2048  # bytes of a non-JSON body kept for the error message
+# The member of each answer that lists rows: read row by row, so that one row too deep is skipped, not the answer.
+LISTINGS = {"marketplace": "servers", "my_orders": "orders", "my_servers": "servers", "wallets": "wallets"}
 # The retry loop's clock and sleep, named here so that unit tests can replace them with a simulated clock.
 _monotonic = time.monotonic
 _sleep = time.sleep
@@ -204,12 +206,12 @@ class CloreClient:
             self._session = None
 
     def request(self, method: str, endpoint: str, *, params: dict | None = None, body: dict | None = None,
-                decode: Callable[[Any], Any] | None = None, rows: str | None = None) -> dict:
+                decode: Callable[[Any], Any] | None = None) -> dict:
         """The code-0 answer of one API call, after the retry policy; CloreApiError otherwise.
 
         `decode(response)` replaces reading the whole body (ValueError for a body that is not JSON), once per attempt;
-        the response then comes unread (stream=True), for decode to read as it goes. `rows`: the answer's member
-        listing rows, each read on its own so that one too deep is skipped (with a warning) rather than the answer.
+        the response then comes unread (stream=True), for decode to read as it goes. The rows of a listing
+        (LISTINGS) are read one by one, so that one too deep is skipped with a warning rather than the answer.
         """
         method = method.upper()
         endpoint = endpoint.strip("/")
@@ -226,7 +228,7 @@ class CloreClient:
             except LimiterWaitTooLong as err:
                 raise self._redact(CloreApiError(f"Clore.ai API {endpoint}: {err}", endpoint=endpoint)) from None
             try:
-                return self._attempt(endpoint, prepared, settings, body, decode, rows)
+                return self._attempt(endpoint, prepared, settings, body, decode)
             except _Retryable as failure:
                 error = failure.error
                 if failure.reads_only and method != "GET":
@@ -260,7 +262,7 @@ class CloreClient:
         return prepared, settings
 
     def _attempt(self, endpoint: str, prepared: Any, settings: dict, body: dict | None,
-                 decode: Callable[[Any], Any] | None = None, rows: str | None = None) -> dict:
+                 decode: Callable[[Any], Any] | None = None) -> dict:
         self.calls += 1
         try:
             settings["stream"] = decode is not None
@@ -273,7 +275,7 @@ class CloreClient:
         self.server_time = parse_http_date(response.headers.get("Date")) or self.server_time
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         try:
-            payload = self._read_answer(endpoint, response, rows) if decode is None else decode(response)
+            payload = self._read_answer(endpoint, response) if decode is None else decode(response)
         except TooDeep as err:
             raise self._redact(CloreApiError(
                 f"Clore.ai API {endpoint}: the answer (HTTP {status}) was not read: it is {err}, deeper than any "
@@ -297,8 +299,9 @@ class CloreClient:
         self._raise_if_retryable(error, status)
         raise error
 
-    def _read_answer(self, endpoint: str, response: Any, rows: str | None) -> Any:
-        """The decoded body, nesting bounded (json_stream.MAX_DEPTH); the `rows` member read row by row."""
+    def _read_answer(self, endpoint: str, response: Any) -> Any:
+        """The decoded body, nesting bounded (json_stream.MAX_DEPTH); a listing's rows read one by one."""
+        rows = LISTINGS.get(endpoint)
         found: list[list] = []
         listed: list = []
 
@@ -371,7 +374,7 @@ class CloreClient:
     # ----- endpoints -----
     def marketplace(self) -> dict:
         """The whole market: {"servers": [...], "my_servers": [...]}."""
-        answer = self.request("GET", "marketplace", rows="servers")
+        answer = self.request("GET", "marketplace")
         return {"servers": _list(answer.get("servers")), "my_servers": _list(answer.get("my_servers"))}
 
     def marketplace_each(self, restart: Callable[[], None], add: Callable[[Any], None]) -> dict:
@@ -417,7 +420,7 @@ class CloreClient:
 
     def my_orders(self, return_completed: bool = False) -> list[dict]:
         params = {"return_completed": "true"} if return_completed else None
-        return _list(self.request("GET", "my_orders", params=params, rows="orders").get("orders"))
+        return _list(self.request("GET", "my_orders", params=params).get("orders"))
 
     def create_order(self, body: dict) -> None:
         """Rent a server. The answer has no order id: the caller finds the order in my_orders."""
@@ -441,12 +444,12 @@ class CloreClient:
         self.request("POST", "set_spot_price", body={"order_id": order_id, "desired_price": desired_price})
 
     def wallets(self) -> list[dict]:
-        return _list(self.request("GET", "wallets", rows="wallets").get("wallets"))
+        return _list(self.request("GET", "wallets").get("wallets"))
 
     # ----- the host side: the servers this key offers -----
     def my_servers(self) -> list:
         """The servers this key hosts, as listed (rows not checked: the caller reads them defensively)."""
-        return _list(self.request("GET", "my_servers", rows="servers").get("servers"))
+        return _list(self.request("GET", "my_servers").get("servers"))
 
     def server_config(self, server_name: str) -> dict:
         """One hosted server's settings; Clore takes the name as a JSON body of a GET."""
