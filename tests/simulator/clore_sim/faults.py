@@ -72,10 +72,11 @@ class FaultBook:
             self._faults.clear()
 
 
-def deepened(body: dict[str, Any], kind: str) -> bytes:
-    """The JSON text of an answer with a deep_row or deep_answer fault applied (see DEEP_LEVELS)."""
+def deepened(body: dict[str, Any] | bytes, kind: str) -> bytes:
+    """The JSON text of an answer (as built, or already encoded, as the marketplace is) with a deep_row or
+    deep_answer fault applied (see DEEP_LEVELS)."""
     deep = "[" * DEEP_LEVELS + "]" * DEEP_LEVELS
-    body = dict(body)
+    body = dict(json.loads(body) if isinstance(body, bytes) else body)
     if kind == "deep_row":
         key = next((name for name in _LISTINGS if isinstance(body.get(name), list)), None)
         if key is None and isinstance(body.get("market"), dict):  # spot_marketplace: its offers

@@ -159,3 +159,11 @@ def test_fault_deep_row_and_deep_answer(sim: SimServer, client: Client) -> None:
     server_id = client.servers()[0]["id"]
     text = client.get("spot_marketplace", params={"market": server_id}).text
     assert '"deep": ' + "[" * DEEP_LEVELS in text and '"code": 0' in text
+
+
+def test_fault_deep_row_in_the_encoded_marketplace(sim: SimServer, client: Client) -> None:
+    from clore_sim.faults import DEEP_LEVELS, DEEP_ROW_ID
+
+    sim.fault("marketplace", "deep_row")
+    text = client.get("marketplace").text
+    assert text.startswith('{"servers": [{"id": ' + str(DEEP_ROW_ID)) and "[" * DEEP_LEVELS in text
