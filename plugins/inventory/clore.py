@@ -19,6 +19,10 @@ description:
   - One malformed order is skipped with a warning naming it; it never empties the inventory. So is an order whose
     SSH endpoint is not safe to hand to ssh (a host name other than letters, digits and C(.-_:), or one starting with
     C(-); a port outside 1-65535) - such an order is never a host.
+  - So is an order nested deeper than 64 levels in the C(my_orders) answer; the other orders are read.
+  - With a file cache plugin (C(ansible.builtin.jsonfile)), the cache holds only the order fields the plugin reads
+    (nested ones too), the cache files it writes are made 0600 and a O(cache_connection) directory Ansible has just
+    made for it 0700.
   - The configuration is checked before any API call - an unknown option, a boolean option that is not a boolean, a
     O(hostname) template or O(filters) conditional that does not compile, or a O(known_hosts_dir) that cannot be
     created or written fails the parse with an error naming the option.
