@@ -4,7 +4,6 @@ other hosts, the marketplace loses one row, and a too-deep spot_marketplace answ
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from clore_sim.faults import DEEP_ROW_ID
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from .inventory import sim_orders
 from .inventory.test_inventory import hosts_of, inventory_list, write_config
 from .playbook import run_inventory, run_playbook
 
