@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ansible_collections.clore.ai.plugins.module_utils.json_stream import loads
+from ansible_collections.clore.ai.plugins.module_utils.json_stream import TooDeep, loads
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
@@ -76,12 +76,15 @@ def locked_record(path: Path, *, durable: bool = False) -> Iterator[dict]:
         fcntl.flock(fd, fcntl.LOCK_EX)
         private_fd(fd)
         raw = _read_file(path) if durable else _read_fd(fd)
+        why = "is not a JSON object"
         try:
             loaded = loads(raw) if raw else {}
+        except TooDeep as err:
+            loaded, why = None, f"is {err}"
         except ValueError:
-            loaded = None
+            loaded, why = None, "is not JSON"
         if not isinstance(loaded, dict):
-            set_aside(path, raw, "is not JSON" if loaded is None else "is not a JSON object")
+            set_aside(path, raw, why)
             loaded = None
         record = loaded if isinstance(loaded, dict) else {}
         before = json.dumps(record, sort_keys=True)
