@@ -38,13 +38,13 @@ from ansible_collections.clore.ai.plugins.module_utils.json_stream import (
     decode_object,
     text_chunks,
 )
-from ansible_collections.clore.ai.plugins.module_utils.records import report_to
 from ansible_collections.clore.ai.plugins.module_utils.ratelimit import (
     CREATE,
     REQUEST,
     LimiterWaitTooLong,
     SharedRateLimiter,
 )
+from ansible_collections.clore.ai.plugins.module_utils.records import report_to
 
 try:
     import requests
@@ -302,16 +302,17 @@ class CloreClient:
     def _read_answer(self, endpoint: str, response: Any) -> Any:
         """The decoded body, nesting bounded (json_stream.MAX_DEPTH); a listing's rows read one by one."""
         rows = LISTINGS.get(endpoint)
-        found: list[list] = []
         listed: list = []
+        is_listed = False
 
         def restart() -> None:
-            found.append(listed)
+            nonlocal is_listed
+            is_listed = True
             listed.clear()
 
         answer = decode_object(text_chunks([response.content], response.encoding), rows, restart, listed.append,
                                self._row_skipper(endpoint, rows) if rows else None)
-        if found and rows not in answer:
+        if is_listed and rows not in answer:  # the member was an array, its rows handed over one by one
             answer[rows] = listed
         return answer
 
