@@ -52,7 +52,8 @@ def private_dir(path: Path) -> None:
 
 def private_fd(fd: int) -> None:
     """Narrow an open file to 0600 when it was made with wider permissions (by an older version, or by hand)."""
-    if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
+    info = os.fstat(fd)
+    if stat.S_IMODE(info.st_mode) & 0o077 and info.st_uid == os.getuid():  # another user's file is theirs to set
         os.fchmod(fd, PRIVATE_FILE)
 
 
