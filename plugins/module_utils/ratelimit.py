@@ -32,6 +32,7 @@ from typing import Any
 
 from ansible_collections.clore.ai.plugins.module_utils.account import account_digest
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError, CloreError
+from ansible_collections.clore.ai.plugins.module_utils.json_stream import loads
 from ansible_collections.clore.ai.plugins.module_utils.records import overwrite, private_dir, private_fd
 
 REQUEST = "request"
@@ -292,7 +293,7 @@ class SharedRateLimiter:
         while chunk := os.read(fd, 65536):
             chunks.append(chunk)
         try:
-            raw = json.loads(b"".join(chunks) or b"{}")
+            raw = loads(b"".join(chunks) or b"{}")  # nesting bounded: a deep file is as corrupt as a torn one
         except ValueError:
             raw = {}
         if not isinstance(raw, dict):

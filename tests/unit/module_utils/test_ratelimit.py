@@ -429,3 +429,11 @@ def test_a_configured_state_dir_is_made_private_but_an_existing_one_is_left_as_t
     os.chmod(shared, 0o750)
     SharedRateLimiter(URL, KEY, {REQUEST: 0.01}, shared).acquire()
     assert stat.S_IMODE(shared.stat().st_mode) == 0o750
+
+
+def test_a_deeply_nested_state_file_counts_as_no_calls_yet(tmp_path):
+    lim = SharedRateLimiter(URL, KEY, {REQUEST: 0.01}, tmp_path)
+    lim.acquire()
+    lim.path.write_text('{"request": ' + "[" * 5000 + "]" * 5000 + "}")
+    lim.acquire()  # no RecursionError: read as a corrupt file is
+    assert json.loads(lim.path.read_text())["request"]["last"] > 0
