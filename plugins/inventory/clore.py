@@ -19,6 +19,10 @@ description:
   - One malformed order is skipped with a warning naming it; it never empties the inventory. So is an order whose
     SSH endpoint is not safe to hand to ssh (a host name other than letters, digits and C(.-_:), or one starting with
     C(-); a port outside 1-65535) - such an order is never a host.
+  - So is an order nested deeper than 64 levels in the C(my_orders) answer; the other orders are read.
+  - With a file cache plugin (C(ansible.builtin.jsonfile)), the cache holds only the order fields the plugin reads
+    (nested ones too), the cache files it writes are made 0600 and a O(cache_connection) directory Ansible has just
+    made for it 0700.
   - The configuration is checked before any API call - an unknown option, a boolean option that is not a boolean, a
     O(hostname) template or O(filters) conditional that does not compile, or a O(known_hosts_dir) that cannot be
     created or written fails the parse with an error naming the option.
@@ -126,12 +130,15 @@ api_key: !vault |
 """
 
 import difflib
+import os
 import re
+import stat
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from ansible.errors import AnsibleError, AnsibleParserError
+from ansible.plugins.cache import BaseFileCacheModule
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.utils.vars import combine_vars
@@ -168,6 +175,7 @@ _BAD_HOSTNAME = re.compile(r"\s")
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     NAME = "clore.ai.clore"
+    _written_cache_keys: tuple[str, ...] = ()  # the cache entries this parse wrote, whose files are made private
 
     def verify_file(self, path: str) -> bool:
         return super().verify_file(path) and path.endswith(CONFIG_SUFFIXES)
@@ -175,6 +183,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory: Any, loader: Any, path: str, cache: bool = True) -> None:
         super().parse(inventory, loader, path, cache)
         config = self._read_config_data(path)
+        self._private_cache_dir()
         # Everything that can be wrong with the configuration fails here, before the API call.
         self._check_config(config, path)
         settings = self._host_settings()
@@ -235,9 +244,45 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 return cached["orders"]
         orders = self._fetch(path)
         if use_cache:
-            # Plain dicts, only the fields the plugin reads: nothing secret lands in the cache file.
+            # Plain dicts, only the fields the plugin reads (stored.ORDER): nothing secret lands in the cache file.
             self._cache[cache_key] = {"orders": orders}
+            self._written_cache_keys = (*self._written_cache_keys, cache_key)
         return orders
+
+    # --- the cache file: Ansible's file caches write with the umask (0644 in a 0755 directory); what the plugin sees
+    # of them is made private to the user (0700 for a directory still empty, as Ansible has just made it; 0600 for
+    # the files it wrote)
+
+    def _private_cache_dir(self) -> None:
+        cache = self._file_cache()
+        directory = getattr(cache, "_cache_dir", None)
+        try:
+            info = os.stat(directory) if directory else None
+            empty = info is not None and not os.listdir(directory)
+        except OSError:
+            return
+        if empty and info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & 0o077:
+            os.chmod(directory, 0o700)
+
+    def update_cache_if_changed(self) -> None:
+        super().update_cache_if_changed()
+        directory = getattr(self._file_cache(), "_cache_dir", None)
+        if not directory or not self._written_cache_keys:
+            return
+        try:
+            # Named after the key, with a prefix and a serialisation mark that depend on the version of Ansible.
+            names = [name for name in os.listdir(directory) if name.endswith(self._written_cache_keys)]
+            for name in names:
+                path = os.path.join(directory, name)
+                info = os.stat(path)
+                if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & 0o077:
+                    os.chmod(path, 0o600)
+        except OSError:
+            pass  # not ours to fix: Ansible's cache plugin reports what is wrong with its directory
+
+    def _file_cache(self) -> BaseFileCacheModule | None:
+        plugin = getattr(getattr(self, "_cache", None), "_plugin", None)
+        return plugin if isinstance(plugin, BaseFileCacheModule) else None
 
     def _account_cache_key(self, path: str) -> str:
         """The file's key plus the API URL and key, so that another account never reads this one's cache."""

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.clore.ai.plugins.module_utils.records import private_dir
+
 REMOVED = "<removed>"
 # Fields that may hold a secret or a private detail of the account, wherever they appear.
 SECRET_FIELDS = frozenset({"ssh_password", "ssh_key", "jupyter_token", "env", "dockerhub_auth", "deposit", "auth",
@@ -29,7 +31,7 @@ def scrub(value: Any, api_key: str) -> Any:
 def write_recording(directory: str, name: str, endpoint: str, answer: dict, api_key: str) -> str:
     """Write `<directory>/<name>.json` (mode 0600) and return its path."""
     folder = Path(directory).expanduser()
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     path = folder / f"{name}.json"
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     data = {"recorded": f"{stamp}, GET /v1/{endpoint}, secrets removed", **scrub(answer, api_key)}

@@ -9,6 +9,9 @@ limiter, and the retry policy:
     not ambiguous, because nothing was sent and the same request would fail the same way;
   - code 1, HTTP 5xx, read timeouts, dropped connections: retried for GET only; a POST raises at once with
     `ambiguous=True`, because it may have taken effect (the caller looks before acting again);
+  - an answer nested deeper than json_stream.MAX_DEPTH: one row of a listing (my_orders, my_servers, wallets, the
+    marketplace's servers) is skipped with a warning naming the endpoint and the row, and the other rows are read;
+    any other part that deep fails the call naming the endpoint (not retried: the same answer would come again);
   - everything bounded by one deadline (`retry_timeout` seconds from the first attempt), the shared limiter's waits
     included: a slot further away than the deadline fails at once, saying why and which state file to delete.
 """
@@ -28,13 +31,20 @@ from ansible_collections.clore.ai.plugins.module_utils.errors import (
     api_error_from_answer,
     api_error_from_text,
 )
-from ansible_collections.clore.ai.plugins.module_utils.json_stream import CHUNK_BYTES, decode_object, text_chunks
+from ansible_collections.clore.ai.plugins.module_utils.json_stream import (
+    CHUNK_BYTES,
+    MAX_DEPTH,
+    TooDeep,
+    decode_object,
+    text_chunks,
+)
 from ansible_collections.clore.ai.plugins.module_utils.ratelimit import (
     CREATE,
     REQUEST,
     LimiterWaitTooLong,
     SharedRateLimiter,
 )
+from ansible_collections.clore.ai.plugins.module_utils.records import report_to
 
 try:
     import requests
@@ -60,6 +70,8 @@ DEFAULT_RETRY_TIMEOUT = 120.0
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 30.0
 _ERROR_PREVIEW = 2048  # bytes of a non-JSON body kept for the error message
+# The member of each answer that lists rows: read row by row, so that one row too deep is skipped, not the answer.
+LISTINGS = {"marketplace": "servers", "my_orders": "orders", "my_servers": "servers", "wallets": "wallets"}
 # The retry loop's clock and sleep, named here so that unit tests can replace them with a simulated clock.
 _monotonic = time.monotonic
 _sleep = time.sleep
@@ -170,6 +182,8 @@ class CloreClient:
     @property
     def limiter(self) -> SharedRateLimiter:
         if self._limiter is None:
+            # The state directory is first used now: a corrupt file in it is reported where this client's user hears.
+            report_to(self.warn)
             self._limiter = SharedRateLimiter(
                 self.api_url, self._api_key, {REQUEST: self.request_interval, CREATE: self.create_interval},
                 self.state_dir, warn=self.warn,
@@ -195,8 +209,9 @@ class CloreClient:
                 decode: Callable[[Any], Any] | None = None) -> dict:
         """The code-0 answer of one API call, after the retry policy; CloreApiError otherwise.
 
-        `decode(response)` replaces `response.json()` (ValueError for a body that is not JSON), once per attempt; the
-        response then comes unread (stream=True), for decode to read as it goes.
+        `decode(response)` replaces reading the whole body (ValueError for a body that is not JSON), once per attempt;
+        the response then comes unread (stream=True), for decode to read as it goes. The rows of a listing
+        (LISTINGS) are read one by one, so that one too deep is skipped with a warning rather than the answer.
         """
         method = method.upper()
         endpoint = endpoint.strip("/")
@@ -260,7 +275,11 @@ class CloreClient:
         self.server_time = parse_http_date(response.headers.get("Date")) or self.server_time
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         try:
-            payload = response.json() if decode is None else decode(response)
+            payload = self._read_answer(endpoint, response) if decode is None else decode(response)
+        except TooDeep as err:
+            raise self._redact(CloreApiError(
+                f"Clore.ai API {endpoint}: the answer (HTTP {status}) was not read: it is {err}, deeper than any "
+                "answer of the API; nothing was done with it.", endpoint=endpoint)) from None
         except ValueError:
             payload = None
         if not isinstance(payload, dict):
@@ -279,6 +298,33 @@ class CloreClient:
         error = self._redact(api_error_from_answer(endpoint, status, payload, body, retry_after))
         self._raise_if_retryable(error, status)
         raise error
+
+    def _read_answer(self, endpoint: str, response: Any) -> Any:
+        """The decoded body, nesting bounded (json_stream.MAX_DEPTH); a listing's rows read one by one."""
+        rows = LISTINGS.get(endpoint)
+        listed: list = []
+        is_listed = False
+
+        def restart() -> None:
+            nonlocal is_listed
+            is_listed = True
+            listed.clear()
+
+        answer = decode_object(text_chunks([response.content], response.encoding), rows, restart, listed.append,
+                               self._row_skipper(endpoint, rows) if rows else None)
+        if is_listed and rows not in answer:  # the member was an array, its rows handed over one by one
+            answer[rows] = listed
+        return answer
+
+    def _row_skipper(self, endpoint: str, rows: str) -> Callable[[int], None]:
+        """What to do with a row too deep to read: warn, naming it, and go on with the others."""
+
+        def skipped(index: int) -> None:
+            if self.warn is not None:
+                self.warn(f"Clore.ai API {endpoint}: skipped {rows} row {index + 1}: it is nested deeper than "
+                          f"{MAX_DEPTH} levels, which no row of the API is; the other rows are read")
+
+        return skipped
 
     @staticmethod
     def _raise_if_retryable(error: CloreApiError, status: int) -> None:
@@ -353,7 +399,8 @@ class CloreClient:
                     yield chunk
 
             try:
-                return decode_object(text_chunks(body(), response.encoding), "servers", restart, add_row)
+                return decode_object(text_chunks(body(), response.encoding), "servers", restart, add_row,
+                                     self._row_skipper("marketplace", "servers"))
             except ValueError:
                 # The body was read as it was decoded: what the error message quotes is its first bytes.
                 try:

@@ -8,12 +8,12 @@ never copied: a record is built from named fields only.
 """
 from __future__ import annotations
 
-import json
 import math
 from datetime import datetime, timezone
 from typing import Any
 
 from ansible_collections.clore.ai.plugins.module_utils.currencies import KNOWN_CURRENCIES, canonical_currency
+from ansible_collections.clore.ai.plugins.module_utils.json_stream import loads
 from ansible_collections.clore.ai.plugins.module_utils.market import gpu_from_specs
 from ansible_collections.clore.ai.plugins.module_utils.values import as_bool, as_server_id, as_text
 
@@ -119,7 +119,7 @@ def _oc_gpus(value: Any) -> list:
     """oc_gpus: a JSON **string** in the real rows (a list of GPUs with their overclocking ranges)."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = loads(value)  # nesting bounded, as every answer is
         except ValueError:
             return []
     return [gpu for gpu in value if isinstance(gpu, dict)] if isinstance(value, list) else []

@@ -10,8 +10,10 @@ from __future__ import annotations
 import errno
 import os
 import shlex
+from pathlib import Path
 
 from ansible_collections.clore.ai.plugins.module_utils.ratelimit import default_state_dir
+from ansible_collections.clore.ai.plugins.module_utils.records import private_dir
 
 HOST_KEY_POLICIES = ("per_order", "strict", "off")
 
@@ -35,7 +37,7 @@ def ensure_known_hosts_dir(directory: str) -> None:
 
     OSError when it cannot be created, or exists but cannot be written (ssh would fail on every host later).
     """
-    os.makedirs(directory, mode=0o700, exist_ok=True)
+    private_dir(Path(directory))  # the state directory above it too, when this makes it
     if not os.access(directory, os.W_OK | os.X_OK):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), directory)
 

@@ -11,7 +11,8 @@ ready) and `ssh_endpoint_error` says why, so that clore_order still counts it, f
 it, while the inventory leaves it out.
 
 Only whitelisted fields are copied: secrets (`ssh_password`, `ssh_key`, `jupyter_token`, `env`) are never returned
-by the API in orders, and if one ever were, it would still not reach the result.
+by the API in orders, and if one ever were, it would still not reach the result. What is stored of an order
+(strip_order) is the allow-list stored.ORDER, nested fields of `specs` included.
 """
 from __future__ import annotations
 
@@ -22,16 +23,14 @@ from typing import Any
 
 from ansible_collections.clore.ai.plugins.module_utils.currencies import USD_COIN
 from ansible_collections.clore.ai.plugins.module_utils.market import gpu_from_specs
+from ansible_collections.clore.ai.plugins.module_utils.stored import ORDER, keep_allowed
 
 SSH_USER = "root"
 SSH_CONTAINER_PORT = 22
 # mon_container values read as "the container is up"; 0/1 (and anything unknown) mean it is still deploying.
 RUNNING_MON_CONTAINER = 2
 # The raw fields normalize_order reads: what a cache keeps of an order (never a secret, whatever the API sends).
-ORDER_FIELDS = frozenset({
-    "id", "si", "server_id", "image", "currency", "price", "spend", "creation_fee", "ct", "mrl", "spot", "expired",
-    "specs", "gpu_array", "pub_cluster", "tcp_ports", "http_port", "http_pub", "online", "mon_container",
-})
+ORDER_FIELDS = frozenset(ORDER)
 
 
 # A host name or an IP address, nothing a shell or ssh could read as more than that.
@@ -213,10 +212,9 @@ def _id(value: Any, what: str) -> int:
 
 
 def strip_order(raw: Any) -> Any:
-    """The raw order with only the fields normalize_order reads; anything but a mapping is returned as it is."""
-    if not isinstance(raw, dict):
-        return raw
-    return {key: value for key, value in raw.items() if key in ORDER_FIELDS}
+    """The raw order with only the fields it is read by (stored.ORDER, `specs` down to its own allow-list), as it is
+    stored; anything but a mapping is returned as it is."""
+    return keep_allowed(raw, ORDER)
 
 
 def normalize_order(raw: dict, now: float | None = None) -> dict:

@@ -32,7 +32,8 @@ from typing import Any
 
 from ansible_collections.clore.ai.plugins.module_utils.account import account_digest
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError, CloreError
-from ansible_collections.clore.ai.plugins.module_utils.records import overwrite
+from ansible_collections.clore.ai.plugins.module_utils.json_stream import loads
+from ansible_collections.clore.ai.plugins.module_utils.records import overwrite, private_dir, private_fd
 
 REQUEST = "request"
 CREATE = "create"
@@ -65,6 +66,14 @@ def default_state_dir() -> Path:
 def fallback_state_dir() -> Path:
     """For homes that cannot be written (some execution environments): a per-user directory in the temp dir."""
     return Path(tempfile.gettempdir()) / f"clore.ai-{os.getuid()}"
+
+
+def _narrow(directory: Path) -> None:
+    """The collection's own state directory, made wider by an older version (its inventory made it 0755): 0700
+    again. A directory the user configured (api_state_dir) is left as the user made it."""
+    info = directory.stat()
+    if info.st_uid == os.getuid() and info.st_mode & 0o077:
+        directory.chmod(0o700)
 
 
 def limiter_file_name(api_url: str, api_key: str) -> str:
@@ -269,6 +278,7 @@ class SharedRateLimiter:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            private_fd(fd)
             state = self._load(fd)
             yield state
             state["written"] = self._clock()
@@ -283,7 +293,7 @@ class SharedRateLimiter:
         while chunk := os.read(fd, 65536):
             chunks.append(chunk)
         try:
-            raw = json.loads(b"".join(chunks) or b"{}")
+            raw = loads(b"".join(chunks) or b"{}")  # nesting bounded: a deep file is as corrupt as a torn one
         except ValueError:
             raw = {}
         if not isinstance(raw, dict):
@@ -317,7 +327,7 @@ class SharedRateLimiter:
     def _prepare_dir(self) -> Path:
         if self._state_dir is not None:
             try:
-                self._state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+                private_dir(self._state_dir)
             except OSError as exc:
                 raise CloreConfigError(
                     f"api_state_dir / CLORE_STATE_DIR {str(self._state_dir)!r} cannot be created: "
@@ -332,7 +342,8 @@ class SharedRateLimiter:
             return self._state_dir
         for candidate in (default_state_dir(), fallback_state_dir()):
             try:
-                candidate.mkdir(mode=0o700, parents=True, exist_ok=True)
+                private_dir(candidate)
+                _narrow(candidate)
             except OSError as exc:
                 if exc.errno not in (errno.EACCES, errno.EROFS, errno.EPERM, errno.ENOENT, errno.ENOTDIR):
                     raise

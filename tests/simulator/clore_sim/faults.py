@@ -1,12 +1,20 @@
 """Injected faults: for the next N calls of an endpoint, or at a rate."""
 from __future__ import annotations
 
+import json
 import random
 import threading
 from dataclasses import asdict, dataclass
+from typing import Any
 
 KINDS = ("code1", "http500", "http502", "delay", "rate_limit", "drop_after_commit", "code1_after_commit",
-         "cloudflare_1010")
+         "cloudflare_1010", "deep_row", "deep_answer")
+# deep_row: the answer's listing (orders, servers, wallets, offers) gets a first row nested this deep; deep_answer: the
+# answer a member `deep` nested this deep. Written as text: json.dumps itself cannot go that deep.
+DEEP_LEVELS = 5000
+DEEP_ROW_ID = 987654321
+_LISTINGS = ("orders", "servers", "wallets")
+_MARKER = "__clore_sim_deep__"
 
 
 @dataclass
@@ -62,3 +70,22 @@ class FaultBook:
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
+
+
+def deepened(body: dict[str, Any] | bytes, kind: str) -> bytes:
+    """The JSON text of an answer (as built, or already encoded, as the marketplace is) with a deep_row or
+    deep_answer fault applied (see DEEP_LEVELS)."""
+    deep = "[" * DEEP_LEVELS + "]" * DEEP_LEVELS
+    body = dict(json.loads(body) if isinstance(body, bytes) else body)
+    if kind == "deep_row":
+        key = next((name for name in _LISTINGS if isinstance(body.get(name), list)), None)
+        if key is None and isinstance(body.get("market"), dict):  # spot_marketplace: its offers
+            body["market"] = dict(body["market"], offers=[_MARKER, *(body["market"].get("offers") or [])])
+        elif key is not None:
+            body[key] = [_MARKER, *body[key]]
+        row = json.dumps({"id": DEEP_ROW_ID, "nested": _MARKER})
+        text = json.dumps(body).replace(f'"{_MARKER}"', row, 1)
+    else:
+        body["deep"] = _MARKER
+        text = json.dumps(body)
+    return text.replace(f'"{_MARKER}"', deep, 1).encode()

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import arrival
 from .api import Reply
+from .faults import deepened
 from .ratelimit import retry_after_header
 
 if TYPE_CHECKING:
@@ -207,4 +208,6 @@ class Handler(BaseHTTPRequestHandler):
             return
         if fault is not None and fault.kind == "code1_after_commit":
             reply = Reply(200, {"code": 1})
+        if fault is not None and fault.kind in ("deep_row", "deep_answer") and reply.status == 200:
+            reply = Reply(reply.status, deepened(reply.body, fault.kind), reply.headers)
         self._write(reply)

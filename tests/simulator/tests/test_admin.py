@@ -141,3 +141,29 @@ def test_seed_orders(sim: SimServer, client: Client) -> None:
     assert sim.counters()["orders_created"] == 10
     with pytest.raises(SimError):
         sim.seed_orders(sim.api_key, 1000)
+
+
+def test_fault_deep_row_and_deep_answer(sim: SimServer, client: Client) -> None:
+    """Shapes json.dumps cannot write: a first row nested DEEP_LEVELS deep, or a member `deep` that deep."""
+    from clore_sim.faults import DEEP_LEVELS, DEEP_ROW_ID
+
+    client.rent()
+    sim.fault("my_orders", "deep_row")
+    text = client.get("my_orders").text
+    assert text.count("[") >= DEEP_LEVELS and f'"id": {DEEP_ROW_ID}' in text
+    assert text.index(str(DEEP_ROW_ID)) < text.index('"si"')  # the deep row comes first, the real one after it
+    with pytest.raises(RecursionError):
+        json.loads(text)
+    assert len(client.get("my_orders").json()["orders"]) == 1  # one shot only
+    sim.fault("spot_marketplace", "deep_answer")
+    server_id = client.servers()[0]["id"]
+    text = client.get("spot_marketplace", params={"market": server_id}).text
+    assert '"deep": ' + "[" * DEEP_LEVELS in text and '"code": 0' in text
+
+
+def test_fault_deep_row_in_the_encoded_marketplace(sim: SimServer, client: Client) -> None:
+    from clore_sim.faults import DEEP_LEVELS, DEEP_ROW_ID
+
+    sim.fault("marketplace", "deep_row")
+    text = client.get("marketplace").text
+    assert text.startswith('{"servers": [{"id": ' + str(DEEP_ROW_ID)) and "[" * DEEP_LEVELS in text

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import time
 from pathlib import Path
 
@@ -269,6 +270,34 @@ class TestCache:
         text = files[0].read_text()
         assert "Pw12345secret" not in text and "envsecret" not in text and "unit-test-key" not in text
         assert "101" in text and "n1.example.net" in text  # the order itself is there
+
+    def test_secret_looking_fields_inside_specs_are_not_cached(self, parse_inventory, tmp_path: Path):
+        specs = {"gpu": "1x RTX 4090", "net": {"cc": "DE", "token": "net-secret-7"}, "password": "spec-secret-9"}
+        parse_inventory(self.cache_config(tmp_path), [order(1, specs=specs)])
+        [cached] = (tmp_path / "cache").iterdir()
+        text = cached.read_text()
+        assert "net-secret-7" not in text and "spec-secret-9" not in text and "DE" in text
+
+    def test_the_cache_file_and_a_new_cache_dir_are_private(self, parse_inventory, tmp_path: Path):
+        old = os.umask(0o022)
+        try:
+            parse_inventory(self.cache_config(tmp_path), [order(1)])
+        finally:
+            os.umask(old)
+        [cached] = (tmp_path / "cache").iterdir()
+        assert stat.S_IMODE((tmp_path / "cache").stat().st_mode) == 0o700
+        assert stat.S_IMODE(cached.stat().st_mode) == 0o600
+
+    def test_a_cache_dir_already_in_use_is_left_as_it_is(self, parse_inventory, tmp_path: Path):
+        (tmp_path / "cache").mkdir()
+        os.chmod(tmp_path / "cache", 0o755)
+        (tmp_path / "cache" / "facts_somehost").write_text("{}")
+        os.chmod(tmp_path / "cache" / "facts_somehost", 0o644)
+        parse_inventory(self.cache_config(tmp_path), [order(1)])
+        assert stat.S_IMODE((tmp_path / "cache").stat().st_mode) == 0o755
+        others = [p for p in (tmp_path / "cache").iterdir() if p.name != "facts_somehost"]
+        assert [stat.S_IMODE(p.stat().st_mode) for p in others] == [0o600]  # only the plugin's own file
+        assert stat.S_IMODE((tmp_path / "cache" / "facts_somehost").stat().st_mode) == 0o644
 
     def test_flush_cache_calls_again_and_refreshes(self, parse_inventory, tmp_path: Path):
         config = self.cache_config(tmp_path)

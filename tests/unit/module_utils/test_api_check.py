@@ -2,8 +2,11 @@
 reported; recordings lose every secret."""
 from __future__ import annotations
 
+import stat
+from pathlib import Path
+
 from ansible_collections.clore.ai.plugins.module_utils.api_check import check_answer
-from ansible_collections.clore.ai.plugins.module_utils.api_record import REMOVED, scrub
+from ansible_collections.clore.ai.plugins.module_utils.api_record import REMOVED, scrub, write_recording
 
 
 def order(**fields) -> dict:
@@ -42,3 +45,10 @@ def test_scrub_removes_secrets_and_the_key_wherever_they_are():
     clean = scrub(answer, "KEY-123")
     assert clean == {"wallets": [{"name": "bitcoin", "deposit": REMOVED}], "note": "key <api_key> used",
                      "orders": [{"env": REMOVED, "dockerhub_auth": REMOVED, "image": "x"}]}
+
+
+def test_a_recording_directory_it_makes_is_private(tmp_path):
+    path = write_recording(str(tmp_path / "new" / "recorded"), "wallets", "wallets", {"code": 0, "wallets": []}, "k")
+    for directory in (tmp_path / "new", tmp_path / "new" / "recorded"):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    assert stat.S_IMODE(Path(path).stat().st_mode) == 0o600

@@ -143,3 +143,10 @@ def test_usd_pricing_per_coin_shape_of_the_newest_client():
 ])
 def test_rented_until(value, expected):
     assert rented_until(value) == expected
+
+
+def test_a_deep_oc_gpus_string_is_read_as_no_gpus():
+    """oc_gpus is JSON inside a string: read with the same nesting bound as every answer."""
+    row = copy.deepcopy(REAL[0])
+    row["oc_gpus"] = "[" * 5000 + "]" * 5000
+    assert normalize_hosted(row)["oc_gpus"] == []

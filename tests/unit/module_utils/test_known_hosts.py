@@ -98,3 +98,13 @@ def test_a_directory_that_cannot_be_made_is_a_warning_not_a_lost_order(fake: Fak
     result, warnings = run(fake, known_hosts_dir=str(blocker / "known_hosts"))
     assert len(result["created"]) == 1 and result["orders"][0]["known_hosts_file"]
     assert len(warnings) == 1 and "known_hosts_dir" in warnings[0] and "CLORE_KNOWN_HOSTS_DIR" in warnings[0]
+
+
+def test_the_known_hosts_dir_and_the_state_dir_it_makes_are_private(tmp_path):
+    """The inventory makes <state dir>/known_hosts first: the state dir above it must be 0700 too, not 0755."""
+    from ansible_collections.clore.ai.plugins.module_utils.known_hosts import ensure_known_hosts_dir, known_hosts_dir
+
+    directory = known_hosts_dir(None, str(tmp_path / "state"))
+    ensure_known_hosts_dir(directory)
+    for path in (tmp_path / "state", Path(directory)):
+        assert oct(path.stat().st_mode & 0o777) == oct(0o700), path

@@ -284,3 +284,24 @@ def test_bad_filters_sort_or_limit_are_refused_when_the_selection_is_made():
     for args in ({"filters": {"gpu": ["("]}}, {"filters": {}, "sort_by": "nope"}, {"filters": {}, "limit": -1}):
         with pytest.raises(market_module.MarketFilterError):
             MarketSelection(**args)
+
+
+# ----- nesting: a deep server row is skipped, a deep member fails the answer (test_client_depth.py: the rest)
+DEEP = "[" * 5000 + "]" * 5000
+
+
+def test_the_streamed_marketplace_skips_a_deep_server_row(make_client):
+    warnings: list[str] = []
+    body = f'{{"code": 0, "servers": [{{"id": 1, "nested": {DEEP}}}, {{"id": 2}}], "my_servers": []}}'
+    client, _adapter = streaming_client(make_client, [(200, body)])
+    client.warn = warnings.append
+    rows: list = []
+    rest = client.marketplace_each(rows.clear, rows.append)
+    assert [row["id"] for row in rows] == [2] and rest == {"my_servers": []}
+    assert warnings and warnings[0].startswith("Clore.ai API marketplace: skipped servers row 1: it is nested deeper")
+
+
+def test_a_deep_member_of_the_streamed_marketplace_fails_naming_it(make_client):
+    client, _adapter = streaming_client(make_client, [(200, '{"code": 0, "servers": [], "my_servers": ' + DEEP + "}")])
+    with pytest.raises(CloreApiError, match="^Clore.ai API marketplace: the answer .* nested deeper than"):
+        client.marketplace_each(lambda: None, lambda row: None)

@@ -402,3 +402,38 @@ def test_processes_share_the_create_limit(tmp_path):
                             intervals={REQUEST: 0.05, CREATE: interval})
     gaps = [b - a for a, b in zip(stamps, stamps[1:])]
     assert len(stamps) == 6 and min(gaps) >= interval, gaps
+
+
+# ----- private to the user
+def test_the_default_state_dir_and_its_new_parents_are_0700_and_an_older_wider_one_is_narrowed(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    lim = SharedRateLimiter(URL, KEY, {REQUEST: 0.01}, None)
+    lim.acquire()
+    assert stat.S_IMODE((tmp_path / "cache").stat().st_mode) == 0o700
+    assert stat.S_IMODE(lim.path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(lim.path.stat().st_mode) == 0o600
+    os.chmod(lim.path.parent, 0o755)  # as an older inventory plugin made it
+    os.chmod(lim.path, 0o644)
+    again = SharedRateLimiter(URL, KEY, {REQUEST: 0.01}, None)
+    again.acquire()
+    assert stat.S_IMODE(lim.path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(lim.path.stat().st_mode) == 0o600
+
+
+def test_a_configured_state_dir_is_made_private_but_an_existing_one_is_left_as_the_user_made_it(tmp_path):
+    made = tmp_path / "new" / "state"
+    SharedRateLimiter(URL, KEY, {REQUEST: 0.01}, made).acquire()
+    assert [stat.S_IMODE(p.stat().st_mode) for p in (made.parent, made)] == [0o700, 0o700]
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o750)
+    os.chmod(shared, 0o750)
+    SharedRateLimiter(URL, KEY, {REQUEST: 0.01}, shared).acquire()
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o750
+
+
+def test_a_deeply_nested_state_file_counts_as_no_calls_yet(tmp_path):
+    lim = SharedRateLimiter(URL, KEY, {REQUEST: 0.01}, tmp_path)
+    lim.acquire()
+    lim.path.write_text('{"request": ' + "[" * 5000 + "]" * 5000 + "}")
+    lim.acquire()  # no RecursionError: read as a corrupt file is
+    assert json.loads(lim.path.read_text())["request"]["last"] > 0
