@@ -131,7 +131,7 @@ def test_a_coin_cap_compares_the_hosts_price_in_that_coin(sim, ansible_env, ssh_
     ({"watch_ssh_private_key_file": "/nonexistent/key"}, "watch_ssh_private_key_file: /nonexistent/key.pub"),
 ])
 def test_bad_variables_are_refused_before_any_api_call(sim, ansible_env, ssh_keypair, extra, named):
-    run = watch(ansible_env, ssh_keypair, watch_max_price=1000, **extra)
+    run = watch(ansible_env, ssh_keypair, **({"watch_max_price": 1000} | extra))
     assert run.rc == 2, ran(run)
     assert named in run.stdout
     assert sim.counters().get("requests", {}) == {}
