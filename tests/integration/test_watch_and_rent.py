@@ -3,7 +3,9 @@ next runs, "not reached" is rc 0 and one line (rc 2 when asked), one line per lo
 API call."""
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -40,7 +42,8 @@ def test_a_watch_rents_once_and_its_next_runs_change_nothing_and_say_so(sim, ans
     assert first.result("Rent the server")["changed"] is True
     assert "rented order" in first.result("Show the rented server")["msg"]
     records = list((Path(ansible_env["CLORE_STATE_DIR"]) / "watch").iterdir())
-    assert [json.loads(r.read_text())["order_id"] for r in records] == [order["id"]]
+    (record,) = [json.loads(r.read_text()) for r in records]
+    assert (record["watch_name"], record["server_id"], record["order_id"]) == ("test-4090", order["si"], order["id"])
 
     creates = posts(sim).get("create_order", 0)
     second = watch(ansible_env, ssh_keypair, watch_max_price=1000, watch_timeout=10)
@@ -135,3 +138,19 @@ def test_bad_variables_are_refused_before_any_api_call(sim, ansible_env, ssh_key
     assert run.rc == 2, ran(run)
     assert named in run.stdout
     assert sim.counters().get("requests", {}) == {}
+
+
+def test_a_rental_recorded_by_another_run_while_this_one_watched_stops_it(sim, ansible_env, ssh_keypair):
+    # Another run of the same watch (same name, image and API) recorded a server after this run had started.
+    image = "cloreai/ubuntu22.04-jupyter"
+    digest = hashlib.sha1(f"{ansible_env['CLORE_API_URL']} {image}".encode()).hexdigest()[:12]
+    record = Path(ansible_env["CLORE_STATE_DIR"]) / "watch" / f"test-4090-{digest}.json"
+    record.parent.mkdir(parents=True)
+    record.write_text(json.dumps({"watch_name": "test-4090", "image": image, "server_id": 1, "order_id": None,
+                                  "recorded_at": time.time() + 3600}))
+    run = watch(ansible_env, ssh_keypair, watch_max_price=1000, watch_image=image)
+    assert run.rc == 0, ran(run)
+    (said,) = messages(run, "Say that another run of this watch rented meanwhile")
+    assert said == ("watch 'test-4090': another run of this watch recorded server 1 while this one watched: nothing "
+                    "rented.")
+    assert posts(sim).get("create_order", 0) == 0 and active_orders(sim) == []
