@@ -154,3 +154,18 @@ def test_a_rental_recorded_by_another_run_while_this_one_watched_stops_it(sim, a
     assert said == ("watch 'test-4090': another run of this watch recorded server 1 while this one watched: nothing "
                     "rented.")
     assert posts(sim).get("create_order", 0) == 0 and active_orders(sim) == []
+
+
+def test_a_run_stopped_between_renting_and_recording_is_adopted_by_the_next(sim, ansible_env, ssh_keypair):
+    first = watch(ansible_env, ssh_keypair, watch_max_price=1000)
+    assert first.rc == 0, ran(first)
+    (order,) = active_orders(sim)
+    (path,) = (Path(ansible_env["CLORE_STATE_DIR"]) / "watch").iterdir()
+    path.write_text(json.dumps(json.loads(path.read_text()) | {"order_id": None}))  # as if stopped before recording
+
+    again = watch(ansible_env, ssh_keypair, watch_max_price=1000)
+    assert again.rc == 0, ran(again)
+    assert again.result("Record the order adopted")["changed"] is True
+    assert f"order {order['id']} on server {order['si']}" in messages(again, STILL_ACTIVE)[0]
+    assert json.loads(path.read_text())["order_id"] == order["id"]
+    assert len(active_orders(sim)) == 1
