@@ -4,6 +4,8 @@ ones it relies on. One table, read by clore_api_check (and the contract tests) t
 Types: "int" (not bool), "number" (int or float, not bool), "string", "bool", "list", "dict". A field may accept
 several (one source types `pub_cluster` as a string). A null value counts as missing. `relied`: the collection
 cannot work without it (a row lacking it is skipped or the call fails); the others it reads when they are there.
+Every field listed is read, so a value of another type is wrong whether relied on or not. `items` gives, for a list
+or dict field, the types its items (a dict's values) must have: a list of numbers is not a list of port mappings.
 `known` lists the further fields sources show that the collection does not read, so that only truly new fields are
 reported as unknown.
 """
@@ -15,13 +17,14 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class Shape:
     """The fields of one JSON object: {name: (types, relied)}; `rows` names list fields whose items are objects of
-    another shape; `children` names dict fields of another shape."""
+    another shape; `children` names dict fields of another shape; `items` {name: {"list" or "dict": item types}}."""
 
     name: str
     fields: dict[str, tuple[tuple[str, ...], bool]]
     known: tuple[str, ...] = ()
     rows: dict[str, str] = field(default_factory=dict)
     children: dict[str, str] = field(default_factory=dict)
+    items: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 def _f(*types: str, relied: bool = False) -> tuple[tuple[str, ...], bool]:
@@ -53,9 +56,12 @@ SHAPES: dict[str, Shape] = {shape.name: shape for shape in (
         "currency": _f("string", relied=True), "price": _f("number", relied=True), "spend": _f("number"),
         "creation_fee": _f("number"), "ct": _f("number", relied=True), "mrl": _f("number"),
         "spot": _f("bool", relied=True), "expired": _f("bool"), "specs": _f("dict"),
-        "pub_cluster": _f("list", "string"), "tcp_ports": _f("list", "dict"), "http_port": _f("string", "int"),
-        "http_pub": _f("string"), "online": _f("bool"), "mon_container": _f("int"),
-    }, children={"specs": "specs"}),
+        # The SSH endpoint: no host without both. The API sends lists (["n1.c1.clorecloud.net"], ["22:10000"]);
+        # one SDK types pub_cluster as a string and tcp_ports as a dict {"22": 10000}: both are read.
+        "pub_cluster": _f("list", "string", relied=True), "tcp_ports": _f("list", "dict", relied=True),
+        "http_port": _f("string", "int"), "http_pub": _f("string"), "online": _f("bool"), "mon_container": _f("int"),
+    }, children={"specs": "specs"},
+        items={"pub_cluster": {"list": ("string",)}, "tcp_ports": {"list": ("string",), "dict": ("int", "string")}}),
     Shape("wallets", {"wallets": _f("list", relied=True)}, rows={"wallets": "wallet"}),
     Shape("wallet", {"name": _f("string", relied=True), "balance": _f("number", relied=True),
                      "deposit": _f("string"), "withdrawal_fee": _f("number")}),

@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 from ansible_collections.clore.ai.plugins.module_utils.currencies import USD_COIN
+from ansible_collections.clore.ai.plugins.module_utils.host_settings import MRL_MAX
 from ansible_collections.clore.ai.plugins.module_utils.market import gpu_from_specs
 from ansible_collections.clore.ai.plugins.module_utils.stored import ORDER, keep_allowed
 
@@ -211,6 +212,17 @@ def _id(value: Any, what: str) -> int:
     return int(number)
 
 
+def rental_length_seconds(mrl: float | None) -> int | None:
+    """An order's maximum rental length in seconds, from its `mrl` as sent.
+
+    The API sends hours (recorded end times are exactly `mrl` hours after the start, like every other mrl of the
+    API); one older client reads seconds. A rental lasts 6 to 3000 hours, so a value above 3000 can only be seconds.
+    """
+    if mrl is None:
+        return None
+    return int(mrl) if mrl > MRL_MAX else int(mrl * 3600)
+
+
 def strip_order(raw: Any) -> Any:
     """The raw order with only the fields it is read by (stored.ORDER, `specs` down to its own allow-list), as it is
     stored; anything but a mapping is returned as it is."""
@@ -243,10 +255,8 @@ def _normalize(order_id: int, raw: dict, now: float) -> dict:
     ready = ssh_host is not None and ssh_port is not None
 
     created_at = _number(raw, "ct", int)
-    # The unit of an order's mrl is unknown (one client reads seconds, every other mrl of the API is hours): it is
-    # returned as sent, and the *_seconds figures below assume seconds. Nothing in the collection decides on them.
     mrl = _number(raw, "mrl")
-    mrl_seconds = _number(raw, "mrl", int)
+    mrl_seconds = rental_length_seconds(mrl)
     age_seconds = max(0, int(now - created_at)) if created_at is not None else None
     time_left_seconds = None
     if created_at is not None and mrl_seconds is not None:

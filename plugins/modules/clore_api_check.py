@@ -12,7 +12,12 @@ description:
     C(wallets), C(spot_marketplace) of one server and C(my_servers) - one request each, within the rate limit.
   - Checks every field the collection reads for presence and JSON type, and reports fields missing, of an
     unexpected type, and fields the collection does not know.
-  - Fails when a field the collection relies on is of another type, or missing everywhere it was looked for.
+  - Fails when a field the collection reads is of another type in any row, naming it, or when a field it relies on
+    is missing everywhere it was looked for. An order's C(pub_cluster) (a list of host names, or a string) and
+    C(tcp_ports) (a list of C("<container port>:<public port>") strings, or a dict of container port to public
+    port) are relied on, since no SSH endpoint can be made without them; any other shape of them is wrong.
+  - RV(verdict) and RV(summary) are read from the same report as RV(failures), so the verdict never contradicts the
+    details.
   - Rents nothing and changes nothing at Clore; it only reads.
   - A field missing on some rows only (the API leaves fields out of odd rows) is reported, not a failure.
 author:
@@ -52,16 +57,29 @@ EXAMPLES = r"""
 
 RETURN = r"""
 ok:
-  description: Whether every field the collection relies on is there with the expected type.
+  description: Whether every field the collection reads has its type and every field it relies on is there.
   returned: always
   type: bool
   sample: true
 failures:
-  description: One sentence per relied-on field that is missing everywhere or of another type, naming it.
+  description: One sentence per field of another type and per relied-on field missing everywhere, naming it.
   returned: always
   type: list
   elements: str
-  sample: ["my_orders: orders[].si is string in 1 of 1, expected int; the collection relies on it"]
+  sample: ["my_orders: orders[].tcp_ports is int in 1 of 1, expected list of string or dict of int/string; the
+           collection relies on it"]
+verdict:
+  description: The check's conclusion in one sentence, from the same entries as RV(failures).
+  returned: always
+  type: str
+  sample: Every field the collection reads has its type, and every field it relies on is there.
+summary:
+  description: One line per call - ok or FAILED, the objects checked, and the fields missing, of another type and
+    unknown.
+  returned: always
+  type: list
+  elements: str
+  sample: ["wallets: ok; (answer) x1, wallets[] x3; missing none; wrong type none; unknown none"]
 report:
   description: Per call, what was found.
   returned: always
@@ -113,7 +131,7 @@ recorded:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clore.ai.plugins.module_utils.api_check import check_answer
+from ansible_collections.clore.ai.plugins.module_utils.api_check import check_answer, summarize
 from ansible_collections.clore.ai.plugins.module_utils.api_record import write_recording
 from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
@@ -144,20 +162,21 @@ def run(module: AnsibleModule, client: CloreClient) -> dict:
             continue
         answers.append((name, shape, endpoint, client.request("GET", endpoint, params=params)))
 
-    report, failures, unknown, recorded = {}, [], [], []
+    report, unknown, recorded = {}, [], []
     for name, shape, endpoint, answer in answers:
-        found = check_answer(shape, answer)
+        found = check_answer(shape, answer, call=name)
         report[name] = found
-        failures += found["failures"]
         unknown += [f"{name}: {path}" for path in found["unknown"]]
         if module.params["record"] and not module.check_mode:
             recorded.append(write_recording(module.params["record"], name, endpoint, answer,
                                             module.params["api_key"] or ""))
-    result = {"changed": bool(recorded), "ok": not failures, "failures": failures, "report": report,
-              "unknown_fields": unknown, "recorded": recorded}
-    if failures:
-        module.fail_json(msg="the API answered differently from what the collection relies on: "
-                             + "; ".join(failures), **result)
+    summary = summarize(report)
+    result = {"changed": bool(recorded), "ok": summary["ok"], "failures": summary["failures"], "report": report,
+              "summary": summary["lines"], "verdict": summary["verdict"], "unknown_fields": unknown,
+              "recorded": recorded}
+    if not summary["ok"]:
+        module.fail_json(msg="the API answered differently from what the collection reads: "
+                             + "; ".join(summary["failures"]), **result)
     return result
 
 

@@ -508,21 +508,21 @@ orders:
       sample: 3600
     mrl:
       description:
-        - The order's C(mrl) as the API sends it. Its unit is unknown (one client reads seconds, every other C(mrl)
-          of the API is in hours); the collection assumes seconds (see RV(orders[].mrl_seconds)) and decides
-          nothing on it.
+        - The order's maximum rental length C(mrl) as the API sends it, in hours (recorded rentals end exactly
+          C(mrl) hours after they start). A value above 3000, the longest rental Clore allows, is in seconds, as
+          older sources send it.
       type: float
-      sample: 86400
+      sample: 240
     mrl_seconds:
-      description: The order's C(mrl) read as seconds, an assumption (the unit is not documented).
+      description: The order's maximum rental length in seconds (RV(orders[].mrl) hours x 3600, or as sent when
+        above 3000).
       type: int
-      sample: 86400
+      sample: 864000
     time_left_seconds:
       description:
-        - C(mrl - (now - ct)), never below 0, assuming C(mrl) is in seconds. Informative only, as the unit is not
-          documented, so never cancel or renew on it alone.
+        - How long the rental may still run, RV(orders[].mrl_seconds) - (now - C(ct)), never below 0.
       type: int
-      sample: 82800
+      sample: 860400
     spot:
       description: Whether the order is a spot order (else on-demand).
       type: bool

@@ -99,6 +99,9 @@ def test_watch_orders_playbook(sim, ansible_env, ssh_keypair):
         assert f"ssh -p {order['ssh_port']} root@127.0.0.1" in line
         assert f"spent {order['spend']:.4f} {order['currency']} at {order['price_per_day']:.4f}/day" in line
         assert f"({order['gpu_count']}x {order['gpu_model']}, {order['country']}, on-demand): running" in line
+        # The order's mrl is in hours (as the real API sends it): a new order has nearly all of them left.
+        assert order["mrl_seconds"] == order["mrl"] * 3600 and order["time_left_seconds"] > (order["mrl"] - 1) * 3600
+        assert f", {order['time_left_seconds'] // 3600}h left;" in line
     assert run.result("Show the number of orders")["msg"] == "2 order(s)"
     spent = [r["msg"] for r in run.task_results("Show the spend so far per currency")[0]["results"]]
     assert sorted(spent) == sorted(f"spent so far: {total:.4f} {currency}"

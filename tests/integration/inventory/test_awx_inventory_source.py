@@ -19,9 +19,11 @@ def test_sample_source_lists_ready_orders_in_awx_groups_and_reaches_them(sim, an
     sim_orders.rent(sim, on_demand_server, public_key)
     sim_orders.rent(sim, spot_server, public_key, spot=True)
     ready = {order["si"]: order for order in sim_orders.wait_until_reachable(sim, 2)}
-    # The on-demand order is listed as created so long ago that half an hour of its maximum rental length is left.
+    # The on-demand order is listed as created so long ago that half an hour of its maximum rental length (mrl, in
+    # hours) is left.
     first = ready[on_demand_server["id"]]
-    sim.admin("POST", "order_fields", {"order_id": first["id"], "fields": {"ct": time.time() - first["mrl"] + 1800}})
+    listed_at = time.time() - first["mrl"] * 3600 + 1800
+    sim.admin("POST", "order_fields", {"order_id": first["id"], "fields": {"ct": listed_at}})
     sim.configure(provisioning_delay=3600)
     sim_orders.rent(sim, pending_server, public_key)
     on_demand = f"clore-{ready[on_demand_server['id']]['id']}"

@@ -126,7 +126,7 @@ class Api:
             "spend": round(order["spend"], 10),
             "creation_fee": order["creation_fee"],
             "ct": int(order["ct"] + self.config.clock_offset),
-            "mrl": order["mrl"],
+            "mrl": order["mrl"] // 3600,  # hours, as the real API sends it (kept in seconds here)
             "spot": order["spot"],
             "expired": order["ended_at"] is not None,
             "specs": server.get("specs", {}),

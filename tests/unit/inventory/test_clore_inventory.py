@@ -154,6 +154,20 @@ class TestGroups:
         assert inv.group("gpu_nvidia_geforce_rtx_4090") == ["clore-1"]
         assert inv.group("type_spot") == ["clore-2"] and inv.group("type_on_demand") == ["clore-1"]
 
+    def test_ending_soon_reads_the_mrl_in_hours_as_the_api_sends_it(self, parse_inventory):
+        # The AWX sample's group. Real orders send mrl in hours; one older source sends seconds (above 3000).
+        ending_soon = "clore_time_left_seconds is not none and clore_time_left_seconds < 3600"
+        config = {"groups": {"clore_ending_soon": ending_soon}}
+        now = int(time.time())
+        inv = parse_inventory(config, [
+            order(1, mrl=1440, ct=now - 1800),  # 30 minutes into 1440 hours
+            order(2, mrl=24, ct=now - 23 * 3600 - 1800),  # half an hour of its 24 hours left
+            order(3, mrl=86400, ct=now - 1800),  # 86400 s, 30 minutes in
+        ])
+        assert inv.group("clore_ending_soon") == ["clore-2"]
+        assert 1440 * 3600 - 1900 <= inv.vars("clore-1")["clore_time_left_seconds"] <= 1440 * 3600 - 1800
+        assert inv.vars("clore-1")["clore_mrl"] == 1440 and inv.vars("clore-1")["clore_mrl_seconds"] == 1440 * 3600
+
     def test_strict_compose_error_fails(self, parse_inventory):
         with pytest.raises(AnsibleParserError, match="Could not set broken"):
             parse_inventory({"strict": True, "compose": {"broken": "no_such_variable + 1"}}, [order(1)])

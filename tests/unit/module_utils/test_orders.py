@@ -10,6 +10,7 @@ from ansible_collections.clore.ai.plugins.module_utils.orders import (
     first_host,
     normalize_order,
     parse_tcp_ports,
+    rental_length_seconds,
     strip_order,
 )
 
@@ -27,7 +28,7 @@ def raw_order(**overrides) -> dict:
         "spend": 0.35,
         "creation_fee": 0.01,
         "ct": int(NOW) - 3600,
-        "mrl": 86400,
+        "mrl": 24,
         "spot": False,
         "expired": False,
         "specs": {"gpu": "2x NVIDIA GeForce RTX 4090", "gpuram": 24, "net": {"cc": "DE", "up": 900, "down": 900}},
@@ -103,7 +104,7 @@ class TestNormalizeOrder:
         assert order["creation_fee"] == 0.01
         assert order["created_at"] == int(NOW) - 3600
         assert order["age_seconds"] == 3600
-        assert order["mrl"] == 86400 and order["mrl_seconds"] == 86400  # mrl raw; the seconds an assumption
+        assert order["mrl"] == 24 and order["mrl_seconds"] == 86400  # mrl as sent (hours), and in seconds
         assert order["time_left_seconds"] == 86400 - 3600
         assert order["spot"] is False and order["expired"] is False and order["online"] is True
         assert order["status"] == "running"
@@ -132,6 +133,24 @@ class TestNormalizeOrder:
         order = normalize_order(raw_order(**overrides), now=NOW)
         assert order["ready"] is False
         assert order["ssh_command"] is None
+
+    @pytest.mark.parametrize(("mrl", "seconds"), [
+        (1440, 1440 * 3600), (480, 480 * 3600), (6, 6 * 3600), (3000, 3000 * 3600),  # hours, as the API sends
+        (3001, 3001), (864000, 864000),  # above 3000 h no rental exists: seconds, as older sources send
+        (None, None),
+    ])
+    def test_mrl_is_read_as_hours_and_a_value_above_3000_as_seconds(self, mrl, seconds):
+        assert rental_length_seconds(mrl) == seconds
+
+    def test_a_new_order_of_1440_hours_has_almost_all_of_them_left(self):
+        # Real orders: the end is exactly mrl hours after ct. Half an hour in, 1439.5 h are left (not "0 h left").
+        order = normalize_order(raw_order(ct=int(NOW) - 1800, mrl=1440), now=NOW)
+        assert order["mrl_seconds"] == 1440 * 3600
+        assert order["time_left_seconds"] == 1440 * 3600 - 1800
+
+    def test_an_mrl_in_seconds_still_gives_the_time_left(self):
+        order = normalize_order(raw_order(ct=int(NOW) - 1800, mrl=86400), now=NOW)
+        assert order["mrl_seconds"] == 86400 and order["time_left_seconds"] == 86400 - 1800
 
     def test_time_left_never_negative(self):
         order = normalize_order(raw_order(ct=int(NOW) - 90000, mrl=86400), now=NOW)
