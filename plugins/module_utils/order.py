@@ -29,7 +29,7 @@ from ansible_collections.clore.ai.plugins.module_utils._order.account_cap import
 )
 from ansible_collections.clore.ai.plugins.module_utils._order.args import ports_for_order, validate
 from ansible_collections.clore.ai.plugins.module_utils._order.image import same_image
-from ansible_collections.clore.ai.plugins.module_utils._order.cancel import CancelFailed, cancel_orders
+from ansible_collections.clore.ai.plugins.module_utils._order.cancel import CancelFailed, cancel_orders, check_order_known
 from ansible_collections.clore.ai.plugins.module_utils._order.create import ExactlyOnceCreator, create_body, newest_ct
 from ansible_collections.clore.ai.plugins.module_utils._order.failover import rent_with_failover
 from ansible_collections.clore.ai.plugins.module_utils._order.identity import members, read_orders
@@ -181,6 +181,9 @@ class OrderTask:
         return {order["id"]: order for order in found.adopted}
 
     def _absent(self, current: list[dict]) -> None:
+        if self.mode == "order_id" and not current:
+            check_order_known(self.client, self.params["order_id"], missing_ok=self.params.get("missing_ok", False),
+                              issue=self.params.get("issue"), warn=self.warn)
         ids = [order["id"] for order in current]
         if self.check_mode:
             self.would_cancel = ids
