@@ -186,7 +186,7 @@ options:
     description:
       - The most the fleet may cost per day after renting (its kept orders plus the new ones), checked on live market
         prices before any create and again for each fail-over candidate; refusing says by how much it would exceed.
-      - A number alone is its O(budget.amount) in USD (V(budget=20) is C({amount: 20, currency: USD})).
+      - A number alone is its O(budget.amount) in USD (V(budget=20) means 20 USD per day).
     type: dict
     suboptions:
       amount:
@@ -205,8 +205,8 @@ options:
         the cap. Orders this task cancels do not count.
       - On top of O(budget) (this task's fleet) and O(max_price) (each server); fail-over holds each server to both.
       - Set it once for every task with C(module_defaults) for C(clore.ai.clore_order).
-      - A number alone is its O(account_budget.amount) in USD per day (V(account_budget=25) is
-        C({amount: 25, currency: USD})); a boolean or any other value that is not a dict is refused naming the option.
+      - A number alone is its O(account_budget.amount) in USD per day (V(account_budget=25) means 25 USD per day); a
+        boolean or any other value that is not a dict is refused naming the option.
     type: dict
     suboptions:
       amount:
@@ -233,7 +233,7 @@ options:
         without one is due this many hours after its creation. Running the task again does not push it back.
       - C(playbooks/reap.yml) cancels orders whose lifetime has passed, even if the playbook that rented them never
         ran its release step; M(clore.ai.clore_order_info) shows it as C(lifetime_due_at).
-      - A finite number of hours above 0 (V(.nan) and V(.inf) are refused: such an order would never be due).
+      - A finite number of hours above 0 (V(.nan) and V(.inf) are refused, since such an order would never be due).
     type: float
   max_attempts:
     description: How many servers to try for each order before giving up (fail-over).
