@@ -42,7 +42,7 @@ def widen_scalars(spec: dict, params: dict) -> CloreConfigError | None:
             else:
                 refusal = _scalar_for_dict(name, option, value)
             if refusal is not None:
-                params.pop(given, None)
+                _take_out(params, given, option)
                 return refusal
     return None
 
@@ -105,6 +105,15 @@ def check_not_empty(path: str, value: Any, option: str | None = None) -> None:
     if isinstance(value, str) and not value.strip():
         raise CloreConfigError(f"{path} must not be empty (leave the option out to mean none or the default)",
                                option=option or path)
+
+
+def _take_out(params: dict, given: str, option: dict) -> None:
+    """Take a refused value out of Ansible's way; a required option keeps an empty value, never used (the refusal is
+    raised first), so that Ansible does not report it missing instead."""
+    if option.get("required"):
+        params[given] = [] if option.get("type") == "list" else {}
+    else:
+        params.pop(given, None)
 
 
 def _given_names(name: str, option: dict, params: dict) -> list[str]:

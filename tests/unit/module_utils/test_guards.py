@@ -120,6 +120,13 @@ def test_other_scalars_for_dicts_are_refused_and_taken_out(params, start):
     assert name not in params  # Ansible's own checks would stop on it with a Python error text
 
 
+def test_a_required_option_refused_keeps_an_empty_value_for_ansible():
+    spec = {"utilization": {"type": "dict", "required": True}}
+    params = {"utilization": 5}
+    assert str(widen_scalars(spec, params)).startswith("utilization must be a dict")
+    assert params == {"utilization": {}}
+
+
 def test_text_and_dicts_are_left_to_ansible():
     params = {"budget": "amount=5", "env": "A=1", "settings": {"spot": 1}}
     assert widen_scalars(SPEC, params) is None
