@@ -51,14 +51,18 @@ def test_non_finite_floats_are_refused_naming_the_path(params, path, option, val
     assert str(err) == f"{path} must be a finite number, got {value}" and err.option == option
 
 
-@pytest.mark.parametrize(("params", "path"), [({"order_id": True}, "order_id"), ({"count": False}, "count"),
-                                               ({"server_ids": [4, True]}, "server_ids[1]")])
+@pytest.mark.parametrize(("params", "path"), [
+    ({"order_id": True}, "order_id"), ({"count": False}, "count"),
+    ({"server_ids": [4, True]}, "server_ids[1]"),
+])
 def test_booleans_for_whole_numbers_are_refused(params, path):
     assert str(refusal(params)).startswith(f"{path} must be a whole number, got ")
 
 
-@pytest.mark.parametrize(("params", "path"), [({"order_id": -3}, "order_id"), ({"order_id": 0}, "order_id"),
-                                               ({"server_ids": [9, -1]}, "server_ids[1]")])
+@pytest.mark.parametrize(("params", "path"), [
+    ({"order_id": -3}, "order_id"), ({"order_id": 0}, "order_id"),
+    ({"server_ids": [9, -1]}, "server_ids[1]"),
+])
 def test_ids_below_one_are_refused(params, path):
     assert str(refusal(params)).startswith(f"{path} must be 1 or more (Clore's ids start at 1)")
 
@@ -67,8 +71,10 @@ def test_counts_are_not_ids():
     check_params(SPEC, {"count": 0})
 
 
-@pytest.mark.parametrize(("params", "path"), [({"names": ["a", " "]}, "names[1]"), ({"image": ""}, "image"),
-                                               ({"state_dir": ""}, "state_dir")])
+@pytest.mark.parametrize(("params", "path"), [
+    ({"names": ["a", " "]}, "names[1]"), ({"image": ""}, "image"),
+    ({"state_dir": ""}, "state_dir"),
+])
 def test_empty_names_and_directories_are_refused(params, path):
     assert str(refusal(params)).startswith(f"{path} must not be empty")
 
