@@ -27,6 +27,7 @@ def widen_scalars(spec: dict, params: dict) -> CloreConfigError | None:
     `account_budget: 25` becomes `{amount: 25}`, the other sub-options taking their documented defaults. Any other
     scalar for a dict option with sub-options (a boolean, or a dict without exactly one required sub-option) is
     taken out of `params` and returned as the refusal: Ansible itself would stop on it with a Python error text.
+    So is a boolean for a float option, which Ansible's check would silently read as 1.0 or 0.0.
     """
     for name, option in spec.items():
         for given in _given_names(name, option, params):
@@ -40,7 +41,7 @@ def widen_scalars(spec: dict, params: dict) -> CloreConfigError | None:
             elif _is_list_of_dicts(option) and option.get("options") and isinstance(value, list):
                 refusal = _widen_elements(name, option, value)
             else:
-                refusal = _scalar_for_dict(name, option, value)
+                refusal = _scalar_for_dict(name, option, value) or _boolean_for_float(name, option, value)
             if refusal is not None:
                 _take_out(params, given, option)
                 return refusal
@@ -158,6 +159,13 @@ def _scalar_for_dict(path: str, option: dict, value: Any) -> CloreConfigError | 
     """A number or a boolean for a dict option without sub-options: refused here, naming it."""
     if _is_dict(option) and isinstance(value, (bool, int, float)):
         return CloreConfigError(f"{path} must be a dict (key: value pairs), got {_kind(value)}", option=path)
+    return None
+
+
+def _boolean_for_float(path: str, option: dict, value: Any) -> CloreConfigError | None:
+    """A boolean for a float option: Ansible would read `true` as 1.0 (`lifetime_hours: true` is one hour)."""
+    if option.get("type") == "float" and isinstance(value, bool):
+        return CloreConfigError(f"{path} must be a number, got {_kind(value)}", option=path)
     return None
 
 

@@ -1,6 +1,6 @@
 """Every module refuses numbers, ids and dicts that mean nothing, in real ansible-playbook runs, before any API call,
-naming the option: NaN and infinity in each float option and sub-option, booleans in whole numbers, negative ids, and
-a scalar for each dict option. The options come from the modules' own documentation (ansible-doc), which sanity
+naming the option: NaN and infinity in each float option and sub-option, booleans for numbers, negative ids, and a
+scalar for each dict option. The options come from the modules' own documentation (ansible-doc), which sanity
 holds equal to their argument specs, so a new option is swept without anyone listing it here."""
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def option_cases(module: str, name: str, doc: dict[str, Any]) -> list[Case]:
     kind, elements = doc.get("type"), doc.get("elements")
     tried: list[tuple[str, Any]] = []
     if kind == "float":
-        tried += [(name, value) for value in NON_FINITE]
+        tried += [(name, value) for value in (*NON_FINITE, True)]
     elif kind == "int":
         tried += [(name, True)] + ([(name, -1)] if is_id(name) else [])
     elif kind == "list" and elements == "int":

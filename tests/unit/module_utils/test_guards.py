@@ -118,6 +118,7 @@ def test_numbers_in_a_list_of_dicts_are_widened_each():
     ({"settings": 5}, "settings must be a dict, got a number"),
     ({"env": 5}, "env must be a dict (key: value pairs), got a number"),
     ({"prices": [1, False]}, "prices[1] must be a number (its amount) or a dict, got false (a boolean)"),
+    ({"hours": True}, "hours must be a number, got true (a boolean)"),
 ])
 def test_other_scalars_for_dicts_are_refused_and_taken_out(params, start):
     name = next(iter(params))
