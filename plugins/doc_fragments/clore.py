@@ -55,6 +55,7 @@ options:
       - Defaults to C(clore.ai) under the user's cache directory (C($XDG_CACHE_HOME) or C(~/.cache)), or to a
         per-user directory under the system temp directory when the home directory cannot be written.
       - If not set, the environment variable E(CLORE_STATE_DIR) is used.
+      - An empty value is refused (leave the option out for the default).
     type: path
   api_retry_timeout:
     description:
@@ -129,6 +130,7 @@ options:
       - Directory of the shared rate limiter's lock files.
       - Defaults to C(clore.ai) under the user's cache directory, or a per-user directory under the system temp
         directory when the home directory cannot be written.
+      - An empty value is refused (leave the option out for the default).
     type: path
     env:
       - name: CLORE_STATE_DIR

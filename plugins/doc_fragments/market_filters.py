@@ -71,6 +71,8 @@ options:
     description:
       - The most a server may cost.
       - A server without a price of the requested kind does not match.
+      - A number alone is its O(max_price.amount) with the defaults of the other sub-options (V(max_price=5) is 5 USD
+        per day, on-demand).
     type: dict
     suboptions:
       amount:

@@ -22,6 +22,7 @@ from ansible_collections.clore.ai.plugins.module_utils.errors import (
     CloreError,
     CloreShortSecretError,
 )
+from ansible_collections.clore.ai.plugins.module_utils.guards import check_not_empty, check_params, widen_scalars
 
 # Shorter than any real key; a key this short would also make Ansible mask every occurrence of it in the output.
 API_KEY_MIN_LENGTH = 12
@@ -116,6 +117,7 @@ def client_from_options(get_option: Callable[[str], Any], warn: Callable[[str], 
     if user_agent and not (user_agent.isascii() and user_agent.isprintable()):
         raise CloreConfigError("api_user_agent must be one line of printable ASCII.", option="api_user_agent")
     state_dir = get_option("api_state_dir")
+    check_not_empty("api_state_dir", state_dir)
     return CloreClient(
         api_key,
         api_url=api_url.strip(),
@@ -129,17 +131,34 @@ def client_from_options(get_option: Callable[[str], Any], warn: Callable[[str], 
     )
 
 
+class CloreModule(AnsibleModule):
+    """AnsibleModule whose input is widened before Ansible's checks (guards.widen_scalars).
+
+    `refusal` holds what widening refused; run_module raises it before anything else.
+    """
+
+    refusal: CloreConfigError | None = None
+
+    def _load_params(self) -> None:
+        super()._load_params()
+        self.refusal = widen_scalars(self.argument_spec, self.params)
+
+
 def run_module(argument_spec: dict, run: Callable[[AnsibleModule, CloreClient], dict], **module_kwargs: Any) -> None:
     """Build the module and the client, call `run(module, client)`, exit with its result.
 
-    Known failures (CloreError) end in fail_json with a clear message and the error's fields, never a traceback.
+    Every module's input passes the guards (guards.py) before the client is built. Known failures (CloreError) end
+    in fail_json with a clear message and the error's fields, never a traceback.
     """
     module_kwargs.setdefault("supports_check_mode", True)
-    module = AnsibleModule(argument_spec=clore_argument_spec() | argument_spec, **module_kwargs)
+    module = CloreModule(argument_spec=clore_argument_spec() | argument_spec, **module_kwargs)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     client = None
     try:
+        if module.refusal is not None:
+            raise module.refusal
+        check_params(module.argument_spec, module.params)
         client = client_from_options(module.params.get, warn=module.warn)
         result = run(module, client)
     except CloreError as err:

@@ -37,7 +37,11 @@ from ansible_collections.clore.ai.plugins.module_utils._order.args import (  # t
     validate,
 )
 from ansible_collections.clore.ai.plugins.module_utils._order.image import same_image
-from ansible_collections.clore.ai.plugins.module_utils._order.cancel import CancelFailed, cancel_orders
+from ansible_collections.clore.ai.plugins.module_utils._order.cancel import (
+    CancelFailed,
+    cancel_orders,
+    check_order_known,
+)
 from ansible_collections.clore.ai.plugins.module_utils._order.create import (
     NEXT_RUN_LOOKS,
     ExactlyOnceCreator,
@@ -224,6 +228,9 @@ class OrderTask:
         return {order["id"]: order for order in found.adopted}
 
     def _absent(self, current: list[dict]) -> None:
+        if self.mode == "order_id" and not current:
+            check_order_known(self.client, self.params["order_id"], missing_ok=self.params.get("missing_ok", False),
+                              issue=self.params.get("issue"), warn=self.warn)
         ids = [order["id"] for order in current]
         if self.check_mode:
             self.would_cancel = ids

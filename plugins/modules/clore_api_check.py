@@ -25,7 +25,7 @@ author:
 options:
   server_id:
     description:
-      - The server whose C(spot_marketplace) is read. By default the first server of the marketplace.
+      - The server whose C(spot_marketplace) is read (1 or more). By default the first server of the marketplace.
     type: int
   record:
     description:

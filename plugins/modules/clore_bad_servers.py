@@ -27,7 +27,7 @@ options:
     type: str
     choices: [present, absent]
   server_ids:
-    description: The servers to record or clear.
+    description: The servers to record or clear (ids, 1 or more; a boolean is refused).
     type: list
     elements: int
     default: []
@@ -36,10 +36,11 @@ options:
       on such a server is cancelled for that failure.
     type: str
   order_id:
-    description: The order that showed the failure, kept with the record.
+    description: The order that showed the failure, kept with the record (1 or more).
     type: int
   bad_server_ttl:
-    description: Hours a record counts; older ones are not listed (and not skipped by fleets). V(0) lists nothing.
+    description: Hours a record counts (a finite number); older ones are not listed (and not skipped by fleets). V(0)
+      lists nothing.
     type: float
     default: 24
 extends_documentation_fragment:

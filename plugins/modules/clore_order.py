@@ -106,6 +106,8 @@ options:
   image:
     description:
       - The Docker image to run, for example V(cloreai/ubuntu22.04-jupyter); a leading V(docker.io/) is dropped.
+      - It must be a reference Docker accepts (a lowercase repository, an optional V(:tag) or V(@digest)); anything
+        else, such as V(UPPER/Case::bad), is refused before any API call.
       - Required with O(state=present) for O(server_id) and for every fleet (it tells a fleet's orders from others).
     type: str
   type:
@@ -211,6 +213,7 @@ options:
     description:
       - The most the fleet may cost per day after renting (its kept orders plus the new ones), checked on live market
         prices before any create and again for each fail-over candidate; refusing says by how much it would exceed.
+      - A number alone is its O(budget.amount) in USD (V(budget=20) means 20 USD per day).
     type: dict
     suboptions:
       amount:
@@ -232,10 +235,12 @@ options:
         (whatever their images), each reading the key's orders afresh, so that two of them cannot both pass the cap
         on one reading. Controllers that share no state directory do not take turns (see C(docs/awx.md)).
       - Set it once for every task with C(module_defaults) for C(clore.ai.clore_order).
+      - A number alone is its O(account_budget.amount) in USD per day (V(account_budget=25) means 25 USD per day); a
+        boolean or any other value that is not a dict is refused naming the option.
     type: dict
     suboptions:
       amount:
-        description: The per-day amount.
+        description: The per-day amount, a finite number (V(.inf) and V(.nan) are refused).
         type: float
         required: true
       currency:
@@ -249,6 +254,7 @@ options:
       - A server is recorded when its order's SSH never answered with a banner within O(wait_timeout), or when an
         on-demand order this task rented ended by itself while the task waited for it. The reason is sent as the
         C(issue) when O(cancel_on_failure) cancels that order.
+      - A finite number of hours, 0 or more.
     type: float
     default: 24
   lifetime_hours:
@@ -257,6 +263,7 @@ options:
         without one is due this many hours after its creation. Running the task again does not push it back.
       - C(playbooks/reap.yml) cancels orders whose lifetime has passed, even if the playbook that rented them never
         ran its release step; M(clore.ai.clore_order_info) shows it as C(lifetime_due_at).
+      - A finite number of hours above 0 (V(.nan) and V(.inf) are refused, since such an order would never be due).
     type: float
   max_attempts:
     description: How many servers to try for each order before giving up (fail-over).
@@ -292,6 +299,14 @@ options:
   issue:
     description: With O(state=absent), a report of a problem with the server sent with the cancel (at most 2048 characters).
     type: str
+  missing_ok:
+    description:
+      - With O(state=absent) and O(order_id) only. When the key has no such order, active or ended, the task fails
+        naming O(order_id) (a mistyped id would otherwise cancel nothing in silence and drop the O(issue) report);
+        V(true) accepts such an id as already absent (unchanged, with a warning if O(issue) was not sent).
+      - An order that has already ended is absent as asked either way.
+    type: bool
+    default: false
   host_key_checking:
     description:
       - The host-key policy behind RV(orders[].ssh_common_args), the same as the C(clore.ai.clore) inventory's.

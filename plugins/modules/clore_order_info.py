@@ -29,11 +29,13 @@ options:
     description:
       - Return only the orders with these ids.
       - An id that is not among your orders is simply absent from the result (see RV(missing_order_ids)).
+      - Each id is 1 or more; a boolean or a negative number is refused before any API call.
     type: list
     elements: int
     aliases: [ids]
   server_ids:
-    description: Return only the orders of these servers (the C(si) of an order, the C(id) of a marketplace server).
+    description: Return only the orders of these servers (the C(si) of an order, the C(id) of a marketplace server);
+      each 1 or more.
     type: list
     elements: int
   return_completed:
@@ -52,10 +54,11 @@ options:
     description:
       - Return only orders that spent more than this so far. In V(USD) every order is compared by its spend in US
         dollars; in a coin, only the orders paid in that coin are compared.
+      - A number alone is its O(spend_over.amount) in USD.
     type: dict
     suboptions:
       amount:
-        description: The amount.
+        description: The amount, a finite number (V(.nan) and V(.inf) are refused).
         type: float
         required: true
       currency:

@@ -23,6 +23,7 @@ options:
   names:
     description:
       - Return only the servers with these names; an entry may be a shell-style pattern (V(rig-*), V(gpu-?)).
+        An empty entry is refused.
       - Entries that match no server are listed in RV(unmatched).
       - By default every server is returned.
     type: list

@@ -5,7 +5,6 @@ Every rule names the field and the rule it breaks. Messages never quote a secret
 from __future__ import annotations
 
 import json
-import math
 import re
 from typing import Any
 
@@ -44,6 +43,13 @@ ENV_VALUE_FORBIDDEN = "&"
 PORT_PROTOCOLS = ("tcp", "http")
 DEFAULT_PORTS = {"22": "tcp"}
 DOCKER_HUB_PREFIX = "docker.io/"
+# Docker's reference grammar: an optional registry host (it has a `.` or a `:`, or is localhost), lowercase path
+# components, then an optional tag and digest. Docker refuses anything else, so Clore's container never starts.
+_IMAGE_REGISTRY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+                             r"(?::[0-9]+)?")
+_IMAGE_PATH = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+                         r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+                         r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?")
 
 ORDER_ARGUMENT_SPEC: dict[str, Any] = {
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
@@ -97,6 +103,7 @@ ORDER_ARGUMENT_SPEC: dict[str, Any] = {
     "wait_timeout": {"type": "int", "default": 900},
     "cancel_on_failure": {"type": "bool", "default": False},
     "issue": {"type": "str"},
+    "missing_ok": {"type": "bool", "default": False},
     "known_hosts_dir": {"type": "path", "fallback": (env_fallback, ["CLORE_KNOWN_HOSTS_DIR"])},
     "host_key_checking": {"type": "str", "default": "per_order", "choices": list(HOST_KEY_POLICIES)},
     **MARKET_FILTER_SPEC,
@@ -111,11 +118,7 @@ ORDER_ARGUMENT_RULES: dict[str, Any] = {
     "required_if": [("type", "spot", ("currency",)), ("type", "spot", ("spot_price", "spot_max_price"), True)],
     "required_by": {"count": "image"},
 }
-# Whole-number options: Ansible's int check lets a boolean through unchanged (True is an int in Python), and
-# `count: true` meaning one server is a typo nobody should pay for.
-WHOLE_NUMBER_OPTIONS = ("order_id", "server_id", "count", "max_attempts", "reconcile_timeout", "wait_timeout")
-# Options that are numbers of money; NaN passes every comparison, so each must be checked to be finite.
-PRICE_OPTIONS = ("spot_price", "spot_max_price", "spot_bid_step", "required_price")
+# Booleans for whole numbers, NaN and infinity, ids below 1: refused for every module by guards.check_params.
 
 # Filters that choose servers for a fleet; with order_id or server_id they would silently mean nothing.
 FLEET_ONLY_FILTERS = tuple(
@@ -149,9 +152,8 @@ def validate(params: dict) -> str:
 
     Normalises `params` in place: currency names in the API's spelling, the image without `docker.io/`.
     """
-    _check_whole_numbers(params)
-    _check_finite(params)
     mode = identity_mode(params)
+    _check_image(params.get("image"))
     _check_filters_and_currencies(params)
     present = params.get("state", "present") == "present"
     if mode != "fleet":
@@ -164,10 +166,6 @@ def validate(params: dict) -> str:
             raise CloreConfigError("allow_partial applies only to a fleet (count)", option="allow_partial")
     if params.get("count") is not None and params["count"] < 0:
         raise CloreConfigError(f"count must be 0 or more, got {params['count']}", option="count")
-    for name in ("order_id", "server_id"):
-        if params.get(name) is not None and params[name] < 1:
-            raise CloreConfigError(f"{name} must be 1 or more (Clore's ids start at 1), got {params[name]}",
-                                   option=name)
     if not (params.get("image") or "").strip():
         if mode == "fleet":
             # The image is what tells a fleet's orders from the user's other orders: never guess it.
@@ -182,24 +180,23 @@ def validate(params: dict) -> str:
     return mode
 
 
-def _check_whole_numbers(params: dict) -> None:
-    for name in WHOLE_NUMBER_OPTIONS:
-        value = params.get(name)
-        if isinstance(value, bool):
-            raise CloreConfigError(f"{name} must be a whole number, got {str(value).lower()} (a boolean)",
-                                   option=name)
-
-
-def _check_finite(params: dict) -> None:
-    """Refuse NaN and infinity in prices: they pass every comparison, and no request can carry them."""
-    for name in PRICE_OPTIONS:
-        value = params.get(name)
-        if value is not None and not math.isfinite(value):
-            raise CloreConfigError(f"{name} must be a finite number, got {value}", option=name)
-    budget = params.get("budget") or {}
-    amount = budget.get("amount")
-    if amount is not None and not math.isfinite(amount):
-        raise CloreConfigError(f"budget.amount must be a finite number, got {amount}", option="budget")
+def _check_image(image: str | None) -> None:
+    """An image Docker would refuse (uppercase repository, `::`, spaces) refused before anything is rented."""
+    if image is None or not image.strip():
+        return
+    name = image.strip()
+    first, slash, rest = name.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        if not _IMAGE_REGISTRY.fullmatch(first):
+            raise CloreConfigError(f"image {image!r}: {first!r} is not a registry host name", option="image")
+        name = rest
+    if not _IMAGE_PATH.fullmatch(name):
+        raise CloreConfigError(
+            f"image {image!r} is not a Docker image reference: the repository is lowercase letters and digits "
+            "separated by '.', '_', '-' or '/', then an optional ':tag' or '@digest' "
+            "(for example cloreai/ubuntu22.04-jupyter or docker.io/library/ubuntu:22.04)",
+            option="image",
+        )
 
 
 def _check_filters_and_currencies(params: dict) -> None:
@@ -339,6 +336,9 @@ def _check_limits(params: dict) -> None:
     for name in ("wait_timeout", "reconcile_timeout"):
         if params.get(name) is not None and params[name] < 0:
             raise CloreConfigError(f"{name} must be 0 or more, got {params[name]}")
+    if params.get("missing_ok") and (params.get("state") != "absent" or params.get("order_id") is None):
+        raise CloreConfigError("missing_ok applies only to state absent with order_id (an order id the key never had)",
+                               option="missing_ok")
     issue = params.get("issue")
     if issue is not None:
         if params.get("state") != "absent":

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreError
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreConfigError, CloreError
 from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
 
 VERIFY_TIMEOUT = 30.0
@@ -65,6 +65,32 @@ def _still_active(client, order_id, timeout, poll_interval, clock, sleep) -> boo
         if remaining <= 0:
             return True
         sleep(min(poll_interval, remaining))
+
+
+def check_order_known(client, order_id: int, *, missing_ok: bool, issue: str | None, warn) -> None:
+    """state absent by order_id, with no such active order: an id the key never had (active or ended) is most likely
+    mistyped, and cancelling nothing would hide it. CloreConfigError naming order_id, unless missing_ok."""
+    if any(_order_id(raw) == order_id for raw in client.my_orders(return_completed=True)):
+        return  # ended already: absent as asked
+    if not missing_ok:
+        raise CloreConfigError(
+            f"order_id {order_id} is not an order of this API key, active or ended: check the id "
+            "(missing_ok: true accepts an id that may never have existed)",
+            option="order_id",
+        )
+    if issue:
+        warn(f"issue was not sent: order {order_id} is not an order of this API key (missing_ok)")
+
+
+def _order_id(raw) -> int | None:
+    """The id of a listed order, read leniently: an ended order need not be complete to prove the id existed."""
+    value = raw.get("id") if isinstance(raw, dict) else None
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _active_id(raw: dict) -> int | None:

@@ -28,12 +28,30 @@ CASES = {
     "nan_text_spot_price": ("{server_id: 1, image: %s, type: spot, currency: USD, spot_price: 'nan'}" % IMAGE,
                             "spot_price must be a finite number"),
     "inf_max_price": ("{count: 1, image: %s, gpu: [4090], max_price: {amount: .inf}}" % IMAGE,
-                      "max_price.amount: inf is not a finite number"),
+                      "max_price.amount must be a finite number, got inf"),
     "nan_budget": ("{count: 1, image: %s, budget: {amount: 'nan'}}" % IMAGE,
                    "budget.amount must be a finite number"),
     "inf_required_price": ("{server_id: 1, image: %s, required_price: .inf}" % IMAGE,
                            "required_price must be a finite number"),
     "negative_order_id": ("{order_id: -5, state: absent}", "order_id must be 1 or more"),
+    # The audit's inputs: a NaN due time is never reached, an infinite cap is no cap.
+    "nan_lifetime": ("{server_id: 1, image: %s, lifetime_hours: .nan}" % IMAGE,
+                     "lifetime_hours must be a finite number, got nan"),
+    "inf_account_budget": ("{count: 1, image: %s, account_budget: {amount: .inf}}" % IMAGE,
+                           "account_budget.amount must be a finite number, got inf"),
+    "nan_account_budget": ("{count: 1, image: %s, account_budget: {amount: .nan}}" % IMAGE,
+                           "account_budget.amount must be a finite number, got nan"),
+    "bare_nan_account_budget": ("{count: 1, image: %s, account_budget: .nan}" % IMAGE,
+                                "account_budget.amount must be a finite number, got nan"),
+    "boolean_account_budget": ("{count: 1, image: %s, account_budget: true}" % IMAGE,
+                               "account_budget must be a number (its amount) or a dict, got true"),
+    "nan_bad_server_ttl": ("{count: 1, image: %s, bad_server_ttl: .nan}" % IMAGE,
+                           "bad_server_ttl must be a finite number, got nan"),
+    "boolean_server_id": ("{server_id: true, image: %s}" % IMAGE, "server_id must be a whole number, got true"),
+    "docker_refuses_image": ("{count: 1, image: 'UPPER/Case::bad'}", "image 'UPPER/Case::bad' is not a Docker image"),
+    "empty_state_dir": ("{server_id: 1, image: %s, api_state_dir: ''}" % IMAGE, "api_state_dir must not be empty"),
+    "empty_gpu_name": ("{count: 1, image: %s, gpu: ['']}" % IMAGE, "gpu[0] must not be empty"),
+    "scalar_ports": ("{server_id: 1, image: %s, ports: 22}" % IMAGE, "ports must be a dict (key: value pairs)"),
     "boolean_count": ("{count: true, image: %s}" % IMAGE, "count must be a whole number, got true"),
     "two_identities": ("{order_id: 1, server_id: 2}", "parameters are mutually exclusive: order_id|server_id|count"),
     "spot_without_bid": ("{server_id: 1, image: %s, type: spot, currency: USD}" % IMAGE,
@@ -71,3 +89,30 @@ def test_bad_input_is_refused_before_any_call_naming_the_field(sim, ansible_env,
     assert invocation.get("ssh_password") != "e1"
     counters = sim.counters()
     assert counters["requests"] == {} and counters["posts"] == {}, counters
+
+
+ABSENT_PLAY = """\
+- name: Cancel by order id
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  tasks:
+    - name: An id the key never had
+      clore.ai.clore_order: {order_id: 987654, state: absent, issue: fan noise}
+      ignore_errors: true
+    - name: The same id with missing_ok
+      clore.ai.clore_order: {order_id: 987654, state: absent, missing_ok: true}
+"""
+
+
+def test_cancelling_an_order_id_the_key_never_had_fails_naming_it_unless_missing_ok(sim, ansible_env, tmp_path):
+    play = tmp_path / "absent.yml"
+    play.write_text(ABSENT_PLAY)
+    run = run_playbook(play, ansible_env)
+    never = run.result("An id the key never had")
+    assert never.get("failed") is True and never["msg"].startswith("order_id 987654 is not an order of this API key")
+    allowed = run.result("The same id with missing_ok")
+    assert not allowed.get("failed") and allowed["changed"] is False, allowed
+    assert sim.counters()["posts"] == {}

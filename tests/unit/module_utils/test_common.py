@@ -221,3 +221,47 @@ def test_a_secret_refused_as_too_short_no_longer_masks_the_message(capsys):
 def test_a_refused_value_shared_by_another_secret_stays_masked(capsys):
     out = run_secret({"password": "qzx", "token": "qzx"}, capsys)
     assert "qzx" not in json.dumps(out)
+
+
+# ----- the guards, applied to every module by run_module -----
+def run_spec(spec: dict, args: dict, capsys) -> tuple[dict, list]:
+    """(the module's output, the calls of its run function) for a module with this argument spec."""
+    called: list = []
+    with patch_module_args({"api_key": KEY} | args), pytest.raises(SystemExit):
+        run_module(spec, lambda module, client: called.append(dict(module.params)) or {"changed": False})
+    return json.loads(capsys.readouterr().out), called
+
+
+CAP_SPEC = {"cap": {"type": "dict", "options": {"amount": {"type": "float", "required": True},
+                                                "currency": {"type": "str", "default": "USD"}}},
+            "order_ids": {"type": "list", "elements": "int"}, "hours": {"type": "float"},
+            "env": {"type": "dict", "no_log": True}}
+
+
+@pytest.mark.parametrize(("args", "start", "option"), [
+    ({"hours": float("nan")}, "hours must be a finite number, got nan", "hours"),
+    ({"cap": {"amount": float("inf")}}, "cap.amount must be a finite number, got inf", "cap"),
+    ({"cap": float("-inf")}, "cap.amount must be a finite number, got -inf", "cap"),
+    ({"cap": True}, "cap must be a number (its amount) or a dict, got true (a boolean)", "cap"),
+    ({"env": 5}, "env must be a dict (key: value pairs), got a number", "env"),
+    ({"order_ids": [3, -1]}, "order_ids[1] must be 1 or more", "order_ids"),
+    ({"order_ids": [True]}, "order_ids[0] must be a whole number, got true (a boolean)", "order_ids"),
+    ({"api_state_dir": ""}, "api_state_dir must not be empty", "api_state_dir"),
+])
+def test_run_module_guards_every_option_before_calling(args, start, option, capsys):
+    out, called = run_spec(CAP_SPEC, args, capsys)
+    assert out["failed"] is True and out["msg"].startswith(start), out
+    assert out["option"] == option and called == []
+    assert "Traceback" not in json.dumps(out) and "not iterable" not in out["msg"]
+
+
+def test_run_module_reads_a_number_for_a_dict_as_its_one_required_sub_option(capsys):
+    out, called = run_spec(CAP_SPEC, {"cap": 25}, capsys)
+    assert not out.get("failed"), out
+    assert called[0]["cap"] == {"amount": 25.0, "currency": "USD"}
+
+
+def test_client_from_options_refuses_an_empty_state_dir():
+    with pytest.raises(CloreConfigError) as caught:
+        client_from_options({"api_key": KEY, "api_state_dir": ""}.get)
+    assert caught.value.option == "api_state_dir"

@@ -8,6 +8,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.clore.ai.plugins.module_utils.common import clore_argument_spec
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
+from ansible_collections.clore.ai.plugins.module_utils.guards import check_params, widen_scalars
 from ansible_collections.clore.ai.plugins.module_utils._order.args import (
     JUPYTER_TOKEN_MIN,
     ORDER_ARGUMENT_RULES,
@@ -31,6 +32,22 @@ def refused(**overrides) -> CloreConfigError:
     return caught.value
 
 
+def refused_on_input(args: dict) -> CloreConfigError:
+    """The refusal of a task with these arguments along the module's whole input path: widening, Ansible's own checks,
+    the guards, then validate()."""
+    spec = clore_argument_spec() | ORDER_ARGUMENT_SPEC
+    params = {"api_key": "unit-test-key-0123456789"} | args
+    with pytest.raises(CloreConfigError) as caught:
+        refusal = widen_scalars(spec, params)
+        if refusal is not None:
+            raise refusal
+        result = ArgumentSpecValidator(spec, **ORDER_ARGUMENT_RULES).validate(params)
+        assert not result.error_messages
+        check_params(spec, result.validated_parameters)
+        validate(dict(result.validated_parameters))
+    return caught.value
+
+
 def spec_errors(args: dict) -> list[str]:
     """The messages AnsibleModule would fail with, for these task arguments."""
     validator = ArgumentSpecValidator(clore_argument_spec() | ORDER_ARGUMENT_SPEC, **ORDER_ARGUMENT_RULES)
@@ -50,10 +67,14 @@ NON_FINITE = [math.nan, math.inf, -math.inf]
         ("budget.amount", lambda v: {"count": 1, "image": IMAGE, "budget": {"amount": v, "currency": "USD"}}),
         ("max_price.amount", lambda v: SERVER | {"max_price": {"amount": v}}),
         ("gpu_ram_min", lambda v: {"count": 1, "image": IMAGE, "gpu_ram_min": v}),
+        ("lifetime_hours", lambda v: SERVER | {"lifetime_hours": v}),
+        ("bad_server_ttl", lambda v: SERVER | {"bad_server_ttl": v}),
+        ("account_budget.amount", lambda v: SERVER | {"account_budget": {"amount": v}}),
+        ("account_budget.amount", lambda v: SERVER | {"account_budget": v}),
     ],
 )
 def test_non_finite_numbers_are_refused_naming_the_field(field, overrides, value):
-    err = refused(**overrides(value))
+    err = refused_on_input(overrides(value))
     assert str(err).startswith(field) and "finite" in str(err)
     assert err.option == field.split(".")[0]
 
@@ -62,7 +83,7 @@ def test_non_finite_numbers_are_refused_naming_the_field(field, overrides, value
 @pytest.mark.parametrize("field", ["order_id", "server_id"])
 @pytest.mark.parametrize("value", [-5, 0])
 def test_an_id_below_one_is_refused(field, value):
-    err = refused(**{field: value, "image": IMAGE, "state": "absent"})
+    err = refused_on_input({field: value, "image": IMAGE, "state": "absent"})
     assert str(err).startswith(f"{field} must be 1 or more") and str(value) in str(err)
     assert err.option == field
 
@@ -71,7 +92,7 @@ def test_an_id_below_one_is_refused(field, value):
                                    "reconcile_timeout"])
 def test_a_boolean_for_a_whole_number_is_refused(field):
     identity = {} if field in ("count", "order_id", "server_id") else {"count": 1}
-    err = refused(**identity | {"image": IMAGE, field: True})
+    err = refused_on_input(identity | {"image": IMAGE, field: True})
     assert str(err).startswith(f"{field} must be a whole number") and "true" in str(err)
     assert err.option == field
 
@@ -120,3 +141,58 @@ def test_valid_arguments_pass_the_argument_spec():
     assert spec_errors(capped) == []
     assert spec_errors({"count": 0, "image": IMAGE, "state": "absent"}) == []
     assert spec_errors({"order_id": 5, "state": "absent"}) == []
+
+
+# ----- images Docker would refuse -----
+@pytest.mark.parametrize("image", ["UPPER/Case::bad", "Ubuntu", "ubuntu::22.04", "cloreai/Jupyter", "ubuntu 22.04",
+                                   "ubuntu:", "bad host!/x/y", "-ubuntu"])
+def test_an_image_docker_would_refuse_is_refused_naming_image(image):
+    err = refused(**SERVER | {"image": image})
+    assert str(err).startswith(f"image {image!r}") and err.option == "image"
+
+
+@pytest.mark.parametrize("image", [IMAGE, "ubuntu", "ubuntu:22.04", "docker.io/library/ubuntu:22.04",
+                                   "cloreai/jupyter:ubuntu24.04-v2", "localhost:5000/team/trainer:v1",
+                                   "Registry.Example.com/team/app_x__y-z:Tag.1",
+                                   "ubuntu@sha256:" + "a" * 64])
+def test_a_docker_reference_passes(image):
+    params = defaults() | SERVER | {"image": image}
+    assert validate(params) == "server_id"
+
+
+# ----- missing_ok -----
+def test_missing_ok_is_accepted_with_state_absent_and_an_order_id():
+    assert validate(defaults() | {"order_id": 5, "state": "absent", "missing_ok": True}) == "order_id"
+
+
+@pytest.mark.parametrize("args", [{"order_id": 5, "missing_ok": True},
+                                  {"server_id": 5, "state": "absent", "missing_ok": True}])
+def test_missing_ok_elsewhere_is_refused_naming_it(args):
+    err = refused(**args | {"image": IMAGE})
+    assert str(err).startswith("missing_ok applies only to state absent with order_id") and err.option == "missing_ok"
+
+
+# ----- a number for a dict option -----
+def validated_input(args: dict) -> dict:
+    spec = clore_argument_spec() | ORDER_ARGUMENT_SPEC
+    params = {"api_key": "unit-test-key-0123456789"} | args
+    assert widen_scalars(spec, params) is None
+    result = ArgumentSpecValidator(spec, **ORDER_ARGUMENT_RULES).validate(params)
+    assert result.error_messages == []
+    return result.validated_parameters
+
+
+@pytest.mark.parametrize("value", [25, 25.0, "25"])
+def test_a_number_for_account_budget_means_usd_per_day(value):
+    assert validated_input(SERVER | {"account_budget": value})["account_budget"] == {"amount": 25.0, "currency": "USD"}
+
+
+def test_a_number_for_max_price_means_usd_per_day_on_demand():
+    assert validated_input({"count": 1, "image": IMAGE, "max_price": 5})["max_price"] == {
+        "amount": 5.0, "currency": "USD", "type": "on-demand", "per": "day"}
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_a_boolean_for_account_budget_is_refused_naming_it(value):
+    err = refused_on_input(SERVER | {"account_budget": value})
+    assert str(err).startswith("account_budget must be a number (its amount) or a dict") and err.option == "account_budget"

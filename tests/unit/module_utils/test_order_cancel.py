@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils._order.cancel import CancelFailed, cancel_orders
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
+from ansible_collections.clore.ai.plugins.module_utils._order.cancel import CancelFailed, cancel_orders, check_order_known
 
 from order_fakes import Clock, FakeClore, server
 
@@ -46,3 +47,30 @@ def test_an_order_gone_meanwhile_counts_as_cancelled():
     fake, ids, clock = account(1)
     fake.orders[0]["expired"] = True  # ended on its own after we read it
     assert cancel(fake, ids, clock) == ids
+
+
+# ----- state absent by an order id that is not active -----
+def known(fake, order_id, missing_ok=False, issue=None) -> list[str]:
+    warnings: list[str] = []
+    check_order_known(fake, order_id, missing_ok=missing_ok, issue=issue, warn=warnings.append)
+    return warnings
+
+
+def test_an_order_that_ended_is_known_and_absent_as_asked():
+    fake, ids, clock = account(1)
+    cancel(fake, ids, clock)
+    assert known(fake, ids[0]) == [] and fake.posts("cancel_order") == [("cancel_order", ids[0], None)]
+
+
+def test_an_id_the_key_never_had_is_refused_naming_order_id():
+    fake, ids, _clock = account(1)
+    with pytest.raises(CloreConfigError, match=f"order_id {ids[0] + 100} is not an order of this API key") as caught:
+        known(fake, ids[0] + 100)
+    assert caught.value.option == "order_id"
+
+
+def test_missing_ok_accepts_an_unknown_id_and_says_the_issue_was_not_sent():
+    fake, ids, _clock = account(1)
+    assert known(fake, ids[0] + 100, missing_ok=True) == []
+    warnings = known(fake, ids[0] + 100, missing_ok=True, issue="bad fan")
+    assert len(warnings) == 1 and warnings[0].startswith("issue was not sent")

@@ -179,6 +179,16 @@ def test_absent_cancels_then_reports_unchanged(market):
     assert run(market, state="absent", server_id=2)["changed"] is False
 
 
+def test_absent_by_an_order_id_never_had_fails_naming_it_unless_missing_ok(market):
+    order = market.add_order(2, IMAGE)
+    with pytest.raises(OrderTaskFailed, match=f"order_id {order['id'] + 50} is not an order of this API key"):
+        run(market, state="absent", order_id=order["id"] + 50, issue="fan noise")
+    allowed = run(market, state="absent", order_id=order["id"] + 50, missing_ok=True)
+    assert allowed["changed"] is False and market.posts() == []
+    run(market, state="absent", order_id=order["id"])
+    assert run(market, state="absent", order_id=order["id"])["changed"] is False  # ended: absent as asked
+
+
 def test_failure_after_renting_names_the_orders_or_cancels_them(market):
     market.servers[3]["rented"] = True
     market.servers[1]["rented"] = True
