@@ -7,7 +7,9 @@ each key (about 1 request per second, 1 create_order per 5 seconds). The limiter
   - `waiters`: who reserved a slot and has not left yet ("<pid>-<random>": slot);
   - `last`: when a call of that kind last actually left, checked again just before leaving, so that a process that
     woke late never makes the next one leave less than a full interval after it;
-  - `hold`: until when the service asked every process to wait (a 429's Retry-After).
+  - `hold`: until when the service asked every process to wait (after a 429).
+A create leaves a full create interval after the last call of any kind, not only after the last create: the service
+may count it either way (docs/connection.md).
 `next` is believed only as far ahead as `last`, `hold` and the live waiters justify: a slot reserved by a process
 that died, or written by anything else, holds nobody back. Every wait is bounded by the caller's `max_wait` (the
 client's retry deadline); a wait beyond it is refused at once, and a long one is announced through `warn`, both
@@ -156,24 +158,31 @@ class SharedRateLimiter:
     def _reserve(self, wait: _Wait) -> float | None:
         """Reserve the first slot free for all kinds; the time to sleep towards it, or None when the call left now.
 
-        "request" queues: each process reserves the next slot in turn. The other kinds (create) are gates: while one
-        is closed we only wait for it, without reserving request slots that would hold everyone else back.
+        "request" queues: each process reserves the next slot in turn. The other kinds (create) are gates: a create
+        leaves a full create interval after the last call of ANY kind (the service may count it from any request,
+        as a real client's log shows, and a client cannot tell which rule it meets). While a create's own gate (the
+        previous create, a 429's hold) is further away than that interval, other calls go on and the create only
+        waits; then it reserves its slot in the request queue, so that calls queued after it wait behind it and
+        cannot hold it back for ever.
         When the slot is now and the last departures are far enough back, the departure is recorded at once
         (one lock instead of two on an idle limiter).
         """
         kinds = wait.kinds
+        quiet = self._quiet(kinds)
         gates = [kind for kind in kinds if kind != REQUEST and self.spacing(kind) > 0]
         while True:
             with self._state() as state:
                 now = self._clock()
-                closed_until = max((_opens(state[kind]) for kind in gates), default=0.0)
-                if closed_until > now:
-                    self._check_wait(wait, state, now, closed_until - now)
-                    pause = closed_until - now
+                gate_opens = max((_opens(state[kind]) for kind in gates), default=0.0)
+                if gate_opens - quiet > now:
+                    self._check_wait(wait, state, now, gate_opens - now)
+                    pause = gate_opens - quiet - now
                 else:
                     slot = max([now] + [_opens(state[kind]) for kind in kinds])
-                    ready_at = max(state[kind]["last"] + self.spacing(kind) for kind in kinds)
-                    if slot <= now and ready_at <= now:
+                    if quiet:  # a full create interval after the last call reserved before this one
+                        request = state[REQUEST]
+                        slot = max(slot, request["next"] - self.spacing(REQUEST) + quiet, request["last"] + quiet)
+                    if slot <= now and self._ready_at(state, wait) <= now:
                         self._depart_all(state, wait, now)
                         return None
                     self._check_wait(wait, state, now, slot - now)
@@ -183,17 +192,31 @@ class SharedRateLimiter:
                     return slot - now
             self._sleep(pause)
 
-    def _confirm_departure(self, wait: _Wait, again: bool = False) -> None:
-        """Leave only a full spacing after the last call of each kind actually left; record this departure.
+    def _quiet(self, kinds: tuple[str, ...]) -> float:
+        """How long before a call of `kinds` no call of any kind may leave: a create's spacing (0 for reads)."""
+        return max((self.spacing(kind) for kind in kinds if kind != REQUEST), default=0.0)
+
+    def _ready_at(self, state: dict[str, Any], wait: _Wait, again: bool = False) -> float:
+        """When a call of wait.kinds may leave, as far as the last departures and the holds say: each kind's
+        spacing after its own last call, and a create's spacing after the last call of any kind.
 
         again: this call's departure was already recorded; where it is still the last one, the calls before it left
         at least an interval earlier, so it holds nothing back."""
+        quiet = self._quiet(wait.kinds)
+        times = []
+        for kind in wait.kinds:
+            entry = state[kind]
+            times.append(entry["hold"])
+            if not (again and entry["last"] == wait.departed):
+                times.append(entry["last"] + max(self.spacing(kind), quiet))
+        return max(times)
+
+    def _confirm_departure(self, wait: _Wait, again: bool = False) -> None:
+        """Leave only a full spacing after the last calls actually left (see _ready_at); record this departure."""
         while True:
             with self._state() as state:
                 now = self._clock()
-                ready_at = max(max(0.0 if again and state[kind]["last"] == wait.departed
-                                   else state[kind]["last"] + self.spacing(kind), state[kind]["hold"])
-                               for kind in wait.kinds)
+                ready_at = self._ready_at(state, wait, again)
                 if ready_at <= now:
                     self._depart_all(state, wait, now)
                     return
@@ -260,7 +283,8 @@ class SharedRateLimiter:
             reasons.append(f"{len(queued)} other call(s) with this key are queued before it")
         for kind in wait.kinds:
             if kind != REQUEST and state[kind]["next"] > now:
-                reasons.append(f"one {'create_order' if kind == CREATE else kind} per {self.spacing(kind):g} s")
+                reasons.append(f"one {'create_order' if kind == CREATE else kind} per {self.spacing(kind):g} s, "
+                               "counted from any call of the key")
         return "; ".join(reasons) or f"one call per {self.spacing(REQUEST):g} s"
 
     @contextmanager

@@ -148,16 +148,60 @@ def test_the_file_holds_a_hash_never_the_key(tmp_path):
     assert stat.S_IMODE(lim.path.stat().st_mode) == 0o600
 
 
-def test_create_is_a_gate_that_does_not_hold_requests_back(tmp_path):
+def test_a_create_leaves_a_full_create_interval_after_any_call(tmp_path):
+    """The service may count a create's 5 s from any request (a real log: creates refused 1 s after a read and 19 s
+    after the previous create): a create never leaves sooner than that after a call of any kind."""
     clock = WallClock()
     lim = limiter(tmp_path, clock)
+    lim.acquire(REQUEST)
+    read = clock.now
     lim.acquire(CREATE)
+    assert clock.now - read == pytest.approx(5.0 + SAFETY_MARGIN)
     created = clock.now
     lim.acquire(REQUEST)
     lim.acquire(REQUEST)
     assert clock.now - created == pytest.approx(2 * (1.0 + SAFETY_MARGIN))
     lim.acquire(CREATE)
-    assert clock.now - created == pytest.approx(5.0 + SAFETY_MARGIN)
+    assert clock.now - created == pytest.approx(2 * (1.0 + SAFETY_MARGIN) + 5.0 + SAFETY_MARGIN)
+
+
+def test_calls_queued_before_a_create_keep_it_a_full_interval_back(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    lim.acquire(REQUEST)
+    alive = os.getppid()
+    # Two reads of other processes already hold the next two request slots.
+    first, second = clock.now + 1.0 + SAFETY_MARGIN, clock.now + 2 * (1.0 + SAFETY_MARGIN)
+    state = json.loads(lim.path.read_text())
+    state[REQUEST].update(next=second + 1.0 + SAFETY_MARGIN, waiters={f"{alive}-r1": first, f"{alive}-r2": second})
+    lim.path.write_text(json.dumps(state))
+    lim.acquire(CREATE)
+    assert clock.now - second == pytest.approx(5.0 + SAFETY_MARGIN)
+
+
+def test_a_create_that_reserved_its_slot_holds_later_calls_behind_it(tmp_path):
+    """Reads queued after a create wait behind it: a stream of reads cannot hold a create back for ever."""
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    lim.acquire(REQUEST)
+    ticket_slot = clock.now + 5.0 + SAFETY_MARGIN
+    wait = ratelimit._Wait((REQUEST, CREATE), f"{os.getpid()}-create", None, long=60.0)
+    assert lim._reserve(wait) == pytest.approx(5.0 + SAFETY_MARGIN)
+    lim.acquire(REQUEST)  # a read arriving after the create reserved its slot
+    assert clock.now - ticket_slot == pytest.approx(1.0 + SAFETY_MARGIN)
+
+
+def test_reads_go_on_between_creates_and_the_next_create_keeps_its_interval_after_them(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock, **{CREATE: 30.0})
+    lim.acquire(CREATE)
+    created = clock.now
+    for _i in range(5):  # reads are not held back by the create's interval
+        lim.acquire(REQUEST)
+    assert clock.now - created == pytest.approx(5 * (1.0 + SAFETY_MARGIN))
+    last_read = clock.now
+    lim.acquire(CREATE)
+    assert clock.now - last_read == pytest.approx(30.0 + SAFETY_MARGIN)
 
 
 def test_zero_intervals_turn_the_limiter_off_without_touching_disk(tmp_path):
@@ -278,7 +322,7 @@ def test_a_create_queue_past_max_wait_is_refused_with_its_reasons(tmp_path):
     with pytest.raises(LimiterWaitTooLong) as caught:
         lim.acquire(CREATE, max_wait=1.0)
     assert "3 other call(s) with this key are queued before it" in str(caught.value)
-    assert f"one create_order per {spacing:g} s" in str(caught.value)
+    assert f"one create_order per {spacing:g} s, counted from any call of the key" in str(caught.value)
     assert clock.sleeps == []
 
 
@@ -394,6 +438,37 @@ def test_processes_share_the_request_limit(tmp_path):
     gaps = [b - a for a, b in zip(stamps, stamps[1:])]
     assert min(gaps) >= interval, gaps
     assert stamps[-1] - stamps[0] >= 19 * interval
+
+
+def _mixed_worker(state_dir: str, kinds: tuple[str, ...], count: int, intervals: dict, out) -> None:
+    lim = SharedRateLimiter(URL, KEY, intervals, state_dir)
+    stamps = []
+    for _i in range(count):
+        lim.acquire(*kinds)
+        stamps.append((time.time(), CREATE in kinds))
+    out.put(stamps)
+
+
+def test_processes_reading_all_the_time_neither_crowd_a_create_nor_hold_it_back(tmp_path):
+    """Three processes read as fast as the limit allows while one creates twice: every create leaves a full create
+    interval after the call before it, and both creates are done while the reads still go on."""
+    intervals = {REQUEST: 0.05, CREATE: 0.3}
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    jobs = [((REQUEST,), 40)] * 3 + [((REQUEST, CREATE), 2)]
+    workers = [ctx.Process(target=_mixed_worker, args=(str(tmp_path), kinds, count, intervals, out))
+               for kinds, count in jobs]
+    for worker in workers:
+        worker.start()
+    stamps = sorted(stamp for _i in workers for stamp in out.get(timeout=120))
+    for worker in workers:
+        worker.join(timeout=30)
+        assert worker.exitcode == 0
+    assert len(stamps) == 122
+    creates = [n for n, (_t, is_create) in enumerate(stamps) if is_create]
+    for n in creates:
+        assert n == 0 or stamps[n][0] - stamps[n - 1][0] >= intervals[CREATE], stamps[n - 1:n + 1]
+    assert creates[-1] < len(stamps) - 10, creates  # not starved until the reads ran out
 
 
 def test_processes_share_the_create_limit(tmp_path):
