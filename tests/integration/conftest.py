@@ -1,4 +1,9 @@
-"""Fixtures for integration tests: a fresh clore-sim per test and an environment for real Ansible runs."""
+"""Fixtures for integration tests: a fresh clore-sim per test and an environment for real Ansible runs.
+
+clore-sim runs at its own defaults, the strictest shapes a real client met: a create's 5 s counted from any request
+(--create-spacing any), 429 answers without Retry-After (--retry-after none), orders' mrl in hours. The tests whose
+answers depend on how marketplace rows carry prices (PRICE_SHAPE_MODULES) run once per --price-shape; a test may
+ask for other options by overriding the `sim_options` fixture."""
 from __future__ import annotations
 
 import subprocess
@@ -7,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from clore_sim.price_shapes import PRICE_SHAPES
 from clore_sim.testing import SimServer
 
 from .playbook import base_env
@@ -14,12 +20,31 @@ from .playbook import base_env
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS_PATH = REPO / ".venv" / "collections"
 PLAYBOOKS = REPO / "playbooks"
+# The modules whose tests read prices from the marketplace: each of their tests runs once per price shape.
+PRICE_SHAPE_MODULES = ("test_market_info.py", "test_order_price_cap.py")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "price_shape" in metafunc.fixturenames and metafunc.definition.path.name in PRICE_SHAPE_MODULES:
+        metafunc.parametrize("price_shape", PRICE_SHAPES, indirect=True)
 
 
 @pytest.fixture
-def sim(tmp_path: Path) -> Iterator[SimServer]:
+def price_shape(request: pytest.FixtureRequest) -> str | None:
+    """How the marketplace rows carry prices (clore-sim --price-shape); None: clore-sim's default."""
+    return getattr(request, "param", None)
+
+
+@pytest.fixture
+def sim_options(price_shape: str | None) -> dict:
+    """SimServer's keyword arguments for the `sim` fixture (override it to ask for other clore-sim options)."""
+    return {"price_shape": price_shape}
+
+
+@pytest.fixture
+def sim(tmp_path: Path, sim_options: dict) -> Iterator[SimServer]:
     """A clore-sim of its own for one test: no rate limits, no listing or provisioning delays."""
-    with SimServer(tmp_path / "sim-state") as server:
+    with SimServer(tmp_path / "sim-state", **sim_options) as server:
         yield server
 
 
