@@ -3,7 +3,8 @@
 clore-sim runs at its own defaults, the strictest shapes a real client met: a create's 5 s counted from any request
 (--create-spacing any), 429 answers without Retry-After (--retry-after none), orders' mrl in hours. The tests whose
 answers depend on how marketplace rows carry prices (PRICE_SHAPE_MODULES) run once per --price-shape; a test may
-ask for other options by overriding the `sim_options` fixture."""
+ask for other options by overriding the `sim_options` fixture. What fails today against these shapes because of the
+collection's own reading is listed, with why, in KNOWN_SHAPE_FAILURES and KNOWN_DEFAULT_FAILURES (strict xfail)."""
 from __future__ import annotations
 
 import subprocess
@@ -40,6 +41,23 @@ KNOWN_SHAPE_FAILURES: dict[str, tuple[tuple[str, ...], str]] = {
     "test_spot_market_gives_the_running_bid_and_the_bid_needed_to_win": (
         ("none",), "the test bids in USD-Blockchain, which no server of the 2024 market accepts"),
 }
+
+
+# Tests that fail against clore-sim's defaults because of what the collection does today (strict, as above).
+KNOWN_DEFAULT_FAILURES = {
+    "inventory/test_awx_inventory_source.py::test_sample_source_lists_ready_orders_in_awx_groups_and_reaches_them":
+        "the collection reads an order's mrl as seconds, clore-sim sends hours as the real API does: every order is "
+        "ending soon",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        reason = KNOWN_DEFAULT_FAILURES.get(item.path.relative_to(here).as_posix() + "::" + item.name) \
+            if item.path.is_relative_to(here) else None
+        if reason:
+            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
