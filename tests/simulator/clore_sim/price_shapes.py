@@ -13,6 +13,7 @@ A shape only changes what a marketplace row says about dollars (and, for `none`,
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 PRICE_SHAPES = ("usd-keys", "usd-partial", "nested-usd", "original-usd", "none")
 DEFAULT_PRICE_SHAPE = "usd-keys"
@@ -70,7 +71,8 @@ def served_price(server: dict, shape: str, rates: dict[str, float]) -> dict:
     return {"on_demand": on_demand, "spot": spot}  # none
 
 
-def as_2024(servers: list[dict], seed: int, rates: dict[str, float], round_coin) -> None:
+def as_2024(servers: list[dict], seed: int, rates: dict[str, float],
+            round_coin: Callable[[float, str], float]) -> None:
     """Turn a generated market into the 2024 answer's kind (in place): bitcoin and CLORE-Blockchain only, some rows
     bitcoin only, some spot minimums at or above the on-demand price. Draws from its own generator, so that the
     market's servers, models and ids stay those of the same seed in every other shape."""
