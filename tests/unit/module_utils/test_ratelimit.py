@@ -440,35 +440,58 @@ def test_processes_share_the_request_limit(tmp_path):
     assert stamps[-1] - stamps[0] >= 19 * interval
 
 
-def _mixed_worker(state_dir: str, kinds: tuple[str, ...], count: int, intervals: dict, out) -> None:
-    lim = SharedRateLimiter(URL, KEY, intervals, state_dir)
+class _RecordingLimiter(SharedRateLimiter):
+    """Remembers the departure time the limiter recorded for the last call (what the other processes space from)."""
+
+    departed = 0.0
+
+    def _depart_all(self, state, wait, now):
+        super()._depart_all(state, wait, now)
+        self.departed = now
+
+
+MAX_READS = 400  # per reader: far more than the creates need, so that reaching it means a create was held back
+
+
+def _reader(state_dir: str, intervals: dict, done, out) -> None:
+    lim = _RecordingLimiter(URL, KEY, intervals, state_dir)
     stamps = []
-    for _i in range(count):
-        lim.acquire(*kinds)
-        stamps.append((time.time(), CREATE in kinds))
+    while not done.is_set() and len(stamps) < MAX_READS:
+        lim.acquire(REQUEST)
+        stamps.append((lim.departed, False))
+    out.put(stamps)
+
+
+def _creator(state_dir: str, intervals: dict, done, out) -> None:
+    lim = _RecordingLimiter(URL, KEY, intervals, state_dir)
+    stamps = []
+    for _i in range(2):
+        lim.acquire(REQUEST, CREATE)
+        stamps.append((lim.departed, True))
+    done.set()
     out.put(stamps)
 
 
 def test_processes_reading_all_the_time_neither_crowd_a_create_nor_hold_it_back(tmp_path):
-    """Three processes read as fast as the limit allows while one creates twice: every create leaves a full create
-    interval after the call before it, and both creates are done while the reads still go on."""
+    """Three processes read as fast as the limit allows until one process has created twice: every create leaves a
+    full create interval after the call before it, and the creates get through while the reads go on."""
     intervals = {REQUEST: 0.05, CREATE: 0.3}
     ctx = multiprocessing.get_context("spawn")
-    out = ctx.Queue()
-    jobs = [((REQUEST,), 40)] * 3 + [((REQUEST, CREATE), 2)]
-    workers = [ctx.Process(target=_mixed_worker, args=(str(tmp_path), kinds, count, intervals, out))
-               for kinds, count in jobs]
+    out, done = ctx.Queue(), ctx.Event()
+    workers = [ctx.Process(target=_reader, args=(str(tmp_path), intervals, done, out)) for _i in range(3)]
+    workers.append(ctx.Process(target=_creator, args=(str(tmp_path), intervals, done, out)))
     for worker in workers:
         worker.start()
-    stamps = sorted(stamp for _i in workers for stamp in out.get(timeout=120))
+    per_process = [out.get(timeout=120) for _i in workers]
     for worker in workers:
         worker.join(timeout=30)
         assert worker.exitcode == 0
-    assert len(stamps) == 122
+    assert all(len(stamps) < MAX_READS for stamps in per_process), [len(s) for s in per_process]
+    stamps = sorted(stamp for process in per_process for stamp in process)
     creates = [n for n, (_t, is_create) in enumerate(stamps) if is_create]
+    assert len(creates) == 2
     for n in creates:
         assert n == 0 or stamps[n][0] - stamps[n - 1][0] >= intervals[CREATE], stamps[n - 1:n + 1]
-    assert creates[-1] < len(stamps) - 10, creates  # not starved until the reads ran out
 
 
 def test_processes_share_the_create_limit(tmp_path):
