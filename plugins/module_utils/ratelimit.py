@@ -54,6 +54,8 @@ _MIN_LATE = 0.002
 _MAX_LATE_ROUNDS = 5
 # A waiter whose slot passed this long ago has left or died without saying so.
 _WAITER_GRACE = 300.0
+# How often a call queued behind a create that has not left yet looks again.
+_GATE_POLL = 0.01
 # A wait at least this long (or a quarter of what the caller allows, if less) is announced through `warn`.
 LONG_WAIT = 30.0
 
@@ -189,6 +191,7 @@ class SharedRateLimiter:
                     for kind in kinds:
                         state[kind]["next"] = slot + self.spacing(kind)
                         state[kind]["waiters"][wait.ticket] = slot
+                    wait.slot = slot
                     return slot - now
             self._sleep(pause)
 
@@ -211,12 +214,26 @@ class SharedRateLimiter:
                 times.append(entry["last"] + max(self.spacing(kind), quiet))
         return max(times)
 
+    def _gate_ahead(self, state: dict[str, Any], wait: _Wait) -> bool:
+        """Whether a create that reserved an earlier turn than this call has not left yet. A call queued behind it
+        waits until it has: a create can be held past its turn (it leaves a full interval after the last call, and a
+        call ahead of it may leave late), and calls behind it leaving at their own turns would hold it back again and
+        again."""
+        if wait.slot is None:
+            return False
+        return any(slot < wait.slot for kind in state if kind not in (REQUEST, "written") and kind not in wait.kinds
+                   and isinstance(state[kind], dict) for ticket, slot in state[kind]["waiters"].items()
+                   if ticket != wait.ticket)
+
     def _confirm_departure(self, wait: _Wait, again: bool = False) -> None:
-        """Leave only a full spacing after the last calls actually left (see _ready_at); record this departure."""
+        """Leave only a full spacing after the last calls actually left (see _ready_at) and after any create queued
+        ahead (see _gate_ahead); record this departure."""
         while True:
             with self._state() as state:
                 now = self._clock()
                 ready_at = self._ready_at(state, wait, again)
+                if self._gate_ahead(state, wait):
+                    ready_at = max(ready_at, now + _GATE_POLL)
                 if ready_at <= now:
                     self._depart_all(state, wait, now)
                     return
@@ -387,6 +404,7 @@ class _Wait:
         self.long = long
         self.warned = False
         self.departed: float | None = None  # when its departure was recorded
+        self.slot: float | None = None  # the turn it reserved, if it queued
 
 
 def _entry() -> dict[str, Any]:

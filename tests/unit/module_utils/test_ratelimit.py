@@ -184,11 +184,33 @@ def test_a_create_that_reserved_its_slot_holds_later_calls_behind_it(tmp_path):
     clock = WallClock()
     lim = limiter(tmp_path, clock)
     lim.acquire(REQUEST)
-    ticket_slot = clock.now + 5.0 + SAFETY_MARGIN
-    wait = ratelimit._Wait((REQUEST, CREATE), f"{os.getpid()}-create", None, long=60.0)
-    assert lim._reserve(wait) == pytest.approx(5.0 + SAFETY_MARGIN)
-    lim.acquire(REQUEST)  # a read arriving after the create reserved its slot
-    assert clock.now - ticket_slot == pytest.approx(1.0 + SAFETY_MARGIN)
+    create = ratelimit._Wait((REQUEST, CREATE), f"{os.getpid()}-create", None, long=60.0)
+    assert lim._reserve(create) == pytest.approx(5.0 + SAFETY_MARGIN)
+    slot = create.slot
+    lim._confirm_departure(create)  # the create leaves at its turn
+    lim.acquire(REQUEST)  # a read that came after the create reserved its turn
+    assert clock.now - slot == pytest.approx(1.0 + SAFETY_MARGIN)
+
+
+def test_a_read_whose_turn_comes_waits_for_a_create_ahead_that_has_not_left(tmp_path):
+    """A create can be held past its turn (a call ahead of it left late): the reads behind it wait until it has left,
+    or each of them leaving at its own turn would push the create back again."""
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    lim.acquire(REQUEST)
+    create = ratelimit._Wait((REQUEST, CREATE), f"{os.getpid()}-create", None, long=60.0)
+    lim._reserve(create)
+    left = []
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if not left and clock.now >= create.slot + 2.0:  # the create leaves two seconds after its turn
+            lim._confirm_departure(create)
+            left.append(clock.now)
+
+    lim._sleep = sleep
+    lim.acquire(REQUEST)
+    assert left and clock.now - left[0] == pytest.approx(1.0 + SAFETY_MARGIN, abs=0.02)
 
 
 def test_reads_go_on_between_creates_and_the_next_create_keeps_its_interval_after_them(tmp_path):
