@@ -2,8 +2,8 @@
 
 One place for: the HTTP session and headers, decoding every answer into data or a CloreApiError, the shared rate
 limiter, and the retry policy:
-  - rate limited (HTTP 429 / code 5): nothing happened, so wait (Retry-After when given, else backoff) and retry,
-    for reads and writes alike;
+  - rate limited (HTTP 429 / code 5): nothing happened, so wait (Retry-After when given, else a backoff of at least
+    the interval of the rule that refused it: the create interval for a create) and retry, for reads and writes alike;
   - a request that never left (connection refused, connect timeout): retried likewise;
   - a request that could not even be built (a body JSON cannot carry, such as NaN; an unusable URL): raised at once,
     not ambiguous, because nothing was sent and the same request would fail the same way;
@@ -236,7 +236,7 @@ class CloreClient:
                         f"{error} The {method} to {endpoint} may have taken effect: it was not repeated.",
                         ambiguous=True)) from None
                 if error.rate_limited:
-                    wait = rate_limit_delay(error.retry_after, attempt, self.request_interval)
+                    wait = rate_limit_delay(error.retry_after, attempt, self._refusing_interval(kinds))
                 else:
                     wait = backoff_delay(attempt)
                 elapsed = _monotonic() - started
@@ -245,10 +245,17 @@ class CloreClient:
                         f"{error} Gave up after {attempt + 1} attempt(s) in {elapsed:.1f} s "
                         f"(api_retry_timeout {self.retry_timeout:g} s).")) from None
                 if error.rate_limited:
-                    # Every process sharing the key backs off, not only this one.
-                    self.limiter.penalize(wait)
+                    # Every process sharing the key backs off, not only this one: from creates only, when a create
+                    # was refused (its own rule refused it; reads may go on meanwhile, see the limiter).
+                    self.limiter.penalize(wait, CREATE if CREATE in kinds else REQUEST)
                 _sleep(wait)
                 attempt += 1
+
+    def _refusing_interval(self, kinds: tuple[str, ...]) -> float:
+        """The interval of the rule that refused a call of `kinds` with a 429: a create's own interval for a create
+        (the service may count it from any request), the request interval otherwise. Without a Retry-After (the
+        recorded 429s had none) the back-off waits at least this long."""
+        return max(self.create_interval, self.request_interval) if CREATE in kinds else self.request_interval
 
     def _prepare(self, method: str, endpoint: str, params: dict | None, body: dict | None) -> tuple[Any, dict]:
         """The request ready to send and its transport settings."""

@@ -7,7 +7,9 @@ each key (about 1 request per second, 1 create_order per 5 seconds). The limiter
   - `waiters`: who reserved a slot and has not left yet ("<pid>-<random>": slot);
   - `last`: when a call of that kind last actually left, checked again just before leaving, so that a process that
     woke late never makes the next one leave less than a full interval after it;
-  - `hold`: until when the service asked every process to wait (a 429's Retry-After).
+  - `hold`: until when the service asked every process to wait (after a 429).
+A create leaves a full create interval after the last call of any kind, not only after the last create: the service
+may count it either way (docs/connection.md).
 `next` is believed only as far ahead as `last`, `hold` and the live waiters justify: a slot reserved by a process
 that died, or written by anything else, holds nobody back. Every wait is bounded by the caller's `max_wait` (the
 client's retry deadline); a wait beyond it is refused at once, and a long one is announced through `warn`, both
@@ -53,6 +55,8 @@ _MIN_LATE = 0.002
 _MAX_LATE_ROUNDS = 5
 # A waiter whose slot passed this long ago has left or died without saying so.
 _WAITER_GRACE = 300.0
+# How often a call queued behind a create that has not left yet looks again.
+_GATE_POLL = 0.01
 # A wait at least this long (or a quarter of what the caller allows, if less) is announced through `warn`.
 LONG_WAIT = 30.0
 
@@ -165,44 +169,80 @@ class SharedRateLimiter:
     def _reserve(self, wait: _Wait) -> float | None:
         """Reserve the first slot free for all kinds; the time to sleep towards it, or None when the call left now.
 
-        "request" queues: each process reserves the next slot in turn. The other kinds (create) are gates: while one
-        is closed we only wait for it, without reserving request slots that would hold everyone else back.
+        "request" queues: each process reserves the next slot in turn. The other kinds (create) are gates: a create
+        leaves a full create interval after the last call of ANY kind (the service may count it from any request,
+        as a real client's log shows, and a client cannot tell which rule it meets). While a create's own gate (the
+        previous create, a 429's hold) is further away than that interval, other calls go on and the create only
+        waits; then it reserves its slot in the request queue, so that calls queued after it wait behind it and
+        cannot hold it back for ever.
         When the slot is now and the last departures are far enough back, the departure is recorded at once
         (one lock instead of two on an idle limiter).
         """
         kinds = wait.kinds
+        quiet = self._quiet(kinds)
         gates = [kind for kind in kinds if kind != REQUEST and self.spacing(kind) > 0]
         while True:
             with self._state() as state:
                 now = self._clock()
-                closed_until = max((_opens(state[kind]) for kind in gates), default=0.0)
-                if closed_until > now:
-                    self._check_wait(wait, state, now, closed_until - now)
-                    pause = closed_until - now
+                gate_opens = max((_opens(state[kind]) for kind in gates), default=0.0)
+                if gate_opens - quiet > now:
+                    self._check_wait(wait, state, now, gate_opens - now)
+                    pause = gate_opens - quiet - now
                 else:
                     slot = max([now] + [_opens(state[kind]) for kind in kinds])
-                    ready_at = max(state[kind]["last"] + self.spacing(kind) for kind in kinds)
-                    if slot <= now and ready_at <= now:
+                    if quiet:  # a full create interval after the last call reserved before this one
+                        request = state[REQUEST]
+                        slot = max(slot, request["next"] - self.spacing(REQUEST) + quiet, request["last"] + quiet)
+                    if slot <= now and self._ready_at(state, wait) <= now:
                         self._depart_all(state, wait, now)
                         return None
                     self._check_wait(wait, state, now, slot - now)
                     for kind in kinds:
                         state[kind]["next"] = slot + self.spacing(kind)
                         state[kind]["waiters"][wait.ticket] = slot
+                    wait.slot = slot
                     return slot - now
             self._sleep(pause)
 
-    def _confirm_departure(self, wait: _Wait, again: bool = False) -> None:
-        """Leave only a full spacing after the last call of each kind actually left; record this departure.
+    def _quiet(self, kinds: tuple[str, ...]) -> float:
+        """How long before a call of `kinds` no call of any kind may leave: a create's spacing (0 for reads)."""
+        return max((self.spacing(kind) for kind in kinds if kind != REQUEST), default=0.0)
+
+    def _ready_at(self, state: dict[str, Any], wait: _Wait, again: bool = False) -> float:
+        """When a call of wait.kinds may leave, as far as the last departures and the holds say: each kind's
+        spacing after its own last call, and a create's spacing after the last call of any kind.
 
         again: this call's departure was already recorded; where it is still the last one, the calls before it left
         at least an interval earlier, so it holds nothing back."""
+        quiet = self._quiet(wait.kinds)
+        times = []
+        for kind in wait.kinds:
+            entry = state[kind]
+            times.append(entry["hold"])
+            if not (again and entry["last"] == wait.departed):
+                times.append(entry["last"] + max(self.spacing(kind), quiet))
+        return max(times)
+
+    def _gate_ahead(self, state: dict[str, Any], wait: _Wait) -> bool:
+        """Whether a create that reserved an earlier turn than this call has not left yet. A call queued behind it
+        waits until it has: a create can be held past its turn (it leaves a full interval after the last call, and a
+        call ahead of it may leave late), and calls behind it leaving at their own turns would hold it back again and
+        again."""
+        if wait.slot is None:
+            return False
+        return any(slot < wait.slot for kind in state if kind not in (REQUEST, "written") and kind not in wait.kinds
+                   and isinstance(state[kind], dict) for ticket, slot in state[kind]["waiters"].items()
+                   if ticket != wait.ticket)
+
+    def _confirm_departure(self, wait: _Wait, again: bool = False) -> None:
+        """Leave only a full spacing after the last calls actually left (see _ready_at) and after any create queued
+        ahead (see _gate_ahead); record this departure."""
         while True:
             with self._state() as state:
                 now = self._clock()
-                ready_at = max(max(0.0 if again and state[kind]["last"] == wait.departed
-                                   else state[kind]["last"] + self.spacing(kind), state[kind]["hold"])
-                               for kind in wait.kinds)
+                ready_at = self._ready_at(state, wait, again)
+                if self._gate_ahead(state, wait):
+                    ready_at = max(ready_at, now + _GATE_POLL)
                 if ready_at <= now:
                     self._depart_all(state, wait, now)
                     return
@@ -269,7 +309,8 @@ class SharedRateLimiter:
             reasons.append(f"{len(queued)} other call(s) with this key are queued before it")
         for kind in wait.kinds:
             if kind != REQUEST and state[kind]["next"] > now:
-                reasons.append(f"one {'create_order' if kind == CREATE else kind} per {self.spacing(kind):g} s")
+                reasons.append(f"one {'create_order' if kind == CREATE else kind} per {self.spacing(kind):g} s, "
+                               "counted from any call of the key")
         return "; ".join(reasons) or f"one call per {self.spacing(REQUEST):g} s"
 
     @contextmanager
@@ -374,6 +415,7 @@ class _Wait:
         self.long = long
         self.warned = False
         self.departed: float | None = None  # when its departure was recorded
+        self.slot: float | None = None  # the turn it reserved, if it queued
 
 
 def _entry() -> dict[str, Any]:

@@ -1,4 +1,7 @@
-"""The shared rate limiter against clore-sim at its default limits: many processes, one key, zero 429s."""
+"""The shared rate limiter against clore-sim at its default limits: many processes, one key, zero 429s.
+
+clore-sim's defaults are the strictest rules a real client met: a create 5 s after ANY request of the key
+(--create-spacing any) and 429 answers without Retry-After (--retry-after none)."""
 from __future__ import annotations
 
 import json
@@ -8,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from clore_sim.testing import SimServer
 
 from .conftest import COLLECTIONS_PATH
@@ -97,6 +101,47 @@ def test_two_playbook_runs_at_once_share_the_limit(limited_sim, env, tmp_path):
     assert counters["requests"]["wallets"] == 2 * 3 * 2
     # 12 requests at least 1 s apart, across two controllers: the two runs did share one limiter.
     assert elapsed >= (2 * 3 * 2 - 1) * REQUEST_INTERVAL
+
+
+RENT_WHILE_READING = """
+- name: One host rents one server after another while the others read
+  hosts: clients
+  gather_facts: false
+  tasks:
+    - name: Rent or read
+      clore.ai.clore_order:
+        server_id: "{{ item }}"
+        image: cloreai/rate-limit-test
+        wait: false
+      loop: "{{ servers if inventory_hostname == 'renter' else [] }}"
+
+    - name: Read wallets
+      clore.ai.clore_wallet_info:
+      loop: "{{ range(calls | int) | list if inventory_hostname != 'renter' else [] }}"
+"""
+
+
+@pytest.mark.slow
+def test_creates_among_reads_of_other_forks_meet_no_429(limited_sim, env, tmp_path):
+    """Every create leaves 5 s after the last request of any fork, and the reads queued after it wait behind it."""
+    market = requests.get(f"{limited_sim.api_url}/marketplace", headers={"auth": limited_sim.api_key},
+                          timeout=30).json()["servers"]
+    servers = [s["id"] for s in market if not s["rented"] and "CLORE-Blockchain" in s["allowed_coins"]][:2]
+    time.sleep(REQUEST_INTERVAL)  # the read above counts for the key too
+    playbook = tmp_path / "rent.yml"
+    playbook.write_text(RENT_WHILE_READING)
+    hosts = ["renter", "reader1", "reader2"]
+    started = time.monotonic()
+    run = run_playbook(playbook, env, inventory=inventory(tmp_path, hosts), forks=len(hosts),
+                       extra_vars={"calls": 6, "servers": servers}, timeout=300)
+    elapsed = time.monotonic() - started
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr
+    counters = limited_sim.counters()
+    assert counters["rate_limited"] == 0, counters
+    assert counters["requests"]["create_order"] == len(servers)
+    assert sorted(o["si"] for o in limited_sim.orders()) == sorted(servers)
+    print(f"{len(servers)} creates among {2 * 6} reads of other forks: {elapsed:.1f} s, "
+          f"{counters['rate_limited']} x 429")
 
 
 # ----- a limiter state that would hold tasks back -----

@@ -240,7 +240,7 @@ class Admin:
         if not changes:
             raise AdminError("give on_demand and/or spot: {currency: price per day}")
         self.sim.store.set_prices(server, changes.get("on_demand"), changes.get("spot"))
-        return _done(price=server["price"])
+        return _done(price=self.sim.store.row(server)["price"])  # as the marketplace lists it
 
     def churn(self, body: dict) -> Reply:
         """Run `events` market events now (the same generator as --market-churn)."""

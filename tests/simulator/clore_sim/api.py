@@ -126,7 +126,7 @@ class Api:
             "spend": round(order["spend"], 10),
             "creation_fee": order["creation_fee"],
             "ct": int(order["ct"] + self.config.clock_offset),
-            "mrl": order["mrl"] // 3600,  # hours, as the real API sends it (kept in seconds here)
+            "mrl": self.listed_mrl(order),
             "spot": order["spot"],
             "expired": order["ended_at"] is not None,
             "specs": server.get("specs", {}),
@@ -138,6 +138,10 @@ class Api:
             "mon_container": 2 if provisioned else 0,
         }
         return view | order.get("listed_fields", {})  # admin order_fields: raw data as a faulty API would send it
+
+    def listed_mrl(self, order: dict) -> int:
+        """The order's maximum rental length (kept in seconds) in the unit my_orders sends (--order-mrl-unit)."""
+        return round(order["mrl"] / 3600) if self.config.order_mrl_unit == "hours" else int(order["mrl"])
 
     def create_order(self, key: str, query: dict, body: Any) -> Reply:
         try:
@@ -188,7 +192,7 @@ class Api:
             "spot": req["type"] == "spot",
             "creation_fee": fee,
             "ct": now,
-            "mrl": int(server.get("mrl", 240)) * 3600,
+            "mrl": int(server.get("mrl", 240)) * 3600,  # seconds here; listed_mrl sends the unit asked for
             "spend": 0.0,
             "settled_at": now,
             "listed_at": now + self.config.listing_lag,

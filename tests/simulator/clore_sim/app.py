@@ -28,10 +28,11 @@ MONEY_SAVE_SECONDS = 5.0  # spend moves every tick: saving it that often would o
 class Simulator:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.store = Store(config.state_dir, config.servers, config.seed, config.market_file)
+        self.store = Store(config.state_dir, config.servers, config.seed, config.market_file, config.price_shape)
         self.counters = Counters()
         self.faults = FaultBook(config.seed)
-        self.limiter = RateLimiter(config.request_interval, config.create_interval, config.rate_tolerance)
+        self.limiter = RateLimiter(config.request_interval, config.create_interval, config.rate_tolerance,
+                                   create_spacing=config.create_spacing)
         self.isolated = False
         self.ssh: SshManager | None = None
         self.ports: PortBook | None = None

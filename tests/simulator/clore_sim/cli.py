@@ -18,7 +18,12 @@ def banner(sim: Simulator, warnings: list[str]) -> str:
          else f"  market: {sim.store.size} servers, seed {sim.store.seed}")
         + f"; state dir: {config.state_dir}",
         f"  limits per key: {config.request_interval:g} s between requests, {config.create_interval:g} s between "
-        f"creates (tolerance {config.rate_tolerance:g} s)",
+        f"creates (tolerance {config.rate_tolerance:g} s), counted from "
+        + ("any request" if config.create_spacing == "any" else "the previous create")
+        + "; 429 answers " + ("with" if config.retry_after == "header" else "without") + " Retry-After",
+        f"  answers: prices shaped {config.price_shape}"
+        + (" (the recorded market is served as recorded)" if config.market_file else "")
+        + f"; orders' mrl in {config.order_mrl_unit}",
         f"  order machines: sshd on {config.ssh_listen}, ports {config.port_range[0]}-{config.port_range[1]}, "
         + ("each in its own mount namespace" if sim.isolated else "NOT isolated"),
         f"  spot: a bid not above the active one is {'refused' if config.spot_low_bid == 'refuse' else 'queued'}; "

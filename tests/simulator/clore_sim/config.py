@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .price_shapes import DEFAULT_PRICE_SHAPE, PRICE_SHAPES
+
 CURRENCIES = ("bitcoin", "CLORE-Blockchain", "USD-Blockchain")
 DEFAULT_BALANCES = {"bitcoin": 1.0, "CLORE-Blockchain": 5_000_000.0, "USD-Blockchain": 100_000.0}
 # Knobs that the admin API may change while the simulator runs.
@@ -30,6 +32,13 @@ SIGNED_KNOBS = ("clock_offset",)
 LIVE_CHOICES: dict[str, tuple] = {
     "spot_low_bid": ("queue", "refuse"),
     "on_demand_preempts_spot": (False, True),
+}
+# Shapes of the answers, chosen at start: what real answers and public clients show (docs/simulator.md).
+CHOICES: dict[str, tuple[str, ...]] = {
+    "price_shape": PRICE_SHAPES,
+    "order_mrl_unit": ("hours", "seconds"),
+    "retry_after": ("none", "header"),
+    "create_spacing": ("any", "create"),
 }
 
 
@@ -56,6 +65,10 @@ class Config:
     spot_outbid_grace: float = 0.0
     on_demand_preempts_spot: bool = False
     market_churn: float = 0.0  # other renters' and hosts' market events per minute; 0 = a still market
+    price_shape: str = DEFAULT_PRICE_SHAPE  # how marketplace rows carry prices (price_shapes.py)
+    order_mrl_unit: str = "hours"  # my_orders rows' mrl: hours (as the real API) or seconds (as one client reads)
+    retry_after: str = "none"  # a 429 with a Retry-After header, or without (as recorded)
+    create_spacing: str = "any"  # a create's interval counts from any accepted request, or from the last create
     public_host: str = "127.0.0.1"
     ssh_listen: str = "127.0.0.1"
     port_range: tuple[int, int] = (20000, 29999)
@@ -136,6 +149,19 @@ def build_parser() -> argparse.ArgumentParser:
     add("--market-churn", type=float,
         help="market events per minute: other renters rent, free and bid, hosts change prices; drawn from "
         "--seed (default 0: a still market)")
+    add("--price-shape", choices=CHOICES["price_shape"],
+        help="how marketplace rows carry prices: usd-keys = price.usd with on_demand_<coin> and spot (default), "
+        "usd-partial = price.usd on some rows only, some keys missing; nested-usd = a usd key inside "
+        "price.on_demand and price.spot; original-usd = price.original_usd per coin; none = the 2024 answer "
+        "(no USD, bitcoin and CLORE-Blockchain only, some spot minimums at or above on-demand)")
+    add("--order-mrl-unit", choices=CHOICES["order_mrl_unit"],
+        help="the unit of my_orders rows' mrl: hours (default, as the real API) or seconds")
+    add("--retry-after", choices=CHOICES["retry_after"],
+        help="a 429 answer: none = {\"code\": 5} without a Retry-After header (default, as recorded), "
+        "header = with one")
+    add("--create-spacing", choices=CHOICES["create_spacing"],
+        help="the create interval counts from: any = any accepted request of the key (default, the stricter), "
+        "create = the key's previous create")
     add("--public-host", help="host name shown in pub_cluster (default 127.0.0.1)")
     add("--ssh-listen", help="address every order's sshd listens on (default 127.0.0.1)")
     add("--port-range", type=_port_range, help="public ports handed to orders, LOW-HIGH (default 20000-29999)")
@@ -194,6 +220,9 @@ def load_config(argv: list[str] | None = None, environ: dict[str, str] | None = 
         values.setdefault("accounts", {})
         values["accounts"] = {**values["accounts"], **dict(args.account_list)}
     config = Config(**values)
+    for name, choices in CHOICES.items():
+        if getattr(config, name) not in choices:
+            raise SystemExit(f"clore-sim: {name} must be one of {', '.join(choices)}, not {getattr(config, name)!r}")
     if config.spot_low_bid not in LIVE_CHOICES["spot_low_bid"]:
         raise SystemExit(f"clore-sim: spot_low_bid must be one of {', '.join(LIVE_CHOICES['spot_low_bid'])}, "
                          f"not {config.spot_low_bid!r}")

@@ -8,7 +8,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .market import GPUS, USD_KEYS, USD_RATES
+from .market import GPUS, USD_RATES
+from .price_shapes import USD_KEYS
 from .validation import InvalidInput, is_int, is_number
 
 COINS = tuple(USD_RATES)  # bitcoin, CLORE-Blockchain, USD-Blockchain

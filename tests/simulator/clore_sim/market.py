@@ -3,7 +3,8 @@
 Whatever the seed, a market of at least 16 servers holds these free, online servers (the anchors tests rely on):
 four RTX 4090 (1x, 1x, 2x, 1x; two accept all three currencies, one only CLORE-Blockchain, one bitcoin and
 USD-Blockchain), and one each of RTX 3090, RTX 3080, RTX 3060, RTX 4080, RTX 5090, A100, H100, GTX 1080 Ti,
-each accepting all three currencies; and two RTX 3090 that are rented and offline respectively.
+each accepting all three currencies; and two RTX 3090 that are rented and offline respectively. (With
+--price-shape none the coins are those of the 2024 answer: see price_shapes.as_2024.)
 """
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ import json
 import random
 from dataclasses import dataclass
 
-# USD per coin, fixed so that prices stay reproducible.
+from .price_shapes import DEFAULT_PRICE_SHAPE, as_2024, served_price
+
+# USD per coin, fixed so that prices stay reproducible: the one truth every price shape is drawn from.
 USD_RATES = {"bitcoin": 60_000.0, "CLORE-Blockchain": 0.025, "USD-Blockchain": 1.0}
-USD_KEYS = {"USD-Blockchain": "on_demand_usd", "CLORE-Blockchain": "on_demand_clore", "bitcoin": "on_demand_btc"}
-# price.usd keys differ between sources: the newest public client shows {on_demand_btc, on_demand_clore, spot}, the
-# vendor SDK on_demand_usd too. A server whose id is odd gives the newest client's shape (no on_demand_usd).
 # Drive models as real rows name them: some hold sizes of their own ("... 4TB"), then the free space follows
 # ("Samsung SSD 990 PRO 4TB 3450.9524GB"). (model, capacity GB)
 DRIVES = [
@@ -93,24 +93,11 @@ def _price(rng: random.Random, usd: float, coin: str) -> float:
     return _round(usd * rng.uniform(0.93, 1.07) / USD_RATES[coin], coin)
 
 
-def usd_prices(on_demand: dict[str, float], spot: dict[str, float], coins: list[str],
-               server_id: int) -> dict[str, float]:
-    """`price.usd` of a server: its on-demand prices and its first coin's spot minimum, in USD per day; without
-    on_demand_usd for an odd server id (the newest public client's shape)."""
-    usd = {USD_KEYS[coin]: round(on_demand[coin] * USD_RATES[coin], 4) for coin in coins if coin in on_demand}
-    if server_id % 2:
-        usd.pop("on_demand_usd", None)
-    first = coins[0]
-    usd["spot"] = round(spot[first] * USD_RATES[first], 4)
-    return usd
-
-
 def reprice(server: dict, on_demand: dict[str, float] | None = None, spot: dict[str, float] | None = None) -> None:
-    """A host changes its prices (per day, per coin it accepts); the USD equivalents follow."""
+    """A host changes its prices (per day, per coin it accepts); what rows say in USD follows when served."""
     price = server["price"]
     price["on_demand"].update({coin: _round(value, coin) for coin, value in (on_demand or {}).items()})
     price["spot"].update({coin: _round(value, coin) for coin, value in (spot or {}).items()})
-    price["usd"] = usd_prices(price["on_demand"], price["spot"], server["allowed_coins"], server["id"])
 
 
 def _server(rng: random.Random, server_id: int, model: str, count: int, coins: list[str], rented: bool,
@@ -120,7 +107,6 @@ def _server(rng: random.Random, server_id: int, model: str, count: int, coins: l
     spot_ratio = rng.uniform(0.45, 0.7)
     on_demand = {coin: _price(rng, usd_day, coin) for coin in coins}
     spot = {coin: _round(value * spot_ratio, coin) for coin, value in on_demand.items()}
-    usd = usd_prices(on_demand, spot, coins, server_id)
     cpu, threads = rng.choice(CPUS)
     ram = float(rng.choice([16, 32, 64, 128, 256]) * max(1, count // 2))
     drive, capacity = rng.choice(DRIVES)
@@ -130,7 +116,7 @@ def _server(rng: random.Random, server_id: int, model: str, count: int, coins: l
         "id": server_id,
         "owner": rng.randint(100, 9999),
         "mrl": rng.choice([72, 120, 168, 240, 720]),
-        "price": {"on_demand": on_demand, "spot": spot, "usd": usd},
+        "price": {"on_demand": on_demand, "spot": spot},  # per coin; USD only as served (price_shapes.py)
         "rented": rented,
         "online": online,  # the simulator's own state: never served on marketplace rows (see public_row)
         "specs": {
@@ -165,9 +151,13 @@ def _net(rng: random.Random) -> dict:
                              f"S|{tested}|{down}|{up}"]}
 
 
-def public_row(server: dict) -> dict:
-    """A marketplace row as the API serves it: no source shows `online` on marketplace rows, so it is left out."""
-    return {name: value for name, value in server.items() if name != "online"}
+def public_row(server: dict, price_shape: str | None = DEFAULT_PRICE_SHAPE) -> dict:
+    """A marketplace row as the API serves it, its prices in `price_shape` (None: the row's own, as recorded): no
+    source shows `online` on marketplace rows, so it is left out."""
+    row = {name: value for name, value in server.items() if name != "online"}
+    if price_shape is not None and isinstance(server.get("price"), dict):
+        row["price"] = served_price(server, price_shape, USD_RATES)
+    return row
 
 
 def _make_odd(rng: random.Random, server: dict) -> None:
@@ -185,8 +175,9 @@ def _make_odd(rng: random.Random, server: dict) -> None:
         del server["reliability"]
 
 
-def generate_market(size: int, seed: int) -> list[dict]:
-    """`size` servers sorted by id; anchors first in priority, the rest random."""
+def generate_market(size: int, seed: int, price_shape: str = DEFAULT_PRICE_SHAPE) -> list[dict]:
+    """`size` servers sorted by id; anchors first in priority, the rest random. The same servers in every price
+    shape, except that `none` limits them to the 2024 answer's coins and spot minimums (price_shapes.as_2024)."""
     rng = random.Random(seed)
     plan: list[tuple[str, int, list[str], bool, bool, bool]] = []  # + odd flag
     for model, count, coins, rented, online in ANCHORS[: max(0, size)]:
@@ -208,6 +199,8 @@ def generate_market(size: int, seed: int) -> list[dict]:
         if odd:
             _make_odd(rng, server)
         servers.append(server)
+    if price_shape == "none":
+        as_2024(servers, seed, USD_RATES, _round)
     return servers
 
 

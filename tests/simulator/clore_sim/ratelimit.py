@@ -1,4 +1,8 @@
-"""Per-key rate limits: a minimum interval between any two accepted requests, and between two creates."""
+"""Per-key rate limits: a minimum interval between any two accepted requests, and before a create.
+
+A create's interval counts, with create_spacing "any", from any accepted request of the key (a real client's log shows
+creates refused about 1 s after another request and 19 s after the previous create), with "create" from the key's
+previous create only."""
 from __future__ import annotations
 
 import bisect
@@ -18,10 +22,12 @@ class RateLimiter:
     early" behind a request that came after it. So a request is checked against the served request just before it
     and the one just after it (if a later one was already served)."""
 
-    def __init__(self, request_interval: float, create_interval: float, tolerance: float) -> None:
+    def __init__(self, request_interval: float, create_interval: float, tolerance: float,
+                 create_spacing: str = "any") -> None:
         self.request_interval = request_interval
         self.create_interval = create_interval
         self.tolerance = tolerance
+        self.create_spacing = create_spacing
         self._lock = threading.Lock()
         self._served: dict[str, list[float]] = {}
         self._created: dict[str, list[float]] = {}
@@ -33,7 +39,14 @@ class RateLimiter:
             created = self._created.setdefault(key, [])
             wait = self._wait(served, arrival, self.request_interval)
             if is_create:
-                wait = max(wait, self._wait(created, arrival, self.create_interval))
+                spaced_from = served if self.create_spacing == "any" else created
+                wait = max(wait, self._wait(spaced_from, arrival, self.create_interval))
+            elif self.create_spacing == "any":
+                # A create already served that arrived after this request, closer than its interval: this request
+                # would have made it too early (its handler simply ran first).
+                later = [t for t in created if arrival < t < arrival + self.create_interval - self.tolerance]
+                if later:
+                    wait = max(wait, max(later) + self.request_interval - arrival)
             if wait > 0:
                 return wait
             _record(served, arrival)

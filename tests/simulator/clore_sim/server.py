@@ -138,6 +138,11 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
 
+    def _rate_limited(self, wait: float) -> Reply:
+        """A 429 with {"code": 5}; a Retry-After header only with --retry-after header (recorded answers had none)."""
+        header = self.server.simulator.config.retry_after == "header"
+        return Reply(429, {"code": 5}, {"Retry-After": retry_after_header(wait)} if header else {})
+
     def _route(self) -> None:
         url = urlsplit(self.path)
         path = url.path.rstrip("/")
@@ -169,7 +174,7 @@ class Handler(BaseHTTPRequestHandler):
                 f" (arrived {abs(gap):.3f} s {'after' if gap >= 0 else 'before'} an accepted request, at {self.arrival:.3f})"
             sys.stderr.write(f"clore-sim: {self.address_string()} 429 on {endpoint}: {wait:.3f} s sooner than the "
                              f"key's interval allows{where}\n")
-            self._write(Reply(429, {"code": 5}, {"Retry-After": retry_after_header(wait)}))
+            self._write(self._rate_limited(wait))
             return
         handler = sim.api.routes.get((self.command, endpoint))
         if handler is None:
@@ -193,7 +198,7 @@ class Handler(BaseHTTPRequestHandler):
                 return
             elif fault.kind == "rate_limit":
                 sim.counters.add("rate_limited")
-                self._write(Reply(429, {"code": 5}, {"Retry-After": "1"}))
+                self._write(self._rate_limited(1.0))
                 return
         body: Any = {}
         if raw.strip():

@@ -12,8 +12,9 @@ from typing import Any
 
 from . import hosts
 from .config import DEFAULT_BALANCES
-from .market import generate_market, host_server, public_row, reprice
+from .market import USD_RATES, generate_market, host_server, public_row, reprice
 from .market_file import MarketFileError, load_market_file
+from .price_shapes import DEFAULT_PRICE_SHAPE, served_price
 
 STATE_FILE = "state.json"
 STATE_VERSION = 1
@@ -29,9 +30,12 @@ FIRST_HOST_OWNER = 100_000  # owner ids of the keys' hosted servers (the catalog
 class Store:
     """All mutable state behind one re-entrant lock. Times are wall-clock seconds plus an admin-set offset."""
 
-    def __init__(self, state_dir: Path, servers: int, seed: int, market_file: Path | None = None) -> None:
+    def __init__(self, state_dir: Path, servers: int, seed: int, market_file: Path | None = None,
+                 price_shape: str = DEFAULT_PRICE_SHAPE) -> None:
         self.state_dir = state_dir
         self.market_file = market_file
+        # How rows carry prices; a recorded market is served as it was recorded.
+        self.price_shape: str | None = None if market_file is not None else price_shape
         self.lock = threading.RLock()
         self.seed = seed
         self.size = servers
@@ -93,7 +97,7 @@ class Store:
             if skipped:
                 warnings.append(f"--market-file {self.market_file}: {skipped} rows without a usable id left out")
         else:
-            self.market = generate_market(self.size, self.seed)
+            self.market = generate_market(self.size, self.seed, self.price_shape or DEFAULT_PRICE_SHAPE)
         self.by_id = {s["id"]: s for s in self.market}
         for server_id, prices in self.prices.items():
             if server_id in self.by_id:
@@ -193,7 +197,7 @@ class Store:
                                          "spot": dict(server["price"]["spot"])}
             if self._row_bytes is not None:
                 index = self._row_index()[server["id"]]
-                self._row_bytes[index] = json.dumps(public_row(server), separators=(",", ":")).encode()
+                self._row_bytes[index] = json.dumps(self.row(server), separators=(",", ":")).encode()
             self.dirty = True
             self.touch_market()
 
@@ -205,21 +209,27 @@ class Store:
             if cache is not None and cache[0] == self.market_version:
                 return cache[1]
             if self._row_bytes is None:
-                self._row_bytes = [json.dumps(public_row(s), separators=(",", ":")).encode() for s in self.market]
+                self._row_bytes = [json.dumps(self.row(s), separators=(",", ":")).encode() for s in self.market]
             rented = self.rented_ids()
             parts = list(self._row_bytes)
             for index in self._changed_rows(rented):
                 server = self.market[index]
-                row = {**public_row(server), "rented": server["rented"] or server["id"] in rented}
+                row = {**self.row(server), "rented": server["rented"] or server["id"] in rented}
                 parts[index] = json.dumps(row, separators=(",", ":")).encode()
             for _key, server in self.hosted_by_id.values():
                 if server["visibility"] == "public":  # offered by a key of this simulator
                     view = self.by_id[server["id"]]
                     row = {**view, "rented": server["id"] in rented, "online": self.is_online(view)}
+                    if self.price_shape is not None:
+                        row["price"] = served_price(view, self.price_shape, USD_RATES)
                     parts.append(json.dumps(row, separators=(",", ":")).encode())
             encoded = b"[" + b",".join(parts) + b"]"
             self._market_cache = (self.market_version, encoded)
             return encoded
+
+    def row(self, server: dict) -> dict:
+        """A catalog server as a marketplace row, its prices in the market's price shape."""
+        return public_row(server, self.price_shape)
 
     def _row_index(self) -> dict[int, int]:
         if self._index is None:

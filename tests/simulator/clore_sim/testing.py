@@ -34,8 +34,10 @@ class SimServer:
 
     def __init__(self, state_dir: Path | str, *, servers: int = 40, seed: int = 7, request_interval: float = 0.0,
                  create_interval: float = 0.0, listing_lag: float = 0.0, provisioning_delay: float = 0.0,
-                 rate_tolerance: float | None = None, accounts: dict[str, dict[str, float]] | None = None, extra_args: tuple[str, ...] | list[str] = ()
-                 ) -> None:
+                 rate_tolerance: float | None = None, accounts: dict[str, dict[str, float]] | None = None,
+                 price_shape: str | None = None, order_mrl_unit: str | None = None, retry_after: str | None = None,
+                 create_spacing: str | None = None, extra_args: tuple[str, ...] | list[str] = ()) -> None:
+        """The shapes (price_shape, order_mrl_unit, retry_after, create_spacing): None is clore-sim's default."""
         self.state_dir = Path(state_dir)
         self.servers = servers
         self.seed = seed
@@ -45,6 +47,8 @@ class SimServer:
         self.provisioning_delay = provisioning_delay
         self.rate_tolerance = rate_tolerance  # None: clore-sim's own default
         self.accounts = dict(accounts) if accounts else {f"sim-test-{secrets.token_hex(8)}": {}}
+        self.shapes = {"--price-shape": price_shape, "--order-mrl-unit": order_mrl_unit,
+                       "--retry-after": retry_after, "--create-spacing": create_spacing}
         self.extra_args = list(extra_args)
         self.admin_token = secrets.token_hex(16)
         self.process: subprocess.Popen | None = None
@@ -91,6 +95,7 @@ class SimServer:
             "--request-interval", str(self.request_interval), "--create-interval", str(self.create_interval),
             "--listing-lag", str(self.listing_lag), "--provisioning-delay", str(self.provisioning_delay),
             *(["--rate-tolerance", str(self.rate_tolerance)] if self.rate_tolerance is not None else []),
+            *(part for flag, value in self.shapes.items() if value is not None for part in (flag, value)),
             *self.extra_args,
         ]
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLORE_SIM_")}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import requests
 from clore_sim.testing import SimServer
 
 from .helpers import Client
@@ -21,7 +22,7 @@ def test_create_answers_code_0_only_and_order_has_documented_shape(client: Clien
     assert order["image"] == BASE["image"] and order["currency"] == "CLORE-Blockchain"
     assert order["price"] == server["price"]["on_demand"]["CLORE-Blockchain"]
     assert order["spot"] is False and order["expired"] is False
-    assert abs(order["ct"] - time.time()) < 5 and order["mrl"] == server["mrl"]  # hours
+    assert abs(order["ct"] - time.time()) < 5 and order["mrl"] == server["mrl"]  # hours, as the real API sends
     assert order["specs"] == server["specs"]
     assert order["pub_cluster"] == ["127.0.0.1"]
     assert len(order["tcp_ports"]) == 1 and order["tcp_ports"][0].startswith("22:")
@@ -127,6 +128,19 @@ def test_order_ends_at_its_rental_length(sim: SimServer, client: Client) -> None
     (ended,) = client.orders(completed=True)
     assert ended["expired"] is True
     assert ended["spend"] == pytest.approx(order["price"] * order["mrl"] / 24, rel=0.001)
+
+
+@pytest.mark.parametrize(("unit", "factor"), [("hours", 1), ("seconds", 3600)])
+def test_order_mrl_unit_chooses_how_my_orders_sends_the_rental_length(tmp_path, unit, factor) -> None:
+    with SimServer(tmp_path / "s", order_mrl_unit=unit) as sim:
+        client = Client(sim.api_url, sim.api_key, requests.Session())
+        server = client.free_server()
+        order = client.rent(server)
+        assert order["mrl"] == server["mrl"] * factor
+        sim.advance_clock(server["mrl"] * 3600 - 60)  # the order runs its whole length, whatever the unit
+        assert [o["id"] for o in client.orders()] == [order["id"]]
+        sim.advance_clock(120)
+        assert client.orders() == []
 
 
 def test_order_ends_when_money_runs_out(sim: SimServer, client: Client) -> None:

@@ -148,16 +148,82 @@ def test_the_file_holds_a_hash_never_the_key(tmp_path):
     assert stat.S_IMODE(lim.path.stat().st_mode) == 0o600
 
 
-def test_create_is_a_gate_that_does_not_hold_requests_back(tmp_path):
+def test_a_create_leaves_a_full_create_interval_after_any_call(tmp_path):
+    """The service may count a create's 5 s from any request (a real log: creates refused 1 s after a read and 19 s
+    after the previous create): a create never leaves sooner than that after a call of any kind."""
     clock = WallClock()
     lim = limiter(tmp_path, clock)
+    lim.acquire(REQUEST)
+    read = clock.now
     lim.acquire(CREATE)
+    assert clock.now - read == pytest.approx(5.0 + SAFETY_MARGIN)
     created = clock.now
     lim.acquire(REQUEST)
     lim.acquire(REQUEST)
     assert clock.now - created == pytest.approx(2 * (1.0 + SAFETY_MARGIN))
     lim.acquire(CREATE)
-    assert clock.now - created == pytest.approx(5.0 + SAFETY_MARGIN)
+    assert clock.now - created == pytest.approx(2 * (1.0 + SAFETY_MARGIN) + 5.0 + SAFETY_MARGIN)
+
+
+def test_calls_queued_before_a_create_keep_it_a_full_interval_back(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    lim.acquire(REQUEST)
+    alive = os.getppid()
+    # Two reads of other processes already hold the next two request slots.
+    first, second = clock.now + 1.0 + SAFETY_MARGIN, clock.now + 2 * (1.0 + SAFETY_MARGIN)
+    state = json.loads(lim.path.read_text())
+    state[REQUEST].update(next=second + 1.0 + SAFETY_MARGIN, waiters={f"{alive}-r1": first, f"{alive}-r2": second})
+    lim.path.write_text(json.dumps(state))
+    lim.acquire(CREATE)
+    assert clock.now - second == pytest.approx(5.0 + SAFETY_MARGIN)
+
+
+def test_a_create_that_reserved_its_slot_holds_later_calls_behind_it(tmp_path):
+    """Reads queued after a create wait behind it: a stream of reads cannot hold a create back for ever."""
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    lim.acquire(REQUEST)
+    create = ratelimit._Wait((REQUEST, CREATE), f"{os.getpid()}-create", None, long=60.0)
+    assert lim._reserve(create) == pytest.approx(5.0 + SAFETY_MARGIN)
+    slot = create.slot
+    lim._confirm_departure(create)  # the create leaves at its turn
+    lim.acquire(REQUEST)  # a read that came after the create reserved its turn
+    assert clock.now - slot == pytest.approx(1.0 + SAFETY_MARGIN)
+
+
+def test_a_read_whose_turn_comes_waits_for_a_create_ahead_that_has_not_left(tmp_path):
+    """A create can be held past its turn (a call ahead of it left late): the reads behind it wait until it has left,
+    or each of them leaving at its own turn would push the create back again."""
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    lim.acquire(REQUEST)
+    create = ratelimit._Wait((REQUEST, CREATE), f"{os.getpid()}-create", None, long=60.0)
+    lim._reserve(create)
+    left = []
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if not left and clock.now >= create.slot + 2.0:  # the create leaves two seconds after its turn
+            lim._confirm_departure(create)
+            left.append(clock.now)
+
+    lim._sleep = sleep
+    lim.acquire(REQUEST)
+    assert left and clock.now - left[0] == pytest.approx(1.0 + SAFETY_MARGIN, abs=0.02)
+
+
+def test_reads_go_on_between_creates_and_the_next_create_keeps_its_interval_after_them(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock, **{CREATE: 30.0})
+    lim.acquire(CREATE)
+    created = clock.now
+    for _i in range(5):  # reads are not held back by the create's interval
+        lim.acquire(REQUEST)
+    assert clock.now - created == pytest.approx(5 * (1.0 + SAFETY_MARGIN))
+    last_read = clock.now
+    lim.acquire(CREATE)
+    assert clock.now - last_read == pytest.approx(30.0 + SAFETY_MARGIN)
 
 
 def test_zero_intervals_turn_the_limiter_off_without_touching_disk(tmp_path):
@@ -278,7 +344,7 @@ def test_a_create_queue_past_max_wait_is_refused_with_its_reasons(tmp_path):
     with pytest.raises(LimiterWaitTooLong) as caught:
         lim.acquire(CREATE, max_wait=1.0)
     assert "3 other call(s) with this key are queued before it" in str(caught.value)
-    assert f"one create_order per {spacing:g} s" in str(caught.value)
+    assert f"one create_order per {spacing:g} s, counted from any call of the key" in str(caught.value)
     assert clock.sleeps == []
 
 
@@ -394,6 +460,60 @@ def test_processes_share_the_request_limit(tmp_path):
     gaps = [b - a for a, b in zip(stamps, stamps[1:])]
     assert min(gaps) >= interval, gaps
     assert stamps[-1] - stamps[0] >= 19 * interval
+
+
+class _RecordingLimiter(SharedRateLimiter):
+    """Remembers the departure time the limiter recorded for the last call (what the other processes space from)."""
+
+    departed = 0.0
+
+    def _depart_all(self, state, wait, now):
+        super()._depart_all(state, wait, now)
+        self.departed = now
+
+
+MAX_READS = 400  # per reader: far more than the creates need, so that reaching it means a create was held back
+
+
+def _reader(state_dir: str, intervals: dict, done, out) -> None:
+    lim = _RecordingLimiter(URL, KEY, intervals, state_dir)
+    stamps = []
+    while not done.is_set() and len(stamps) < MAX_READS:
+        lim.acquire(REQUEST)
+        stamps.append((lim.departed, False))
+    out.put(stamps)
+
+
+def _creator(state_dir: str, intervals: dict, done, out) -> None:
+    lim = _RecordingLimiter(URL, KEY, intervals, state_dir)
+    stamps = []
+    for _i in range(2):
+        lim.acquire(REQUEST, CREATE)
+        stamps.append((lim.departed, True))
+    done.set()
+    out.put(stamps)
+
+
+def test_processes_reading_all_the_time_neither_crowd_a_create_nor_hold_it_back(tmp_path):
+    """Three processes read as fast as the limit allows until one process has created twice: every create leaves a
+    full create interval after the call before it, and the creates get through while the reads go on."""
+    intervals = {REQUEST: 0.05, CREATE: 0.3}
+    ctx = multiprocessing.get_context("spawn")
+    out, done = ctx.Queue(), ctx.Event()
+    workers = [ctx.Process(target=_reader, args=(str(tmp_path), intervals, done, out)) for _i in range(3)]
+    workers.append(ctx.Process(target=_creator, args=(str(tmp_path), intervals, done, out)))
+    for worker in workers:
+        worker.start()
+    per_process = [out.get(timeout=120) for _i in workers]
+    for worker in workers:
+        worker.join(timeout=30)
+        assert worker.exitcode == 0
+    assert all(len(stamps) < MAX_READS for stamps in per_process), [len(s) for s in per_process]
+    stamps = sorted(stamp for process in per_process for stamp in process)
+    creates = [n for n, (_t, is_create) in enumerate(stamps) if is_create]
+    assert len(creates) == 2
+    for n in creates:
+        assert n == 0 or stamps[n][0] - stamps[n - 1][0] >= intervals[CREATE], stamps[n - 1:n + 1]
 
 
 def test_processes_share_the_create_limit(tmp_path):
