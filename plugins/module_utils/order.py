@@ -10,7 +10,8 @@ import time
 from contextlib import nullcontext
 from typing import Any
 
-from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, usd_rates
+from ansible_collections.clore.ai.plugins.module_utils.currencies import USD
+from ansible_collections.clore.ai.plugins.module_utils.pricing import market_rates
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
 from ansible_collections.clore.ai.plugins.module_utils.known_hosts import (
     ensure_known_hosts_dir,
@@ -286,7 +287,7 @@ class OrderTask:
         surplus = self.params["exact"] and len(keep) > self.params["count"]
         mixed = len({o.get("currency") for o in keep}) > 1
         # A surplus leaves nothing to rent: the rates are all this read keeps.
-        return read_market(self.client).rates if surplus and mixed else usd_rates([])
+        return read_market(self.client).rates if surplus and mixed else market_rates([])
 
     def _rent_fleet(self, plan: FleetPlan) -> None:
         if plan.missing <= 0:

@@ -349,7 +349,8 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
-from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, canonical_currency, usd_rates
+from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, canonical_currency
+from ansible_collections.clore.ai.plugins.module_utils.pricing import market_rates
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
 from ansible_collections.clore.ai.plugins.module_utils.known_hosts import (
     HOST_KEY_POLICIES,
@@ -423,7 +424,7 @@ def run(module: AnsibleModule, client: CloreClient) -> dict:
         orders.append(order)
     spend_over = filters["spend_over"]
     # The market's dollar rates only when an order is paid in a coin other than USD-Blockchain (a large read).
-    rates = usd_rates(client.marketplace()["servers"]) if needs_rates(orders) else usd_rates([])
+    rates = market_rates(client.marketplace()["servers"]) if needs_rates(orders) else market_rates([])
     due = Lifetimes(client.state_path, client.account).due_times()
     orders = [add_money_and_age(o, rates, now, due.get(o["id"])) for o in orders]
     if filters["older_than"] is not None:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils.currencies import convert, usd_rates
+from ansible_collections.clore.ai.plugins.module_utils.currencies import convert
+from ansible_collections.clore.ai.plugins.module_utils.pricing import market_rates
 from ansible_collections.clore.ai.plugins.module_utils.market import normalize_server
 from ansible_collections.clore.ai.plugins.module_utils._order.plan import (
     BudgetExceeded,
@@ -25,7 +26,7 @@ def order(order_id: int, price: float, currency: str = "USD-Blockchain") -> dict
 
 
 def test_rates_come_from_the_markets_own_dollar_figures():
-    rates = usd_rates([server(1, 2.0, clore_rate=0.05), server(2, 4.0, clore_rate=0.05), {"id": 3}])
+    rates = market_rates([server(1, 2.0, clore_rate=0.05), server(2, 4.0, clore_rate=0.05), {"id": 3}])
     assert rates["USD-Blockchain"] == 1.0
     assert rates["CLORE-Blockchain"] == pytest.approx(0.05)
     assert convert(100, "CLORE-Blockchain", "USD", rates) == pytest.approx(5.0)
