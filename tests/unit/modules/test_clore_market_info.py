@@ -21,7 +21,7 @@ def params(**overrides) -> dict:
 
 def test_argument_spec_is_the_shared_filters_plus_sorting():
     assert set(ARGUMENT_SPEC) == set(MARKET_FILTER_SPEC) | {
-        "sort_by", "descending", "limit", "spot_market", "bad_server_ttl"}
+        "sort_by", "descending", "limit", "spot_market", "bad_server_ttl", "usd_rates"}
     assert ARGUMENT_SPEC["sort_by"]["default"] == "price"
 
 
