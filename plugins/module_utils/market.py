@@ -60,6 +60,7 @@ __all__ = [
     "parse_version",
     "prepare_filters",
     "price_per_day",
+    "price_server",
     "select_servers",
     "sort_field",
     "validate_filters",

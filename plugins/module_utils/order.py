@@ -116,6 +116,7 @@ class OrderTask:
         self.skipped: list[dict] = []  # returned as skipped_servers
         self.ended: list[int] = []  # identified orders that ended while the task waited for them
         self.would_create: list[dict] = []
+        self.currency_choices: list[dict] = []  # per order created: the currency paid in and why
         self.would_cancel: list[int] = []
         self.would_reprice: list[dict] = []
         self.excluded: dict[str, int] = {}
@@ -280,7 +281,8 @@ class OrderTask:
             filters = {name: self.params.get(name) for name in _filter_names(self.params)}
             held = spot.bids_up_to_cap(self.params) and (self.params.get("spot_candidates") or 0) > 0
             self._market = read_market(self.client, filters=filters, sort_by=self.params["sort_by"],
-                                       descending=self.params["descending"], held=held)
+                                       descending=self.params["descending"], held=held,
+                                       user_rates=self.params.get("usd_rates"), price_all=True)
         return self._market
 
     def _rates_if_needed(self, keep: list[dict]) -> dict[str, float]:
@@ -327,7 +329,9 @@ class OrderTask:
         self._create(candidates, plan.missing, budget)
 
     def _rent_server(self, server_id: int) -> None:
-        market = read_market(self.client, row=listed_as(server_id))  # only that server's row is kept
+        # Only that server's row is kept, priced in each currency the order may pay in.
+        market = read_market(self.client, row=listed_as(server_id), currencies=self.params.get("currencies"),
+                             user_rates=self.params.get("usd_rates"), price_all=True)
         if _as_id(server_id) in _own_server_ids(market):
             raise CloreError(f"server_id: server {server_id} is {OWN_SERVER_REASON}: renting it would cost a fee for "
                              "nothing; nothing was rented")
@@ -340,7 +344,7 @@ class OrderTask:
         if server.get("rented") or server.get("online") is False:
             state = "rented" if server.get("rented") else "offline"
             raise CloreError(f"server {server_id} is {state}; nothing was rented")
-        price_filters = {k: self.params.get(k) for k in ("max_price", "currency") if self.params.get(k)}
+        price_filters = {k: self.params.get(k) for k in ("max_price", "currency", "currencies") if self.params.get(k)}
         failed = first_failing_filter(server, price_filters) if price_filters else None
         if failed:
             raise CloreError(f"server {server_id} fails {failed}: {_filter_text(failed, server, self.params)}; "
@@ -367,6 +371,11 @@ class OrderTask:
         return CappedBudget(budget, cap)
 
     def _create(self, candidates: list[Candidate], missing: int, budget: BudgetGuard) -> None:
+        allowed = self.params.get("currencies")
+        stray = [c for c in candidates if allowed and c.currency not in allowed]
+        if stray:  # the plan never makes one; a create in a coin the user did not allow must not happen anyway
+            raise CloreError(f"server {stray[0].server_id} would be paid in {stray[0].currency}, which currencies "
+                             f"({', '.join(allowed)}) does not allow; nothing was rented")
         journal = InflightCreates(self.client.state_path, self.client.account)
         creator = ExactlyOnceCreator(self.client, self.known_ids, clore_time=self.clore_time, journal=journal,
                                      reconcile_timeout=float(self.params["reconcile_timeout"]))
@@ -376,8 +385,12 @@ class OrderTask:
             lambda c: create_body(self.params, c.server_id, c.currency, c.price),
             budget, self.params["max_attempts"], self._still_free, claims.claim, claims.release,
         )
+        by_server = {c.server_id: c for c in candidates}
         for created in outcome.created:
             (self.adopted if created.adopted else self.created).append(created.order)
+            chosen = by_server.get(created.order.get("server_id"))
+            if chosen is not None:
+                self.currency_choices.append({"order_id": created.order["id"], **_currency_choice(chosen)})
         self.skipped.extend(outcome.skipped)
         self._fail_if_ended_at_once([created.order for created in outcome.created])
         if len(outcome.created) < missing:
@@ -590,6 +603,7 @@ class OrderTask:
             "excluded": dict(self.excluded),
             "bad_servers_skipped": self.bad_servers.skipped,
             "outbid": list(self.outbid),
+            "currency_choices": list(self.currency_choices),
         }
         if self.check_mode:
             result.update(would_create=self.would_create, would_cancel=self.would_cancel,
@@ -599,6 +613,13 @@ class OrderTask:
                                         self.params.get("image"))
         result["msg"] = _summary(result, self.check_mode)
         return result
+
+
+def _currency_choice(candidate: Candidate) -> dict:
+    """The currency report of one server rented (or to be rented): what it is paid in, its dollar price, and why."""
+    return {"server_id": candidate.server_id, "currency": candidate.currency, "price_per_day": candidate.price,
+            "usd_per_day": candidate.usd_per_day, "usd_source": candidate.usd_source,
+            "reason": candidate.currency_reason}
 
 
 def _as_id(value: Any) -> int | None:
@@ -649,6 +670,7 @@ def _summary(result: dict, check_mode: bool) -> str:
         parts = []
         if result["would_create"]:
             rent = ", ".join(f"server {c['server_id']} at {c['price_per_day']} {c['currency']}/day"
+                             + (f" ({c['currency_reason']})" if c.get("currency_reason") else "")
                              for c in result["would_create"])
             parts.append(f"would rent {rent}")
         if result["would_cancel"]:

@@ -96,7 +96,10 @@ def row_usd(price: Any, order_type: str, coins: Iterable[str]) -> dict[str, tupl
             from_usd = next((_number(usd.get(k)) for k, c in PRICE_USD_KEYS.items()
                              if c == coin and _number(usd.get(k)) is not None), None)
         else:
-            from_usd = _number(usd.get("spot")) if coin in native else None
+            # One `spot` figure for the whole row: it prices the spot minimum only when one coin (besides the
+            # dollar-pegged one) has a spot price; with several it could be any of them.
+            coins_priced = [c for c in native if c != USD_COIN]
+            from_usd = _number(usd.get("spot")) if coins_priced == [coin] else None
         per_coin = original.get(coin) if isinstance(original.get(coin), dict) else {}
         for value, source in ((from_usd, PRICE_USD),
                               (_number(nested) if coin in native else None, NESTED_USD.format(type=key)),
@@ -140,6 +143,12 @@ def market_rates(raw_servers: Iterable[Any] | None) -> dict[str, float]:
     return rates.rates()
 
 
+class Rates(dict):
+    """{coin: US dollars per unit}, as currencies.convert takes them, with `sources`: {coin: usd_source}."""
+
+    sources: dict[str, str]
+
+
 class RateBook:
     """US dollars per coin, each rate with its source; a rate once known is never replaced by a later source."""
 
@@ -165,9 +174,11 @@ class RateBook:
         wanted = set(coins)
         return [coin for coin in CURRENCY_PREFERENCE if coin in wanted and coin not in self._rates]
 
-    def as_dict(self) -> dict[str, float]:
-        """{coin: rate}, for the conversions that take plain rates (currencies.convert)."""
-        return {coin: rate for coin, (rate, _source) in self._rates.items()}
+    def as_dict(self) -> Rates:
+        """{coin: rate}, for the conversions that take plain rates (currencies.convert), with their sources."""
+        rates = Rates((coin, rate) for coin, (rate, _source) in self._rates.items())
+        rates.sources = self.sources()
+        return rates
 
     def sources(self) -> dict[str, str]:
         return {coin: source for coin, (_rate, source) in self._rates.items()}
