@@ -96,10 +96,8 @@ def row_usd(price: Any, order_type: str, coins: Iterable[str]) -> dict[str, tupl
             from_usd = next((_number(usd.get(k)) for k, c in PRICE_USD_KEYS.items()
                              if c == coin and _number(usd.get(k)) is not None), None)
         else:
-            # One `spot` figure for the whole row: it prices the spot minimum only when one coin (besides the
-            # dollar-pegged one) has a spot price; with several it could be any of them.
-            coins_priced = [c for c in native if c != USD_COIN]
-            from_usd = _number(usd.get("spot")) if coins_priced == [coin] else None
+            # One `spot` figure for the whole row: the spot minimum in dollars, whichever coin pays it.
+            from_usd = _number(usd.get("spot")) if coin in native else None
         per_coin = original.get(coin) if isinstance(original.get(coin), dict) else {}
         for value, source in ((from_usd, PRICE_USD),
                               (_number(nested) if coin in native else None, NESTED_USD.format(type=key)),

@@ -81,12 +81,10 @@ def test_usd_figures_are_per_day_and_derived_per_hour_and_gpu_hour():
     assert server["usd_per_day"] == 9.6
     assert server["usd_per_hour"] == pytest.approx(9.6 / 24, abs=1e-6)
     assert server["usd_per_gpu_hour"] == pytest.approx(9.6 / 24 / 2, abs=1e-6)
-    # One `spot` dollar figure for a row with spot prices in two coins names neither: the row alone prices only
-    # USD-Blockchain; the coins' rates (9.6 / 240 USD per CLORE) price CLORE's 120 at 4.8.
-    assert (server["spot_usd_per_day"], server["spot_usd_source"]) == (6.0, "usd_coin")
-    price_server(server, RateBook(market_rates([raw_server()])))
-    assert (server["spot_usd_per_day"], server["spot_usd_source"]) == (4.8, "market_rates")
+    # The row's one `spot` dollar figure prices the spot minimum in each coin but USD-Blockchain (1 USD).
+    assert (server["spot_usd_per_day"], server["spot_usd_source"]) == (4.8, "price.usd")
     assert server["spot_cheapest_currency"] == "CLORE-Blockchain"
+    assert server["spot_usd_per_day_by_currency"] == {"CLORE-Blockchain": 4.8, "USD-Blockchain": 6.0, "bitcoin": 4.8}
     assert server["spot_usd_per_hour"] == pytest.approx(0.2, abs=1e-6)
     assert server["spot_usd_per_gpu_hour"] == pytest.approx(0.1, abs=1e-6)
 
