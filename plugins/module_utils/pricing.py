@@ -258,6 +258,30 @@ def cheapest(priced: Mapping[str, tuple[float, str]], currencies: Iterable[str])
     return coin, value, source
 
 
+def order_usd(currency: str | None, price: float | None, spend: float | None, original_usd: Any,
+              rates: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """An order's price and spend in US dollars, and where the figure came from: USD-Blockchain is one dollar; the
+    order's own `original_price_usd` (its price per day in dollars, whose ratio to `price` also converts `spend`);
+    else the coin's rate in `rates` (a RateBook's as_dict(), whose `sources` name it). None where nothing prices it."""
+    original = _number(original_usd)
+    rate: float | None = None
+    source = None
+    if currency == USD_COIN:
+        rate, source = 1.0, USD_COIN_SOURCE
+    elif original is not None and price:
+        rate, source = original / price, ORDER_USD
+    elif currency and rates and _number(rates.get(currency)):
+        rate, source = float(rates[currency]), getattr(rates, "sources", {}).get(currency, MARKET_RATES)
+    usd_day = original if source == ORDER_USD else (price * rate if rate is not None and price is not None else None)
+    usd_spend = spend * rate if rate is not None and spend is not None else None
+    return {
+        "usd_per_day": None if usd_day is None else round(usd_day, 8),
+        "usd_per_hour": None if usd_day is None else round(usd_day / 24, 8),
+        "spend_usd": None if usd_spend is None else round(usd_spend, 8),
+        "usd_source": source if usd_day is not None or usd_spend is not None else None,
+    }
+
+
 def round_usd(value: float | None) -> float | None:
     """Dollar figures to a millionth: readable, and finer than any price step."""
     return None if value is None else round(value, 6)

@@ -435,13 +435,26 @@ orders:
       type: float
       sample: 0.2
     usd_per_day:
-      description: The price per day in US dollars, when the order is paid in C(USD-Blockchain); else null.
+      description:
+        - The price per day in US dollars, when the order is paid in C(USD-Blockchain) or carries its own
+          RV(orders[].original_price_usd); else null.
       type: float
       sample: 4.8
     usd_per_hour:
       description: RV(orders[].usd_per_day) divided by 24, or null.
       type: float
       sample: 0.2
+    usd_source:
+      description:
+        - Where RV(orders[].usd_per_day) came from - C(usd_coin) (an order paid in USD-Blockchain),
+          C(original_price_usd) (the order's own dollar price), or a coin rate (C(market_rates), C(spot_marketplace),
+          C(usd_rates), in M(clore.ai.clore_order_info) only); null when nothing prices the order.
+      type: str
+      sample: original_price_usd
+    original_price_usd:
+      description: The order's price per day in US dollars as the API gives it (newer API versions); else null.
+      type: float
+      sample: 4.8
     spend:
       description: The amount spent so far, in the order's currency.
       type: float

@@ -147,3 +147,18 @@ def test_bad_usd_rates_are_refused_naming_the_option(value):
 def test_usd_rates_in_the_apis_spelling():
     assert check_usd_rates({"clore": 0.025, "BTC": 60000}) == {"CLORE-Blockchain": 0.025, "bitcoin": 60000.0}
     assert check_usd_rates(None) is None
+
+
+def test_an_orders_dollars_come_from_usd_blockchain_then_its_own_figure_then_a_rate():
+    from ansible_collections.clore.ai.plugins.module_utils.pricing import order_usd
+
+    assert order_usd("USD-Blockchain", 4.8, 1.2, None) == {
+        "usd_per_day": 4.8, "usd_per_hour": 0.2, "spend_usd": 1.2, "usd_source": "usd_coin"}
+    # original_price_usd is the price in dollars; its ratio to the price converts the spend too.
+    assert order_usd("CLORE-Blockchain", 200.0, 50.0, 5.0, {"CLORE-Blockchain": 0.02}) == {
+        "usd_per_day": 5.0, "usd_per_hour": 0.20833333, "spend_usd": 1.25, "usd_source": "original_price_usd"}
+    rates = RateBook({"CLORE-Blockchain": 0.025}, "spot_marketplace").as_dict()
+    assert order_usd("CLORE-Blockchain", 200.0, 40.0, None, rates) == {
+        "usd_per_day": 5.0, "usd_per_hour": 0.20833333, "spend_usd": 1.0, "usd_source": "spot_marketplace"}
+    assert order_usd("bitcoin", 0.0001, None, "n/a", rates) == {
+        "usd_per_day": None, "usd_per_hour": None, "spend_usd": None, "usd_source": None}
