@@ -124,6 +124,19 @@ def sort_servers(servers: list[dict], sort_by: str | None = "price", descending:
     return known + unknown
 
 
+def _usd_order_types(field: str, cap_type: str | None, paid: str | bool) -> set[str]:
+    """The order types whose dollar prices a selection compares: the sort field's, a USD cap's (`cap_type`; None
+    without one) and the type an order will pay for (`paid`; False when no order is priced)."""
+    types = set()
+    if field in USD_SORT_FIELDS:
+        types.add(SPOT if field.startswith("spot_") else ON_DEMAND)
+    if cap_type is not None:
+        types.add(SPOT if cap_type == SPOT else ON_DEMAND)
+    if paid:
+        types.add(SPOT if paid == SPOT else ON_DEMAND)
+    return types
+
+
 # With a limit, MarketSelection keeps at most this many matching servers (or twice the limit) between trims.
 _KEEP_AT_MOST = 1024
 
@@ -141,7 +154,7 @@ class MarketSelection:
     """
 
     def __init__(self, filters: dict, sort_by: str | None = "price", descending: bool = False,
-                 limit: int | None = None, price_all: bool = False) -> None:
+                 limit: int | None = None, price_all: bool = False, order_type: str = ON_DEMAND) -> None:
         prepared = prepare_filters(filters)
         field = sort_field(sort_by)
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
@@ -162,6 +175,7 @@ class MarketSelection:
         self.usd_needs = [text for text, needed in ((f"sort_by {sort_by or 'price'}", field in USD_SORT_FIELDS),
                                                      ("max_price in USD", usd_cap),
                                                      ("choosing the cheapest currency", price_all)) if needed]
+        self._usd_types = _usd_order_types(field, cap.get("type") if usd_cap else None, price_all and order_type)
         deferred = {"max_price"} if usd_cap else set()
         self._tail = [(n, c) for n, c in prepared[head_length:] if n not in deferred]
         self._deferred = [(n, c) for n, c in prepared[head_length:] if n in deferred]
@@ -191,7 +205,7 @@ class MarketSelection:
             server = complete_server(raw, summary, self.currencies)
             failed = failing_check(server, self._tail)
             if failed is None:
-                if self.usd_needs and unpriced_currencies(server, self.currencies):
+                if self.usd_needs and unpriced_currencies(server, self.currencies, self._usd_types):
                     self.pending.append(server)
                     return None
                 failed = failing_check(server, self._deferred)
@@ -211,7 +225,7 @@ class MarketSelection:
         """The currencies some held server needs a coin rate for."""
         needed: set[str] = set()
         for server in self.pending:
-            needed |= unpriced_currencies(server, self.currencies)
+            needed |= unpriced_currencies(server, self.currencies, self._usd_types)
         return needed
 
     def pending_server_id(self) -> int | None:

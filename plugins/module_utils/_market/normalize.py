@@ -177,10 +177,12 @@ def price_server(server: dict, book: RateBook | None, currencies: Iterable[str] 
     return server
 
 
-def unpriced_currencies(server: dict, currencies: Iterable[str] | None = None) -> set[str]:
-    """The currencies an order may pay in whose dollar price (on-demand or spot) is not known yet."""
+def unpriced_currencies(server: dict, currencies: Iterable[str] | None = None,
+                        order_types: Iterable[str] = ORDER_TYPES) -> set[str]:
+    """The currencies an order may pay in whose dollar price (for `order_types`) is not known yet."""
     missing = set()
-    for order_type, (by_coin, *_rest) in _USD_FIELDS.items():
+    for order_type in order_types:
+        by_coin = _USD_FIELDS[order_type][0]
         native = (server.get("prices") or {}).get(order_type) or {}
         known = server.get(by_coin) or {}
         missing.update(c for c in considered_currencies(server, currencies) if c in native and c not in known)

@@ -66,3 +66,17 @@ def test_a_sort_that_is_not_in_dollars_needs_no_rate():
     assert selection.rates_needed() == set()
     servers, _excluded = selection.result(None)
     assert servers[0]["usd_per_day"] is None
+
+
+def test_only_the_order_type_compared_waits_for_rates():
+    raw = row(7, {"USD-Blockchain": 4.0})
+    raw["allowed_coins"] = ["USD-Blockchain", "CLORE-Blockchain"]
+    raw["price"]["spot"] = {"CLORE-Blockchain": 50.0}  # a spot minimum in CLORE only, no dollar figure
+    on_demand = MarketSelection({}, "price")
+    on_demand.add(raw)
+    assert on_demand.pending == [] and on_demand.rates_needed() == set()
+    spot = MarketSelection({}, "spot_price")
+    spot.add(raw)
+    assert spot.rates_needed() == {"CLORE-Blockchain"}
+    [server], _excluded = spot.result(RateBook({"CLORE-Blockchain": 0.02}, "spot_marketplace"))
+    assert (server["spot_usd_per_day"], server["spot_usd_source"]) == (1.0, "spot_marketplace")
