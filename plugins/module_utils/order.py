@@ -655,6 +655,8 @@ def _filter_text(failed: str, server: dict, params: dict) -> str:
     """What the server offers against the filter it fails (max_price or currency), for the refusal message."""
     if failed == "currency":
         return f"it does not accept {params['currency']}"
+    if failed == "currencies":
+        return f"it accepts none of {', '.join(params['currencies'])}"
     cap = price_cap(params, {})
     cap_type = params["max_price"].get("type") or "on-demand"
     price = price_per_day(server, cap_type, cap.currency)
