@@ -662,9 +662,12 @@ def _filter_text(failed: str, server: dict, params: dict) -> str:
     price = price_per_day(server, cap_type, cap.currency)
     if price is None:
         return f"it has no {cap_type} price in {cap.currency} to check against {cap.text}"
-    # In USD the filter reads the cheapest of the server's currencies; in a coin, its price in that coin.
-    cheapest = "cheapest " if cap.currency == USD else ""
-    return f"its {cheapest}{cap_type} price {price:.4f} {cap.currency}/day is above {cap.text}"
+    # In USD the filter reads the cheapest of the currencies the order may pay in; in a coin, its price in that coin.
+    if cap.currency != USD:
+        return f"its {cap_type} price {price:.4f} {cap.currency}/day is above {cap.text}"
+    coin = server.get("spot_cheapest_currency" if cap_type == "spot" else "cheapest_currency")
+    return (f"its {cap_type} price {price:.4f} USD/day in {coin} is above {cap.text} ({coin} is the cheapest currency "
+            "it may be paid in)")
 
 
 def _summary(result: dict, check_mode: bool) -> str:
