@@ -71,7 +71,7 @@ options:
     description:
       - The currencies an order may be paid in; by default every currency the server accepts.
       - Only servers that accept at least one of them match. Each server's price in US dollars is that of the
-        cheapest of these currencies it accepts (RV(servers[].cheapest_currency)), and servers are compared and
+        cheapest of these currencies it accepts (its C(cheapest_currency)), and servers are compared and
         sorted by that price, the price an order would pay.
       - Same names and aliases as O(currency). With both, O(currency) must be one of these and alone counts.
     type: list
