@@ -172,9 +172,9 @@ class MarketSelection:
         cap = (filters or {}).get("max_price") or {}
         usd_cap = "max_price" in self._names and canonical_currency(cap.get("currency") or "USD", allow_usd=True) == "USD"
         # What needs dollar prices, for the failure that names it.
-        self.usd_needs = [text for text, needed in ((f"sort_by {sort_by or 'price'}", field in USD_SORT_FIELDS),
-                                                     ("max_price in USD", usd_cap),
-                                                     ("choosing the cheapest currency", price_all)) if needed]
+        needs = ((f"sort_by {sort_by or 'price'}", field in USD_SORT_FIELDS), ("max_price in USD", usd_cap),
+                 ("choosing the cheapest currency", price_all))
+        self.usd_needs = [text for text, needed in needs if needed]
         self._usd_types = _usd_order_types(field, cap.get("type") if usd_cap else None, price_all and order_type)
         deferred = {"max_price"} if usd_cap else set()
         self._tail = [(n, c) for n, c in prepared[head_length:] if n not in deferred]
