@@ -116,7 +116,7 @@ options:
       - Any other field of a returned server with a single value is accepted as well, for example V(reliability),
         V(gpu_count), V(rating), V(cuda_version) (compared as a version), V(disk_speed), V(mrl_hours) or V(id).
       - Servers without a value for the key come last, whatever the direction; ties keep id order. A dollar sort
-        never falls back to id order: without a dollar price for a currency it fails, asking for O(usd_rates).
+        never falls back to id order - without a dollar price for a currency it fails, asking for O(usd_rates).
     type: str
     default: price
   descending:

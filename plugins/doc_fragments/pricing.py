@@ -7,10 +7,10 @@ class ModuleDocFragment:
 options:
   usd_rates:
     description:
-      - US dollars per unit of each coin, for example C({CLORE-Blockchain: 0.025, bitcoin: 60000}), used only for a
-        coin that nothing else prices: a row's own dollar figures, the coin rates of the same marketplace answer, and
-        the C(currency_rates_in_usd) of one C(spot_marketplace) call come first (docs/market.md, "How prices are
-        compared"). A price computed so has C(usd_source=usd_rates).
+      - "US dollars per unit of each coin, for example C({CLORE-Blockchain: 0.025, bitcoin: 60000}), used only for a
+        coin that nothing else prices - a row's own dollar figures, the coin rates of the same marketplace answer, and
+        the C(currency_rates_in_usd) of one C(spot_marketplace) call come first (docs/market.md, section How prices
+        are compared). A price computed so has C(usd_source=usd_rates)."
       - Set it once for every module with C(module_defaults) and the group C(group/clore.ai.clore).
       - Coin names as in O(currency) (aliases accepted); each rate must be a positive number.
     type: dict

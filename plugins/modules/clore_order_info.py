@@ -52,9 +52,9 @@ options:
     description:
       - Return only orders that spent more than this so far. In V(USD) every order is compared by its spend in US
         dollars; in a coin, only the orders paid in that coin are compared.
-      - A spend in a coin is priced in dollars by the price model (docs/market.md, "How prices are compared"): the
-        order's own C(original_price_usd), else the coin's rate from the marketplace answer, one C(spot_marketplace)
-        call, or O(usd_rates). When nothing prices an order's coin, a V(USD) comparison fails naming the coin rather
+      - A spend in a coin is priced in dollars by the price model (docs/market.md, section How prices are compared) -
+        the order's own C(original_price_usd), else the coin's rate from the marketplace answer, one
+        C(spot_marketplace) call, or O(usd_rates). When nothing prices an order's coin, a V(USD) comparison fails naming the coin rather
         than leave the order out.
     type: dict
     suboptions:
