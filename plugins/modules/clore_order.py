@@ -133,7 +133,7 @@ options:
     description:
       - The currency to pay in (V(USD-Blockchain), V(CLORE-Blockchain), V(bitcoin); V(USD), V(CLORE), V(BTC) accepted).
         Only servers that accept it are rented. The same as O(currencies) with one element.
-      - Required for O(type=spot) (or O(currencies) with one coin): a bid is a number in one currency.
+      - Required for O(type=spot) (or O(currencies) with one coin), as a bid is a number in one currency.
     type: str
   currencies:
     description:
