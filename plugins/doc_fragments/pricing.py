@@ -12,6 +12,7 @@ options:
         the C(currency_rates_in_usd) of one C(spot_marketplace) call come first (docs/market.md, section How prices
         are compared). A price computed so has C(usd_source=usd_rates)."
       - Set it once for every module with C(module_defaults) and the group C(group/clore.ai.clore).
-      - Coin names as in O(currency) (aliases accepted); each rate must be a positive number.
+      - Coins as the API spells them (V(bitcoin), V(CLORE-Blockchain), V(USD-Blockchain)) or as V(BTC), V(CLORE),
+        V(USD), in any case; each rate must be a positive number.
     type: dict
 """
