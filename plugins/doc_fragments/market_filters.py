@@ -63,10 +63,19 @@ options:
     type: float
   currency:
     description:
-      - Only servers that accept this currency.
+      - Only servers that accept this currency, priced and paid in it; the same as O(currencies) with one element.
       - V(bitcoin), V(CLORE-Blockchain) or V(USD-Blockchain); the aliases V(BTC), V(CLORE) and V(USD) are accepted,
         case-insensitively.
     type: str
+  currencies:
+    description:
+      - The currencies an order may be paid in; by default every currency the server accepts.
+      - Only servers that accept at least one of them match. Each server's price in US dollars is that of the
+        cheapest of these currencies it accepts (its C(cheapest_currency)), and servers are compared and
+        sorted by that price, the price an order would pay.
+      - Same names and aliases as O(currency). With both, O(currency) must be one of these and alone counts.
+    type: list
+    elements: str
   max_price:
     description:
       - The most a server may cost.
@@ -81,8 +90,10 @@ options:
         required: true
       currency:
         description:
-          - V(USD) compares the US-dollar equivalent Clore gives for each server (for on-demand the cheapest over the
-            currencies the server accepts).
+          - V(USD) compares each server's price in US dollars in the cheapest currency it may be paid in (see
+            O(currencies)), from the best evidence there is (docs/market.md, "How prices are compared"). When no
+            dollar price can be had for a currency, the task fails before anything is rented, naming it and asking
+            for O(usd_rates).
           - A coin (V(bitcoin), V(CLORE-Blockchain), V(USD-Blockchain) or the aliases V(BTC), V(CLORE)) compares
             the host's own price in that coin; a server without a price in that coin does not match.
         type: str
@@ -100,12 +111,14 @@ options:
   sort_by:
     description:
       - The order in which matching servers are listed (and, for M(clore.ai.clore_order), tried).
-      - V(price) is the on-demand US-dollar price per day; V(price_per_hour); V(price_per_gpu) is per GPU-hour;
+      - V(price) is the on-demand US-dollar price per day in the cheapest currency the server may be paid in (see
+        O(currencies)); V(price_per_hour); V(price_per_gpu) is per GPU-hour;
         V(spot_price) and V(spot_price_per_gpu) are the same for the host's minimum spot price; V(gpu_ram) and
         V(ram) are in GB.
       - Any other field of a returned server with a single value is accepted as well, for example V(reliability),
         V(gpu_count), V(rating), V(cuda_version) (compared as a version), V(disk_speed), V(mrl_hours) or V(id).
-      - Servers without a value for the key come last, whatever the direction; ties keep id order.
+      - Servers without a value for the key come last, whatever the direction; ties keep id order. A dollar sort
+        never falls back to id order - without a dollar price for a currency it fails, asking for O(usd_rates).
     type: str
     default: price
   descending:

@@ -40,7 +40,10 @@ SHAPES: dict[str, Shape] = {shape.name: shape for shape in (
         # Not a marketplace field in any source; read when present (see clore-api.md).
         "online": _f("bool"),
     }, children={"price": "server.price", "specs": "specs"}),
-    Shape("server.price", {"on_demand": _f("dict", relied=True), "spot": _f("dict"), "usd": _f("dict")},
+    # on_demand / spot map coins to prices, and may hold a `usd` key (newer clients); original_usd is per coin
+    # {on_demand, spot} in dollars (newer clients): the price model reads both (pricing.py).
+    Shape("server.price", {"on_demand": _f("dict", relied=True), "spot": _f("dict"), "usd": _f("dict"),
+                           "original_usd": _f("dict")},
           children={"usd": "server.price.usd"}),
     # Keys differ between sources: whichever are present are read.
     Shape("server.price.usd", {"on_demand_btc": _f("number"), "on_demand_clore": _f("number"),
@@ -60,6 +63,7 @@ SHAPES: dict[str, Shape] = {shape.name: shape for shape in (
         # one SDK types pub_cluster as a string and tcp_ports as a dict {"22": 10000}: both are read.
         "pub_cluster": _f("list", "string", relied=True), "tcp_ports": _f("list", "dict", relied=True),
         "http_port": _f("string", "int"), "http_pub": _f("string"), "online": _f("bool"), "mon_container": _f("int"),
+        "original_price_usd": _f("number"),
     }, children={"specs": "specs"},
         items={"pub_cluster": {"list": ("string",)}, "tcp_ports": {"list": ("string",), "dict": ("int", "string")}}),
     Shape("wallets", {"wallets": _f("list", relied=True)}, rows={"wallets": "wallet"}),

@@ -1,7 +1,8 @@
 """Market-aware pricing for hosts: the price of each hosted server from comparable servers in the live market.
 
 Comparable means the same GPU model and count (another host's server; the key's own are left out). The new on-demand
-price is a chosen percentile of the comparables' US dollars per GPU-hour, clamped between a floor and a ceiling per
+price is a chosen percentile of the comparables' US dollars per GPU-hour (what a renter pays, in the cheapest
+currency each accepts: pricing.py), clamped between a floor and a ceiling per
 GPU-hour, and the spot minimum a chosen fraction of it. A server with too few comparables keeps its price and the plan
 says so. Pure functions over the records of clore_server_info and clore_market_info: no API call here.
 """
@@ -76,7 +77,8 @@ def same_model(mine: str | None, theirs: str | None) -> bool:
 
 
 def comparable_prices(server: dict, market: list, own_ids: set) -> list[float]:
-    """US dollars per GPU-hour (on-demand) of the market's servers with the same GPU model and count."""
+    """US dollars per GPU-hour (on-demand) of the market's servers with the same GPU model and count: the price a
+    renter would pay, in the cheapest currency each server takes (the price model's cheapest_usd_per_gpu_hour)."""
     model, count = _model_key(server.get("gpu_model")), server.get("gpu_count")
     if model is None or not count:
         return []
@@ -84,7 +86,7 @@ def comparable_prices(server: dict, market: list, own_ids: set) -> list[float]:
     for other in market or []:
         if not isinstance(other, dict) or other.get("id") in own_ids or other.get("gpu_count") != count:
             continue
-        price = _finite(other.get("usd_per_gpu_hour"))
+        price = _finite(other.get("cheapest_usd_per_gpu_hour", other.get("usd_per_gpu_hour")))
         if price is not None and price > 0 and same_model(model, _model_key(other.get("gpu_model"))):
             prices.append(price)
     return prices

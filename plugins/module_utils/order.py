@@ -13,7 +13,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from typing import Any
 
-from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, usd_rates
+from ansible_collections.clore.ai.plugins.module_utils.currencies import USD
+from ansible_collections.clore.ai.plugins.module_utils.pricing import market_rates
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
 from ansible_collections.clore.ai.plugins.module_utils.known_hosts import (
     ensure_known_hosts_dir,
@@ -142,6 +143,7 @@ class OrderTask:
         self.skipped: list[dict] = []  # returned as skipped_servers
         self.ended: list[int] = []  # identified orders that ended while the task waited for them
         self.would_create: list[dict] = []
+        self.currency_choices: list[dict] = []  # per order created: the currency paid in and why
         self.would_cancel: list[int] = []
         self.would_reprice: list[dict] = []
         self.excluded: dict[str, int] = {}
@@ -330,14 +332,15 @@ class OrderTask:
             filters = {name: self.params.get(name) for name in _filter_names(self.params)}
             held = spot.bids_up_to_cap(self.params) and (self.params.get("spot_candidates") or 0) > 0
             self._market = read_market(self.client, filters=filters, sort_by=self.params["sort_by"],
-                                       descending=self.params["descending"], held=held)
+                                       descending=self.params["descending"], held=held,
+                                       user_rates=self.params.get("usd_rates"), price_all=True)
         return self._market
 
     def _rates_if_needed(self, keep: list[dict]) -> dict[str, float]:
         surplus = self.params["exact"] and len(keep) > self.params["count"]
         mixed = len({o.get("currency") for o in keep}) > 1
         # A surplus leaves nothing to rent: the rates are all this read keeps.
-        return read_market(self.client).rates if surplus and mixed else usd_rates([])
+        return read_market(self.client).rates if surplus and mixed else market_rates([])
 
     def _rent_fleet(self, plan: FleetPlan) -> None:
         if plan.missing <= 0:
@@ -388,7 +391,9 @@ class OrderTask:
                                      [entry["reason"] for entry in self.skipped[skipped_before:]])
 
     def _rent_server(self, server_id: int) -> None:
-        market = read_market(self.client, row=listed_as(server_id))  # only that server's row is kept
+        # Only that server's row is kept, priced in each currency the order may pay in.
+        market = read_market(self.client, row=listed_as(server_id), currencies=self.params.get("currencies"),
+                             user_rates=self.params.get("usd_rates"), price_all=True)
         if _as_id(server_id) in _own_server_ids(market):
             raise CloreError(f"server_id: server {server_id} is {OWN_SERVER_REASON}: renting it would cost a fee for "
                              "nothing; nothing was rented")
@@ -401,7 +406,7 @@ class OrderTask:
         if server.get("rented") or server.get("online") is False:
             state = "rented" if server.get("rented") else "offline"
             raise CloreError(f"server {server_id} is {state}; nothing was rented")
-        price_filters = {k: self.params.get(k) for k in ("max_price", "currency") if self.params.get(k)}
+        price_filters = {k: self.params.get(k) for k in ("max_price", "currency", "currencies") if self.params.get(k)}
         failed = first_failing_filter(server, price_filters) if price_filters else None
         if failed:
             raise CloreError(f"server {server_id} fails {failed}: {_filter_text(failed, server, self.params)}; "
@@ -452,19 +457,32 @@ class OrderTask:
                                      reconcile_timeout=float(self.params["reconcile_timeout"]))
         self._creator = creator
         claims = ServerClaims(self.client.state_path, self.client.account)
+        tried: dict[int, Candidate] = {}  # what each create was sent with: the currency chosen, and why
         outcome = rent_with_failover(
-            creator, candidates, missing,
-            lambda c: create_body(self.params, c.server_id, c.currency, c.price),
+            creator, candidates, missing, lambda c: self._create_body(c, tried),
             budget, self.params["max_attempts"], self._still_free, claims.claim, claims.release,
         )
         for created in outcome.created:
             (self.adopted if created.adopted else self.created).append(created.order)
+            chosen = tried.get(created.order.get("server_id"))
+            if chosen is not None:
+                self.currency_choices.append({"order_id": created.order["id"], **_currency_choice(chosen)})
         self._take_made()
         self.skipped.extend(outcome.skipped)
         self._fail_if_ended_at_once([created.order for created in outcome.created])
         if len(outcome.created) < missing and (outcome.error is not None or not partial):
             got = len(outcome.created)
             raise CloreError(f"rented {got} of {missing}: {outcome.stopped}")
+
+    def _create_body(self, candidate: Candidate, tried: dict[int, Candidate]) -> dict:
+        """The create_order body for `candidate`. The plan never pays in a coin outside `currencies`; a create in one
+        the user did not allow must not happen anyway, so it is refused here, before it is sent."""
+        allowed = self.params.get("currencies")
+        if allowed and candidate.currency not in allowed:
+            raise CloreError(f"server {candidate.server_id} would be paid in {candidate.currency}, which currencies "
+                             f"({', '.join(allowed)}) does not allow; that create was not sent")
+        tried[candidate.server_id] = candidate
+        return create_body(self.params, candidate.server_id, candidate.currency, candidate.price)
 
     def _settle_surplus(self) -> None:
         """After renting, more members than count means another run rented the same fleet at the same time (another
@@ -730,6 +748,7 @@ class OrderTask:
             "shortfall": self.shortfall,
             "surplus": list(self.surplus),
             "released": list(self.released),
+            "currency_choices": list(self.currency_choices),
         }
         if self.check_mode:
             result.update(would_create=self.would_create, would_cancel=self.would_cancel,
@@ -739,6 +758,13 @@ class OrderTask:
                                         self.params.get("image"))
         result["msg"] = _summary(result, self.check_mode)
         return result
+
+
+def _currency_choice(candidate: Candidate) -> dict:
+    """The currency report of one server rented (or to be rented): what it is paid in, its dollar price, and why."""
+    return {"server_id": candidate.server_id, "currency": candidate.currency, "price_per_day": candidate.price,
+            "usd_per_day": candidate.usd_per_day, "usd_source": candidate.usd_source,
+            "reason": candidate.currency_reason}
 
 
 def _as_id(value: Any) -> int | None:
@@ -788,14 +814,19 @@ def _filter_text(failed: str, server: dict, params: dict) -> str:
     """What the server offers against the filter it fails (max_price or currency), for the refusal message."""
     if failed == "currency":
         return f"it does not accept {params['currency']}"
+    if failed == "currencies":
+        return f"it accepts none of {', '.join(params['currencies'])}"
     cap = price_cap(params, {})
     cap_type = params["max_price"].get("type") or "on-demand"
     price = price_per_day(server, cap_type, cap.currency)
     if price is None:
         return f"it has no {cap_type} price in {cap.currency} to check against {cap.text}"
-    # In USD the filter reads the cheapest of the server's currencies; in a coin, its price in that coin.
-    cheapest = "cheapest " if cap.currency == USD else ""
-    return f"its {cheapest}{cap_type} price {price:.4f} {cap.currency}/day is above {cap.text}"
+    # In USD the filter reads the cheapest of the currencies the order may pay in; in a coin, its price in that coin.
+    if cap.currency != USD:
+        return f"its {cap_type} price {price:.4f} {cap.currency}/day is above {cap.text}"
+    coin = server.get("spot_cheapest_currency" if cap_type == "spot" else "cheapest_currency")
+    return (f"its {cap_type} price {price:.4f} USD/day in {coin} is above {cap.text} ({coin} is the cheapest currency "
+            "it may be paid in)")
 
 
 def _summary(result: dict, check_mode: bool) -> str:
@@ -803,6 +834,7 @@ def _summary(result: dict, check_mode: bool) -> str:
         parts = []
         if result["would_create"]:
             rent = ", ".join(f"server {c['server_id']} at {c['price_per_day']} {c['currency']}/day"
+                             + (f" ({c['currency_reason']})" if c.get("currency_reason") else "")
                              for c in result["would_create"])
             parts.append(f"would rent {rent}")
         if result["would_cancel"]:

@@ -21,9 +21,9 @@ import re
 import time
 from typing import Any
 
-from ansible_collections.clore.ai.plugins.module_utils.currencies import USD_COIN
 from ansible_collections.clore.ai.plugins.module_utils.host_settings import MRL_MAX
 from ansible_collections.clore.ai.plugins.module_utils.market import gpu_from_specs
+from ansible_collections.clore.ai.plugins.module_utils.pricing import order_usd
 from ansible_collections.clore.ai.plugins.module_utils.stored import ORDER, keep_allowed
 
 SSH_USER = "root"
@@ -244,6 +244,14 @@ def normalize_order(raw: dict, now: float | None = None) -> dict:
         raise ValueError(f"order {order_id}: cannot be read ({type(err).__name__}: {err})") from None
 
 
+def _original_usd(raw: dict) -> float | None:
+    """The order's price per day in dollars as the API gives it (newer clients), or None."""
+    value = raw.get("original_price_usd")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        return None
+    return float(value)
+
+
 def _normalize(order_id: int, raw: dict, now: float) -> dict:
     # Older clients name it server_id; the API sends `si`.
     server_key = "si" if raw.get("si") not in (None, "") else "server_id"
@@ -264,7 +272,9 @@ def _normalize(order_id: int, raw: dict, now: float) -> dict:
 
     currency = _text(raw, "currency")
     price_per_day = _number(raw, "price")
-    usd_per_day = price_per_day if currency == USD_COIN else None
+    spend = _number(raw, "spend")
+    # In dollars from the order alone (USD-Blockchain, or its own original_price_usd); other coins need rates.
+    money = order_usd(currency, price_per_day, spend, raw.get("original_price_usd"))
     gpu_model, gpu_count = gpu_from_specs(specs, raw.get("gpu_array"))
     http_pub = _text(raw, "http_pub")
     mon_container = _number(raw, "mon_container", int)
@@ -277,9 +287,11 @@ def _normalize(order_id: int, raw: dict, now: float) -> dict:
         "price": price_per_day,
         "price_per_day": price_per_day,
         "price_per_hour": price_per_day / 24 if price_per_day is not None else None,
-        "usd_per_day": usd_per_day,
-        "usd_per_hour": usd_per_day / 24 if usd_per_day is not None else None,
-        "spend": _number(raw, "spend"),
+        "usd_per_day": money["usd_per_day"],
+        "usd_per_hour": money["usd_per_hour"],
+        "usd_source": money["usd_source"],
+        "original_price_usd": _original_usd(raw),
+        "spend": spend,
         "creation_fee": _number(raw, "creation_fee"),
         "created_at": created_at,
         "age_seconds": age_seconds,

@@ -11,7 +11,8 @@ import re
 import time
 from pathlib import Path
 
-from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, USD_COIN, convert
+from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, USD_COIN
+from ansible_collections.clore.ai.plugins.module_utils.pricing import order_usd
 from ansible_collections.clore.ai.plugins.module_utils.records import locked_record
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -33,27 +34,24 @@ def service_now(client) -> float:
 
 
 def needs_rates(orders: list[dict], spend_currency: str | None = None) -> bool:
-    """Whether a marketplace read is needed to price these orders in USD (an order paid in another coin)."""
-    coins = {o.get("currency") for o in orders}
+    """Whether a marketplace read is needed to price these orders in USD (an order in a coin that neither
+    USD-Blockchain nor its own original_price_usd prices)."""
     if spend_currency is not None and spend_currency != USD:
         return False
-    return bool(coins - {USD_COIN, None})
+    return any(o.get("currency") not in (None, USD_COIN) and o.get("usd_source") is None for o in orders)
 
 
 def add_money_and_age(order: dict, rates: dict[str, float], now: float, due: float | None) -> dict:
-    """The order with its age in hours, its spend and per-day price in USD, and its lifetime (when recorded)."""
-    currency = order.get("currency")
-    spend, price = order.get("spend"), order.get("price_per_day")
-    usd_spend = convert(spend, currency, USD, rates) if spend is not None and currency else None
-    usd_day = convert(price, currency, USD, rates) if price is not None and currency else None
+    """The order with its age in hours, its spend and per-day price in USD by the price model (with usd_source),
+    and its lifetime (when recorded)."""
+    money = order_usd(order.get("currency"), order.get("price_per_day"), order.get("spend"),
+                      order.get("original_price_usd"), rates)
     created = order.get("created_at")
     age = max(0.0, now - created) if created is not None else None
     return order | {
         "age_seconds": int(age) if age is not None else order.get("age_seconds"),
         "age_hours": round(age / 3600, 4) if age is not None else None,
-        "spend_usd": round(usd_spend, 8) if usd_spend is not None else None,
-        "usd_per_day": round(usd_day, 8) if usd_day is not None else None,
-        "usd_per_hour": round(usd_day / 24, 8) if usd_day is not None else None,
+        **money,
         "lifetime_due_at": due,
         "lifetime_expired": due is not None and now >= due,
     }

@@ -23,7 +23,7 @@ ORDER: AllowList = {
     "id": None, "si": None, "server_id": None, "image": None, "currency": None, "price": None, "spend": None,
     "creation_fee": None, "ct": None, "mrl": None, "spot": None, "expired": None, "specs": SPECS, "gpu_array": None,
     "pub_cluster": None, "tcp_ports": None, "http_port": None, "http_pub": None, "online": None,
-    "mon_container": None,
+    "mon_container": None, "original_price_usd": None,
 }
 
 

@@ -11,9 +11,15 @@ description:
   - Reads the whole Clore.ai marketplace with one C(marketplace) call and returns the servers that pass every filter,
     normalised into flat records for people, C(when:) conditions and sorting.
   - Prices are per day, as Clore lists them; US-dollar figures are also given per hour and per GPU-hour.
+  - Each server's dollar price is that of the cheapest currency it may be paid in (O(currencies)), from the best
+    evidence there is, which RV(servers[].usd_source) names; O(sort_by=price) and O(max_price) in USD use that
+    price. When the marketplace rows price a coin neither directly nor by rate, one C(spot_marketplace) call brings
+    the rates, then O(usd_rates); without any, a dollar filter or sort fails naming the coin, never answering
+    nothing in silence.
   - Returns, for each filter, how many servers it excluded (each server counted under the first filter it fails, in
     the fixed order O(server_ids), O(available_only), O(gpu), O(gpu_count_min), O(gpu_count_max), O(gpu_ram_min),
-    O(ram_min), O(cuda_min), O(countries), O(exclude_countries), O(reliability_min), O(currency), O(max_price)), so
+    O(ram_min), O(cuda_min), O(countries), O(exclude_countries), O(reliability_min), O(currency), O(currencies),
+    O(max_price)), so
     that an empty result explains itself.
   - Odd marketplace rows never fail the search; a row without a usable server id is left out and counted as
     C(invalid_row) in RV(excluded).
@@ -43,6 +49,7 @@ options:
 extends_documentation_fragment:
   - clore.ai.clore
   - clore.ai.market_filters
+  - clore.ai.pricing
 attributes:
   check_mode:
     support: full
@@ -84,6 +91,16 @@ EXAMPLES = r"""
       amount: 0.40
       per: gpu_hour
     sort_by: price_per_gpu
+  register: clore_market
+
+- name: Free RTX 4090s under 10 USD a day, for a wallet that holds only USD-Blockchain and CLORE
+  clore.ai.clore_market_info:
+    gpu: ["RTX 4090"]
+    currencies: [USD-Blockchain, CLORE-Blockchain]
+    max_price:
+      amount: 10
+    usd_rates:  # only for a coin the marketplace and spot_marketplace do not price
+      CLORE-Blockchain: 0.025
   register: clore_market
 
 - name: Say why nothing matched
@@ -225,10 +242,45 @@ servers:
         - The host's prices per day in each currency, for C(on-demand) and C(spot) (the minimum spot price).
       type: dict
       sample: {"on-demand": {"CLORE-Blockchain": 288.5, "USD-Blockchain": 7.1}, "spot": {"CLORE-Blockchain": 160.0}}
+    usd_per_day_by_currency:
+      description:
+        - The on-demand price per day in US dollars in each currency the server has a price in, from the best
+          evidence for that currency (see RV(servers[].usd_source_by_currency)); a currency nothing prices is absent.
+      type: dict
+      sample: {"CLORE-Blockchain": 7.2125, "USD-Blockchain": 7.1}
+    usd_source_by_currency:
+      description:
+        - Where each figure of RV(servers[].usd_per_day_by_currency) came from, best first - C(usd_coin)
+          (USD-Blockchain is 1 USD), C(price.usd), C(price.on_demand.usd), C(price.original_usd), C(market_rates)
+          (the coin's rate over this marketplace answer), C(spot_marketplace) (its C(currency_rates_in_usd)),
+          C(usd_rates) (the option).
+      type: dict
+      sample: {"CLORE-Blockchain": "price.usd", "USD-Blockchain": "usd_coin"}
+    cheapest_currency:
+      description:
+        - The currency in which an on-demand order would pay least, in US dollars, among the currencies the server
+          accepts (narrowed to O(currencies)); the one M(clore.ai.clore_order) pays in. Null when none is priced.
+      type: str
+      sample: USD-Blockchain
+    cheapest_usd_per_day:
+      description: The on-demand price per day in US dollars in RV(servers[].cheapest_currency).
+      type: float
+      sample: 7.1
+    cheapest_usd_per_hour:
+      description: RV(servers[].cheapest_usd_per_day) / 24.
+      type: float
+      sample: 0.295833
+    cheapest_usd_per_gpu_hour:
+      description: RV(servers[].cheapest_usd_per_day) / 24 / RV(servers[].gpu_count).
+      type: float
+      sample: 0.147917
+    usd_source:
+      description: Where RV(servers[].cheapest_usd_per_day) came from (see RV(servers[].usd_source_by_currency)).
+      type: str
+      sample: usd_coin
     usd_per_day:
       description:
-        - The on-demand price per day in US dollars, the cheapest of Clore's dollar equivalents over the currencies
-          the server accepts (else its C(USD-Blockchain) price).
+        - The same as RV(servers[].cheapest_usd_per_day), the figure O(sort_by=price) and O(max_price) in USD use.
       type: float
       sample: 7.1
     usd_per_hour:
@@ -239,8 +291,20 @@ servers:
       description: RV(servers[].usd_per_day) / 24 / RV(servers[].gpu_count).
       type: float
       sample: 0.147917
+    spot_usd_per_day_by_currency:
+      description: The host's minimum spot price per day in US dollars in each currency, as for on-demand.
+      type: dict
+      sample: {"CLORE-Blockchain": 4.0}
+    spot_usd_source_by_currency:
+      description: Where each figure of RV(servers[].spot_usd_per_day_by_currency) came from.
+      type: dict
+      sample: {"CLORE-Blockchain": "price.usd"}
+    spot_cheapest_currency:
+      description: The currency with the lowest minimum spot price in US dollars (narrowed to O(currencies)).
+      type: str
+      sample: CLORE-Blockchain
     spot_usd_per_day:
-      description: The host's minimum spot price per day, in US dollars.
+      description: The host's minimum spot price per day, in US dollars, in RV(servers[].spot_cheapest_currency).
       type: float
       sample: 4.0
     spot_usd_per_hour:
@@ -251,6 +315,10 @@ servers:
       description: RV(servers[].spot_usd_per_day) / 24 / RV(servers[].gpu_count).
       type: float
       sample: 0.083333
+    spot_usd_source:
+      description: Where RV(servers[].spot_usd_per_day) came from.
+      type: str
+      sample: price.usd
     spot_market:
       description: The server's spot market, with O(spot_market=true) only.
       returned: when O(spot_market=true)
@@ -320,7 +388,7 @@ excluded:
     - For each filter that was set (and C(available_only) when on), how many servers it excluded; each server counts
       under the first filter it fails, in the order C(server_ids), C(available_only), C(gpu), C(gpu_count_min),
       C(gpu_count_max), C(gpu_ram_min), C(ram_min), C(cuda_min), C(countries), C(exclude_countries),
-      C(reliability_min), C(currency), C(max_price).
+      C(reliability_min), C(currency), C(currencies), C(max_price).
     - C(invalid_row) counts marketplace rows without a usable server id (present only when there were any).
     - C(bad_server) counts servers recorded as bad on this controller within O(bad_server_ttl) (present only when
       there were any).
@@ -356,6 +424,13 @@ from ansible_collections.clore.ai.plugins.module_utils.market import (
     sort_field,
     validate_filters,
 )
+from ansible_collections.clore.ai.plugins.module_utils.pricing import (
+    USD_RATES_SPEC,
+    MarketRates,
+    RateBook,
+    check_usd_rates,
+    complete_rates,
+)
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     **MARKET_FILTER_SPEC,
@@ -364,6 +439,7 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "limit": {"type": "int"},
     "spot_market": {"type": "bool", "default": False},
     **BAD_SERVER_TTL_SPEC,
+    **USD_RATES_SPEC,
 }
 
 _OFFER_FIELDS = ("offer_id", "bid", "active", "my", "currency")
@@ -395,6 +471,7 @@ def check_options(params: dict) -> None:
         raise MarketFilterError(f"limit: {params['limit']} must not be negative")
     if params["spot_market"] and not params["server_ids"]:
         raise MarketFilterError("spot_market: needs server_ids (one spot_marketplace call per server)")
+    check_usd_rates(params.get("usd_rates"))
     try:
         check_ttl(params["bad_server_ttl"])
     except ValueError as err:
@@ -409,9 +486,24 @@ def run(module: AnsibleModule, client: CloreClient) -> dict:
     bad = BadServers(client.state_path, client.account).active(ttl) if ttl > 0 else {}
     # With servers to pass over, the limit applies after them, so that `limit` servers still come back.
     selection = MarketSelection(filters, params["sort_by"], params["descending"], None if bad else params["limit"])
+    rates = [MarketRates()]
+
+    def restart() -> None:
+        rates[0] = MarketRates()
+        selection.restart()
+
+    def add(raw: Any) -> None:
+        rates[0].add(raw)
+        selection.add(raw)
+
     # Row by row: the listing is never held decoded whole (a large market would take hundreds of MB).
-    client.marketplace_each(selection.restart, selection.add)
-    servers, excluded = selection.result()
+    client.marketplace_each(restart, add)
+    book = RateBook(rates[0].rates())
+    if selection.rates_needed():  # at most one more call, only when a dollar comparison lacks a rate
+        server_id = selection.pending_server_id()
+        complete_rates(book, selection.rates_needed(), check_usd_rates(params.get("usd_rates")),
+                       lambda: client.spot_marketplace(server_id))
+    servers, excluded = selection.result(book)
     matched = selection.matched
     servers, skipped = skip_bad(servers, bad)
     if skipped:

@@ -18,9 +18,12 @@ description:
     O(ram_min), O(cuda_min), O(countries), O(exclude_countries))."
   - For a fleet, the market filters choose which free servers are rented and O(sort_by) in which order they are tried.
     With O(server_id), O(max_price) is checked on that server's live price and the task refuses when it is above.
-  - O(max_price) holds for the currency the order pays in. Without O(currency), the first of USD-Blockchain,
-    CLORE-Blockchain, bitcoin whose price (on-demand, or the spot bid) is within the cap is used; a server with none
-    is skipped. An explicit O(currency) whose price is above the cap is refused.
+  - "The price paid is the price compared: an on-demand order pays in the cheapest, in US dollars, of the currencies
+    the server accepts that O(currencies) allows (docs/market.md, How prices are compared), and servers are tried
+    in that price's order. O(max_price) holds for that currency; when the cheapest is above a cap in a coin, the
+    cheapest within it is used; a server with none is skipped. RV(would_create) and RV(currency_choices) say which
+    currency was chosen, its dollar price, where that figure came from and why."
+  - A rental in a currency O(currencies) does not allow never happens.
   - "Exactly once: my orders are read before anything is created. create_order answers without an order id, so the
     new order is found in my_orders (an id not seen before, same server, same image, created no earlier than the
     newest creation time seen before the create: Clore's own clock, so the controller's clock may be off by any
@@ -158,9 +161,18 @@ options:
   currency:
     description:
       - The currency to pay in (V(USD-Blockchain), V(CLORE-Blockchain), V(bitcoin); V(USD), V(CLORE), V(BTC) accepted).
-        Only servers that accept it are rented.
-      - By default the first currency the server accepts in the order USD-Blockchain, CLORE-Blockchain, bitcoin.
+        Only servers that accept it are rented. The same as O(currencies) with one element.
+      - Required for O(type=spot) (or O(currencies) with one coin), as a bid is a number in one currency.
     type: str
+  currencies:
+    description:
+      - The currencies the order may be paid in; by default every currency the server accepts. Same names and
+        aliases as O(currency).
+      - Each server is paid in the cheapest of these in US dollars per day (ties in the order USD-Blockchain,
+        CLORE-Blockchain, bitcoin), and servers are ranked by that price. A wallet that holds only USD-Blockchain
+        says V([USD-Blockchain]).
+    type: list
+    elements: str
   ports:
     description:
       - 'Ports to publish: C({"<container port>": "tcp" or "http"}), at most one V(http).'
@@ -333,6 +345,7 @@ options:
 extends_documentation_fragment:
   - clore.ai.clore
   - clore.ai.market_filters
+  - clore.ai.pricing
 attributes:
   check_mode:
     support: full
@@ -498,13 +511,26 @@ orders:
       type: float
       sample: 0.2
     usd_per_day:
-      description: The price per day in US dollars, when the order is paid in C(USD-Blockchain); else null.
+      description:
+        - The price per day in US dollars, when the order is paid in C(USD-Blockchain) or carries its own
+          RV(orders[].original_price_usd); else null.
       type: float
       sample: 4.8
     usd_per_hour:
       description: RV(orders[].usd_per_day) divided by 24, or null.
       type: float
       sample: 0.2
+    usd_source:
+      description:
+        - Where RV(orders[].usd_per_day) came from - C(usd_coin) (an order paid in USD-Blockchain),
+          C(original_price_usd) (the order's own dollar price), or a coin rate (C(market_rates), C(spot_marketplace),
+          C(usd_rates), in M(clore.ai.clore_order_info) only); null when nothing prices the order.
+      type: str
+      sample: original_price_usd
+    original_price_usd:
+      description: The order's price per day in US dollars as the API gives it (newer API versions); else null.
+      type: float
+      sample: 4.8
     spend:
       description: The amount spent so far, in the order's currency.
       type: float
@@ -772,10 +798,29 @@ bad_servers_skipped:
   type: int
   sample: 0
 would_create:
-  description: In check mode, the servers that would be rented, with price, currency and GPU.
+  description:
+    - In check mode, the servers that would be rented, with price, currency and GPU, the price in US dollars
+      (C(usd_per_day)), where that figure came from (C(usd_source), see M(clore.ai.clore_market_info)'s
+      RV(clore.ai.clore_market_info#module:servers[].usd_source_by_currency)) and why that currency
+      (C(currency_reason)).
   returned: check mode
   type: list
   elements: dict
+  sample: [{"server_id": 10531, "currency": "USD-Blockchain", "price_per_day": 5.8981, "type": "on-demand",
+            "gpu_model": "NVIDIA GeForce RTX 4090", "gpu_count": 1, "usd_per_day": 5.8981, "usd_source": "usd_coin",
+            "currency_reason": "USD-Blockchain: the cheapest in US dollars per day (USD/day: USD-Blockchain 5.8981,
+            CLORE-Blockchain 6.0021)"}]
+currency_choices:
+  description:
+    - For each order this run created, the currency it is paid in and why - the same fields as RV(would_create)
+      (C(server_id), C(currency), C(price_per_day), C(usd_per_day), C(usd_source)) with C(order_id), and the
+      reason as C(reason).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"order_id": 412, "server_id": 10531, "currency": "USD-Blockchain", "price_per_day": 5.8981,
+            "usd_per_day": 5.8981, "usd_source": "usd_coin", "reason": "USD-Blockchain: the only currency allowed
+            with a price"}]
 would_cancel:
   description: In check mode, the ids of the orders that would be cancelled.
   returned: check mode

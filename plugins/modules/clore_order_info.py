@@ -55,6 +55,10 @@ options:
       - Return only orders that spent more than this so far. In V(USD) every order is compared by its spend in US
         dollars; in a coin, only the orders paid in that coin are compared.
       - A number alone is its O(spend_over.amount) in USD.
+      - A spend in a coin is priced in dollars by the price model (docs/market.md, section How prices are compared) -
+        the order's own C(original_price_usd), else the coin's rate from the marketplace answer, one
+        C(spot_marketplace) call, or O(usd_rates). When nothing prices an order's coin, a V(USD)
+        comparison fails naming the coin rather than leave the order out.
     type: dict
     suboptions:
       amount:
@@ -90,6 +94,7 @@ options:
     type: path
 extends_documentation_fragment:
   - clore.ai.clore
+  - clore.ai.pricing
 attributes:
   check_mode:
     support: full
@@ -174,14 +179,26 @@ orders:
       sample: 0.2
     usd_per_day:
       description:
-        - The price per day in US dollars - for an order paid in a coin, at the market's dollar rates (null when no
-          rate is known).
+        - The price per day in US dollars by the price model - the order's own RV(orders[].original_price_usd), else
+          for an order paid in a coin the coin's rate (from the marketplace answer, one C(spot_marketplace) call, or
+          O(usd_rates)); null when no rate is known. RV(orders[].usd_source) says which.
       type: float
       sample: 4.8
     usd_per_hour:
       description: RV(orders[].usd_per_day) divided by 24, or null.
       type: float
       sample: 0.2
+    usd_source:
+      description:
+        - Where RV(orders[].usd_per_day) came from - C(usd_coin) (an order paid in USD-Blockchain),
+          C(original_price_usd) (the order's own dollar price), or a coin rate (C(market_rates), C(spot_marketplace),
+          C(usd_rates), in M(clore.ai.clore_order_info) only); null when nothing prices the order.
+      type: str
+      sample: original_price_usd
+    original_price_usd:
+      description: The order's price per day in US dollars as the API gives it (newer API versions); else null.
+      type: float
+      sample: 4.8
     spend:
       description: The amount spent so far, in the order's currency.
       type: float
@@ -352,7 +369,15 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
-from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, canonical_currency, usd_rates
+from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, USD_COIN, canonical_currency
+from ansible_collections.clore.ai.plugins.module_utils.pricing import (
+    USD_RATES_SPEC,
+    RateBook,
+    check_usd_rates,
+    complete_rates,
+    market_rates,
+    require_rates,
+)
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
 from ansible_collections.clore.ai.plugins.module_utils.known_hosts import (
     HOST_KEY_POLICIES,
@@ -388,7 +413,23 @@ def check_filters(params: dict) -> dict:
                                    option="spend_over")
         spend_over = dict(spend_over, currency=currency)
     images = {_image(i) for i in params.get("images") or []}
-    return {"older_than": seconds, "spend_over": spend_over, "images": images}
+    return {"older_than": seconds, "spend_over": spend_over, "images": images,
+            "usd_rates": check_usd_rates(params.get("usd_rates"))}
+
+
+def order_rates(client: CloreClient, orders: list[dict], user_rates: dict | None, spend_over: dict | None):
+    """The coin rates that price these orders in dollars (pricing.py): the marketplace answer's own, only when an
+    order needs one; then one spot_marketplace call and usd_rates for a coin still unpriced. A spend_over in USD
+    fails (NoUsdRate) rather than leave out an order it cannot price."""
+    needed = {o["currency"] for o in orders
+              if o.get("currency") not in (None, USD_COIN) and o.get("usd_source") is None}
+    book = RateBook(market_rates(client.marketplace()["servers"]) if needs_rates(orders) else None)
+    if needed:
+        server_id = next(o["server_id"] for o in orders if o.get("currency") in needed)
+        complete_rates(book, needed, user_rates, lambda: client.spot_marketplace(server_id))
+    if spend_over is not None and spend_over["currency"] == USD:
+        require_rates(book, needed, "spend_over in USD")
+    return book.as_dict()
 
 
 def _image(name: str | None) -> str:
@@ -425,8 +466,8 @@ def run(module: AnsibleModule, client: CloreClient) -> dict:
             module.warn(f"Order {order['id']} is returned without an SSH endpoint: {order['ssh_endpoint_error']}")
         orders.append(order)
     spend_over = filters["spend_over"]
-    # The market's dollar rates only when an order is paid in a coin other than USD-Blockchain (a large read).
-    rates = usd_rates(client.marketplace()["servers"]) if needs_rates(orders) else usd_rates([])
+    # The market's dollar rates only when an order in a coin has no dollar price of its own (a large read).
+    rates = order_rates(client, orders, filters["usd_rates"], spend_over)
     due = Lifetimes(client.state_path, client.account).due_times()
     orders = [add_money_and_age(o, rates, now, due.get(o["id"])) for o in orders]
     if filters["older_than"] is not None:
@@ -467,6 +508,7 @@ def main() -> None:
             "lifetime_expired": {"type": "bool"},
             "host_key_checking": {"type": "str", "default": "per_order", "choices": list(HOST_KEY_POLICIES)},
             "known_hosts_dir": {"type": "path", "fallback": (env_fallback, ["CLORE_KNOWN_HOSTS_DIR"])},
+            **USD_RATES_SPEC,
         },
         run,
     )

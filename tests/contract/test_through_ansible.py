@@ -3,6 +3,7 @@ inventory: the documented result for each variant, and clore_api_check passes on
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,19 @@ def documented_sim(tmp_path: Path):
         yield sim
 
 
+def clore_rate(rows: list[dict]) -> float:
+    """USD per CLORE over the rows that give a CLORE price and its dollar figure (on-demand and spot), the median."""
+    samples = []
+    for row in rows:
+        price = row.get("price") or {}
+        usd = price.get("usd") or {}
+        if "CLORE-Blockchain" in price.get("on_demand", {}) and "on_demand_clore" in usd:
+            samples.append(usd["on_demand_clore"] / price["on_demand"]["CLORE-Blockchain"])
+        if "CLORE-Blockchain" in price.get("spot", {}) and "spot" in usd:
+            samples.append(usd["spot"] / price["spot"]["CLORE-Blockchain"])
+    return statistics.median(samples)
+
+
 def test_documented_shapes_through_the_modules_and_the_inventory(documented_sim, tmp_path):
     sim = documented_sim
     env = base_env(COLLECTIONS_PATH, tmp_path)
@@ -71,6 +85,9 @@ def test_documented_shapes_through_the_modules_and_the_inventory(documented_sim,
     for server_id, expected in MARKET_EXPECTED.items():
         if server_id in ordered_servers:  # rented now, by the orders above
             expected = {**expected, "rented": True}
+        if server_id == 75002:  # no dollar figure of its own: CLORE at the answer's own rate
+            expected = {**expected, "usd_per_day": pytest.approx(400.0 * clore_rate(fixture("documented/marketplace.json")["servers"]), abs=1e-6),
+                        "usd_source": "market_rates"}
         assert {name: servers[server_id][name] for name in expected} == expected, server_id
 
     orders = {o["id"]: o for o in run.result("Orders")["orders"]}

@@ -49,9 +49,12 @@ def gpu(row: dict) -> tuple[str, int]:
 
 
 def usd_per_day(row: dict) -> float | None:
+    """The cheapest on-demand price in dollars over the accepted coins: USD-Blockchain is one dollar, the others
+    priced by the row's `price.usd` figure (every sim row has one for each of its coins)."""
     usd = row.get("price", {}).get("usd", {})
-    keys = {"USD-Blockchain": "on_demand_usd", "CLORE-Blockchain": "on_demand_clore", "bitcoin": "on_demand_btc"}
-    values = [usd[keys[c]] for c in row.get("allowed_coins", []) if keys.get(c) in usd]
+    keys = {"CLORE-Blockchain": "on_demand_clore", "bitcoin": "on_demand_btc"}
+    values = [row["price"]["on_demand"][c] if c == "USD-Blockchain" else usd[keys[c]]
+              for c in row.get("allowed_coins", []) if c == "USD-Blockchain" or keys.get(c) in usd]
     return min(values) if values else None
 
 

@@ -45,6 +45,7 @@ MARKET_FILTER_SPEC: dict[str, dict[str, Any]] = {
     "exclude_countries": {"type": "list", "elements": "str"},
     "cuda_min": {"type": "str"},
     "currency": {"type": "str"},
+    "currencies": {"type": "list", "elements": "str"},
     "available_only": {"type": "bool", "default": True},
     "server_ids": {"type": "list", "elements": "int"},
 }
@@ -63,6 +64,7 @@ FILTER_ORDER: tuple[str, ...] = (
     "exclude_countries",
     "reliability_min",
     "currency",
+    "currencies",
     "max_price",
 )
 
@@ -213,6 +215,34 @@ def accepted_currency(value: Any, name: str = "currency") -> str:
     return coin
 
 
+def wanted_currencies(filters: dict | None) -> list[str] | None:
+    """The currencies an order may pay in, in the API's spelling: `currencies`, or `currency` as a list of one;
+    None when neither is given (every currency a server accepts). MarketFilterError for an unknown coin, an empty
+    list, or a `currency` outside `currencies`."""
+    filters = filters or {}
+    single, several = filters.get("currency"), filters.get("currencies")
+    if several is not None and several != []:
+        if isinstance(several, str):
+            several = [several]
+        if not isinstance(several, (list, tuple)) or not several:
+            raise MarketFilterError(f"currencies: expected a non-empty list of coins ({', '.join(KNOWN_CURRENCIES)}), "
+                                    f"got {several!r}")
+        coins = list(dict.fromkeys(accepted_currency(coin, "currencies") for coin in several))
+        if single:
+            coin = accepted_currency(single)
+            if coin not in coins:
+                raise MarketFilterError(f"currency: {coin} is not one of currencies ({', '.join(coins)}); give one "
+                                        "of the two, or a currency in the list")
+            return [coin]
+        return coins
+    return [accepted_currency(single)] if single else None
+
+
+def _currencies_check(filters: dict) -> Check:
+    coins = set(wanted_currencies(filters) or ())
+    return lambda s: bool(coins.intersection(s.get("allowed_currencies") or ()))
+
+
 def _currency_check(value: Any) -> Check:
     coin = accepted_currency(value)
     return lambda s: coin in (s.get("allowed_currencies") or ())
@@ -298,6 +328,8 @@ def prepare_filters(filters: dict | None, only: Iterable[str] | None = None) -> 
             checks[name] = _reliability_check(value)
         elif name == "currency":
             checks[name] = _currency_check(value)
+        elif name == "currencies":
+            checks[name] = _currencies_check(filters)
         elif name == "max_price":
             checks[name] = _max_price_check(value)
     if {"gpu_count_min", "gpu_count_max"} & set(active):

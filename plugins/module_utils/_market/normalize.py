@@ -5,8 +5,9 @@ finite (1e999, "inf", an integer too large for a float) or nested where a flat l
 None (or an empty list / dict); only a row without a usable id is unusable (normalize_server returns None for it, and
 the caller counts it). Nothing a row holds makes normalize_server raise.
 
-Prices are per day, as the API gives them. `price.usd` holds US-dollar equivalents of the on-demand price in each
-coin and of the spot minimum; per-hour figures are per day / 24 and per-GPU-hour figures also / gpu_count.
+Prices are per day, as the API gives them. US-dollar figures come from the price model (pricing.py): a row's own
+dollar evidence is read here; price_server completes it with coin rates once the whole answer is read, and picks the
+cheapest currency. Per-hour figures are per day / 24 and per-GPU-hour figures also / gpu_count.
 """
 from __future__ import annotations
 
@@ -17,17 +18,25 @@ import math
 import re
 from typing import Any
 
+from collections.abc import Iterable
+
 from ansible_collections.clore.ai.plugins.module_utils.currencies import (
     KNOWN_CURRENCIES,
     USD,
-    USD_COIN,
-    USD_EQUIVALENT_FIELDS,
     canonical_currency,
+)
+from ansible_collections.clore.ai.plugins.module_utils.pricing import (
+    ON_DEMAND,
+    SPOT,
+    RateBook,
+    cheapest,
+    native_prices,
+    round_usd,
+    row_usd,
+    usd_by_currency,
 )
 from ansible_collections.clore.ai.plugins.module_utils.values import as_bool, as_server_id, as_text
 
-ON_DEMAND = "on-demand"
-SPOT = "spot"
 ORDER_TYPES = (ON_DEMAND, SPOT)
 
 # A count of at most 6 digits: a longer one is no GPU count (and int() refuses numbers past 4,300 digits).
@@ -105,32 +114,79 @@ def gpu_from_specs(specs: dict | None, gpu_array: Any = None) -> tuple[str | Non
     return ", ".join(distinct), len(names)
 
 
-def _price_map(value: Any) -> dict[str, float]:
-    """{coin: per-day price} keeping only non-negative numbers."""
-    if type(value) is not dict:
-        return {}
-    prices = {}
-    for coin, amount in value.items():
-        number = amount if type(amount) is float else as_number(amount)
-        if number is not None and 0 <= number < math.inf and type(coin) is str:
-            prices[coin] = number
-    return prices
+# The normalised fields of each order type's dollar prices: (by currency, source by currency, cheapest currency,
+# per day, per hour, per GPU-hour, usd_source).
+_USD_FIELDS = {
+    ON_DEMAND: ("usd_per_day_by_currency", "usd_source_by_currency", "cheapest_currency", "usd_per_day",
+                "usd_per_hour", "usd_per_gpu_hour", "usd_source"),
+    SPOT: ("spot_usd_per_day_by_currency", "spot_usd_source_by_currency", "spot_cheapest_currency",
+           "spot_usd_per_day", "spot_usd_per_hour", "spot_usd_per_gpu_hour", "spot_usd_source"),
+}
 
 
-def _usd_on_demand(usd: dict, on_demand: dict[str, float], allowed: list[str]) -> float | None:
-    """The cheapest US-dollar equivalent of the on-demand price over the coins the server accepts."""
-    best = None
-    for field, coin in USD_EQUIVALENT_FIELDS:
-        value = usd.get(field)
-        if value is None or (allowed and coin not in allowed):
-            continue
-        number = as_number(value)
-        if number is not None and number >= 0 and (best is None or number < best):
-            best = number
-    if best is not None:
-        return best
-    # No dollar equivalents given: a USD-Blockchain price is already in dollars.
-    return on_demand.get(USD_COIN)
+def _priced_fields(gpu_count: int | None, prices: dict[str, dict[str, float]], figures: dict[str, dict],
+                   book: RateBook | None, considered: Iterable[str]) -> dict[str, Any]:
+    """The dollar fields of a server (see _USD_FIELDS), from its row's figures and, with a book, coin rates; the
+    cheapest is over the `considered` currencies (the ones it accepts, narrowed to the task's `currencies`)."""
+    considered = list(considered)
+    fields: dict[str, Any] = {}
+    for order_type, names in _USD_FIELDS.items():
+        priced = usd_by_currency(figures.get(order_type) or {}, prices.get(order_type) or {}, book)
+        by_coin, sources, currency, per_day, per_hour, per_gpu_hour, source = names
+        fields[by_coin] = {coin: round_usd(value) for coin, (value, _s) in priced.items()}
+        fields[sources] = {coin: origin for coin, (_v, origin) in priced.items()}
+        best = cheapest(priced, [c for c in considered if c in (prices.get(order_type) or {})])
+        day = round_usd(best[1]) if best else None
+        fields[currency] = best[0] if best else None
+        fields[per_day] = day
+        fields[per_hour], fields[per_gpu_hour] = _hourly(day, gpu_count)
+        fields[source] = best[2] if best else None
+    if fields["usd_per_day"] is not None:
+        fields["cheapest_usd_per_day"] = fields["usd_per_day"]
+        fields["cheapest_usd_per_hour"] = fields["usd_per_hour"]
+        fields["cheapest_usd_per_gpu_hour"] = fields["usd_per_gpu_hour"]
+    else:
+        fields["cheapest_usd_per_day"] = fields["cheapest_usd_per_hour"] = fields["cheapest_usd_per_gpu_hour"] = None
+    return fields
+
+
+def considered_currencies(server: dict, currencies: Iterable[str] | None) -> list[str]:
+    """The currencies an order on `server` may pay in: those it accepts, narrowed to `currencies` when given."""
+    allowed = server.get("allowed_currencies") or [c for c in KNOWN_CURRENCIES
+                                                   if c in (server.get("prices") or {}).get(ON_DEMAND, {})]
+    if currencies is None:
+        return list(allowed)
+    wanted = set(currencies)
+    return [coin for coin in allowed if coin in wanted]
+
+
+def _row_figures(server: dict) -> dict[str, dict[str, tuple[float, str]]]:
+    """The dollar figures already on a normalised server, as usd_by_currency takes them."""
+    figures = {}
+    for order_type, (by_coin, sources, *_rest) in _USD_FIELDS.items():
+        values, origins = server.get(by_coin) or {}, server.get(sources) or {}
+        figures[order_type] = {coin: (values[coin], origins[coin]) for coin in values if coin in origins}
+    return figures
+
+
+def price_server(server: dict, book: RateBook | None, currencies: Iterable[str] | None = None) -> dict:
+    """Complete a normalised server's dollar prices with the book's rates and pick the cheapest of the currencies
+    an order may pay in (considered_currencies); in place, and returned."""
+    server.update(_priced_fields(server.get("gpu_count"), server.get("prices") or {}, _row_figures(server), book,
+                                 considered_currencies(server, currencies)))
+    return server
+
+
+def unpriced_currencies(server: dict, currencies: Iterable[str] | None = None,
+                        order_types: Iterable[str] = ORDER_TYPES) -> set[str]:
+    """The currencies an order may pay in whose dollar price (for `order_types`) is not known yet."""
+    missing = set()
+    for order_type in order_types:
+        by_coin = _USD_FIELDS[order_type][0]
+        native = (server.get("prices") or {}).get(order_type) or {}
+        known = server.get(by_coin) or {}
+        missing.update(c for c in considered_currencies(server, currencies) if c in native and c not in known)
+    return missing
 
 
 def _hourly(per_day: float | None, gpu_count: int | None) -> tuple[float | None, float | None]:
@@ -218,35 +274,31 @@ def summary_fields(raw: Any) -> dict | None:
     }
 
 
-def normalize_server(raw: dict) -> dict | None:
-    """One marketplace server as a flat dict (see docs/market.md for every field); None for a row without an id."""
+def normalize_server(raw: dict, currencies: Iterable[str] | None = None) -> dict | None:
+    """One marketplace server as a flat dict (see docs/market.md for every field); None for a row without an id.
+
+    Its cheapest price is over `currencies` (None: every currency it accepts)."""
     summary = summary_fields(raw)
-    return None if summary is None else complete_server(raw, summary)
+    return None if summary is None else complete_server(raw, summary, currencies)
 
 
-def complete_server(raw: dict, summary: dict) -> dict:
+def complete_server(raw: dict, summary: dict, currencies: Iterable[str] | None = None) -> dict:
     """The normalised server from a row and its summary_fields (so that a caller who filtered on those reads
-    them once)."""
+    them once), priced from the row's own dollar figures over `currencies` (see price_server)."""
     gpu_count = summary["gpu_count"]
     specs = _as_dict(raw.get("specs"))
     net = _as_dict(specs.get("net"))
     price = _as_dict(raw.get("price"))
-    usd = _as_dict(price.get("usd"))
-    on_demand = _price_map(price.get("on_demand"))
-    spot = _price_map(price.get("spot"))
+    on_demand = native_prices(price.get("on_demand"))
+    spot = native_prices(price.get("spot"))
     allowed = _currencies(raw.get("allowed_coins")) or [coin for coin in on_demand if coin in KNOWN_CURRENCIES]
     cores, threads = _cpu_cores_threads(specs.get("cpus"))
     rating, rating_count = _rating(raw.get("rating"))
     country = as_text(net.get("cc")) or as_text(raw.get("country"))
     disk_model, disk_gb = disk_free(specs.get("disk"))
 
-    usd_per_day = _usd_on_demand(usd, on_demand, allowed)
-    spot_usd_per_day = as_number(usd.get("spot"))
-    if spot_usd_per_day is None or spot_usd_per_day < 0:
-        spot_usd_per_day = spot.get(USD_COIN)
-    usd_per_hour, usd_per_gpu_hour = _hourly(usd_per_day, gpu_count)
-    spot_usd_per_hour, spot_usd_per_gpu_hour = _hourly(spot_usd_per_day, gpu_count)
-
+    figures = {order_type: row_usd(price, order_type, allowed or KNOWN_CURRENCIES) for order_type in ORDER_TYPES}
+    considered = allowed if currencies is None else [coin for coin in allowed if coin in set(currencies)]
     return {
         "id": summary["id"],
         "owner": as_server_id(raw.get("owner")),
@@ -273,12 +325,7 @@ def complete_server(raw: dict, summary: dict) -> dict:
         "online": summary["online"],
         "mrl_hours": as_number(raw.get("mrl")),
         "prices": {ON_DEMAND: on_demand, SPOT: spot},
-        "usd_per_day": usd_per_day,
-        "usd_per_hour": usd_per_hour,
-        "usd_per_gpu_hour": usd_per_gpu_hour,
-        "spot_usd_per_day": spot_usd_per_day,
-        "spot_usd_per_hour": spot_usd_per_hour,
-        "spot_usd_per_gpu_hour": spot_usd_per_gpu_hour,
+        **_priced_fields(gpu_count, {ON_DEMAND: on_demand, SPOT: spot}, figures, None, considered),
     }
 
 
@@ -290,6 +337,7 @@ def price_per_day(server: dict, order_type: str, currency: str) -> float | None:
     """
     coin = canonical_currency(currency, allow_usd=True)
     if coin == USD:
+        # The cheapest of the currencies the order may pay in: the price that will be paid.
         return server.get("usd_per_day") if order_type == ON_DEMAND else server.get("spot_usd_per_day")
     prices = (server.get("prices") or {}).get(order_type) or {}
     return prices.get(coin or currency)

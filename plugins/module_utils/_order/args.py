@@ -11,6 +11,7 @@ from typing import Any
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.clore.ai.plugins.module_utils.currencies import USD
+from ansible_collections.clore.ai.plugins.module_utils.pricing import USD_RATES_SPEC, check_usd_rates
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError, CloreShortSecretError
 from ansible_collections.clore.ai.plugins.module_utils.known_hosts import HOST_KEY_POLICIES
 from ansible_collections.clore.ai.plugins.module_utils.market import (
@@ -18,6 +19,7 @@ from ansible_collections.clore.ai.plugins.module_utils.market import (
     MarketFilterError,
     accepted_currency,
     canonical_currency,
+    wanted_currencies,
     sort_field,
     validate_filters,
 )
@@ -107,6 +109,7 @@ ORDER_ARGUMENT_SPEC: dict[str, Any] = {
     "known_hosts_dir": {"type": "path", "fallback": (env_fallback, ["CLORE_KNOWN_HOSTS_DIR"])},
     "host_key_checking": {"type": "str", "default": "per_order", "choices": list(HOST_KEY_POLICIES)},
     **MARKET_FILTER_SPEC,
+    **USD_RATES_SPEC,
 }
 
 # What the argument spec can say by itself (AnsibleModule checks it before run_module calls anything); validate()
@@ -115,14 +118,15 @@ ORDER_ARGUMENT_RULES: dict[str, Any] = {
     "mutually_exclusive": [IDENTITY_OPTIONS],
     "required_one_of": [IDENTITY_OPTIONS],
     # A spot order needs its coin and a bid: fixed (spot_price) or the least that wins within spot_max_price.
-    "required_if": [("type", "spot", ("currency",)), ("type", "spot", ("spot_price", "spot_max_price"), True)],
+    "required_if": [("type", "spot", ("currency", "currencies"), True),
+                    ("type", "spot", ("spot_price", "spot_max_price"), True)],
     "required_by": {"count": "image"},
 }
 # Booleans for whole numbers, NaN and infinity, ids below 1: refused for every module by guards.check_params.
 
 # Filters that choose servers for a fleet; with order_id or server_id they would silently mean nothing.
 FLEET_ONLY_FILTERS = tuple(
-    name for name in MARKET_FILTER_SPEC if name not in ("max_price", "currency", "available_only")
+    name for name in MARKET_FILTER_SPEC if name not in ("max_price", "currency", "currencies", "available_only")
 )
 
 
@@ -203,10 +207,16 @@ def _check_filters_and_currencies(params: dict) -> None:
     try:
         validate_filters({name: params.get(name) for name in MARKET_FILTER_SPEC})
         sort_field(params.get("sort_by") or "price")
+        # `currencies` in the API's spelling; `currency` is a list of one, and one coin named either way is
+        # `currency` too (a spot order bids in one coin, and an existing order is compared with it).
+        params["currencies"] = wanted_currencies(params)
         if params.get("currency"):
             params["currency"] = accepted_currency(params["currency"])
+        elif params["currencies"] and len(params["currencies"]) == 1:
+            params["currency"] = params["currencies"][0]
     except MarketFilterError as err:
         raise CloreConfigError(str(err), option=err.option) from None
+    params["usd_rates"] = check_usd_rates(params.get("usd_rates"))
     budget = params.get("budget")
     if budget is not None:
         currency = canonical_currency(budget.get("currency") or USD, allow_usd=True)
@@ -246,8 +256,8 @@ def _check_spot_bid(params: dict) -> None:
                                "spot_max_price (the most you will pay per day: the module bids the least that wins)")
     if not params.get("currency"):
         # A bare number is meaningless without its coin: 5 CLORE and 5 bitcoin differ a great deal.
-        raise CloreConfigError("currency is required when type is spot: spot_price and spot_max_price are in that "
-                               "currency")
+        raise CloreConfigError("currency is required when type is spot (or currencies with one coin): spot_price "
+                               "and spot_max_price are in that currency", option="currency")
     for name in ("spot_max_price", "spot_bid_step"):
         if params.get(name) is not None and params[name] <= 0:
             raise CloreConfigError(f"{name} must be above 0, got {params[name]}")

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, convert
+from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, USD_COIN, convert
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
 from ansible_collections.clore.ai.plugins.module_utils._order.bidding import free_server_bid
 from ansible_collections.clore.ai.plugins.module_utils.market import (
@@ -25,13 +25,19 @@ PRICE_EPSILON = 1e-9
 
 @dataclass
 class Candidate:
-    """A free server we could rent, with the currency and per-day price this order would pay."""
+    """A free server we could rent, with the currency and per-day price this order would pay.
+
+    `usd_per_day` and `usd_source` are that price in US dollars and where the figure came from (pricing.py);
+    `currency_reason` says why this currency was chosen."""
 
     server_id: int
     currency: str
     price: float
     gpu_model: str | None = None
     gpu_count: int | None = None
+    usd_per_day: float | None = None
+    usd_source: str | None = None
+    currency_reason: str | None = None
 
     def summary(self, order_type: str) -> dict:
         return {
@@ -41,6 +47,9 @@ class Candidate:
             "type": order_type,
             "gpu_model": self.gpu_model,
             "gpu_count": self.gpu_count,
+            "usd_per_day": self.usd_per_day,
+            "usd_source": self.usd_source,
+            "currency_reason": self.currency_reason,
         }
 
 
@@ -79,10 +88,10 @@ class Refusal:
 class PriceCap:
     """max_price applied to the price an order would really pay, in the coin it would pay in.
 
-    The market filter compares a server's cheapest price; an order pays in one coin, which may be a dearer one. The
-    price in that coin is converted to the cap's currency with the market's rates, then judged by the market filter's
-    own max_price check (its reading of per day / hour / gpu_hour, and its slack) on a view of the server priced so.
-    max_price.type does not change what is judged here: the order's own price (on-demand, or the spot bid).
+    In USD, the price model's dollar figure for that coin (pricing.py) is judged; in a coin, the price is converted
+    to it with the rates. Either is judged by the market filter's own max_price check (its reading of per day / hour
+    / gpu_hour, and its slack) on a view of the server priced so. max_price.type does not change what is judged here:
+    the order's own price (on-demand, or the spot bid).
     """
 
     def __init__(self, cap: dict, rates: dict[str, float]):
@@ -91,26 +100,26 @@ class PriceCap:
         self.text = f"max_price {float(cap['amount']):g} {self.currency}/{cap.get('per') or 'day'}"
         self._check = dict(prepare_filters({"max_price": dict(cap, type=ON_DEMAND)}, only=("max_price",)))["max_price"]
 
-    def in_cap_currency(self, price: float, currency: str) -> float | None:
-        """The per-day price in the cap's currency; None when no rate converts it."""
+    def in_cap_currency(self, price: float, currency: str, usd: float | None = None) -> float | None:
+        """The per-day price in the cap's currency (`usd`: the model's dollar figure for it); None when unknown."""
+        if self.currency == USD and usd is not None:
+            return usd
         return convert(price, currency, self.currency, self.rates)
 
-    def admits(self, server: dict, price: float, currency: str) -> bool:
-        value = self.in_cap_currency(price, currency)
+    def admits(self, server: dict, price: float, currency: str, usd: float | None = None) -> bool:
+        value = self.in_cap_currency(price, currency, usd)
         if value is None:
             return False
         view = {"gpu_count": server.get("gpu_count"), "usd_per_day": value, "prices": {ON_DEMAND: {self.currency: value}}}
         return self._check(view)
 
-    def refusal(self, offers: list[tuple[str, float]], what: str) -> Refusal:
-        """The max_price refusal for offers [(currency, per-day price)] that are all above the cap (or unconvertible).
-
-        `what` leads the text: "cheapest" (several currencies tried), "price" or "bid" (one currency asked for).
-        """
-        converted = [(value, currency, price) for currency, price in offers
-                     if (value := self.in_cap_currency(price, currency)) is not None]
+    def refusal(self, offers: list[tuple], what: str) -> Refusal:
+        """The max_price refusal for offers [(currency, per-day price[, US dollars])] that are all above the cap (or
+        unconvertible). `what` leads the text: "cheapest" (several currencies tried), "price" or "bid" (one)."""
+        converted = [(value, currency, price) for currency, price, *usd in offers
+                     if (value := self.in_cap_currency(price, currency, usd[0] if usd else None)) is not None]
         if not converted:
-            currency, price = offers[0]
+            currency, price = offers[0][:2]
             return Refusal(f"fails max_price: no exchange rate from {currency} to {self.currency} to check "
                            f"{price:g} {currency}/day against {self.text}", "max_price", currency, price)
         value, currency, price = min(converted)
@@ -136,50 +145,106 @@ def _order_price(server: dict, order_type: str, currency: str, bid: float | None
     return price_per_day(server, order_type, currency)
 
 
-def choose_currency(server: dict, order_type: str, wanted: str | None, cap: PriceCap | None = None,
-                    bid: float | None = None) -> tuple[str | None, Refusal | None]:
-    """(currency to pay the server in, None) or (None, why not).
+def _usd(server: dict, order_type: str, currency: str, price: float | None,
+         rates: dict[str, float] | None = None) -> float | None:
+    """The order's price in US dollars: the price model's figure for an on-demand price; a spot bid at the coin's
+    rate (None without `rates`: a cap then converts it itself)."""
+    if price is None:
+        return None
+    if order_type != "spot":
+        return (server.get("usd_per_day_by_currency") or {}).get(currency)
+    if currency == USD_COIN:
+        return price
+    return convert(price, currency, USD, rates) if rates else None
 
-    `wanted` if the server accepts it (and its price is within `cap`); otherwise the first currency in
-    CURRENCY_PREFERENCE the server accepts with a price within `cap` (the spot `bid` counts as a price in each coin).
+
+def _as_list(wanted: str | list[str] | None) -> list[str] | None:
+    if wanted is None or isinstance(wanted, list):
+        return wanted or None
+    return [wanted]
+
+
+def choose_currency(server: dict, order_type: str, wanted: str | list[str] | None, cap: PriceCap | None = None,
+                    bid: float | None = None) -> tuple[str | None, Refusal | None]:
+    """(currency to pay the server in, None) or (None, why not); see choose_offer."""
+    offer, refusal = choose_offer(server, order_type, wanted, cap, bid)
+    return (offer.currency if offer else None), refusal
+
+
+@dataclass
+class Offer:
+    """The currency an order pays in, its per-day price there, that price in US dollars, and why it was chosen."""
+
+    currency: str
+    price: float | None
+    usd: float | None
+    usd_source: str | None
+    reason: str
+
+
+def choose_offer(server: dict, order_type: str, wanted: str | list[str] | None, cap: PriceCap | None = None,
+                 bid: float | None = None) -> tuple[Offer | None, Refusal | None]:
+    """(the offer this order takes, None) or (None, why not).
+
+    The order may pay in the currencies the server accepts, narrowed to `wanted` (the task's `currencies`; a
+    single coin is a list of one). It pays in the cheapest of them in US dollars within `cap` (the spot `bid` counts
+    as a price in each coin); currencies without a dollar price come after the priced ones, in CURRENCY_PREFERENCE
+    order, and ties keep that order too.
     """
     allowed = server.get("allowed_currencies") or []
-    if wanted:
-        if wanted not in allowed:
-            return None, Refusal(f"does not accept {wanted}")
-        price = _order_price(server, order_type, wanted, bid)
-        if cap is not None and price is not None and not cap.admits(server, price, wanted):
-            return None, cap.refusal([(wanted, price)], "bid" if order_type == "spot" else "price")
-        return wanted, None
+    wanted_list = _as_list(wanted)
+    considered = [c for c in allowed if wanted_list is None or c in wanted_list]
+    if not considered:
+        return None, Refusal(f"does not accept {' or '.join(wanted_list or ['any known currency'])}")
+    rank = {coin: i for i, coin in enumerate(CURRENCY_PREFERENCE)}
+    sources = server.get("usd_source_by_currency" if order_type != "spot" else "spot_usd_source_by_currency") or {}
     offers = []
-    for currency in CURRENCY_PREFERENCE:
-        if currency not in allowed:
-            continue
+    for currency in considered:
         price = _order_price(server, order_type, currency, bid)
-        if cap is None and (price is not None or order_type == "spot"):
-            return currency, None
-        if price is None:
-            continue  # no price to pay in this coin, or none to check against the cap
-        if cap.admits(server, price, currency):
-            return currency, None
-        offers.append((currency, price))
+        if price is None and order_type != "spot":
+            continue  # no price to pay in this coin
+        usd = _usd(server, order_type, currency, price)
+        offers.append((usd is None, usd or 0.0, rank.get(currency, len(rank)), currency, price, usd))
+    offers.sort()
     if not offers:
-        return None, Refusal("accepts no known currency with a price")
-    return None, cap.refusal(offers, "cheapest")
+        return None, Refusal("accepts no known currency with a price" if wanted_list is None
+                             else f"has no {order_type} price in {' or '.join(considered)}")
+    refused = []
+    for _unpriced, _value, _rank, currency, price, usd in offers:
+        if cap is None or (price is not None and cap.admits(server, price, currency, usd)):
+            return Offer(currency, price, usd, sources.get(currency) if usd is not None else None,
+                         _reason(currency, offers, cap, wanted_list)), None
+        refused.append((currency, price, usd))
+    if len(considered) == 1 and wanted_list is not None:
+        return None, cap.refusal(refused, "bid" if order_type == "spot" else "price")
+    return None, cap.refusal(refused, "cheapest")
+
+
+def _reason(currency: str, offers: list[tuple], cap: PriceCap | None, wanted: list[str] | None) -> str:
+    """Why the order pays in `currency`, with the dollar price of each currency it could pay in."""
+    if len(offers) == 1:
+        only = "the only currency allowed" if wanted else "the only currency the server accepts"
+        return f"{currency}: {only} with a price"
+    shown = ", ".join(f"{c} {'?' if usd is None else f'{usd:.4f}'}" for *_k, c, _p, usd in offers)
+    within = f" within {cap.text}" if cap is not None else ""
+    return f"{currency}: the cheapest in US dollars per day{within} (USD/day: {shown})"
 
 
 def make_candidate(server: dict, params: dict,
                    rates: dict[str, float] | None = None) -> tuple[Candidate | None, Refusal | None]:
     """(candidate, None) when this order can be placed on `server`, else (None, the reason it cannot).
 
-    With max_price, the currency chosen is one whose price for this order is within it; `rates` (usd_rates) convert
-    prices between coins, and a price that cannot be converted is never taken as within the cap.
+    The currency is the cheapest in US dollars of those allowed (choose_offer); with max_price, one whose price for
+    this order is within it. `rates` convert prices to a cap in a coin, and a price that cannot be converted is never
+    taken as within the cap.
     """
     order_type = params["type"]
     bid = spot_bid(server, params) if order_type == "spot" else None
-    currency, refusal = choose_currency(server, order_type, params.get("currency"), price_cap(params, rates or {}), bid)
-    if currency is None:
+    wanted = params.get("currencies") or params.get("currency")
+    offer, refusal = choose_offer(server, order_type, wanted, price_cap(params, rates or {}), bid)
+    if offer is None:
         return None, refusal
+    currency = offer.currency
     if order_type == "spot":
         minimum = price_per_day(server, "spot", currency)
         if bid is None:  # spot_max_price: the host's minimum is the bid on a free server
@@ -193,7 +258,17 @@ def make_candidate(server: dict, params: dict,
         price = price_per_day(server, "on-demand", currency)
         if price is None:
             return None, Refusal(f"has no on-demand price in {currency}")
-    return Candidate(server["id"], currency, price, server.get("gpu_model"), server.get("gpu_count")), None
+    usd = _usd(server, order_type, currency, price, rates)
+    source = offer.usd_source if order_type != "spot" else _rate_source(currency, rates)
+    return Candidate(server["id"], currency, price, server.get("gpu_model"), server.get("gpu_count"),
+                     usd, source if usd is not None else None, offer.reason), None
+
+
+def _rate_source(currency: str, rates: dict[str, float] | None) -> str | None:
+    """The usd_source of a bid converted at `rates` (a RateBook's, whose sources are not kept in a plain dict)."""
+    if currency == USD_COIN:
+        return "usd_coin"
+    return getattr(rates, "sources", {}).get(currency, "market_rates") if rates else None
 
 
 def spot_bid(server: dict, params: dict) -> float | None:

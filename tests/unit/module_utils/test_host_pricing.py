@@ -8,6 +8,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.clore.ai.plugins.filter.host_pricing import FilterModule
 from ansible_collections.clore.ai.plugins.module_utils.host_pricing import (
     PricingError,
+    comparable_prices,
     percentile,
     price_plans,
     same_model,
@@ -122,3 +123,14 @@ def test_filter_returns_plans_and_table_and_names_bad_input():
         host_pricing([hosted()], MARKET, spot_fraction=3)
     with pytest.raises(AnsibleFilterError, match="clore_server_info"):
         host_pricing({"servers": []}, MARKET)
+
+
+def test_comparables_are_priced_at_what_a_renter_pays_in_the_cheapest_currency():
+    # A market record of clore_market_info: cheapest_usd_per_gpu_hour is the price model's figure.
+    record = {"id": 5, "gpu_model": "NVIDIA GeForce RTX 4090", "gpu_count": 1, "cheapest_usd_per_gpu_hour": 0.25,
+              "usd_per_gpu_hour": 0.3}
+    mine = {"gpu_model": "NVIDIA GeForce RTX 4090", "gpu_count": 1}
+    assert comparable_prices(mine, [record], set()) == [0.25]
+    # An older record without it still counts, by its usd_per_gpu_hour.
+    assert comparable_prices(mine, [{k: v for k, v in record.items() if k != "cheapest_usd_per_gpu_hour"}],
+                             set()) == [0.3]

@@ -12,7 +12,9 @@ from ansible_collections.clore.ai.plugins.module_utils.market import (  # noqa: 
     gpu_from_specs,
     normalize_server,
     price_per_day,
+    price_server,
 )
+from ansible_collections.clore.ai.plugins.module_utils.pricing import RateBook, market_rates
 
 
 def raw_server(**overrides) -> dict:
@@ -79,7 +81,10 @@ def test_usd_figures_are_per_day_and_derived_per_hour_and_gpu_hour():
     assert server["usd_per_day"] == 9.6
     assert server["usd_per_hour"] == pytest.approx(9.6 / 24, abs=1e-6)
     assert server["usd_per_gpu_hour"] == pytest.approx(9.6 / 24 / 2, abs=1e-6)
-    assert server["spot_usd_per_day"] == 4.8
+    # The row's one `spot` dollar figure prices the spot minimum in each coin but USD-Blockchain (1 USD).
+    assert (server["spot_usd_per_day"], server["spot_usd_source"]) == (4.8, "price.usd")
+    assert server["spot_cheapest_currency"] == "CLORE-Blockchain"
+    assert server["spot_usd_per_day_by_currency"] == {"CLORE-Blockchain": 4.8, "USD-Blockchain": 6.0, "bitcoin": 4.8}
     assert server["spot_usd_per_hour"] == pytest.approx(0.2, abs=1e-6)
     assert server["spot_usd_per_gpu_hour"] == pytest.approx(0.1, abs=1e-6)
 
@@ -215,7 +220,7 @@ def test_gpu_from_specs(specs, gpu_array, expected):
 
 
 def test_price_per_day_in_usd_and_in_each_coin():
-    server = normalize_server(raw_server())
+    server = price_server(normalize_server(raw_server()), RateBook(market_rates([raw_server()])))
     assert price_per_day(server, "on-demand", "USD") == 9.6
     assert price_per_day(server, "spot", "USD") == 4.8
     assert price_per_day(server, "on-demand", "CLORE-Blockchain") == 240.0

@@ -127,7 +127,7 @@ def test_a_secret_too_short_is_refused_naming_the_rule(field, minimum):
         ({"server_id": 1, "image": IMAGE, "type": "spot", "currency": "USD"},
          "type is spot but any of the following are missing: spot_price, spot_max_price"),
         ({"server_id": 1, "image": IMAGE, "type": "spot", "spot_price": 1.0},
-         "type is spot but all of the following are missing: currency"),
+         "type is spot but any of the following are missing: currency, currencies"),
         ({"count": 1}, "missing parameter(s) required by 'count': image"),
     ],
 )

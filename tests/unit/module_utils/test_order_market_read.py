@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils.currencies import UsdRates, usd_rates
+from ansible_collections.clore.ai.plugins.module_utils.pricing import MarketRates, market_rates
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError
 from ansible_collections.clore.ai.plugins.module_utils.market import MarketFilterError, MarketSelection, select_servers
 from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_SPEC, validate
@@ -88,7 +88,7 @@ def test_a_fleet_read_keeps_what_the_whole_listing_gives(filters, sort_by, desce
     # What spot_max_price may outbid: what the filters pass that others hold, in the same order.
     assert found.held == [s for s in everything if s.get("rented") and s.get("online") is not False]
     assert found.held and all(s["rented"] for s in found.held)
-    assert found.rates == usd_rates(listed)
+    assert found.rates == market_rates(listed)
     assert found.my_servers == ["12", 4, "x"] and found.row is None and client.calls == 1
 
 
@@ -101,7 +101,7 @@ def test_a_read_for_the_rates_or_one_row_keeps_no_server_list():
     rows = market(200, seed=4)
     found = read_market(StreamingClient(rows, failed_attempts=1))
     assert (found.free, found.held, found.excluded, found.row) == ([], [], {}, None)
-    assert found.rates == usd_rates(rows)
+    assert found.rates == market_rates(rows)
     wanted = rows[10]["id"]
     first = next(r for r in rows if isinstance(r, dict) and r["id"] == wanted)
     by_id = read_market(StreamingClient(rows), row=with_id(wanted)).row
@@ -135,11 +135,11 @@ def test_a_selection_says_what_each_row_was_counted_under():
 
 def test_rates_fed_row_by_row_are_the_rates_of_the_whole_listing():
     rows = market(300, seed=9)
-    rates = UsdRates()
+    rates = MarketRates()
     for row in rows:
         rates.add(row)
-    assert rates.rates() == usd_rates(rows)
-    assert UsdRates().rates() == {"USD-Blockchain": 1.0}
+    assert rates.rates() == market_rates(rows)
+    assert MarketRates().rates() == {"USD-Blockchain": 1.0}
 
 
 # ----- clore_order's task reads the market only streamed -----

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils.currencies import convert, usd_rates
+from ansible_collections.clore.ai.plugins.module_utils.currencies import convert
+from ansible_collections.clore.ai.plugins.module_utils.pricing import market_rates
 from ansible_collections.clore.ai.plugins.module_utils.market import normalize_server
 from ansible_collections.clore.ai.plugins.module_utils._order.plan import (
     BudgetExceeded,
@@ -27,7 +28,7 @@ def order(order_id: int, price: float, currency: str = "USD-Blockchain") -> dict
 
 
 def test_rates_come_from_the_markets_own_dollar_figures():
-    rates = usd_rates([server(1, 2.0, clore_rate=0.05), server(2, 4.0, clore_rate=0.05), {"id": 3}])
+    rates = market_rates([server(1, 2.0, clore_rate=0.05), server(2, 4.0, clore_rate=0.05), {"id": 3}])
     assert rates["USD-Blockchain"] == 1.0
     assert rates["CLORE-Blockchain"] == pytest.approx(0.05)
     assert convert(100, "CLORE-Blockchain", "USD", rates) == pytest.approx(5.0)
@@ -86,21 +87,32 @@ def on_demand(cap: dict | None, currency: str | None = None) -> dict:
     return {"type": "on-demand", "currency": currency, "max_price": cap}
 
 
-def test_without_a_cap_the_preferred_currency_is_chosen():
-    assert choose_currency(split_server(), "on-demand", None) == ("USD-Blockchain", None)
+def test_without_a_cap_the_cheapest_currency_in_dollars_is_chosen():
+    # USD-Blockchain used to be preferred: 6.6205 USD paid where 5.88 USD in CLORE was on offer.
+    assert choose_currency(split_server(), "on-demand", None) == ("CLORE-Blockchain", None)
     candidate, refusal = make_candidate(split_server(), on_demand(None), SPLIT_RATES)
-    assert (candidate.currency, candidate.price, refusal) == ("USD-Blockchain", 6.6205, None)
+    assert (candidate.currency, candidate.price, refusal) == ("CLORE-Blockchain", 235.2, None)
+    assert (candidate.usd_per_day, candidate.usd_source) == (5.88, "price.usd")
+    assert candidate.currency_reason == ("CLORE-Blockchain: the cheapest in US dollars per day (USD/day: "
+                                         "CLORE-Blockchain 5.8800, USD-Blockchain 6.6205)")
 
 
-def test_a_preferred_currency_above_the_cap_gives_way_to_the_next_within_it():
-    cap = PriceCap({"amount": 6.5, "currency": "USD"}, SPLIT_RATES)
+def test_the_allowed_currencies_narrow_the_choice():
+    only_usd, refusal = make_candidate(split_server(), on_demand(None) | {"currencies": ["USD-Blockchain"]})
+    assert refusal is None and (only_usd.currency, only_usd.usd_source) == ("USD-Blockchain", "usd_coin")
+    assert only_usd.currency_reason == "USD-Blockchain: the only currency allowed with a price"
+    none, refusal = make_candidate(split_server(), on_demand(None) | {"currencies": ["bitcoin"]})
+    assert none is None and str(refusal) == "does not accept bitcoin"
+
+
+def test_a_cap_in_a_coin_takes_the_currency_within_it():
+    # 6.6205 USD-Blockchain is 264.82 CLORE: above a 250 CLORE cap; 235.2 CLORE is within it.
+    cap = PriceCap({"amount": 250, "currency": "CLORE-Blockchain"}, SPLIT_RATES)
+    assert choose_currency(split_server(), "on-demand", ["USD-Blockchain"], cap)[0] is None
     assert choose_currency(split_server(), "on-demand", None, cap) == ("CLORE-Blockchain", None)
-    candidate, refusal = make_candidate(split_server(), on_demand({"amount": 6.5, "currency": "USD"}), SPLIT_RATES)
-    assert refusal is None
-    assert (candidate.currency, candidate.price) == ("CLORE-Blockchain", 235.2)
-    # A cap both currencies meet keeps the preference.
+    # A cap both currencies meet still takes the cheapest.
     roomy, _none = make_candidate(split_server(), on_demand({"amount": 7, "currency": "USD"}), SPLIT_RATES)
-    assert roomy.currency == "USD-Blockchain"
+    assert roomy.currency == "CLORE-Blockchain"
 
 
 def test_the_cap_is_read_per_hour_and_per_gpu_hour_as_the_market_filter_reads_it():
@@ -111,7 +123,10 @@ def test_the_cap_is_read_per_hour_and_per_gpu_hour_as_the_market_filter_reads_it
     none, refusal = make_candidate(two_gpus, on_demand({"amount": 0.12, "per": "gpu_hour"}), SPLIT_RATES)
     assert none is None and refusal.filter == "max_price"
     hourly, _none = make_candidate(split_server(), on_demand({"amount": 0.276, "per": "hour"}), SPLIT_RATES)
-    assert hourly.currency == "USD-Blockchain"  # 6.6205 / 24 = 0.27585
+    assert hourly.currency == "CLORE-Blockchain"  # 5.88 / 24 = 0.245
+    dear, refusal = make_candidate(split_server(), on_demand({"amount": 0.276, "per": "hour"}, "USD-Blockchain"),
+                                   SPLIT_RATES)
+    assert dear is not None and dear.currency == "USD-Blockchain"  # 6.6205 / 24 = 0.27585
     # A cap in a coin: 6.6205 USD is 264.82 CLORE, 235.2 CLORE is 235.2.
     in_clore, _none = make_candidate(split_server(), on_demand({"amount": 250, "currency": "clore"}), SPLIT_RATES)
     assert in_clore.currency == "CLORE-Blockchain"
@@ -128,10 +143,14 @@ def test_no_currency_within_the_cap_skips_the_server_naming_the_cheapest():
 
 
 def test_a_price_that_cannot_be_converted_is_never_taken_as_within_the_cap():
-    # No CLORE rate: only USD-Blockchain can be judged, and it is above the cap.
-    none, refusal = make_candidate(split_server(), on_demand({"amount": 6.5, "currency": "USD"}), {})
+    # No dollar figure for CLORE on the row and no rate: only USD-Blockchain can be judged, above the cap.
+    raw = server(10622, 6.6205, coins=("USD-Blockchain", "CLORE-Blockchain"))
+    raw["price"]["on_demand"] = dict(SPLIT)
+    del raw["price"]["usd"]
+    unpriced = normalize_server(raw)
+    none, refusal = make_candidate(unpriced, on_demand({"amount": 6.5, "currency": "USD"}), {})
     assert none is None and "cheapest 6.6205 USD/day in USD-Blockchain" in str(refusal)
-    clore_only, refusal = make_candidate(split_server(), on_demand({"amount": 6.5}, "CLORE-Blockchain"), {})
+    clore_only, refusal = make_candidate(unpriced, on_demand({"amount": 6.5}, "CLORE-Blockchain"), {})
     assert clore_only is None and "no exchange rate from CLORE-Blockchain to USD" in str(refusal)
 
 

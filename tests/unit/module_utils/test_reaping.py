@@ -61,3 +61,18 @@ def test_idle_counts_from_the_first_look_or_the_last_busy_one(tmp_path):
     assert later[1]["idle_since"] == 1000 and later[2]["idle_since"] == 1000  # order 2 was last busy at 1000
     dry = activity.observe({1: [50.0]}, 10.0, now=5000, write=False)
     assert dry[1]["busy"] and activity.observe({1: [0.0]}, 10.0, now=6000)[1]["idle_since"] == 1000
+
+
+def test_an_order_with_its_own_dollar_price_needs_no_rate_and_says_so():
+    from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
+
+    raw = {"id": 9, "si": 3, "currency": "CLORE-Blockchain", "price": 200.0, "spend": 20.0, "ct": 1_750_000_000,
+           "original_price_usd": 5.0}
+    order = normalize_order(raw, now=1_750_003_600)
+    assert (order["usd_per_day"], order["usd_source"], order["original_price_usd"]) == (5.0, "original_price_usd", 5.0)
+    assert not needs_rates([order])
+    # Without it the same order needs the market's rates.
+    bare = normalize_order({k: v for k, v in raw.items() if k != "original_price_usd"}, now=1_750_003_600)
+    assert bare["usd_per_day"] is None and needs_rates([bare])
+    priced = add_money_and_age(order, {}, 1_750_003_600, None)
+    assert (priced["spend_usd"], priced["usd_source"]) == (0.5, "original_price_usd")

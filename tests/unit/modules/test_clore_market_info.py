@@ -21,7 +21,7 @@ def params(**overrides) -> dict:
 
 def test_argument_spec_is_the_shared_filters_plus_sorting():
     assert set(ARGUMENT_SPEC) == set(MARKET_FILTER_SPEC) | {
-        "sort_by", "descending", "limit", "spot_market", "bad_server_ttl"}
+        "sort_by", "descending", "limit", "spot_market", "bad_server_ttl", "usd_rates"}
     assert ARGUMENT_SPEC["sort_by"]["default"] == "price"
 
 
@@ -84,3 +84,18 @@ def test_the_bid_needed_is_the_hosts_minimum_on_a_server_nobody_bids_on():
     summary = _spot_market(answer)
     assert summary["bid_needed"] == {"CLORE-Blockchain": 100.0, "USD-Blockchain": 2.5}
     assert summary["top_active_bid"] is None
+
+
+def test_bad_usd_rates_are_refused_before_any_call_naming_the_option():
+    from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
+
+    with pytest.raises(CloreConfigError) as caught:
+        check_options(params(usd_rates={"DOGE": 1}))
+    assert caught.value.option == "usd_rates" and "'DOGE' is not a coin" in str(caught.value)
+    check_options(params(usd_rates={"CLORE": 0.025}, currencies=["USD", "clore"]))
+
+
+def test_currency_outside_currencies_is_refused():
+    with pytest.raises(MarketFilterError) as caught:
+        check_options(params(currency="bitcoin", currencies=["USD"]))
+    assert caught.value.option == "currency"
