@@ -28,7 +28,7 @@ from ansible_collections.clore.ai.plugins.module_utils._order.account_cap import
     check_account_budget,
 )
 from ansible_collections.clore.ai.plugins.module_utils._order.args import ports_for_order, validate
-from ansible_collections.clore.ai.plugins.module_utils._order.image import same_image
+from ansible_collections.clore.ai.plugins.module_utils.images import same_image
 from ansible_collections.clore.ai.plugins.module_utils._order.cancel import CancelFailed, cancel_orders
 from ansible_collections.clore.ai.plugins.module_utils._order.create import ExactlyOnceCreator, create_body, newest_ct
 from ansible_collections.clore.ai.plugins.module_utils._order.failover import rent_with_failover

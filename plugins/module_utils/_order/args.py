@@ -13,6 +13,7 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.clore.ai.plugins.module_utils.currencies import USD
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError, CloreShortSecretError
+from ansible_collections.clore.ai.plugins.module_utils.images import hub_spelling
 from ansible_collections.clore.ai.plugins.module_utils.known_hosts import HOST_KEY_POLICIES
 from ansible_collections.clore.ai.plugins.module_utils.market import (
     MARKET_FILTER_SPEC,
@@ -43,7 +44,6 @@ ISSUE_MAX = 2048
 ENV_VALUE_FORBIDDEN = "&"
 PORT_PROTOCOLS = ("tcp", "http")
 DEFAULT_PORTS = {"22": "tcp"}
-DOCKER_HUB_PREFIX = "docker.io/"
 
 ORDER_ARGUMENT_SPEC: dict[str, Any] = {
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
@@ -118,14 +118,6 @@ PRICE_OPTIONS = ("spot_price", "spot_max_price", "spot_bid_step", "required_pric
 FLEET_ONLY_FILTERS = tuple(
     name for name in MARKET_FILTER_SPEC if name not in ("max_price", "currency", "available_only")
 )
-
-
-def normalize_image(image: str | None) -> str | None:
-    """Docker Hub names as Clore stores them: no leading `docker.io/`."""
-    if image is None:
-        return None
-    image = image.strip()
-    return image[len(DOCKER_HUB_PREFIX):] if image.startswith(DOCKER_HUB_PREFIX) else image
 
 
 def identity_mode(params: dict) -> str:
@@ -212,7 +204,7 @@ def _check_filters_and_currencies(params: dict) -> None:
             raise CloreConfigError(f"budget.currency: {budget.get('currency')!r} is not USD or a known coin")
         params["budget"] = dict(budget, currency=currency)
     if params.get("image"):
-        params["image"] = normalize_image(params["image"])
+        params["image"] = hub_spelling(params["image"])
 
 
 def _given(value: Any) -> bool:
