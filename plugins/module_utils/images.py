@@ -78,7 +78,7 @@ def checked_reference(image: object, name: str) -> str:
         problem = "the name may hold only lower-case letters, digits and . _ - between parts separated by /"
     elif registry and not _HOST.match(registry):
         problem = f"{registry!r} is not a registry host (name or address, optionally :port)"
-    elif tag and not _TAG.match(tag):
+    elif ":" in text.partition("@")[0].rsplit("/", 1)[-1] and not _TAG.match(tag):
         problem = f"{tag!r} is not a tag (letters, digits, _ . -, at most 128, not starting with . or -)"
     elif "@" in text and not _DIGEST.match(digest):
         problem = f"{digest!r} is not a digest (algorithm:hex, for example sha256:<64 hex digits>)"
