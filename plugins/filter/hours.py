@@ -7,9 +7,8 @@ name: hours
 version_added: 0.1.0
 short_description: Read a playbook variable as a duration, in hours
 description:
-  - Reads a duration in the collection's syntax, the one of RV(clore.ai.clore_order_info#module:orders)'s
-    O(clore.ai.clore_order_info#module:older_than) - a number with V(s), V(m), V(h), V(d) or V(w) (V(36h), V(90m),
-    V(2d)); a bare number is hours.
+  - Reads a duration in the collection's syntax, that of O(clore.ai.clore_order_info#module:older_than) - a number
+    with V(s), V(m), V(h), V(d) or V(w) (V(36h), V(90m), V(2d)); a bare number is hours.
   - An empty value (null or empty text) is V(null), a limit that is off.
   - Anything else (V(abc), V(-1), V(nan), V(true)) fails with a message naming the variable, so that a playbook
     refuses it before any API call instead of reading it as 0.
