@@ -24,7 +24,8 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Orders never to cancel (-e reap_keep_order_ids=100003,100004 or -e '{"reap_keep_order_ids": [100003]}')
+# -e reap_keep_order_ids=100003,100004, or in JSON: -e '{"reap_keep_order_ids": [100003, 100004]}'
+- name: Orders never to cancel
   ansible.builtin.set_fact:
     keep: "{{ reap_keep_order_ids | clore.ai.id_list('reap_keep_order_ids') }}"
 """

@@ -25,7 +25,8 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Images never to cancel (-e reap_keep_images=ubuntu,nginx:1.27 or -e '{"reap_keep_images": ["ubuntu"]}')
+# -e reap_keep_images=ubuntu,nginx:1.27, or in JSON: -e '{"reap_keep_images": ["ubuntu", "nginx:1.27"]}'
+- name: Images never to cancel
   ansible.builtin.set_fact:
     keep: "{{ reap_keep_images | clore.ai.text_list('reap_keep_images') }}"
 """
