@@ -158,6 +158,7 @@ from ansible_collections.clore.ai.plugins.module_utils.account import account_di
 from ansible_collections.clore.ai.plugins.module_utils.client import DEFAULT_API_URL
 from ansible_collections.clore.ai.plugins.module_utils.common import client_from_options
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
+from ansible_collections.clore.ai.plugins.module_utils.images import image_reference
 from ansible_collections.clore.ai.plugins.module_utils.known_hosts import (
     HOST_KEY_POLICIES,
     ensure_known_hosts_dir,
@@ -385,6 +386,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         # ssh_endpoint_error is left out: an order with one is never a host.
         host_vars = {f"{prefix}{key}": value for key, value in order.items() if key != "ssh_endpoint_error"}
         host_vars[f"{prefix}pending"] = not order["ready"]
+        # One name per image whatever Clore's spelling, for keyed_groups and comparisons (module_utils/images.py).
+        host_vars[f"{prefix}image_id"] = image_reference(order["image"])
         if settings["user"]:
             host_vars["ansible_user"] = settings["user"]
         if not order["ready"]:

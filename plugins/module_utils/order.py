@@ -37,7 +37,7 @@ from ansible_collections.clore.ai.plugins.module_utils._order.args import (  # t
     ports_for_order,
     validate,
 )
-from ansible_collections.clore.ai.plugins.module_utils._order.image import same_image
+from ansible_collections.clore.ai.plugins.module_utils.images import same_image
 from ansible_collections.clore.ai.plugins.module_utils._order.cancel import (
     CancelFailed,
     cancel_orders,

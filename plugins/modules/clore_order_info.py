@@ -70,7 +70,10 @@ options:
         type: str
         default: USD
   images:
-    description: Return only orders of these images (a leading C(docker.io/) is ignored).
+    description:
+      - Return only orders of these images, in any spelling of the same Docker image.
+      - V(ubuntu), V(ubuntu:latest), V(library/ubuntu) and V(docker.io/library/ubuntu:latest) are one image; with a
+        digest (V(ubuntu@sha256:...)) the digest names the image.
     type: list
     elements: str
   gpu:
@@ -379,6 +382,7 @@ from ansible_collections.clore.ai.plugins.module_utils.pricing import (
     require_rates,
 )
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
+from ansible_collections.clore.ai.plugins.module_utils.images import image_reference
 from ansible_collections.clore.ai.plugins.module_utils.known_hosts import (
     HOST_KEY_POLICIES,
     known_hosts_dir,
@@ -395,8 +399,6 @@ from ansible_collections.clore.ai.plugins.module_utils.reaping import (
     spend_above,
 )
 
-DOCKER_HUB_PREFIX = "docker.io/"
-
 
 def check_filters(params: dict) -> dict:
     """The filters, checked before any API call: {older_than: seconds|None, spend_over: dict|None, images: set}."""
@@ -412,7 +414,7 @@ def check_filters(params: dict) -> dict:
             raise CloreConfigError(f"spend_over.currency: {spend_over.get('currency')!r} is not USD or a known coin",
                                    option="spend_over")
         spend_over = dict(spend_over, currency=currency)
-    images = {_image(i) for i in params.get("images") or []}
+    images = {image_reference(i) for i in params.get("images") or []}
     return {"older_than": seconds, "spend_over": spend_over, "images": images,
             "usd_rates": check_usd_rates(params.get("usd_rates"))}
 
@@ -430,11 +432,6 @@ def order_rates(client: CloreClient, orders: list[dict], user_rates: dict | None
     if spend_over is not None and spend_over["currency"] == USD:
         require_rates(book, needed, "spend_over in USD")
     return book.as_dict()
-
-
-def _image(name: str | None) -> str:
-    name = (name or "").strip()
-    return name[len(DOCKER_HUB_PREFIX):] if name.startswith(DOCKER_HUB_PREFIX) else name
 
 
 def run(module: AnsibleModule, client: CloreClient) -> dict:
@@ -458,7 +455,7 @@ def run(module: AnsibleModule, client: CloreClient) -> dict:
             continue
         if server_ids and order["server_id"] not in server_ids:
             continue
-        if filters["images"] and _image(order["image"]) not in filters["images"]:
+        if filters["images"] and image_reference(order["image"]) not in filters["images"]:
             continue
         if params["gpu"] and not gpu_matches(order, params["gpu"]):
             continue

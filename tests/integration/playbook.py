@@ -54,6 +54,7 @@ def run_playbook(
     env: dict[str, str],
     *,
     extra_vars: dict[str, Any] | None = None,
+    extra_args: list[str] | None = None,
     inventory: str | Path | None = None,
     check: bool = False,
     diff: bool = False,
@@ -64,11 +65,15 @@ def run_playbook(
     cwd: str | Path | None = None,
     timeout: float = 600,
 ) -> PlaybookRun:
-    """Run ansible-playbook; `env` is the whole environment (see the `ansible_env` fixture)."""
+    """Run ansible-playbook; `env` is the whole environment (see the `ansible_env` fixture).
+
+    `extra_args` go on the command line as they are, for example ["-e", "name=value"] as a user types it.
+    """
     cmd = [str(VENV_BIN / "ansible-playbook"), str(playbook)]
     cmd += ["-i", str(inventory) if inventory else "localhost,"]
     if extra_vars:
         cmd += ["--extra-vars", json.dumps(extra_vars)]
+    cmd += extra_args or []
     if check:
         cmd.append("--check")
     if diff:

@@ -13,6 +13,7 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.clore.ai.plugins.module_utils.currencies import USD
 from ansible_collections.clore.ai.plugins.module_utils.pricing import USD_RATES_SPEC, check_usd_rates
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError, CloreShortSecretError
+from ansible_collections.clore.ai.plugins.module_utils.images import checked_reference, hub_spelling
 from ansible_collections.clore.ai.plugins.module_utils.known_hosts import HOST_KEY_POLICIES
 from ansible_collections.clore.ai.plugins.module_utils.market import (
     MARKET_FILTER_SPEC,
@@ -44,14 +45,6 @@ ISSUE_MAX = 2048
 ENV_VALUE_FORBIDDEN = "&"
 PORT_PROTOCOLS = ("tcp", "http")
 DEFAULT_PORTS = {"22": "tcp"}
-DOCKER_HUB_PREFIX = "docker.io/"
-# Docker's reference grammar: an optional registry host (it has a `.` or a `:`, or is localhost), lowercase path
-# components, then an optional tag and digest. Docker refuses anything else, so Clore's container never starts.
-_IMAGE_REGISTRY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
-                             r"(?::[0-9]+)?")
-_IMAGE_PATH = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
-                         r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
-                         r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?")
 
 ORDER_ARGUMENT_SPEC: dict[str, Any] = {
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
@@ -130,14 +123,6 @@ FLEET_ONLY_FILTERS = tuple(
 )
 
 
-def normalize_image(image: str | None) -> str | None:
-    """Docker Hub names as Clore stores them: no leading `docker.io/`."""
-    if image is None:
-        return None
-    image = image.strip()
-    return image[len(DOCKER_HUB_PREFIX):] if image.startswith(DOCKER_HUB_PREFIX) else image
-
-
 def identity_mode(params: dict) -> str:
     """'order_id', 'server_id' or 'fleet' (count); CloreConfigError unless exactly one is given."""
     given = [name for name in IDENTITY_OPTIONS if params.get(name) is not None]
@@ -186,21 +171,8 @@ def validate(params: dict) -> str:
 
 def _check_image(image: str | None) -> None:
     """An image Docker would refuse (uppercase repository, `::`, spaces) refused before anything is rented."""
-    if image is None or not image.strip():
-        return
-    name = image.strip()
-    first, slash, rest = name.partition("/")
-    if slash and ("." in first or ":" in first or first == "localhost"):
-        if not _IMAGE_REGISTRY.fullmatch(first):
-            raise CloreConfigError(f"image {image!r}: {first!r} is not a registry host name", option="image")
-        name = rest
-    if not _IMAGE_PATH.fullmatch(name):
-        raise CloreConfigError(
-            f"image {image!r} is not a Docker image reference: the repository is lowercase letters and digits "
-            "separated by '.', '_', '-' or '/', then an optional ':tag' or '@digest' "
-            "(for example cloreai/ubuntu22.04-jupyter or docker.io/library/ubuntu:22.04)",
-            option="image",
-        )
+    if image is not None and image.strip():
+        checked_reference(image, "image")
 
 
 def _check_filters_and_currencies(params: dict) -> None:
@@ -224,7 +196,7 @@ def _check_filters_and_currencies(params: dict) -> None:
             raise CloreConfigError(f"budget.currency: {budget.get('currency')!r} is not USD or a known coin")
         params["budget"] = dict(budget, currency=currency)
     if params.get("image"):
-        params["image"] = normalize_image(params["image"])
+        params["image"] = hub_spelling(params["image"])
 
 
 def _given(value: Any) -> bool:

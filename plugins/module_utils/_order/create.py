@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from ansible_collections.clore.ai.plugins.module_utils.client import DEFAULT_CREATE_INTERVAL, DEFAULT_RETRY_TIMEOUT
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreError
-from ansible_collections.clore.ai.plugins.module_utils._order.args import env_strings, normalize_image, ports_for_order
-from ansible_collections.clore.ai.plugins.module_utils._order.image import same_image
+from ansible_collections.clore.ai.plugins.module_utils._order.args import env_strings, ports_for_order
+from ansible_collections.clore.ai.plugins.module_utils.images import hub_spelling, same_image
 from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
 
 # Clore's clock may step back a little between its machines: an order this much older than the floor still matches.
@@ -71,7 +71,7 @@ def create_body(params: dict, server_id: int, currency: str, bid: float | None =
         "renting_server": server_id,
         "type": params["type"],
         "currency": currency,
-        "image": normalize_image(params["image"]),
+        "image": hub_spelling(params["image"]),
         "ports": ports_for_order(params.get("ports")),
     }
     if params["type"] == "spot":
@@ -125,7 +125,7 @@ class ExactlyOnceCreator:
         tried. OutcomeUnknown when the order may exist but was not found: never try another server then.
         """
         server_id = body["renting_server"]
-        image = normalize_image(body["image"])
+        image = hub_spelling(body["image"])
         floor = self.clore_time  # read before the create: the new order's ct is no earlier
         self.in_flight = InFlight(server_id, image)
         record = self._record(server_id, image, floor)

@@ -11,7 +11,7 @@ from ansible_collections.clore.ai.plugins.module_utils.market import (
     first_failing_filter,
     normalize_server,
 )
-from ansible_collections.clore.ai.plugins.module_utils._order.image import same_image
+from ansible_collections.clore.ai.plugins.module_utils.images import same_image
 from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
 
 

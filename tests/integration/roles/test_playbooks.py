@@ -61,8 +61,7 @@ def test_rent_configure_run_cancel_release(sim, ansible_env, ssh_keypair, tmp_pa
 def test_cancel_order_refuses_a_missing_order_id(sim, ansible_env):
     run = run_playbook(REPO_PLAYBOOKS / "cancel_order.yml", ansible_env)
     assert run.rc != 0
-    assert run.result("Check the arguments")["msg"] == \
-        "order_id is required and must be a number, for example: -e order_id=41234"
+    assert "order_id is required" in run.result("Check the variables (playbooks/specs/cancel_order.yml)")["msg"]
     assert sim.counters()["requests"] == {}
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from ansible_collections.clore.ai.plugins.module_utils._order.create import create_body, is_order_of_create
 from ansible_collections.clore.ai.plugins.module_utils._order.identity import members
-from ansible_collections.clore.ai.plugins.module_utils._order.image import image_reference, same_image
+from ansible_collections.clore.ai.plugins.module_utils.images import image_reference, same_image
 from ansible_collections.clore.ai.plugins.module_utils._order.lock import lock_path
 
 
