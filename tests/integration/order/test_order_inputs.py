@@ -48,7 +48,7 @@ CASES = {
     "nan_bad_server_ttl": ("{count: 1, image: %s, bad_server_ttl: .nan}" % IMAGE,
                            "bad_server_ttl must be a finite number, got nan"),
     "boolean_server_id": ("{server_id: true, image: %s}" % IMAGE, "server_id must be a whole number, got true"),
-    "docker_refuses_image": ("{count: 1, image: 'UPPER/Case::bad'}", "image 'UPPER/Case::bad' is not a Docker image"),
+    "docker_refuses_image": ("{count: 1, image: 'UPPER/Case::bad'}", "image: 'UPPER/Case::bad' is not a Docker image"),
     "empty_state_dir": ("{server_id: 1, image: %s, api_state_dir: ''}" % IMAGE, "api_state_dir must not be empty"),
     "empty_gpu_name": ("{count: 1, image: %s, gpu: ['']}" % IMAGE, "gpu[0] must not be empty"),
     "scalar_ports": ("{server_id: 1, image: %s, ports: 22}" % IMAGE, "ports must be a dict (key: value pairs)"),

@@ -148,7 +148,7 @@ def test_valid_arguments_pass_the_argument_spec():
                                    "ubuntu:", "bad host!/x/y", "-ubuntu"])
 def test_an_image_docker_would_refuse_is_refused_naming_image(image):
     err = refused(**SERVER | {"image": image})
-    assert str(err).startswith(f"image {image!r}") and err.option == "image"
+    assert str(err).startswith(f"image: {image!r} is not a Docker image reference") and err.option == "image"
 
 
 @pytest.mark.parametrize("image", [IMAGE, "ubuntu", "ubuntu:22.04", "docker.io/library/ubuntu:22.04",
