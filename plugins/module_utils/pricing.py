@@ -87,6 +87,9 @@ def row_usd(price: Any, order_type: str, coins: Iterable[str]) -> dict[str, tupl
     usd = price.get("usd") if isinstance(price.get("usd"), dict) else {}
     nested = price.get(key).get(NESTED_USD_KEY) if isinstance(price.get(key), dict) else None
     original = price.get("original_usd") if isinstance(price.get("original_usd"), dict) else {}
+    # A `usd` key inside a price map is one figure naming no coin: it prices a coin only when the map has that coin
+    # alone. With several coins (each priced on its own by the host) it could be any of them; coin rates price them.
+    sole = next(iter(native)) if len(native) == 1 else None
     found: dict[str, tuple[float, str]] = {}
     for coin in coins:
         if coin == USD_COIN and coin in native:
@@ -100,7 +103,7 @@ def row_usd(price: Any, order_type: str, coins: Iterable[str]) -> dict[str, tupl
             from_usd = _number(usd.get("spot")) if coin in native else None
         per_coin = original.get(coin) if isinstance(original.get(coin), dict) else {}
         for value, source in ((from_usd, PRICE_USD),
-                              (_number(nested) if coin in native else None, NESTED_USD.format(type=key)),
+                              (_number(nested) if coin == sole else None, NESTED_USD.format(type=key)),
                               (_number(per_coin.get(key)), ORIGINAL_USD)):
             if value is not None:
                 found[coin] = (value, source)

@@ -46,8 +46,8 @@ SHAPES = {
     ("usd-keys", {"USD-Blockchain": (6.0, "usd_coin"), "CLORE-Blockchain": (5.0, "price.usd"),
                   "bitcoin": (6.5, "price.usd")}),
     ("usd-partial", {"USD-Blockchain": (6.0, "usd_coin"), "CLORE-Blockchain": (5.0, "price.usd")}),
-    ("nested-usd", {"USD-Blockchain": (6.0, "usd_coin"), "CLORE-Blockchain": (5.5, "price.on_demand.usd"),
-                    "bitcoin": (5.5, "price.on_demand.usd")}),
+    # One nested figure, several coins: it could be any coin's, so it prices none (coin rates do).
+    ("nested-usd", {"USD-Blockchain": (6.0, "usd_coin")}),
     ("original-usd", {"USD-Blockchain": (6.0, "usd_coin"), "CLORE-Blockchain": (4.8, "price.original_usd"),
                       "bitcoin": (6.2, "price.original_usd")}),
     ("none", {"USD-Blockchain": (6.0, "usd_coin")}),
@@ -58,7 +58,8 @@ def test_each_price_shape_gives_the_rows_own_dollar_figures(shape, expected):
 
 def test_spot_figures_per_shape():
     assert row_usd(SHAPES["usd-keys"], "spot", COINS)["CLORE-Blockchain"] == (2.5, "price.usd")
-    assert row_usd(SHAPES["nested-usd"], "spot", COINS)["bitcoin"] == (2.75, "price.spot.usd")
+    assert "bitcoin" not in row_usd(SHAPES["nested-usd"], "spot", COINS)  # which coin's is 2.75? none says
+    assert row_usd({"spot": {"bitcoin": 0.0001, "usd": 2.75}}, "spot", COINS) == {"bitcoin": (2.75, "price.spot.usd")}
     assert row_usd(SHAPES["original-usd"], "spot", COINS)["bitcoin"] == (3.1, "price.original_usd")
     assert row_usd(SHAPES["none"], "spot", COINS) == {"USD-Blockchain": (3.0, "usd_coin")}
 
@@ -67,9 +68,12 @@ def test_sources_are_taken_in_order_the_first_present_wins():
     every = {"on_demand": dict(ON_DEMAND, usd=5.5), "spot": SPOT, "usd": {"on_demand_clore": 5.0},
              "original_usd": {"CLORE-Blockchain": {"on_demand": 4.8}, "bitcoin": {"on_demand": 6.2}}}
     figures = row_usd(every, "on-demand", COINS)
-    # USD-Blockchain is a dollar whatever else the row says; price.usd before the nested key before original_usd.
+    # USD-Blockchain is a dollar whatever else the row says; price.usd before the nested key before original_usd
+    # (the nested figure names no coin of the three, so original_usd prices bitcoin).
     assert figures == {"USD-Blockchain": (6.0, "usd_coin"), "CLORE-Blockchain": (5.0, "price.usd"),
-                       "bitcoin": (5.5, "price.on_demand.usd")}
+                       "bitcoin": (6.2, "price.original_usd")}
+    sole = {"on_demand": {"bitcoin": 0.0001, "usd": 5.5}, "original_usd": {"bitcoin": {"on_demand": 6.2}}}
+    assert row_usd(sole, "on-demand", COINS) == {"bitcoin": (5.5, "price.on_demand.usd")}
     # The nested `usd` is a dollar figure, never a coin.
     assert native_prices(every["on_demand"]) == ON_DEMAND
 
