@@ -58,11 +58,14 @@ install_build_deps() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+WORK=  # the build directory, removed on exit (a global: the EXIT trap runs after build() has returned)
+trap '[ -z "$WORK" ] || rm -rf "$WORK"' EXIT
+
 build() {
   local work apt_opts source jobs
   install_build_deps
-  work=$(mktemp -d "${TMPDIR:-/tmp}/clore-python-build.XXXXXX")
-  trap 'rm -rf "$work"' EXIT
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/clore-python-build.XXXXXX")
+  work=$WORK
   mkdir -p "$work/lists/partial" "$work/cache/archives/partial"
   echo "deb-src $MIRROR $SUITE main" >"$work/sources.list"
   apt_opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
