@@ -16,8 +16,8 @@ def limited_client(make_client, fake_clock, tmp_path, script):
     return client, adapter
 
 
-def test_a_refused_create_without_retry_after_backs_off_at_least_the_create_interval(make_client, fake_clock,
-                                                                                      tmp_path):
+def test_a_refused_create_without_retry_after_backs_off_at_least_the_create_interval(
+        make_client, fake_clock, tmp_path):
     client, adapter = limited_client(make_client, fake_clock, tmp_path, [(429, {"code": 5}), (200, {"code": 0})])
     client.create_order(CREATE_BODY)
     assert len(adapter.sent) == 2
@@ -33,8 +33,8 @@ def test_a_refused_create_holds_back_creates_not_reads(make_client, fake_clock, 
     assert state[REQUEST]["hold"] == 0
 
 
-def test_a_refused_read_without_retry_after_backs_off_the_request_interval_and_holds_reads(make_client, fake_clock,
-                                                                                          tmp_path):
+def test_a_refused_read_without_retry_after_backs_off_the_request_interval_and_holds_reads(
+        make_client, fake_clock, tmp_path):
     client, adapter = limited_client(make_client, fake_clock, tmp_path,
                                      [(429, {"code": 5}), (200, {"code": 0, "wallets": []})])
     client.wallets()
