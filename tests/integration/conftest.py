@@ -2,9 +2,10 @@
 
 clore-sim runs at its own defaults, the strictest shapes a real client met: a create's 5 s counted from any request
 (--create-spacing any), 429 answers without Retry-After (--retry-after none), orders' mrl in hours. The tests whose
-answers depend on how marketplace rows carry prices (PRICE_SHAPE_MODULES) run once per --price-shape; a test may
-ask for other options by overriding the `sim_options` fixture. What fails today against these shapes because of the
-collection's own reading is listed, with why, in KNOWN_SHAPE_FAILURES (strict xfail)."""
+answers depend on how marketplace rows carry prices (PRICE_SHAPE_MODULES) run once per --price-shape, each
+expecting the same dollar prices whatever the shape (tests/integration/usd_oracle.py); a test may ask for other
+options by overriding the `sim_options` fixture. What fails against these shapes because of the collection's own
+reading is listed, with why, in KNOWN_SHAPE_FAILURES (strict xfail)."""
 from __future__ import annotations
 
 import subprocess
@@ -23,23 +24,16 @@ COLLECTIONS_PATH = Path(sys.prefix) / "collections"  # the running virtualenv's 
 PLAYBOOKS = REPO / "playbooks"
 # The modules whose tests read prices from the marketplace: each of their tests runs once per price shape.
 PRICE_SHAPE_MODULES = ("test_market_info.py", "test_order_price_cap.py")
-
-
-OTHER_SHAPES = ("usd-partial", "nested-usd", "original-usd", "none")
-# (test, price shape) pairs that fail today, each with why: expected to fail, strictly, so that each one is seen the
-# moment it passes (then it leaves this table).
-PRICE_READING = ("the collection reads USD only from price.usd: rows without it get no usd_per_day, so USD filters "
-                 "and sorts leave them out or fail on them")
+# (test, price shapes) that fail because of the collection, each with why: expected to fail, strictly, so that each
+# one is seen the moment it passes (then it leaves this table).
+NESTED_USD_FOR_EVERY_COIN = (
+    "pricing.row_usd takes the one `usd` figure inside price.on_demand / price.spot (the first accepted coin's price) "
+    "as the dollar price of every coin of the row: e.g. server 10195 (seed 7) costs 32.4852 USD/day in bitcoin and "
+    "36.3082 in CLORE-Blockchain, yet both coins are given 36.3082 and cheapest_currency is CLORE-Blockchain")
 KNOWN_SHAPE_FAILURES: dict[str, tuple[tuple[str, ...], str]] = {
-    "test_filters_narrow_like_the_raw_market": (OTHER_SHAPES, PRICE_READING),
-    "test_sort_orders_and_limit": (OTHER_SHAPES, PRICE_READING),
-    "test_market_search_playbook_prints_the_cheapest_offers": (OTHER_SHAPES, PRICE_READING),
-    "test_the_order_is_rented_in_a_currency_within_max_price": (
-        OTHER_SHAPES, "the test picks its servers and caps from price.usd, which only usd-keys gives on every row"),
-    "test_a_cap_below_every_currency_fails_before_any_post": (
-        OTHER_SHAPES, "the test picks its servers and caps from price.usd, which only usd-keys gives on every row"),
-    "test_spot_market_gives_the_running_bid_and_the_bid_needed_to_win": (
-        ("none",), "the test bids in USD-Blockchain, which no server of the 2024 market accepts"),
+    "test_filters_narrow_like_the_raw_market": (("nested-usd",), NESTED_USD_FOR_EVERY_COIN),
+    "test_sort_orders_and_limit": (("nested-usd",), NESTED_USD_FOR_EVERY_COIN),
+    "test_market_search_playbook_prints_the_cheapest_offers": (("nested-usd",), NESTED_USD_FOR_EVERY_COIN),
 }
 
 

@@ -1,6 +1,7 @@
 """clore_market_info through real ansible-playbook runs against clore-sim, checked against the raw marketplace JSON.
 
-Expectations are computed here from the simulator's own answer with plain code, independently of module_utils.
+Expectations are computed here from the simulator's own answer and its own USD rates with plain code (usd_oracle),
+independently of module_utils, so that they hold under every --price-shape.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from clore_sim.testing import SimServer
 
 from .conftest import PLAYBOOKS
 from .playbook import run_playbook
+from .usd_oracle import USD_TOLERANCE, in_order, rate_lookups, sim_rates, usd_per_day
 
 
 LOCALHOST_VARS = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
@@ -48,14 +50,9 @@ def gpu(row: dict) -> tuple[str, int]:
     return model, int(count)
 
 
-def usd_per_day(row: dict) -> float | None:
-    """The cheapest on-demand price in dollars over the accepted coins: USD-Blockchain is one dollar, the others
-    priced by the row's `price.usd` figure (every sim row has one for each of its coins)."""
-    usd = row.get("price", {}).get("usd", {})
-    keys = {"CLORE-Blockchain": "on_demand_clore", "bitcoin": "on_demand_btc"}
-    values = [row["price"]["on_demand"][c] if c == "USD-Blockchain" else usd[keys[c]]
-              for c in row.get("allowed_coins", []) if c == "USD-Blockchain" or keys.get(c) in usd]
-    return min(values) if values else None
+def coin_prices(prices: dict) -> dict:
+    """A price map without the dollar figure some shapes put in it (`usd`: no coin)."""
+    return {coin: value for coin, value in prices.items() if coin != "usd"}
 
 
 def country(row: dict) -> str | None:
@@ -78,7 +75,15 @@ def market(sim: SimServer) -> list[dict]:
     return rows
 
 
-def test_filters_narrow_like_the_raw_market(sim, ansible_env, tmp_path, market):
+@pytest.fixture
+def rates(sim: SimServer, market: list[dict]) -> dict[str, float]:
+    """clore-sim's own US dollars per coin."""
+    answer = sim_rates(sim, market[0]["id"])
+    sim.reset()
+    return answer
+
+
+def test_filters_narrow_like_the_raw_market(sim, ansible_env, tmp_path, market, rates):
     searches = {
         "default": {},
         "rtx 4090 new cuda": {"gpu": ["rtx 4090"], "cuda_min": "12.4"},
@@ -116,8 +121,12 @@ def test_filters_narrow_like_the_raw_market(sim, ansible_env, tmp_path, market):
     europe = {"DE", "FR", "NL", "PL", "CZ", "FI", "SE", "RO"}
     check("regex gpu and europe",
           lambda r: re.search(r"^NVIDIA GeForce RTX 30[89]0$|A100", gpu(r)[0], re.I) and country(r) in europe)
-    check("cheap per gpu hour",
-          lambda r: usd_per_day(r) is not None and usd_per_day(r) / 24 / gpu(r)[1] <= 0.3 and country(r) != "US")
+    def per_gpu_hour(row: dict) -> float:
+        return usd_per_day(row, rates) / 24 / gpu(row)[1]
+
+    # No server so near the cap that a row's rounded dollar figure could put it on the other side.
+    assert all(abs(per_gpu_hour(r) - 0.3) > USD_TOLERANCE for r in free)
+    check("cheap per gpu hour", lambda r: per_gpu_hour(r) <= 0.3 and country(r) != "US")
     check("clore spot per hour",
           lambda r: "CLORE-Blockchain" in r["allowed_coins"] and r["price"]["spot"]["CLORE-Blockchain"] / 24 <= 6)
     check("multi gpu big ram",
@@ -138,21 +147,24 @@ def test_filters_narrow_like_the_raw_market(sim, ansible_env, tmp_path, market):
         row = by_id[server["id"]]
         assert (server["gpu_model"], server["gpu_count"]) == gpu(row)
         assert server["rented"] is row["rented"] and server["online"] is row.get("online")
-        assert server["prices"]["on-demand"] == row["price"]["on_demand"]
-        assert server["prices"]["spot"] == row["price"]["spot"]
+        assert server["prices"]["on-demand"] == coin_prices(row["price"]["on_demand"])
+        assert server["prices"]["spot"] == coin_prices(row["price"]["spot"])
         assert server["allowed_currencies"] == row["allowed_coins"]
-        assert server["usd_per_day"] == usd_per_day(row)
-        assert server["usd_per_gpu_hour"] == pytest.approx(usd_per_day(row) / 24 / gpu(row)[1], abs=1e-6)
+        assert server["usd_per_day"] == pytest.approx(usd_per_day(row, rates), abs=USD_TOLERANCE)
+        assert server["usd_per_gpu_hour"] == pytest.approx(usd_per_day(row, rates) / 24 / gpu(row)[1],
+                                                           abs=USD_TOLERANCE)
         assert server["country"] == country(row)
         assert server["mrl_hours"] == row["mrl"]
 
-    # One marketplace call per task, nothing else.
+    # One marketplace call per task, and in each task (all sort by price, in dollars) one spot_marketplace call for
+    # rates when the servers it keeps accept a coin that no row prices in dollars.
     counters = sim.counters()
-    assert counters["requests"] == {"marketplace": len(searches)}
+    lookups = sum(rate_lookups([by_id[i] for i in ids(results[name]["servers"])], market) for name in searches)
+    assert counters["requests"] == {"marketplace": len(searches)} | ({"spot_marketplace": lookups} if lookups else {})
     assert counters["posts"] == {}
 
 
-def test_sort_orders_and_limit(sim, ansible_env, tmp_path, market):
+def test_sort_orders_and_limit(sim, ansible_env, tmp_path, market, rates):
     searches = {
         "cheapest": {"limit": 5},
         "dearest": {"descending": True},
@@ -165,13 +177,18 @@ def test_sort_orders_and_limit(sim, ansible_env, tmp_path, market):
     assert run.rc == 0, run.stdout + run.stderr
     free = [r for r in market if available(r)]
 
-    prices = sorted((usd_per_day(r), r["id"]) for r in free)
+    price = {r["id"]: usd_per_day(r, rates) for r in free}
     cheapest = run.result("cheapest")
-    assert ids(cheapest["servers"]) == [server_id for _price, server_id in prices[:5]]
+    # The five cheapest, in order (servers priced within the rounding of the rows' figures may swap places).
+    fifth = sorted(price.values())[4]
+    assert all(abs(p - fifth) > USD_TOLERANCE for i, p in price.items() if i not in ids(cheapest["servers"]))
+    assert in_order([price[i] for i in ids(cheapest["servers"])])
     assert (cheapest["count"], cheapest["matched"]) == (5, len(free))
 
     dearest = run.result("dearest")["servers"]
-    assert [s["usd_per_day"] for s in dearest] == sorted((usd_per_day(r) for r in free), reverse=True)
+    assert sorted(ids(dearest)) == sorted(price)
+    assert in_order([price[s["id"]] for s in dearest], descending=True)
+    assert [s["usd_per_day"] for s in dearest] == pytest.approx([price[s["id"]] for s in dearest], abs=USD_TOLERANCE)
 
     per_gpu = [s["usd_per_gpu_hour"] for s in run.result("per gpu")["servers"]]
     assert per_gpu == sorted(per_gpu) and len(per_gpu) == len(free)
@@ -209,21 +226,26 @@ def test_spot_market_for_given_servers(sim, ansible_env, tmp_path, market):
         assert spot_market["min_pricing"] == raw["market"]["server"]["min_pricing"]
         assert spot_market["currency_rates_in_usd"] == raw["market"]["currency_rates_in_usd"]
         assert len(spot_market["offers"]) == len(raw["market"]["offers"])
-    assert sim.counters()["requests"] == {"marketplace": 1, "spot_marketplace": 2}
+    # The default sort compares dollars: one more spot_marketplace call for rates if the rows give none.
+    lookups = rate_lookups([r for r in market if r["id"] in chosen], market)
+    assert sim.counters()["requests"] == {"marketplace": 1, "spot_marketplace": 2 + lookups}
 
 
 def test_spot_market_gives_the_running_bid_and_the_bid_needed_to_win(sim, ansible_env, tmp_path, market):
-    held = next(s for s in market if not s["rented"] and "USD-Blockchain" in s["allowed_coins"])
-    minimum = held["price"]["spot"]["USD-Blockchain"]
-    sim.rival_bid(held["id"], minimum + 1, currency="USD-Blockchain")
+    # A coin the market accepts (the 2024 market takes no USD-Blockchain), and its default bid step.
+    coin, step = next((c, s) for c, s in (("USD-Blockchain", 0.01), ("CLORE-Blockchain", 1.0))
+                      if any(c in r["allowed_coins"] for r in market))
+    held = next(s for s in market if not s["rented"] and coin in s["allowed_coins"])
+    minimum = held["price"]["spot"][coin]
+    sim.rival_bid(held["id"], minimum + 1, currency=coin)
     search = {"spot": {"server_ids": [held["id"]], "available_only": False, "spot_market": True}}
     run = run_playbook(playbook(tmp_path, search), ansible_env)
     assert run.rc == 0, run.stdout + run.stderr
     (server,) = run.result("spot")["servers"]
     summary = server["spot_market"]
-    assert (summary["top_active_bid"], summary["top_active_currency"]) == (minimum + 1, "USD-Blockchain")
+    assert (summary["top_active_bid"], summary["top_active_currency"]) == (minimum + 1, coin)
     assert summary["top_active_mine"] is False
-    assert summary["bid_needed"]["USD-Blockchain"] == pytest.approx(minimum + 1.01)
+    assert summary["bid_needed"][coin] == pytest.approx(minimum + 1 + step)
 
 
 def test_check_mode_reads_once_and_changes_nothing(sim, ansible_env, tmp_path, market):
@@ -232,7 +254,9 @@ def test_check_mode_reads_once_and_changes_nothing(sim, ansible_env, tmp_path, m
     result = run.result("search")
     assert result["changed"] is False and result["count"] == 2
     counters = sim.counters()
-    assert counters["requests"] == {"marketplace": 1}
+    # Sorting by price compares dollars: one spot_marketplace call for rates if the rows give none for a coin.
+    lookups = rate_lookups([r for r in market if "4090" in gpu(r)[0]], market)
+    assert counters["requests"] == {"marketplace": 1} | ({"spot_marketplace": lookups} if lookups else {})
     assert counters["posts"] == {} and counters["orders_created"] == 0
 
 
@@ -259,15 +283,20 @@ def test_bad_input_is_refused_before_any_call(sim, ansible_env, tmp_path, market
     assert sim.counters()["requests"] == {}
 
 
-def test_market_search_playbook_prints_the_cheapest_offers(sim, ansible_env, market):
+def test_market_search_playbook_prints_the_cheapest_offers(sim, ansible_env, market, rates):
     run = run_playbook(PLAYBOOKS / "market_search.yml", ansible_env, json_output=False,
                        extra_vars={"clore_search_gpu": ["4090", "3090"], "clore_search_limit": 3,
                                    "clore_search_max_price": {"amount": 0.5, "per": "gpu_hour"}})
     assert run.rc == 0, run.stdout + run.stderr
-    expected = sorted((usd_per_day(r), r["id"]) for r in market if available(r)
-                      and re.search("4090|3090", gpu(r)[0]) and usd_per_day(r) / 24 / gpu(r)[1] <= 0.5)
+    expected = sorted((usd_per_day(r, rates), r["id"]) for r in market if available(r)
+                      and re.search("4090|3090", gpu(r)[0]) and usd_per_day(r, rates) / 24 / gpu(r)[1] <= 0.5)
     assert expected, "the simulator's market should hold cheap RTX 3090/4090 servers"
+    assert all(abs(usd_per_day(r, rates) / 24 / gpu(r)[1] - 0.5) > USD_TOLERANCE for r in market
+               if available(r) and re.search("4090|3090", gpu(r)[0])), "a server so near the cap that rounding decides"
     rows = re.findall(r'"(\d+) +(\d+)x +NVIDIA GeForce RTX (?:3090|4090) +24 +[A-Z?]{2} +([\d.]+) ', run.stdout)
-    assert [(int(i), float(p)) for i, _count, p in rows] == [(i, round(p, 4)) for p, i in expected[:3]]
+    assert [int(i) for i, _count, _p in rows] == [i for _p, i in expected[:3]]
+    assert [float(p) for _i, _count, p in rows] == pytest.approx([p for p, _i in expected[:3]],
+                                                                       abs=2 * USD_TOLERANCE)  # and printed to 4
     assert f"{min(3, len(expected))} shown of {len(expected)} matching, {len(market)} servers in" in run.stdout
-    assert sim.counters()["requests"] == {"marketplace": 1}
+    lookups = rate_lookups([r for r in market if re.search("4090|3090", gpu(r)[0])], market)
+    assert sim.counters()["requests"] == {"marketplace": 1} | ({"spot_marketplace": lookups} if lookups else {})

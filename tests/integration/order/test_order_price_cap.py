@@ -1,17 +1,20 @@
 """max_price holds for the currency an order really pays in, with real ansible-playbook runs against clore-sim.
 
-The market filter judges a server by its cheapest currency; the preferred one (USD-Blockchain) may cost more. The
-servers and caps here come from the sim's own marketplace answer: a server whose USD-Blockchain price is above a cap
-that its cheapest currency meets.
+The market filter judges a server by its cheapest currency; the preferred one (the first it accepts of
+USD-Blockchain, CLORE-Blockchain, bitcoin) may cost more. The servers and caps here come from the sim's own
+marketplace answer and its own USD rates (usd_oracle, whatever --price-shape): a server whose preferred currency is
+priced above a cap that its cheapest currency meets.
 """
 from __future__ import annotations
 
+import re
+
+import pytest
 import requests
 
+from ..usd_oracle import COIN_PREFERENCE, USD_TOLERANCE, sim_rates, usd_by_coin
 from .helpers import IMAGE, posts
 
-# Which `price.usd` field is the dollar value of the on-demand price in which coin (as the marketplace gives it).
-USD_FIELDS = {"USD-Blockchain": "on_demand_usd", "CLORE-Blockchain": "on_demand_clore", "bitcoin": "on_demand_btc"}
 # Cap and prices are kept this far apart, so that rounding in the market's dollar figures decides nothing.
 MARGIN = 0.05
 
@@ -22,39 +25,36 @@ def api(sim, endpoint: str) -> dict:
     return answer.json()
 
 
-def usd_prices(row: dict) -> dict[str, float]:
-    """{coin: on-demand dollars per day} for each coin the server accepts."""
-    usd = row["price"]["usd"]
-    return {coin: float(usd[USD_FIELDS[coin]]) for coin in row["allowed_coins"] if USD_FIELDS[coin] in usd}
+def preferred(row: dict) -> str:
+    """The first currency the server accepts in the order of preference."""
+    return next(coin for coin in COIN_PREFERENCE if coin in row["allowed_coins"])
 
 
-def split_servers(sim) -> list[tuple[dict, float]]:
-    """Free servers whose USD-Blockchain price is above a cap their cheapest currency meets: [(row, cap)].
+def split_servers(sim) -> list[tuple[dict, dict[str, float], float]]:
+    """Free servers whose preferred currency is priced above a cap their cheapest currency meets:
+    [(row, {coin: on-demand dollars per day}, cap)].
 
     The cap lies halfway between the cheapest and the second cheapest currency, so exactly one currency is within it.
     """
+    rows = api(sim, "marketplace")["servers"]
+    rates = sim_rates(sim, rows[0]["id"])
+    sim.reset()  # our own reads do not count against the module's calls
     found, offline = [], set(sim.offline())  # marketplace rows do not say
-    for row in api(sim, "marketplace")["servers"]:
+    for row in rows:
         if row["rented"] or row["id"] in offline:
             continue
-        prices = sorted(usd_prices(row).values())
-        if "USD-Blockchain" not in usd_prices(row) or len(prices) < 2:
-            continue
-        if usd_prices(row)["USD-Blockchain"] > prices[0] and prices[1] - prices[0] > 2 * MARGIN:
-            found.append((row, round((prices[0] + prices[1]) / 2, 4)))
+        usd = usd_by_coin(row, rates)
+        prices = sorted(usd.values())
+        if len(prices) >= 2 and usd[preferred(row)] > prices[0] and prices[1] - prices[0] > 2 * MARGIN:
+            found.append((row, usd, round((prices[0] + prices[1]) / 2, 4)))
     assert len(found) >= 3, "the sim's market should hold servers whose preferred currency is not the cheapest"
     return found
 
 
-def cheapest_coin(row: dict) -> str:
-    prices = usd_prices(row)
-    return min(prices, key=prices.get)
-
-
 def test_the_order_is_rented_in_a_currency_within_max_price(sim, ansible_env, run_order):
-    row, cap = split_servers(sim)[0]
-    within = cheapest_coin(row)
-    assert within != "USD-Blockchain" and usd_prices(row)["USD-Blockchain"] > cap + MARGIN
+    row, usd, cap = split_servers(sim)[0]
+    within = min(usd, key=usd.get)
+    assert within != preferred(row) and usd[preferred(row)] > cap + MARGIN
     task = {"server_id": row["id"], "image": IMAGE, "wait": False, "max_price": {"amount": cap, "currency": "USD"}}
 
     planned = run_order(ansible_env, task, check=True).result
@@ -74,13 +74,13 @@ def test_the_order_is_rented_in_a_currency_within_max_price(sim, ansible_env, ru
     assert order["si"] == row["id"] and order["currency"] == within
     assert order["price"] == row["price"]["on_demand"][within]
     # Its price in dollars, by the market's own figure for that coin, is within the cap.
-    assert usd_prices(row)[within] <= cap
+    assert usd[within] <= cap
     assert rented["orders"][0]["currency"] == within and posts(sim) == {"create_order": 1}
 
 
 def test_a_cap_below_every_currency_fails_before_any_post(sim, ansible_env, run_order):
-    (row, _cap), (other, cap) = split_servers(sim)[:2]
-    below = round(min(usd_prices(row).values()) - MARGIN, 4)
+    (row, usd, _cap), (other, other_usd, cap) = split_servers(sim)[:2]
+    below = round(min(usd.values()) - MARGIN, 4)
 
     refused = run_order(ansible_env, {"server_id": row["id"], "image": IMAGE, "wait": False,
                                       "max_price": {"amount": below, "currency": "USD"}}).result
@@ -90,12 +90,14 @@ def test_a_cap_below_every_currency_fails_before_any_post(sim, ansible_env, run_
     assert sim.counters()["posts"] == {}
 
     # Asking for the preferred currency outright: its price is above the cap the cheapest one meets.
-    dear = usd_prices(other)["USD-Blockchain"]
-    explicit = run_order(ansible_env, {"server_id": other["id"], "image": IMAGE, "wait": False, "currency": "USD",
+    coin = preferred(other)
+    dear = other_usd[coin]
+    explicit = run_order(ansible_env, {"server_id": other["id"], "image": IMAGE, "wait": False, "currency": coin,
                                        "max_price": {"amount": cap, "currency": "USD"}}, check=True).result
     assert explicit["failed"] and explicit.get("would_create") == [], explicit
-    assert f"price {dear:.4f} USD/day in USD-Blockchain is above max_price {cap:g} USD/day" in explicit["msg"]
-    explicit = run_order(ansible_env, {"server_id": other["id"], "image": IMAGE, "wait": False, "currency": "USD",
+    stated = re.search(rf"price ([\d.]+) USD/day in {coin} is above max_price {cap:g} USD/day", explicit["msg"])
+    assert stated and float(stated[1]) == pytest.approx(dear, abs=2 * USD_TOLERANCE), explicit["msg"]
+    explicit = run_order(ansible_env, {"server_id": other["id"], "image": IMAGE, "wait": False, "currency": coin,
                                        "max_price": {"amount": cap, "currency": "USD"}}).result
     assert explicit["failed"] and "fails max_price" in explicit["msg"], explicit
     assert sim.counters()["posts"] == {}
