@@ -4,8 +4,7 @@ clore-sim runs at its own defaults, the strictest shapes a real client met: a cr
 (--create-spacing any), 429 answers without Retry-After (--retry-after none), orders' mrl in hours. The tests whose
 answers depend on how marketplace rows carry prices (PRICE_SHAPE_MODULES) run once per --price-shape, each
 expecting the same dollar prices whatever the shape (tests/integration/usd_oracle.py); a test may ask for other
-options by overriding the `sim_options` fixture. What fails against these shapes because of the collection's own
-reading is listed, with why, in KNOWN_SHAPE_FAILURES (strict xfail)."""
+options by overriding the `sim_options` fixture."""
 from __future__ import annotations
 
 import subprocess
@@ -24,26 +23,11 @@ COLLECTIONS_PATH = Path(sys.prefix) / "collections"  # the running virtualenv's 
 PLAYBOOKS = REPO / "playbooks"
 # The modules whose tests read prices from the marketplace: each of their tests runs once per price shape.
 PRICE_SHAPE_MODULES = ("test_market_info.py", "test_order_price_cap.py")
-# (test, price shapes) that fail because of the collection, each with why: expected to fail, strictly, so that each
-# one is seen the moment it passes (then it leaves this table).
-NESTED_USD_FOR_EVERY_COIN = (
-    "pricing.row_usd takes the one `usd` figure inside price.on_demand / price.spot (the first accepted coin's price) "
-    "as the dollar price of every coin of the row: e.g. server 10195 (seed 7) costs 32.4852 USD/day in bitcoin and "
-    "36.3082 in CLORE-Blockchain, yet both coins are given 36.3082 and cheapest_currency is CLORE-Blockchain")
-KNOWN_SHAPE_FAILURES: dict[str, tuple[tuple[str, ...], str]] = {
-    "test_filters_narrow_like_the_raw_market": (("nested-usd",), NESTED_USD_FOR_EVERY_COIN),
-    "test_sort_orders_and_limit": (("nested-usd",), NESTED_USD_FOR_EVERY_COIN),
-    "test_market_search_playbook_prints_the_cheapest_offers": (("nested-usd",), NESTED_USD_FOR_EVERY_COIN),
-}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "price_shape" in metafunc.fixturenames and metafunc.definition.path.name in PRICE_SHAPE_MODULES:
-        known = KNOWN_SHAPE_FAILURES.get(metafunc.definition.originalname)
-        metafunc.parametrize("price_shape", [
-            pytest.param(shape, marks=pytest.mark.xfail(strict=True, reason=known[1]))
-            if known and shape in known[0] else shape
-            for shape in PRICE_SHAPES], indirect=True)
+        metafunc.parametrize("price_shape", PRICE_SHAPES, indirect=True)
 
 
 @pytest.fixture
