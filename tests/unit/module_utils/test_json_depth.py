@@ -39,12 +39,14 @@ def test_the_two_decoders_fail_differently_on_deep_text(decoder):
     """What the bound protects from: 500 levels is read by the C scanner but not by the pure-Python one."""
     text = nested(500)
     if decoder == "c":
+        # How deep the C scanner itself goes depends on the Python (3.11 fails from about 1,000 levels, 3.13 reads
+        # 5,000): the bound must not rely on it.
         assert json_stream._DECODER.decode(text) is not None
     else:
         with pytest.raises(RecursionError):
             json_stream._DECODER.decode(text)
-    with pytest.raises(RecursionError):
-        json_stream._DECODER.decode(nested(5000))
+        with pytest.raises(RecursionError):
+            json_stream._DECODER.decode(nested(5000))
 
 
 @pytest.mark.parametrize("levels", [1, MAX_DEPTH - 1, MAX_DEPTH])
