@@ -28,8 +28,12 @@ def test_prices_are_coin_prices_at_the_sims_rates_whatever_the_shape(shape):
 
 
 def test_a_rate_lookup_is_expected_only_when_no_row_prices_a_coin_in_dollars():
-    for shape in ("usd-keys", "nested-usd", "original-usd"):
+    for shape in ("usd-keys", "original-usd"):
         assert carries_usd(row(shape), "bitcoin") and rate_lookups([row(shape)], [row(shape)]) == 0
+    # A nested figure among several coins names none of them; alone with one coin, it names that one.
+    assert not carries_usd(row("nested-usd"), "bitcoin") and rate_lookups([row("nested-usd")], [row("nested-usd")]) == 1
+    sole = {"id": 12, "allowed_coins": ["bitcoin"], "price": {"on_demand": {"bitcoin": 0.0001, "usd": 6.0}}}
+    assert carries_usd(sole, "bitcoin") and rate_lookups([sole], [sole]) == 0
     bare = row("none")
     assert not carries_usd(bare, "bitcoin") and carries_usd(bare, "USD-Blockchain")
     assert rate_lookups([bare], [bare]) == 1

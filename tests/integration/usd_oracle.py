@@ -49,11 +49,14 @@ def usd_per_day(row: dict, rates: dict[str, float]) -> float | None:
 
 
 def carries_usd(row: dict, coin: str) -> bool:
-    """Whether the row itself says what `coin` costs in dollars (any shape's key; the figure is not read)."""
+    """Whether the row itself says what `coin` costs in dollars (any shape's key; the figure is not read). A `usd`
+    key inside the on-demand map names no coin: it says a coin's dollar price only when that coin is alone there
+    (docs/market.md, How prices are compared)."""
     price = row.get("price", {})
     usd_keys = {"USD-Blockchain": "on_demand_usd", "CLORE-Blockchain": "on_demand_clore", "bitcoin": "on_demand_btc"}
+    coins_on_demand = [key for key in price.get("on_demand", {}) if key != "usd"]
     return (coin == "USD-Blockchain" or usd_keys[coin] in price.get("usd", {})
-            or ("usd" in price.get("on_demand", {}) and coin in price["on_demand"])
+            or ("usd" in price.get("on_demand", {}) and coins_on_demand == [coin])
             or coin in price.get("original_usd", {}))
 
 

@@ -14,6 +14,7 @@ import time
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+import pytest
 import requests
 
 from ansible_collections.clore.ai.plugins.module_utils.account import account_digest
@@ -140,6 +141,9 @@ def test_rerun_after_a_kill_mid_create_adopts_the_order_and_rents_only_the_rest(
     assert any(f"adopted order {lost}" in w for w in result.get("warnings", []))
 
 
+# With Retry-After (clore-sim's --retry-after header) each refused create waits 1 s; without, the client's own
+# back-off of a create interval each would take 50 refusals past api_retry_timeout.
+@pytest.mark.parametrize("sim_options", [{"retry_after": "header"}])
 def test_a_create_sent_after_a_long_wait_and_killed_at_its_answer_is_adopted_not_rented_again(
         sim, ansible_env, run_order, tmp_path):
     # 50 answers of 429 (Retry-After: 1) before the create is accepted: it leaves some 50 s after it was recorded,

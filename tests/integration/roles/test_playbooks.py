@@ -1,9 +1,7 @@
 """The ready-made playbooks, run as users run them, against clore-sim over real SSH:
-rent.yml -> configure.yml and run_job.yml (through the clore.ai.clore inventory) -> cancel_order.yml -> release.yml,
-and watch_and_rent.yml."""
+rent.yml -> configure.yml and run_job.yml (through the clore.ai.clore inventory) -> cancel_order.yml -> release.yml
+(watch_and_rent.yml has tests of its own: tests/integration/test_watch_and_rent.py)."""
 from __future__ import annotations
-
-import json
 
 from ..conftest import PLAYBOOKS as REPO_PLAYBOOKS
 from ..playbook import run_playbook
@@ -63,26 +61,3 @@ def test_cancel_order_refuses_a_missing_order_id(sim, ansible_env):
     assert run.rc != 0
     assert "order_id is required" in run.result("Check the variables (playbooks/specs/cancel_order.yml)")["msg"]
     assert sim.counters()["requests"] == {}
-
-
-def test_watch_and_rent_gives_up_then_rents_when_the_price_is_right(sim, ansible_env, ssh_keypair):
-    key = ssh_keypair[0]
-    watch = {"watch_ssh_private_key_file": str(key), "watch_poll_interval": 2}
-
-    too_cheap = run_playbook(REPO_PLAYBOOKS / "watch_and_rent.yml", ansible_env,
-                             extra_vars=watch | {"watch_max_price": 0.5, "watch_timeout": 4})
-    assert too_cheap.rc != 0
-    msg = too_cheap.result("Give up when the price never fell far enough")["msg"]
-    assert msg.startswith("No free RTX 4090 at or under 0.5 USD per day (on-demand) within 4 s. The cheapest now: server ")
-    polls = sim.counters()["requests"]["marketplace"]
-    assert polls == 4  # three looks (at 0, 2 and 4 s) and one for the cheapest price
-    assert _active(sim) == [] and sim.counters()["orders_created"] == 0
-
-    rented = run_playbook(REPO_PLAYBOOKS / "watch_and_rent.yml", ansible_env, extra_vars=watch | {"watch_max_price": 9.0})
-    assert rented.rc == 0, rented.stdout[-3000:] + rented.stderr
-    server = rented.result("Wait for a matching server at or under the price")["servers"][0]
-    assert server["usd_per_day"] <= 9.0
-    order = rented.result("Rent it")["orders"][0]
-    assert order["server_id"] == server["id"] and order["ssh_command"]
-    assert [o["id"] for o in _active(sim)] == [order["id"]]
-    assert json.dumps(rented.result("Show the rented server")["msg"]).count(str(order["id"])) == 1
