@@ -121,6 +121,7 @@ def test_filters_narrow_like_the_raw_market(sim, ansible_env, tmp_path, market, 
     europe = {"DE", "FR", "NL", "PL", "CZ", "FI", "SE", "RO"}
     check("regex gpu and europe",
           lambda r: re.search(r"^NVIDIA GeForce RTX 30[89]0$|A100", gpu(r)[0], re.I) and country(r) in europe)
+
     def per_gpu_hour(row: dict) -> float:
         return usd_per_day(row, rates) / 24 / gpu(row)[1]
 
@@ -297,8 +298,8 @@ def test_market_search_playbook_prints_the_cheapest_offers(sim, ansible_env, mar
                if available(r) and re.search("4090|3090", gpu(r)[0])), "a server so near the cap that rounding decides"
     rows = re.findall(r'"(\d+) +(\d+)x +NVIDIA GeForce RTX (?:3090|4090) +24 +[A-Z?]{2} +([\d.]+) ', run.stdout)
     assert [int(i) for i, _count, _p in rows] == [i for _p, i in expected[:3]]
-    assert [float(p) for _i, _count, p in rows] == pytest.approx([p for p, _i in expected[:3]],
-                                                                       abs=2 * USD_TOLERANCE)  # and printed to 4
+    printed = pytest.approx([p for p, _i in expected[:3]], abs=2 * USD_TOLERANCE)  # printed to 4 decimals
+    assert [float(p) for _i, _count, p in rows] == printed
     assert f"{min(3, len(expected))} shown of {len(expected)} matching, {len(market)} servers in" in run.stdout
     lookups = rate_lookups([r for r in market if re.search("4090|3090", gpu(r)[0])], market)
     assert sim.counters()["requests"] == {"marketplace": 1} | ({"spot_marketplace": lookups} if lookups else {})
