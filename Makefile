@@ -58,6 +58,12 @@ lint: bootstrap
 molecule: bootstrap
 	@./scripts/molecule.sh
 
+# The docsite in build/docs/html: every module, plugin, filter and role, and docs/*.md as guides (antsibull-docs and
+# Sphinx, offline; any warning but those of being offline, listed in scripts/docs.sh, fails it).
+.PHONY: docs
+docs: bootstrap
+	@./scripts/docs.sh
+
 changelog-lint: bootstrap
 	$(BIN)/antsibull-changelog lint
 

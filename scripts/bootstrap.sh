@@ -16,6 +16,8 @@ command -v ssh-keygen >/dev/null 2>&1 || need_apt+=(openssh-client)
 command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)
 command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
+# Headless Chromium opens the built docsite in tests/integration/test_docs_site.py.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
