@@ -13,6 +13,18 @@ description:
     C(ansible_host); provisioned ones are in C(clore_ready). Every host is in C(clore), and in C(clore_spot) or
     C(clore_on_demand).
   - Every other host variable is prefixed (O(hostvars_prefix), default C(clore_)). No secret is ever a host variable.
+  - "Host variables, with the default prefix: the order C(clore_id), C(clore_server_id),
+    C(clore_image), C(clore_image_id) (the image's one reference, whatever its spelling), C(clore_status),
+    C(clore_online), C(clore_expired), C(clore_spot); its price C(clore_currency), C(clore_price) and
+    C(clore_price_per_day) (one day in that currency), C(clore_price_per_hour), C(clore_usd_per_day),
+    C(clore_usd_per_hour), C(clore_usd_source) (where the dollar figure comes from), C(clore_original_price_usd) (the
+    API's own dollar price, when it sends one), C(clore_spend), C(clore_creation_fee); its time C(clore_created_at),
+    C(clore_age_seconds), C(clore_mrl), C(clore_mrl_seconds), C(clore_time_left_seconds); the server's
+    C(clore_gpu_model), C(clore_gpu_count), C(clore_gpu_ram_gb), C(clore_country); how to reach it C(clore_ready),
+    C(clore_pending), C(clore_ssh_host), C(clore_ssh_port), C(clore_ssh_user), C(clore_ssh_command),
+    C(clore_http_port), C(clore_http_url), C(clore_tcp_ports), C(clore_known_hosts_file) (O(host_key_checking=per_order),
+    ready hosts). Connection variables: C(ansible_user) on every host; C(ansible_host), C(ansible_port),
+    C(ansible_ssh_common_args) and C(ansible_python_interpreter) (when O(python_interpreter) is set) on ready hosts."
   - Host keys are checked. By default each order gets its own known_hosts file under O(known_hosts_dir), used with
     C(StrictHostKeyChecking=accept-new) through C(ansible_ssh_common_args), so a new container is trusted on first
     contact, a key that changes during an order is refused, and a port reused by a later order never meets an old key.
