@@ -53,15 +53,50 @@ def _run_demo(tmp_path: Path, name: str, ssh_key: Path) -> tuple[subprocess.Comp
     return run, results
 
 
-def _summary_rows(stdout: str) -> list[str]:
-    lines = stdout.splitlines()
-    start = next(i for i, line in enumerate(lines) if re.match(r"\s+order\s+server\s+GPU\s+price/day", line))
+def _summary_rows(text: str) -> list[str]:
+    """The rows of the demo's summary table, in a run's output or in a document showing one."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(r"\s*order\s+server\s+GPU\s+price/day", line))
     rows = []
     for line in lines[start + 1:]:
-        if not re.match(r"\s+\d+\s+\d+\s+\d+x ", line):
+        if not re.match(r"\s*\d+\s+\d+\s+\d+x ", line):
             break
         rows.append(line.strip())
     return rows
+
+
+# The documents that show the demo's output, and what may differ between two runs: each order's SSH port (clore-sim
+# maps free ports) and how often my_orders was asked while the servers came up (that depends on the machine's speed).
+SHOWN_IN = (REPO / "README.md", REPO / "docs" / "demo.md")
+VARYING_ENDPOINTS = {"my_orders"}
+_COUNTERS = re.compile(r"^clore-sim counters: (\d+) API requests \(([^)]*)\); (.*)$", re.M)
+
+
+def _comparable_rows(text: str) -> list[str]:
+    return [" ".join(re.sub(r"ssh -p \d+", "ssh -p PORT", row).split()) for row in _summary_rows(text)]
+
+
+def _counters(text: str) -> tuple[int, dict[str, int], str]:
+    """(total requests, requests per endpoint, the rest of the line) of the counters line in `text`."""
+    (total, by_endpoint, rest), = _COUNTERS.findall(text)
+    counts = {name: int(n) for name, n in (item.rsplit(" ", 1) for item in by_endpoint.split(", "))}
+    return int(total), counts, rest
+
+
+def _assert_documents_show_this_run(stdout: str) -> None:
+    """README.md and docs/demo.md show what a run prints: the same orders on the same servers at the same prices, the
+    same API calls (but for VARYING_ENDPOINTS), the same closing counts."""
+    run_total, run_counts, run_rest = _counters(stdout)
+    for document in SHOWN_IN:
+        text = document.read_text()
+        name = document.relative_to(REPO)
+        assert _comparable_rows(text) == _comparable_rows(stdout), f"{name}: the summary table is not a current run's"
+        total, counts, rest = _counters(text)
+        assert total == sum(counts.values()), f"{name}: the counters line does not add up"
+        steady = {endpoint: n for endpoint, n in counts.items() if endpoint not in VARYING_ENDPOINTS}
+        run_steady = {endpoint: n for endpoint, n in run_counts.items() if endpoint not in VARYING_ENDPOINTS}
+        assert (steady, rest) == (run_steady, run_rest), f"{name}: the counters line is not a current run's"
+        assert counts.keys() == run_counts.keys(), f"{name}: the endpoints called are not a current run's"
 
 
 @pytest.mark.slow
@@ -95,3 +130,4 @@ def test_make_demo_rents_configures_runs_and_releases_everything(tmp_path):
     assert {row.split()[0] for row in rows} == {str(o["order"]) for o in orders}
     assert "429s served: 0" in run.stdout and "still active: 0" in run.stdout
     assert "clore-sim stopped" in run.stdout
+    _assert_documents_show_this_run(run.stdout)
