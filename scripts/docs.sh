@@ -59,11 +59,12 @@ done
 # (order.md#host-keys). No intersphinx: the build never goes online.
 SPHINX_SETTINGS=(
   -D project=clore.ai -D "copyright=clore.ai contributors" -D "html_title=clore.ai collection documentation"
-  -D extensions=sphinx_antsibull_ext,myst_parser -D myst_heading_anchors=4
+  -D "extensions=sphinx_antsibull_ext,myst_parser" -D myst_heading_anchors=4
   -D html_theme=sphinx_ansible_theme -D pygments_style=ansible -D highlight_language=YAML+Jinja -D default_role=any
   -D html_show_sphinx=0 -D html_copy_source=0 -D html_use_index=0 -n
 )
 echo "docs: building the site (Sphinx)"
+: >"$OUT/warnings.log"
 rc=0
 # Its warnings go to warnings.log (read below), the rest of its chatter to sphinx.log.
 sphinx-build -q -b html -C "${SPHINX_SETTINGS[@]}" -w "$OUT/warnings.log" "$OUT/rst" "$OUT/html" 2>"$OUT/sphinx.log" || rc=$?
