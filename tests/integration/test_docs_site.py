@@ -48,7 +48,7 @@ class Page(HTMLParser):
             self._option_tables -= 1
         if not self._open or self._open[-1][0] != tag:
             return
-        _, href, chunks = self._open.pop()
+        _tag, href, chunks = self._open.pop()
         text = " ".join("".join(chunks).split())
         if tag == "title":
             self.title = text
@@ -61,8 +61,8 @@ class Page(HTMLParser):
             self.option_titles.append(text)
 
     def handle_data(self, data: str) -> None:
-        for _, _, chunks in self._open:  # a heading's text includes that of the links inside it
-            chunks.append(data)
+        for element in self._open:  # a heading's text includes that of the links inside it
+            element[2].append(data)
 
 
 def _chromium() -> str:
@@ -118,7 +118,7 @@ def test_every_guide_of_docs_is_in_the_site_index():
 def test_the_index_renders_and_links_every_module_plugin_role_and_guide(site, render):
     page = render((site / "index.html").as_uri())
     assert page.title.startswith("Clore.Ai"), page.title
-    hrefs = {href for href, _ in page.links}
+    hrefs = {link[0] for link in page.links}
     expected = {f"{path.stem}_module.html" for path in (REPO / "plugins" / "modules").glob("clore_*.py")}
     expected |= {f"{path.stem}_filter.html" for path in (REPO / "plugins" / "filter").glob("*.py")}
     expected |= {f"{path.name}_role.html" for path in (REPO / "roles").iterdir() if (path / "meta").is_dir()}
@@ -144,7 +144,7 @@ def test_a_guide_is_reached_from_the_index_and_its_links_to_other_guides_resolve
     guide = render(guide_url)
     assert guide.h1 == _first_heading(DOCS / "order.md")
     # docs/order.md links to money.md and to a heading of market.md: in the site they are pages and anchors.
-    targets = {urlparse(urljoin(guide_url, href)).path.rsplit("/", 1)[-1] for href, _ in guide.links}
+    targets = {urlparse(urljoin(guide_url, href)).path.rsplit("/", 1)[-1] for href, _text in guide.links}
     assert {"money.html", "market.html", "spot.html"} <= targets
     money = render(urljoin(guide_url, "money.html"))
     assert money.h1 == _first_heading(DOCS / "money.md")
