@@ -172,8 +172,25 @@ EXAMPLES = r"""
 
 import asyncio
 import logging
+import os
+import sys
 from typing import Any
 
+
+def _collections_on_path() -> None:
+    """ansible-rulebook runs a source as a file (runpy), with no collection on sys.path: put this collection's
+    collections directory there (the one holding ansible_collections/clore/ai/extensions/eda/...), so that the
+    collection's own module_utils can be imported."""
+    path = os.path.abspath(__file__)
+    for _level in range(7):
+        path = os.path.dirname(path)
+    if os.path.basename(path) == "ansible_collections" and os.path.dirname(path) not in sys.path:
+        sys.path.insert(0, os.path.dirname(path))
+
+
+_collections_on_path()
+
+# pylint: disable=wrong-import-position
 from ansible_collections.clore.ai.plugins.module_utils.event_source import (
     check_args,
     poll_timing,
