@@ -193,6 +193,7 @@ _collections_on_path()
 # pylint: disable=wrong-import-position
 from ansible_collections.clore.ai.plugins.module_utils.event_source import (
     check_args,
+    connection_option,
     poll_timing,
     run_source,
     source_client,
@@ -210,7 +211,8 @@ async def main(queue: asyncio.Queue[Any], args: dict[str, Any]) -> None:
     interval, backoff_max = poll_timing(args)
     client = source_client(args, warn=logger.warning)
     poll = MarketPoll(client, args)
-    await run_source(queue, "market", poll, interval, backoff_max, logger, close=client.close)
+    await run_source(queue, "market", poll, interval, backoff_max, logger, close=client.close,
+                     secret=connection_option(args, "api_key"))
 
 
 if __name__ == "__main__":
