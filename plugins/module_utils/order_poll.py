@@ -1,8 +1,9 @@
 """One poll of the clore.ai.orders event source: read what OrderWatch compares, through the collection's client.
 
 Calls per poll: my_orders (ended ones included); one spot_marketplace per active spot order (spot_markets); wallets
-when wallet_low is set or an order ended whose end the wallet may explain; one more spot_marketplace only when a
-spend_over in US dollars meets an order in a coin nothing else has priced. All of them go through the shared rate
+when wallet_low is set or an order ended whose end the wallet may explain; one spot_marketplace for the coin rates
+when an order in a coin has no dollar price of its own and no spot market of this poll gave one (at most every
+RATES_MAX_AGE seconds, but every poll for a spend_over in US dollars). All of them go through the shared rate
 limiter, so they count in the same per-key limit as every playbook of the controller.
 """
 from __future__ import annotations
@@ -29,6 +30,9 @@ from ansible_collections.clore.ai.plugins.module_utils.pricing import (
 )
 from ansible_collections.clore.ai.plugins.module_utils.reaping import Lifetimes, add_money_and_age, service_now
 from ansible_collections.clore.ai.plugins.module_utils.wallets import normalize_wallet
+
+# Seconds the coin rates of one spot_marketplace call price orders before they are read again.
+RATES_MAX_AGE = 600.0
 
 
 def spot_view(market: dict, order_id: int) -> SpotView:
@@ -72,6 +76,8 @@ class OrderPoll:
             raise CloreConfigError(f"spot_markets must be true or false, got {spot_markets!r}", option="spot_markets")
         self.spot_markets = spot_markets
         self.watch = OrderWatch(self.thresholds)
+        self._rates: dict = {}  # the coin rates of the last spot_marketplace call made for them, and when
+        self._rates_read_at = -RATES_MAX_AGE
         self.warn = warn or (lambda message: None)
 
     def _orders(self) -> tuple[dict[int, dict], dict[int, dict], float]:
@@ -87,7 +93,7 @@ class OrderPoll:
             (ended if order["expired"] else active)[order["id"]] = order
         return active, ended, now
 
-    def _spot(self, active: dict[int, dict], book: RateBook) -> dict[int, SpotView]:
+    def _spot(self, active: dict[int, dict], book: RateBook, now: float) -> dict[int, SpotView]:
         views = {}
         if not self.spot_markets:
             return views
@@ -96,22 +102,35 @@ class OrderPoll:
                 market = self.client.spot_marketplace(order["server_id"])
                 book.add(market.get("currency_rates_in_usd"), SPOT_MARKET_RATES)
                 views[order["id"]] = spot_view(market, order["id"])
+        if views:
+            self._rates, self._rates_read_at = dict(book.as_dict()), now
         return views
 
     def _price(self, orders: dict[int, dict], book: RateBook, now: float) -> dict[int, dict]:
-        """Each order with its age, money in US dollars and lifetime, as clore_order_info returns it."""
+        """Each order with its age, money in US dollars and lifetime, as clore_order_info returns it.
+
+        A coin no order prices itself takes the rate of this poll's spot markets, else of one spot_marketplace call
+        made at most every RATES_MAX_AGE seconds (every poll for a spend_over in US dollars), then usd_rates."""
         needed = {o["currency"] for o in orders.values()
                   if o.get("currency") not in (None, USD_COIN) and o.get("usd_source") is None}
         spend = self.thresholds.spend_over
-        if needed and spend is not None and spend["currency"] == USD:
+        must = spend is not None and spend["currency"] == USD
+        if book.missing(needed) and not must and now - self._rates_read_at < RATES_MAX_AGE:
+            book.add(self._rates, SPOT_MARKET_RATES)
+        if book.missing(needed):
             server_id = next(o["server_id"] for o in orders.values() if o.get("currency") in needed)
-            complete_rates(book, needed, self.usd_rates, lambda: self.client.spot_marketplace(server_id))
+            complete_rates(book, needed, self.usd_rates, lambda: self._read_rates(server_id, now))
+        if must:
             require_rates(book, needed, "spend_over in USD")
-        elif needed and self.usd_rates:
-            complete_rates(book, needed, self.usd_rates)
         rates = book.as_dict()
         due = Lifetimes(self.client.state_path, self.client.account).due_times()
         return {i: add_money_and_age(o, rates, now, due.get(i)) for i, o in orders.items()}
+
+    def _read_rates(self, server_id: int, now: float) -> dict:
+        market = self.client.spot_marketplace(server_id)
+        rates = market.get("currency_rates_in_usd")
+        self._rates, self._rates_read_at = (dict(rates) if isinstance(rates, dict) else {}), now
+        return market
 
     def _wallets(self, ends: bool) -> dict[str, dict] | None:
         if not (self.thresholds.wallet_low or ends):
@@ -127,7 +146,7 @@ class OrderPoll:
     def snapshot(self) -> Snapshot:
         active, ended, now = self._orders()
         book = RateBook()
-        spot = self._spot(active, book)
+        spot = self._spot(active, book, now)
         active = self._price(active, book, now)
         snapshot = Snapshot(active=active, ended=ended, now=now, spot=spot)
         ending = self.watch.ending(snapshot)
