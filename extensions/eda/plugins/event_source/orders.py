@@ -44,7 +44,8 @@ description:
     C(time_left_seconds), C(ssh_host), C(ssh_port), C(ready), ...) or C(wallet) (as M(clore.ai.clore_wallet_info)
     returns it) - and what changed (C(previous), C(reason))."
   - C(order_created) - a new active order. C(order_ready) - its SSH endpoint appeared.
-  - C(order_ended) - an order left the active orders, or began and ended between two polls; C(reason) is
+  - C(order_ended) - an order is listed as ended (or is missing from two listings in a row, C(listed=false)), or
+    began and ended between two polls; C(reason) is
     V(expired) (its rental length passed), V(outbid) (a spot order seen outbid, or whose server runs another
     renter's bid), V(balance) (the wallet of its currency is empty), V(cancelled) (none of these), or null when the
     evidence could not be read; C(reason_detail) says how it was judged (the API itself gives no reason).
