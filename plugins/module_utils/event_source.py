@@ -25,6 +25,8 @@ DEFAULT_INTERVAL = 60.0
 DEFAULT_BACKOFF_MAX = 300.0
 # A failed call is tried again at the next poll: within one poll the client retries for less than its default.
 DEFAULT_SOURCE_RETRY_TIMEOUT = 30.0
+# The waits between polls (a name of its own, so that a test can run them on a simulated clock).
+_sleep = asyncio.sleep
 # The arguments every source takes besides its own.
 COMMON_ARGS = frozenset(OPTION_ENV) | {"interval", "backoff_max"}
 
@@ -69,19 +71,20 @@ def poll_timing(args: dict) -> tuple[float, float]:
     return interval, backoff_max
 
 
+def connection_option(args: dict, name: str) -> Any:
+    """A connection argument, else its environment variable as in the modules (CLORE_API_KEY, CLORE_API_URL, ...)."""
+    value = args.get(name)
+    if value is None:
+        value = os.environ.get(OPTION_ENV[name])
+    if value is None and name == "api_retry_timeout":
+        value = DEFAULT_SOURCE_RETRY_TIMEOUT
+    return value
+
+
 def source_client(args: dict, warn: Callable[[str], None] | None = None) -> CloreClient:
-    """The collection's client from the connection arguments, each falling back to its environment variable as in
-    the modules (CLORE_API_KEY, CLORE_API_URL, ...); checked before any call, as client_from_options does."""
-
-    def get_option(name: str) -> Any:
-        value = args.get(name)
-        if value is None:
-            value = os.environ.get(OPTION_ENV[name])
-        if value is None and name == "api_retry_timeout":
-            value = DEFAULT_SOURCE_RETRY_TIMEOUT
-        return value
-
-    return client_from_options(get_option, warn=warn)
+    """The collection's client from the connection arguments (connection_option), checked before any call as
+    client_from_options does for the modules."""
+    return client_from_options(lambda name: connection_option(args, name), warn=warn)
 
 
 def backoff_delay(failures: int, interval: float, backoff_max: float) -> float:
@@ -91,16 +94,20 @@ def backoff_delay(failures: int, interval: float, backoff_max: float) -> float:
     return min(backoff_max, interval * 2 ** min(failures, 32))
 
 
-def error_event(kind: str, err: Exception, failures: int, retry_in: float) -> Event:
-    """The one event of a run of failed polls: what failed, never a traceback (the key is not in any message: the
-    client's errors are redacted, and a source quotes nothing else)."""
-    event: Event = {"type": f"{kind}_error", "message": str(err) if isinstance(err, CloreError) else
-                    f"{type(err).__name__}: the poll failed unexpectedly", "retry_in": retry_in,
-                    "failures": failures}
+def error_event(kind: str, err: Exception, failures: int, retry_in: float, secret: str | None = None) -> Event:
+    """The one event of a run of failed polls: what failed, never a traceback, never the key (`secret`: the
+    client's messages are redacted already; what else an answer carried is scrubbed here)."""
+    message = str(err) if isinstance(err, CloreError) else f"{type(err).__name__}: the poll failed unexpectedly"
+    event: Event = {"type": f"{kind}_error", "message": message, "retry_in": retry_in, "failures": failures}
     for name in ("endpoint", "http_status", "code", "reason"):
         value = getattr(err, name, None)
         if value is not None:
             event[name] = value
+    secret = secret.strip() if isinstance(secret, str) else None
+    if secret:
+        for name, value in event.items():
+            if isinstance(value, str) and secret in value:
+                event[name] = value.replace(secret, "<api_key>")
     return event
 
 
@@ -132,7 +139,8 @@ async def in_thread(function: Callable[[], Any]) -> Any:
 
 
 async def run_source(queue: Any, kind: str, poll: Poll, interval: float, backoff_max: float,
-                     logger: logging.Logger, close: Callable[[], None] | None = None) -> None:
+                     logger: logging.Logger, close: Callable[[], None] | None = None,
+                     secret: str | None = None) -> None:
     """Poll forever: put each poll's events on the queue, wait `interval`; after a failure, one error event and a
     growing wait. Returns only when cancelled (the cancellation propagates), after `close()`."""
     failures = 0
@@ -143,18 +151,20 @@ async def run_source(queue: Any, kind: str, poll: Poll, interval: float, backoff
             except Exception as err:  # pylint: disable=broad-except  # a source never dies of a failed poll
                 failures += 1
                 delay = backoff_delay(failures, interval, backoff_max)
+                if not isinstance(err, CloreError):
+                    logger.debug("%s source: the poll failed unexpectedly", kind, exc_info=True)
                 if failures == 1:
-                    event = error_event(kind, err, failures, delay)
+                    event = error_event(kind, err, failures, delay, secret)
                     logger.warning("%s: %s; polling again in %g s", event["type"], event["message"], delay)
                     await queue.put(event)
-                await asyncio.sleep(delay)
+                await _sleep(delay)
                 continue
             if failures:
                 logger.info("%s source: the API answers again after %d failed poll(s)", kind, failures)
             failures = 0
             for event in events:
                 await queue.put(event)
-            await asyncio.sleep(interval)
+            await _sleep(interval)
     finally:
         if close is not None:
             close()

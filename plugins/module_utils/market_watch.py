@@ -135,9 +135,10 @@ class MarketPoll:
         self.watch = MarketWatch(self.filters["max_price"], drop_percent(args.get("price_drop_percent")))
 
     def read(self) -> tuple[list[dict], set[int]]:
-        """(the matching servers priced and sorted by price, the ids of every free server), as clore_market_info
-        selects them: one marketplace call, and one spot_marketplace call only when a dollar price lacks a rate."""
-        selection = MarketSelection(self.filters)
+        """(the matching servers, priced; the ids of every free server), as clore_market_info selects them: one
+        marketplace call, and one spot_marketplace call only when a dollar comparison lacks a rate."""
+        # In id order: a sort by dollar price would need coin rates (one more call) that no offer needs.
+        selection = MarketSelection(self.filters, sort_by="id")
         state: dict[str, Any] = {}
 
         def restart() -> None:

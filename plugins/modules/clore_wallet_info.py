@@ -87,36 +87,13 @@ balances:
   sample: {"bitcoin": 0.01, "CLORE-Blockchain": 1250.5, "USD-Blockchain": 40.0}
 """
 
-from typing import Any
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
 from ansible_collections.clore.ai.plugins.module_utils.currencies import KNOWN_CURRENCIES, canonical_currency
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
-
-
-def _amount(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def normalize_wallet(raw: Any) -> dict | None:
-    """One wallet as returned; None for a row without a currency name."""
-    if not isinstance(raw, dict) or not raw.get("name"):
-        return None
-    deposit = raw.get("deposit")
-    return {
-        "currency": str(raw["name"]),
-        "balance": _amount(raw.get("balance")),
-        "deposit_address": str(deposit) if deposit not in (None, "") else None,
-        "withdrawal_fee": _amount(raw.get("withdrawal_fee")),
-    }
+from ansible_collections.clore.ai.plugins.module_utils.wallets import normalize_wallet
 
 
 def wanted_currencies(names: list[str]) -> set[str]:

@@ -172,10 +172,28 @@ EXAMPLES = r"""
 
 import asyncio
 import logging
+import os
+import sys
 from typing import Any
 
+
+def _collections_on_path() -> None:
+    """ansible-rulebook runs a source as a file (runpy), with no collection on sys.path: put this collection's
+    collections directory there (the one holding ansible_collections/clore/ai/extensions/eda/...), so that the
+    collection's own module_utils can be imported."""
+    path = os.path.abspath(__file__)
+    for _level in range(7):
+        path = os.path.dirname(path)
+    if os.path.basename(path) == "ansible_collections" and os.path.dirname(path) not in sys.path:
+        sys.path.insert(0, os.path.dirname(path))
+
+
+_collections_on_path()
+
+# pylint: disable=wrong-import-position
 from ansible_collections.clore.ai.plugins.module_utils.event_source import (
     check_args,
+    connection_option,
     poll_timing,
     run_source,
     source_client,
@@ -193,7 +211,8 @@ async def main(queue: asyncio.Queue[Any], args: dict[str, Any]) -> None:
     interval, backoff_max = poll_timing(args)
     client = source_client(args, warn=logger.warning)
     poll = MarketPoll(client, args)
-    await run_source(queue, "market", poll, interval, backoff_max, logger, close=client.close)
+    await run_source(queue, "market", poll, interval, backoff_max, logger, close=client.close,
+                     secret=connection_option(args, "api_key"))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,109 @@
+"""What every source shares: loaded as ansible-rulebook loads it, stopped cleanly, its arguments and back-off."""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreConfigError
+from ansible_collections.clore.ai.plugins.module_utils.event_source import (
+    MIN_INTERVAL,
+    backoff_delay,
+    check_args,
+    error_event,
+    in_thread,
+    poll_timing,
+)
+
+from eda_fakes import API_KEY, API_URL, load_source
+
+COLLECTIONS = Path(sys.prefix) / "collections"
+
+
+@pytest.mark.parametrize("name", ["market", "orders"])
+def test_ansible_rulebook_loading_finds_the_collections_module_utils(name, tmp_path):
+    """ansible-rulebook runs a source file with runpy.run_path, with no collection on sys.path."""
+    source = COLLECTIONS / f"ansible_collections/clore/ai/extensions/eda/plugins/event_source/{name}.py"
+    code = ("import runpy, sys\n"
+            "assert not any(p.endswith('collections') for p in sys.path), sys.path\n"
+            f"module = runpy.run_path({str(source)!r})\n"
+            "assert callable(module['main']) and module['DOCUMENTATION'] and module['EXAMPLES']\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)}, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("name", ["market", "orders"])
+def test_a_source_cancelled_during_a_call_stops_at_once(name, api, tmp_path):
+    api.gate = threading.Event()  # every request hangs until released
+    source = load_source(name)
+    closed = []
+
+    async def scenario() -> None:
+        queue: asyncio.Queue = asyncio.Queue()
+        task = asyncio.create_task(source.main(queue, {"api_url": API_URL, "api_key": API_KEY, "interval": 2,
+                                                       "api_state_dir": str(tmp_path), "api_request_interval": 0}))
+        while not api.sent:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 60)  # a hung source fails here instead of hanging the suite
+        assert queue.empty()
+        closed.extend(t for t in threading.enumerate() if t.name == "clore-event-source-poll")
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        api.gate.set()
+    assert closed and all(t.daemon for t in closed)  # the abandoned call never holds the process up
+
+
+def test_in_thread_hands_back_the_result_and_the_error():
+    async def scenario() -> tuple:
+        result = await in_thread(lambda: 42)
+        with pytest.raises(ZeroDivisionError):
+            await in_thread(lambda: 1 / 0)
+        return (result,)
+
+    assert asyncio.run(scenario()) == (42,)
+
+
+def test_backoff_doubles_from_the_interval_up_to_the_cap():
+    assert [backoff_delay(n, 5, 60) for n in range(7)] == [5, 10, 20, 40, 60, 60, 60]
+    assert backoff_delay(10_000, 2, 300) == 300
+
+
+def test_poll_timing_defaults_and_rules():
+    assert poll_timing({}) == (60.0, 300.0)
+    assert poll_timing({"interval": MIN_INTERVAL}) == (2.0, 300.0)
+    assert poll_timing({"interval": 600}) == (600.0, 600.0)
+    for args, named in (({"interval": 1.99}, "interval"), ({"interval": True}, "interval"),
+                        ({"interval": float("inf")}, "interval"), ({"interval": 5, "backoff_max": 4}, "backoff_max")):
+        with pytest.raises(CloreConfigError, match=f"{named} must") as caught:
+            poll_timing(args)
+        assert caught.value.option == named
+
+
+def test_check_args_names_what_it_does_not_know():
+    assert check_args(None, {"gpu"}) == {}
+    assert check_args({"gpu": ["A100"], "interval": 5, "api_key": "x"}, {"gpu"})["gpu"] == ["A100"]
+    with pytest.raises(CloreConfigError, match="unknown argument.*gpus.*the arguments are") as caught:
+        check_args({"gpus": ["A100"]}, {"gpu"})
+    assert caught.value.option == "gpus"
+    with pytest.raises(CloreConfigError, match="mapping"):
+        check_args(["gpu"], {"gpu"})
+
+
+def test_an_error_event_says_what_failed_and_scrubs_the_key():
+    err = CloreApiError(f"Clore.ai API wallets: refused ({API_KEY})", endpoint="wallets", http_status=403, code=6,
+                        reason=f"bad key {API_KEY}")
+    event = error_event("orders", err, 1, 8.0, f" {API_KEY} ")
+    assert event == {"type": "orders_error", "message": "Clore.ai API wallets: refused (<api_key>)", "retry_in": 8.0,
+                     "failures": 1, "endpoint": "wallets", "http_status": 403, "code": 6,
+                     "reason": "bad key <api_key>"}
+    unexpected = error_event("market", KeyError(API_KEY), 1, 2.0, API_KEY)
+    assert unexpected["message"] == "KeyError: the poll failed unexpectedly" and API_KEY not in str(unexpected)
