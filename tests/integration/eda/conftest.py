@@ -13,6 +13,7 @@ from .rulebook import Rulebook
 
 INTERVAL = 2  # the sources' poll interval in every test: the least they accept
 CREATE_SPACING = 5
+RETRY_TIMEOUT = 10  # the sources' (and playbooks') retries of one call: above a create's wait behind the limiter
 PLAYBOOK_END = 120  # seconds a playbook under way when the engine stops may take to end  # clore-sim's create_order spacing, as the real API's
 
 
@@ -36,6 +37,8 @@ def rulebook_env(ansible_env: dict[str, str], sim: SimServer) -> dict[str, str]:
     # clore-sim would refuse every create that follows a poll within 5 s.
     env["CLORE_API_REQUEST_INTERVAL"] = "1"
     env["CLORE_API_CREATE_INTERVAL"] = str(CREATE_SPACING)
+    # A call fails after RETRY_TIMEOUT seconds of retries (default 30), so that an outage is told within the test.
+    env["CLORE_API_RETRY_TIMEOUT"] = str(RETRY_TIMEOUT)
     return env
 
 

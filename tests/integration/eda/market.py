@@ -1,8 +1,12 @@
-"""The market as the rulebook tests read and move it through clore-sim's API and admin API."""
+"""clore-sim as the rulebook tests read and move it through its API and admin API."""
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import requests
 from clore_sim.testing import SimServer
+
+from .rulebook import Rulebook, wait_for
 
 GPU = "RTX 4090"
 
@@ -29,3 +33,14 @@ def halve_price(sim: SimServer, server: dict) -> float:
 
 def active_orders(sim: SimServer) -> list[dict]:
     return [o for o in sim.orders() if o.get("ended_at") is None]
+
+
+def restart_and_storm(sim: SimServer, endpoint: str, error_seen: Callable[[], bool], deadline: float,
+                      rulebook: Rulebook) -> None:
+    """clore-sim stops and starts again (same port and state), then answers every `endpoint` call with HTTP 500 until
+    the source has told the error; then the API is well again and one call has been answered."""
+    sim.restart()
+    sim.fault(endpoint, "http500", rate=1.0)
+    wait_for(f"an error event of the {endpoint} source", error_seen, deadline, rulebook)
+    sim.admin("POST", "reset", {})  # the faults (and the counters) are cleared
+    wait_for(f"{endpoint} read again", lambda: sim.counters()["requests"].get(endpoint, 0) > 0, deadline, rulebook)

@@ -1,9 +1,10 @@
-"""extensions/eda/rulebooks/auto_rent.yml run by the real ansible-rulebook against clore-sim: a price that falls under
-the cap rents that server once; another offer while the rental is active rents nothing."""
+"""extensions/eda/rulebooks/auto_rent.yml run by the real ansible-rulebook against clore-sim: the market source goes
+on through a clore-sim restart and a storm of HTTP 500 answers; then a price that falls under the cap rents that
+server once, and another offer while the rental is active rents nothing."""
 from __future__ import annotations
 
-from .conftest import INTERVAL
-from .market import active_orders, free_servers, halve_price, usd_per_day
+from .conftest import INTERVAL, RETRY_TIMEOUT
+from .market import active_orders, free_servers, halve_price, restart_and_storm, usd_per_day
 from .rulebook import wait_for
 
 DEADLINE = INTERVAL + 10  # the issue's: an order within the poll interval + 10 s of the price change
@@ -16,7 +17,9 @@ def test_a_price_under_the_cap_rents_once(sim, start_rulebook, ssh_keypair, tmp_
     rulebook = start_rulebook("auto_rent", {
         "auto_rent_max_price": cap, "auto_rent_interval": INTERVAL, "auto_rent_wait": False,
         "auto_rent_ssh_private_key_file": str(ssh_keypair[0])})
-    wait_for("the market source's first look", lambda: "Waiting for events" in rulebook.log, 60, rulebook)
+    wait_for("the rules engine's start", lambda: "Waiting for events" in rulebook.log, 60, rulebook)
+    restart_and_storm(sim, "marketplace", lambda: "clore.ai.market: " in rulebook.log,
+                      RETRY_TIMEOUT + 2 * INTERVAL + 10, rulebook)
     assert active_orders(sim) == []
 
     first, second = servers[0], servers[1]
