@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import threading
+import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -103,12 +104,13 @@ def error_event(kind: str, err: Exception, failures: int, retry_in: float, secre
         value = getattr(err, name, None)
         if value is not None:
             event[name] = value
+    return {name: scrub(value, secret) if isinstance(value, str) else value for name, value in event.items()}
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """text with the key (`secret`, as the client sends it: stripped) replaced by <api_key>."""
     secret = secret.strip() if isinstance(secret, str) else None
-    if secret:
-        for name, value in event.items():
-            if isinstance(value, str) and secret in value:
-                event[name] = value.replace(secret, "<api_key>")
-    return event
+    return text.replace(secret, "<api_key>") if secret else text
 
 
 async def in_thread(function: Callable[[], Any]) -> Any:
@@ -151,8 +153,9 @@ async def run_source(queue: Any, kind: str, poll: Poll, interval: float, backoff
             except Exception as err:  # pylint: disable=broad-except  # a source never dies of a failed poll
                 failures += 1
                 delay = backoff_delay(failures, interval, backoff_max)
-                if not isinstance(err, CloreError):
-                    logger.debug("%s source: the poll failed unexpectedly", kind, exc_info=True)
+                if not isinstance(err, CloreError):  # for whoever debugs it, the key scrubbed as from an event
+                    logger.debug("%s source: the poll failed unexpectedly:\n%s", kind,
+                                 scrub("".join(traceback.format_exception(err)), secret))
                 if failures == 1:
                     event = error_event(kind, err, failures, delay, secret)
                     logger.warning("%s: %s; polling again in %g s", event["type"], event["message"], delay)

@@ -2,7 +2,8 @@
 
 A poll (order_poll.py) reads my orders, the spot markets of my spot orders and, when asked, my wallets into a
 Snapshot; OrderWatch compares it with the one before and says what happened:
-  - order_created (a new active order), order_ready (its SSH endpoint appeared), order_ended (with `reason`);
+  - order_created (a new active order), order_ready (its SSH endpoint appeared), order_ended (with `reason`; an
+    order missing from the listing is told ended only when it is missing from the next one too);
   - order_outbid (a standing spot order whose server runs another renter's bid), spot_top_bid_changed (the bid that
     runs on a spot order's server is another one, or another amount);
   - spend_over, ending_soon (once per order), wallet_low (once until the balance is back at the threshold).
@@ -166,6 +167,7 @@ class OrderWatch:
     def __init__(self, thresholds: Thresholds | None = None) -> None:
         self.thresholds = thresholds or Thresholds()
         self.active: dict[int, dict] | None = None  # None until the baseline
+        self.missing: set[int] = set()  # active before, missing from the last listing (not told ended yet)
         self.ended_ids: set[int] = set()
         self.spot: dict[int, SpotView] = {}
         self.outbid_ids: set[int] = set()
@@ -174,18 +176,24 @@ class OrderWatch:
         self.low_wallets: set[str] = set()
 
     def ending(self, snapshot: Snapshot) -> list[int]:
-        """The ids of the orders whose end this poll tells: active at the last poll and not now, and those listed as
-        ended that began and ended between two polls (never seen, not in the baseline). None at the baseline."""
+        """The ids of the orders whose end this poll tells: those active at the last poll that are listed as ended
+        now, or missing from the listing for the second poll in a row (a listing may miss an order once: telling an
+        end that did not happen could rent a replacement), and those listed as ended that began and ended between
+        two polls (never seen, not in the baseline). Empty at the baseline."""
         if self.active is None:
             return []
         gone = [i for i in self.active if i not in snapshot.active]
-        return gone + [i for i in snapshot.ended if i not in self.ended_ids and i not in self.active]
+        told = [i for i in gone if i in snapshot.ended or i in self.missing]
+        return told + [i for i in snapshot.ended if i not in self.ended_ids and i not in self.active]
 
     def events(self, snapshot: Snapshot) -> list[dict]:
         baseline = self.active is None
         events: list[dict] = []
+        missing: set[int] = set()
         if not baseline:
-            events += self._ended(snapshot)
+            ending = self.ending(snapshot)
+            events += self._ended(snapshot, ending)
+            missing = {i for i in self.active if i not in snapshot.active and i not in ending}
         for order_id, order in snapshot.active.items():
             before = None if baseline else self.active.get(order_id)
             if not baseline and before is None:
@@ -196,16 +204,19 @@ class OrderWatch:
             events += self._spot_events(order, snapshot.spot.get(order_id), baseline)
             events += self._conditions(order)
         events += self._wallets(snapshot.wallets)
-        self.active = dict(snapshot.active)
+        # An order missing once is kept as it was last seen, to be told ended only if it is missing again.
+        kept = {i: self.active[i] for i in missing}
+        self.missing = missing
+        self.active = dict(snapshot.active) | kept
         self.ended_ids |= set(snapshot.ended)
         for memory in (self.spend_told, self.ending_told, self.outbid_ids):
-            memory &= set(snapshot.active)
-        self.spot = {i: v for i, v in {**self.spot, **snapshot.spot}.items() if i in snapshot.active}
+            memory &= set(self.active)
+        self.spot = {i: v for i, v in {**self.spot, **snapshot.spot}.items() if i in self.active}
         return events
 
-    def _ended(self, snapshot: Snapshot) -> list[dict]:
+    def _ended(self, snapshot: Snapshot, ending: list[int]) -> list[dict]:
         events = []
-        for order_id in self.ending(snapshot):
+        for order_id in ending:
             last = self.active.get(order_id)
             order = snapshot.ended.get(order_id) or last
             spot = snapshot.spot.get(order_id) or self.spot.get(order_id)

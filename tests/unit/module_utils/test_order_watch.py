@@ -93,11 +93,23 @@ def test_an_order_that_began_and_ended_between_two_polls_is_ended():
     assert events[0]["reason"] == BALANCE and events[0]["previous"] is None
 
 
-def test_an_order_no_longer_listed_at_all_is_ended_with_its_last_record():
+def test_an_order_missing_from_two_listings_in_a_row_is_ended_with_its_last_record():
     watch = OrderWatch()
-    watch.events(snap(order(1)))
+    watch.events(snap(order(1, spot=True), spot={1: rival()}))
+    assert watch.events(snap(wallets=wallets(5.0))) == []  # missing once: a listing may miss an order
     events = watch.events(snap(wallets=wallets(5.0)))
     assert types(events) == [("order_ended", 1)] and events[0]["listed"] is False
+    assert events[0]["reason"] == OUTBID  # what was seen of it before it went missing still counts
+    assert watch.events(snap(wallets=wallets(5.0))) == []
+
+
+def test_an_order_missing_from_one_listing_only_is_not_ended_nor_created_again():
+    watch = OrderWatch()
+    watch.events(snap(order(1)))
+    assert watch.events(snap()) == []
+    assert watch.events(snap(order(1))) == []
+    assert watch.events(snap()) == []
+    assert watch.events(snap(order(1))) == []
 
 
 @pytest.mark.parametrize(("the_order", "seen_outbid", "spot", "money", "reason"), [

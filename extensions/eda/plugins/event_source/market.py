@@ -2,6 +2,36 @@
 """clore.ai.market: an ansible-rulebook event source of Clore.ai marketplace offers."""
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import sys
+from typing import Any
+
+
+def _collections_on_path() -> None:
+    """ansible-rulebook runs a source as a file (runpy), with no collection on sys.path: put this collection's
+    collections directory there (the one holding ansible_collections/clore/ai/extensions/eda/...), so that the
+    collection's own module_utils can be imported."""
+    path = os.path.abspath(__file__)
+    for _level in range(7):
+        path = os.path.dirname(path)
+    if os.path.basename(path) == "ansible_collections" and os.path.dirname(path) not in sys.path:
+        sys.path.insert(0, os.path.dirname(path))
+
+
+_collections_on_path()
+
+# pylint: disable=wrong-import-position
+from ansible_collections.clore.ai.plugins.module_utils.event_source import (
+    check_args,
+    connection_option,
+    poll_timing,
+    run_source,
+    source_client,
+)
+from ansible_collections.clore.ai.plugins.module_utils.market_watch import MARKET_ARGS, MarketPoll
+
 DOCUMENTATION = r"""
 ---
 short_description: Offers of the Clore.ai GPU marketplace, as events
@@ -169,36 +199,6 @@ EXAMPLES = r"""
         debug:
           msg: "{{ event.message }}"
 """
-
-import asyncio
-import logging
-import os
-import sys
-from typing import Any
-
-
-def _collections_on_path() -> None:
-    """ansible-rulebook runs a source as a file (runpy), with no collection on sys.path: put this collection's
-    collections directory there (the one holding ansible_collections/clore/ai/extensions/eda/...), so that the
-    collection's own module_utils can be imported."""
-    path = os.path.abspath(__file__)
-    for _level in range(7):
-        path = os.path.dirname(path)
-    if os.path.basename(path) == "ansible_collections" and os.path.dirname(path) not in sys.path:
-        sys.path.insert(0, os.path.dirname(path))
-
-
-_collections_on_path()
-
-# pylint: disable=wrong-import-position
-from ansible_collections.clore.ai.plugins.module_utils.event_source import (
-    check_args,
-    connection_option,
-    poll_timing,
-    run_source,
-    source_client,
-)
-from ansible_collections.clore.ai.plugins.module_utils.market_watch import MARKET_ARGS, MarketPoll
 
 logger = logging.getLogger(__name__)
 

@@ -2,6 +2,37 @@
 """clore.ai.orders: an ansible-rulebook event source of changes to my Clore.ai orders."""
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import sys
+from typing import Any
+
+
+def _collections_on_path() -> None:
+    """ansible-rulebook runs a source as a file (runpy), with no collection on sys.path: put this collection's
+    collections directory there (the one holding ansible_collections/clore/ai/extensions/eda/...), so that the
+    collection's own module_utils can be imported."""
+    path = os.path.abspath(__file__)
+    for _level in range(7):
+        path = os.path.dirname(path)
+    if os.path.basename(path) == "ansible_collections" and os.path.dirname(path) not in sys.path:
+        sys.path.insert(0, os.path.dirname(path))
+
+
+_collections_on_path()
+
+# pylint: disable=wrong-import-position
+from ansible_collections.clore.ai.plugins.module_utils.event_source import (
+    check_args,
+    connection_option,
+    poll_timing,
+    run_source,
+    source_client,
+)
+from ansible_collections.clore.ai.plugins.module_utils.order_poll import OrderPoll
+from ansible_collections.clore.ai.plugins.module_utils.order_watch import ORDERS_ARGS
+
 DOCUMENTATION = r"""
 ---
 short_description: Changes to my Clore.ai orders, as events
@@ -13,7 +44,8 @@ description:
     C(time_left_seconds), C(ssh_host), C(ssh_port), C(ready), ...) or C(wallet) (as M(clore.ai.clore_wallet_info)
     returns it) - and what changed (C(previous), C(reason))."
   - C(order_created) - a new active order. C(order_ready) - its SSH endpoint appeared.
-  - C(order_ended) - an order left the active orders, or began and ended between two polls; C(reason) is
+  - C(order_ended) - an order is listed as ended (or is missing from two listings in a row, C(listed=false)), or
+    began and ended between two polls; C(reason) is
     V(expired) (its rental length passed), V(outbid) (a spot order seen outbid, or whose server runs another
     renter's bid), V(balance) (the wallet of its currency is empty), V(cancelled) (none of these), or null when the
     evidence could not be read; C(reason_detail) says how it was judged (the API itself gives no reason).
@@ -138,37 +170,6 @@ EXAMPLES = r"""
         debug:
           msg: "{{ event.message }}"
 """
-
-import asyncio
-import logging
-import os
-import sys
-from typing import Any
-
-
-def _collections_on_path() -> None:
-    """ansible-rulebook runs a source as a file (runpy), with no collection on sys.path: put this collection's
-    collections directory there (the one holding ansible_collections/clore/ai/extensions/eda/...), so that the
-    collection's own module_utils can be imported."""
-    path = os.path.abspath(__file__)
-    for _level in range(7):
-        path = os.path.dirname(path)
-    if os.path.basename(path) == "ansible_collections" and os.path.dirname(path) not in sys.path:
-        sys.path.insert(0, os.path.dirname(path))
-
-
-_collections_on_path()
-
-# pylint: disable=wrong-import-position
-from ansible_collections.clore.ai.plugins.module_utils.event_source import (
-    check_args,
-    connection_option,
-    poll_timing,
-    run_source,
-    source_client,
-)
-from ansible_collections.clore.ai.plugins.module_utils.order_poll import OrderPoll
-from ansible_collections.clore.ai.plugins.module_utils.order_watch import ORDERS_ARGS
 
 logger = logging.getLogger(__name__)
 

@@ -46,7 +46,7 @@ def run_source(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
-            return [queue.get_nowait() for _ in range(queue.qsize())]
+            return [queue.get_nowait() for _index in range(queue.qsize())]
 
         events = asyncio.run(scenario())
         return events, clock.waits

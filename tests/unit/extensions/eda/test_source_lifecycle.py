@@ -107,3 +107,12 @@ def test_an_error_event_says_what_failed_and_scrubs_the_key():
                      "reason": "bad key <api_key>"}
     unexpected = error_event("market", KeyError(API_KEY), 1, 2.0, API_KEY)
     assert unexpected["message"] == "KeyError: the poll failed unexpectedly" and API_KEY not in str(unexpected)
+
+
+def test_an_unexpected_failure_is_logged_for_debugging_without_the_key(api, run_source, caplog):
+    api.script["marketplace"] = [ValueError(f"odd failure near {API_KEY}")]
+    with caplog.at_level("DEBUG"):
+        events, _waits = run_source("market", {"interval": 2}, 1)
+    assert [e["type"] for e in events] == ["market_error"]
+    assert "Traceback" in caplog.text and "odd failure near <api_key>" in caplog.text
+    assert API_KEY not in caplog.text
