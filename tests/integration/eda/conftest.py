@@ -12,9 +12,9 @@ from clore_sim.testing import SimServer
 from .rulebook import Rulebook
 
 INTERVAL = 2  # the sources' poll interval in every test: the least they accept
-CREATE_SPACING = 5
+CREATE_SPACING = 5  # clore-sim's create_order spacing, as the real API's
 RETRY_TIMEOUT = 10  # the sources' (and playbooks') retries of one call: above a create's wait behind the limiter
-PLAYBOOK_END = 120  # seconds a playbook under way when the engine stops may take to end  # clore-sim's create_order spacing, as the real API's
+PLAYBOOK_END = 120  # seconds a playbook under way when the engine stops may take to end
 
 
 def free_port() -> int:

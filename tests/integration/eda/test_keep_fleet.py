@@ -25,11 +25,14 @@ def test_an_outbid_order_is_replaced(sim, rulebook_env, start_rulebook, ssh_keyp
     members = running(sim)
     assert len(members) == 2 and all(o["spot"] for o in members)
 
+    sim.admin("POST", "reset", {})  # the counters: from here on, every my_orders call is the source's
     # My orders only at each look: at a 2 s interval, a spot market read per order would take most of the key's
     # 1 request/s from the playbook (clore-sim ends an outbid order at once, as Clore does: order_ended tells it).
     rulebook = start_rulebook("keep_fleet", {**fleet, "keep_fleet_interval": INTERVAL,
                                              "keep_fleet_spot_markets": False})
-    wait_for("the orders source's start", lambda: "Waiting for events" in rulebook.log, 60, rulebook)
+    # The source's first look is its baseline (an order ended before it is not told): outbid after it.
+    wait_for("the orders source's first look done", lambda: sim.counters()["requests"].get("my_orders", 0) >= 2,
+             60, rulebook)
     sim.outbid(members[0]["id"])
     assert len(running(sim)) == 1
 
