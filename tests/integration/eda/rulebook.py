@@ -107,14 +107,23 @@ class Rulebook:
         return found
 
 
-def wait_for(what: str, check: Callable[[], Any], deadline: float, rulebook: Rulebook, step: float = 0.5) -> Any:
-    """Poll `check` until it answers something true, failing with the rulebook's log once `deadline` seconds pass."""
-    end = time.monotonic() + deadline
+def wait_for(what: str, check: Callable[[], Any], deadline: float, rulebook: Rulebook, step: float = 0.5,
+             look_beyond: float = 60.0) -> Any:
+    """Poll `check` until it answers something true, failing with the rulebook's log once `deadline` seconds pass.
+
+    A miss still looks on for up to `look_beyond` seconds, only to say in the failure when it did happen."""
+    started = time.monotonic()
     while True:
         value = check()
         if value:
             return value
-        if time.monotonic() >= end:
-            raise AssertionError(f"not within {deadline:.0f} s: {what}\n--- rulebook log ---\n{rulebook.log[-6000:]}")
+        if time.monotonic() - started >= deadline:
+            break
         rulebook.assert_running()
         time.sleep(step)
+    late = None
+    while late is None and time.monotonic() - started < deadline + look_beyond and rulebook.process.poll() is None:
+        time.sleep(step)
+        late = time.monotonic() - started if check() else None
+    when = f"it happened after {late:.1f} s" if late else f"not even after {deadline + look_beyond:.0f} s"
+    raise AssertionError(f"not within {deadline:.0f} s ({when}): {what}\n--- rulebook log ---\n{rulebook.log[-6000:]}")
