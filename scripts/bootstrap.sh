@@ -61,8 +61,10 @@ fi
 # ansible-rulebook finds its Java through JAVA_HOME and runs ansible-galaxy from PATH (the virtualenv's bin, which
 # activate puts first): the activate script sets JAVA_HOME too (tests/integration/eda/ sets both the same way).
 JAVA_HOME=$(java_home)
-grep -q '^export JAVA_HOME=' "$VENV/bin/activate" ||
-  printf '\n# clore.ai: the Java 17+ of ansible-rulebook\nexport JAVA_HOME="%s"\n' "$JAVA_HOME" >> "$VENV/bin/activate"
+if ! grep -qx "export JAVA_HOME=\"$JAVA_HOME\"" "$VENV/bin/activate"; then  # none yet, or another Java's
+  sed -i '/^# clore.ai: the Java 17+ of ansible-rulebook$/d; /^export JAVA_HOME=/d' "$VENV/bin/activate"
+  printf '# clore.ai: the Java 17+ of ansible-rulebook\nexport JAVA_HOME="%s"\n' "$JAVA_HOME" >> "$VENV/bin/activate"
+fi
 
 # The collection on the collections path: a link back to this checkout, so edits take effect at once.
 coll=$VENV/collections/ansible_collections/clore
