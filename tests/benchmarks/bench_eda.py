@@ -14,7 +14,7 @@ from pathlib import Path
 
 from clore_sim.testing import SimServer
 
-from tests.integration.eda.market import active_orders, free_servers, halve_price, usd_per_day
+from tests.integration.eda.sim_actions import active_orders, free_servers, halve_price, usd_per_day
 from tests.integration.eda.rulebook import Rulebook, wait_for
 from tests.integration.playbook import base_env, run_playbook
 

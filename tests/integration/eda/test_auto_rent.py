@@ -4,7 +4,7 @@ server once, and another offer while the rental is active rents nothing."""
 from __future__ import annotations
 
 from .conftest import INTERVAL, RETRY_TIMEOUT
-from .market import active_orders, free_servers, halve_price, restart_and_storm, usd_per_day
+from .sim_actions import active_orders, free_servers, halve_price, restart_and_storm, usd_per_day
 from .rulebook import wait_for
 
 DEADLINE = INTERVAL + 10  # the issue's: an order within the poll interval + 10 s of the price change

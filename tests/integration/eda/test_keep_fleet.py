@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..conftest import PLAYBOOKS
 from ..playbook import run_playbook
 from .conftest import CREATE_SPACING, INTERVAL
-from .market import active_orders
+from .sim_actions import active_orders
 from .rulebook import wait_for
 
 DEADLINE = INTERVAL + CREATE_SPACING + 10  # the issue's: the poll interval + the create spacing + 10 s

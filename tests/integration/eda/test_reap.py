@@ -4,7 +4,7 @@ the reaper, which only reports what it would cancel (a dry run unless reap_apply
 from __future__ import annotations
 
 from .conftest import INTERVAL, RETRY_TIMEOUT
-from .market import active_orders, restart_and_storm
+from .sim_actions import active_orders, restart_and_storm
 from .rulebook import wait_for
 
 DRY_RUN = "Dry run (reap_apply=false), would cancel 1 order(s)"
