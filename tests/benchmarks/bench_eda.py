@@ -59,7 +59,8 @@ def _auto_rent(tmp: Path, key: Path) -> tuple[float, float]:
 
 
 def _keep_fleet(tmp: Path, key: Path, spot_markets: bool) -> tuple[float, float]:
-    with SimServer(tmp / f"sim-orders-{spot_markets}", servers=12, request_interval=1.0, create_interval=CREATE_SPACING) as sim:
+    with SimServer(tmp / f"sim-orders-{spot_markets}", servers=12, request_interval=1.0,
+                   create_interval=CREATE_SPACING) as sim:
         env = _env(sim, tmp)
         fleet = {"spot_fleet_count": 2, "spot_fleet_max_price": 12.0, "spot_fleet_wait": False,
                  "spot_fleet_ssh_private_key_file": str(key)}
