@@ -3,6 +3,8 @@ on through a clore-sim restart and a storm of HTTP 500 answers; then a price tha
 server once, and another offer while the rental is active rents nothing."""
 from __future__ import annotations
 
+import pytest
+
 from .conftest import INTERVAL, RETRY_TIMEOUT
 from .sim_actions import active_orders, free_servers, halve_price, restart_and_storm, usd_per_day
 from .rulebook import wait_for
@@ -10,6 +12,7 @@ from .rulebook import wait_for
 DEADLINE = INTERVAL + 10  # the issue's: an order within the poll interval + 10 s of the price change
 
 
+@pytest.mark.slow  # at the API's real limits (1 request/s, a create 5 s after any request)
 def test_a_price_under_the_cap_rents_once(sim, start_rulebook, ssh_keypair, tmp_path):
     servers = free_servers(sim)
     assert len(servers) >= 2, "clore-sim's small market has two free RTX 4090 servers"

@@ -3,6 +3,8 @@ fleet of 2 is outbid, and the fleet is back at 2 (re-bid within the cap, or a re
 deadline."""
 from __future__ import annotations
 
+import pytest
+
 from ..conftest import PLAYBOOKS
 from ..playbook import run_playbook
 from .conftest import CREATE_SPACING, INTERVAL
@@ -17,6 +19,7 @@ def running(sim) -> list[dict]:
     return [o for o in active_orders(sim) if not o.get("waiting")]
 
 
+@pytest.mark.slow  # at the API's real limits (1 request/s, a create 5 s after any request)
 def test_an_outbid_order_is_replaced(sim, rulebook_env, start_rulebook, ssh_keypair):
     fleet = {"spot_fleet_count": 2, "spot_fleet_max_price": 12.0, "spot_fleet_wait": False,
              "spot_fleet_ssh_private_key_file": str(ssh_keypair[0])}

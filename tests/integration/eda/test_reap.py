@@ -3,6 +3,8 @@ through a clore-sim restart and a storm of HTTP 500 answers; then an order that 
 the reaper, which only reports what it would cancel (a dry run unless reap_apply)."""
 from __future__ import annotations
 
+import pytest
+
 from .conftest import INTERVAL, RETRY_TIMEOUT
 from .sim_actions import active_orders, restart_and_storm
 from .rulebook import wait_for
@@ -10,6 +12,7 @@ from .rulebook import wait_for
 DRY_RUN = "Dry run (reap_apply=false), would cancel 1 order(s)"
 
 
+@pytest.mark.slow  # at the API's real limits (1 request/s, a create 5 s after any request)
 def test_spend_over_runs_the_reaper_dry(sim, start_rulebook):
     rulebook = start_rulebook("reap", {"reap_interval": INTERVAL, "reap_spend_over_usd": 0.000001})
     wait_for("the rules engine's start", lambda: "Waiting for events" in rulebook.log, 60, rulebook)
