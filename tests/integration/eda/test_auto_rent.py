@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from .conftest import INTERVAL, RETRY_TIMEOUT
-from .sim_actions import active_orders, free_servers, halve_price, restart_and_storm, usd_per_day
 from .rulebook import wait_for
+from .sim_actions import active_orders, free_servers, halve_price, restart_and_storm, usd_per_day
 
 DEADLINE = INTERVAL + 10  # the issue's: an order within the poll interval + 10 s of the price change
 

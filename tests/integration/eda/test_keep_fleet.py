@@ -8,8 +8,8 @@ import pytest
 from ..conftest import PLAYBOOKS
 from ..playbook import run_playbook
 from .conftest import CREATE_SPACING, INTERVAL
-from .sim_actions import active_orders
 from .rulebook import wait_for
+from .sim_actions import active_orders
 
 DEADLINE = INTERVAL + CREATE_SPACING + 10  # the issue's: the poll interval + the create spacing + 10 s
 

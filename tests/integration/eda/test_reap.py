@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from .conftest import INTERVAL, RETRY_TIMEOUT
-from .sim_actions import active_orders, restart_and_storm
 from .rulebook import wait_for
+from .sim_actions import active_orders, restart_and_storm
 
 DRY_RUN = "Dry run (reap_apply=false), would cancel 1 order(s)"
 
