@@ -14,7 +14,7 @@ SIM_KEY ?= clore-sim-demo-key
 TEST_WORKERS ?= 6
 export TEST_WORKERS
 
-.PHONY: help bootstrap demo test test-latest unit integration simulator-tests imports sanity lint changelog-lint molecule bench sim collection-build ee-context check-api clean
+.PHONY: help bootstrap demo test test-latest unit integration simulator-tests imports sanity lint changelog-lint molecule bench sim collection-build ee-context check-api de-context clean
 
 help:
 	@echo "make demo   rent, configure, run a job and release against clore-sim"
@@ -88,6 +88,14 @@ EE_CONTEXT ?= $(ROOT)/build/ee-context
 ee-context: collection-build
 	mkdir -p build/ee && cp build/clore-ai-$$(sed -n 's/^version: *//p' galaxy.yml).tar.gz build/ee/clore-ai.tar.gz
 	$(BIN)/ansible-builder create --file extensions/ee/execution-environment.yml --context $(EE_CONTEXT) \
+		--output-filename Containerfile
+
+# The decision environment of the EDA controller (extensions/eda/decision-environment.yml; docs/eda.md):
+#   podman build -t clore-ai-de:latest build/de-context
+DE_CONTEXT ?= $(ROOT)/build/de-context
+de-context: collection-build
+	mkdir -p build/ee && cp build/clore-ai-$$(sed -n 's/^version: *//p' galaxy.yml).tar.gz build/ee/clore-ai.tar.gz
+	$(BIN)/ansible-builder create --file extensions/eda/decision-environment.yml --context $(DE_CONTEXT) \
 		--output-filename Containerfile
 
 clean:

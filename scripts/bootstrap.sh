@@ -19,6 +19,19 @@ command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
 # Headless Chromium opens the built docsite in tests/integration/test_docs_site.py.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+# ansible-rulebook (extensions/eda/rulebooks/) runs its rules engine on a Java 17 or later.
+java_home() {  # the home of the first Java 17+ found: JAVA_HOME's, the one on PATH, then Debian's
+  local candidate version
+  local on_path
+  on_path=$(command -v java 2>/dev/null) && on_path=$(dirname "$(dirname "$(readlink -f "$on_path")")")
+  for candidate in "${JAVA_HOME:-}" "$on_path" /usr/lib/jvm/java-17-openjdk-*; do
+    [ -x "${candidate:-/nonexistent}/bin/java" ] || continue
+    version=$("$candidate/bin/java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
+    [ "${version:-0}" -ge 17 ] && { echo "$candidate"; return 0; }
+  done
+  return 1
+}
+java_home >/dev/null || need_apt+=(openjdk-17-jre-headless)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "bootstrap: missing Debian packages: ${need_apt[*]}; run as root or install them: apt-get install ${need_apt[*]}" >&2
@@ -45,6 +58,14 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e tests/simulator \
     --config-settings editable_mode=compat
   echo "$want" > "$stamp"
+fi
+
+# ansible-rulebook finds its Java through JAVA_HOME and runs ansible-galaxy from PATH (the virtualenv's bin, which
+# activate puts first): the activate script sets JAVA_HOME too (tests/integration/eda/ sets both the same way).
+JAVA_HOME=$(java_home)
+if ! grep -qx "export JAVA_HOME=\"$JAVA_HOME\"" "$VENV/bin/activate"; then  # none yet, or another Java's
+  sed -i '/^# clore.ai: the Java 17+ of ansible-rulebook$/d; /^export JAVA_HOME=/d' "$VENV/bin/activate"
+  printf '# clore.ai: the Java 17+ of ansible-rulebook\nexport JAVA_HOME="%s"\n' "$JAVA_HOME" >> "$VENV/bin/activate"
 fi
 
 # The collection on the collections path: a link back to this checkout, so edits take effect at once.

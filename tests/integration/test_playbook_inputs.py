@@ -12,6 +12,11 @@ from .playbook import PlaybookRun, run_playbook
 ON_CONTROLLER = ["ansible_connection=local"]
 
 BAD_INPUTS: dict[str, list[tuple[list[str], str]]] = {
+    "auto_rent.yml": [(["auto_rent_max_price=0"], "auto_rent_max_price"),
+                      (["auto_rent_max_price=5USD"], "auto_rent_max_price"),
+                      (["auto_rent_count=0"], "auto_rent_count"), (["auto_rent_image=Ubuntu"], "auto_rent_image"),
+                      (["auto_rent_gpu=[RTX"], "auto_rent_gpu"), (["auto_rent_price_per=week"], "auto_rent_price_per"),
+                      (["auto_rent_server_id=abc"], "auto_rent_server_id")],
     "cancel_order.yml": [([], "order_id"), (["order_id=abc"], "order_id"), (["order_id=-3"], "order_id"),
                          (["order_id=1x"], "order_id")],
     # Its own two variables are texts that any -e value is; the gpu_host role's spec checks gpu_host_*.
