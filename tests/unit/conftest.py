@@ -21,6 +21,10 @@ from requests.structures import CaseInsensitiveDict
 COLLECTIONS = Path(sys.prefix) / "collections"  # the running virtualenv's (.venv or .venv-latest): a link to here
 if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
+# order_fakes.py serves the order tests both beside it and in _order/ below it.
+ORDER_FAKES = Path(__file__).resolve().parent / "plugins" / "module_utils"
+if str(ORDER_FAKES) not in sys.path:
+    sys.path.insert(0, str(ORDER_FAKES))
 
 
 @dataclass
