@@ -4,10 +4,10 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: playbook_vars
-version_added: 0.2.0
-short_description: Read a playbook's variables, taking their names before 0.2.0 with a deprecation warning
+version_added: 0.1.0
+short_description: Read a playbook's variables, taking their old names with a deprecation warning
 description:
-  - The shipped playbooks name their own variables C(<playbook name>_<variable>). Their names before 0.2.0
+  - The shipped playbooks name their own variables C(<playbook name>_<variable>). Their old names
     (C(clore_search_*), C(clore_rent_*), C(clore_watch_*), C(watch_*), C(order_id) and C(issue), C(job_*)) are read
     until 0.3.0, each with a deprecation warning naming the new name.
   - A variable given under both its old and its new name fails, naming both.
@@ -32,7 +32,7 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Read the variables (names before 0.2.0 are deprecated)
+- name: Read the variables (old names are deprecated)
   ansible.builtin.set_fact:
     "{{ item.key }}": "{{ item.value }}"
   loop: >-

@@ -26,8 +26,8 @@ description:
   - The configuration is checked before any API call - an unknown option, a boolean option that is not a boolean, a
     O(hostname) template or O(filters) conditional that does not compile, or a O(known_hosts_dir) that cannot be
     created or written fails the parse with an error naming the option.
-  - The configuration file name must end in C(clore.yml) or C(clore.yaml); a file named otherwise that says
-    C(plugin: clore.ai.clore) fails with an error naming this rule.
+  - The configuration file name must end in C(clore.yml) or C(clore.yaml); a file named otherwise whose C(plugin) is
+    C(clore.ai.clore) fails with an error naming this rule.
 extends_documentation_fragment:
   - constructed
   - inventory_cache

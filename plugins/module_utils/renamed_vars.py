@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Playbook variables under their names before 0.2.0: read for one more release, each named with its new name."""
+"""Playbook variables under their old names: read for one more release, each named with its new name."""
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -1,4 +1,4 @@
-"""The shipped playbooks' variables by their names before 0.2.0 (clore_search_*, clore_rent_*, clore_watch_*, watch_*,
+"""The shipped playbooks' variables by their old names (clore_search_*, clore_rent_*, clore_watch_*, watch_*,
 order_id/issue, job_*): read under their new names <playbook>_* until 0.3.0, each with a deprecation warning naming
 the new name; an old name given with its new one is refused, before any API call."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""renamed_vars.py: playbook variables under their names before 0.2.0, read under the new ones."""
+"""renamed_vars.py: playbook variables under their old names, read under the new ones."""
 from __future__ import annotations
 
 import pytest
