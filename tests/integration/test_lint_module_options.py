@@ -15,8 +15,8 @@ TASK = """\
 
 def test_a_bogus_module_option_fails_lint(tmp_path: Path):
     playbook = tmp_path / "bogus_option.yml"
-    tasks = TASK.format(name="as documented", extra="") + TASK.format(name="with a bogus option",
-                                                                       extra="        bogus_option: 1\n")
+    bogus = TASK.format(name="with a bogus option", extra="        bogus_option: 1\n")
+    tasks = TASK.format(name="as documented", extra="") + bogus
     playbook.write_text("---\n- name: Lint me\n  hosts: localhost\n  gather_facts: false\n  tasks:\n" + tasks)
     run = subprocess.run([str(REPO / "scripts" / "lint.sh"), "--nocolor", str(playbook)], cwd=REPO,
                          capture_output=True, text=True, timeout=300, check=False)
