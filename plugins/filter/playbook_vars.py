@@ -58,8 +58,6 @@ from ansible.utils.display import Display
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
 from ansible_collections.clore.ai.plugins.module_utils.renamed_vars import playbook_vars as read_vars
 
-REMOVED_IN = "0.3.0"
-
 
 def playbook_vars(given: Mapping[str, Any], renamed: Mapping[str, str], defaults: Mapping[str, Any],
                   playbook: str) -> dict[str, Any]:
@@ -68,7 +66,7 @@ def playbook_vars(given: Mapping[str, Any], renamed: Mapping[str, str], defaults
     except CloreConfigError as err:
         raise AnsibleFilterError(str(err)) from None
     for old, new in old_given:
-        Display().deprecated(f"{playbook}: the variable {old} is now {new}", version=REMOVED_IN,
+        Display().deprecated(f"{playbook}: the variable {old} is now {new}", version="0.3.0",
                              collection_name="clore.ai")
     return values
 
