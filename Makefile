@@ -27,7 +27,9 @@ help:
 bootstrap:
 	@./scripts/bootstrap.sh
 
-demo: bootstrap
+# The demo prepares only what it needs (requirements-demo.txt: no development tool, no shellcheck).
+demo:
+	@BOOTSTRAP_SET=demo ./scripts/bootstrap.sh
 	@./scripts/demo.sh
 
 test: bootstrap

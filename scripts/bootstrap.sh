@@ -1,23 +1,38 @@
 #!/usr/bin/env bash
 # Prepare this machine for the demo and the tests: Debian packages, the virtualenv, and the collection on the
 # collections path. Safe to run again: each step is skipped when already done.
+# BOOTSTRAP_SET=demo (`make demo`) prepares only what the demo needs: requirements-demo.txt (ansible-core) instead of
+# the development tools, and no shellcheck; a virtualenv made for development has all of it already.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 VENV=${VENV:-$ROOT/.venv}
 PYTHON=${PYTHON:-python3}
-# The pip requirement files of this virtualenv: the default lane's; the latest lane (scripts/test-latest.sh) passes
-# requirements-latest.txt instead of requirements-dev.txt.
-read -r -a REQUIREMENTS <<<"${REQUIREMENTS:-requirements.txt requirements-dev.txt}"
+SET=${BOOTSTRAP_SET:-dev}
+case $SET in
+  dev | demo) ;;
+  *) echo "bootstrap: BOOTSTRAP_SET is dev (the default) or demo, not '$SET'" >&2; exit 2 ;;
+esac
+# The pip requirement files of this virtualenv: the default lane's (requirements-dev.txt includes
+# requirements-demo.txt); the latest lane (scripts/test-latest.sh) passes requirements-latest.txt instead.
+DEV_REQUIREMENTS=(requirements.txt requirements-demo.txt requirements-dev.txt)
+DEMO_REQUIREMENTS=(requirements.txt requirements-demo.txt)
+if [ -n "${REQUIREMENTS:-}" ]; then
+  read -r -a REQUIREMENTS <<<"$REQUIREMENTS"
+elif [ "$SET" = dev ]; then
+  REQUIREMENTS=("${DEV_REQUIREMENTS[@]}")
+else
+  REQUIREMENTS=("${DEMO_REQUIREMENTS[@]}")
+fi
 
 need_apt=()
 command -v /usr/sbin/sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 command -v ssh-keygen >/dev/null 2>&1 || need_apt+=(openssh-client)
 command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)
-command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
+[ "$SET" = demo ] || command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)  # scripts/test.sh lints the scripts
 # Headless Chromium opens the built docsite in tests/integration/test_docs_site.py.
-command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+[ "$SET" = demo ] || command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 # ansible-rulebook (extensions/eda/rulebooks/) runs its rules engine on a Java 17 or later.
 java_home() {  # the home of the first Java 17+ found: JAVA_HOME's, the one on PATH, then Debian's
@@ -31,7 +46,7 @@ java_home() {  # the home of the first Java 17+ found: JAVA_HOME's, the one on P
   done
   return 1
 }
-java_home >/dev/null || need_apt+=(openjdk-17-jre-headless)
+[ "$SET" = demo ] || java_home >/dev/null || need_apt+=(openjdk-17-jre-headless)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "bootstrap: missing Debian packages: ${need_apt[*]}; run as root or install them: apt-get install ${need_apt[*]}" >&2
@@ -44,12 +59,18 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 stamp=$VENV/.bootstrap-stamp
-want=$(cat "${REQUIREMENTS[@]}" tests/simulator/pyproject.toml | sha256sum | cut -c1-16)
+digest() { cat "$@" tests/simulator/pyproject.toml | sha256sum | cut -c1-16; }
+want=$(digest "${REQUIREMENTS[@]}")
+have=$(cat "$stamp" 2>/dev/null || true)
+# The demo's set is part of the development set: a virtualenv made for development serves the demo as it is.
+if [ "$SET" = demo ] && [ "$have" = "$(digest "${DEV_REQUIREMENTS[@]}")" ]; then
+  want=$have
+fi
 if [ ! -x "$VENV/bin/python" ]; then
   echo "bootstrap: creating virtualenv $VENV"
   "$PYTHON" -m venv "$VENV"
 fi
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+if [ "$have" != "$want" ]; then
   echo "bootstrap: installing Python packages into $VENV"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${REQUIREMENTS[@]/#/--requirement=}"
   # clore-sim from this checkout as a plain path entry (compat mode), not the import hook of a default editable
@@ -62,8 +83,8 @@ fi
 
 # ansible-rulebook finds its Java through JAVA_HOME and runs ansible-galaxy from PATH (the virtualenv's bin, which
 # activate puts first): the activate script sets JAVA_HOME too (tests/integration/eda/ sets both the same way).
-JAVA_HOME=$(java_home)
-if ! grep -qx "export JAVA_HOME=\"$JAVA_HOME\"" "$VENV/bin/activate"; then  # none yet, or another Java's
+if [ "$SET" = dev ] && JAVA_HOME=$(java_home) &&
+  ! grep -qx "export JAVA_HOME=\"$JAVA_HOME\"" "$VENV/bin/activate"; then  # none yet, or another Java's
   sed -i '/^# clore.ai: the Java 17+ of ansible-rulebook$/d; /^export JAVA_HOME=/d' "$VENV/bin/activate"
   printf '# clore.ai: the Java 17+ of ansible-rulebook\nexport JAVA_HOME="%s"\n' "$JAVA_HOME" >> "$VENV/bin/activate"
 fi
@@ -79,7 +100,7 @@ grep -q ANSIBLE_COLLECTIONS_PATH "$VENV/bin/activate" ||
 
 # ansible-test fetches its pip bootstrap script from a host this machine may not reach: use the offline stand-in.
 getpip=${CLORE_GET_PIP:-$ROOT/../shared/ci/ansible-test-get-pip.py}
-if [ -f "$getpip" ]; then
+if [ "$SET" = dev ] && [ -f "$getpip" ]; then
   pipver=$("$VENV/bin/python" - <<'PY'
 import sys
 from ansible_test._internal.python_requirements import get_venv_packages

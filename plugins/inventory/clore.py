@@ -38,7 +38,8 @@ description:
   - The configuration is checked before any API call - an unknown option, a boolean option that is not a boolean, a
     O(hostname) template or O(filters) conditional that does not compile, or a O(known_hosts_dir) that cannot be
     created or written fails the parse with an error naming the option.
-  - The configuration file name must end in C(clore.yml) or C(clore.yaml).
+  - The configuration file name must end in C(clore.yml) or C(clore.yaml); a file named otherwise whose C(plugin) is
+    C(clore.ai.clore) fails with an error naming this rule.
 extends_documentation_fragment:
   - constructed
   - inventory_cache
@@ -184,6 +185,24 @@ DEFAULT_HOSTNAME = "clore-{{ order.id }}"
 DEFAULT_GROUPS = ("clore", "clore_ready", "clore_pending", "clore_spot", "clore_on_demand")
 CONFIG_SUFFIXES = ("clore.yml", "clore.yaml")
 _BAD_HOSTNAME = re.compile(r"\s")
+_PLUGIN_LINE = re.compile(r"""^plugin:\s*["']?clore\.ai\.clore["']?\s*(#.*)?$""")
+
+
+def _names_this_plugin(path: str) -> bool:
+    """Whether a YAML file says `plugin: clore.ai.clore` (a top-level line; the file is not parsed as a whole)."""
+    if not path.endswith((".yml", ".yaml")):
+        return False
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return any(_PLUGIN_LINE.match(line) for line in handle)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _renamed(path: str) -> str:
+    """The file name the rule asks for: inventory.yml -> inventory.clore.yml."""
+    stem, extension = os.path.splitext(os.path.basename(path))
+    return f"{stem}.clore{extension}"
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -191,9 +210,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     _written_cache_keys: tuple[str, ...] = ()  # the cache entries this parse wrote, whose files are made private
 
     def verify_file(self, path: str) -> bool:
-        return super().verify_file(path) and path.endswith(CONFIG_SUFFIXES)
+        # A file that names this plugin but not by the file-name rule is taken too, so that parse can name the rule:
+        # declined here, it would get Ansible's generic "could not be verified".
+        return super().verify_file(path) and (path.endswith(CONFIG_SUFFIXES) or _names_this_plugin(path))
 
     def parse(self, inventory: Any, loader: Any, path: str, cache: bool = True) -> None:
+        if not path.endswith(CONFIG_SUFFIXES):
+            raise AnsibleParserError(
+                f"clore.ai.clore inventory {path}: the file name must end in clore.yml or clore.yaml "
+                f"(for example {_renamed(path)})"
+            )
         super().parse(inventory, loader, path, cache)
         config = self._read_config_data(path)
         self._private_cache_dir()

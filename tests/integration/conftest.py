@@ -7,9 +7,10 @@ expecting the same dollar prices whatever the shape (tests/integration/usd_oracl
 options by overriding the `sim_options` fixture."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,17 @@ COLLECTIONS_PATH = Path(sys.prefix) / "collections"  # the running virtualenv's 
 PLAYBOOKS = REPO / "playbooks"
 # The modules whose tests read prices from the marketplace: each of their tests runs once per price shape.
 PRICE_SHAPE_MODULES = ("test_market_info.py", "test_order_price_cap.py")
+# The head of a play run on the controller with the Python that runs ansible-playbook (so that discovery never picks
+# another interpreter): local_play writes the tasks under it.
+LOCAL_PLAY_HEAD = """\
+- name: {name}
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{{{ ansible_playbook_python }}}}"
+  tasks:
+"""
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -78,3 +90,17 @@ def ssh_keypair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def python_interpreter() -> str:
     """The controller's interpreter, given explicitly so that discovery never picks a broken shim."""
     return sys.executable
+
+
+@pytest.fixture
+def local_play(tmp_path: Path) -> Callable[[str, str], Path]:
+    """local_play(name, tasks) -> a playbook file in tmp_path: one play called `name`, on localhost with the local
+    connection, whose task list is `tasks` (YAML indented by four spaces, as under `tasks:`; play keys such as
+    `handlers:` may follow it)."""
+
+    def write(name: str, tasks: str) -> Path:
+        path = tmp_path / (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".yml")
+        path.write_text(LOCAL_PLAY_HEAD.format(name=name) + tasks.lstrip("\n"))
+        return path
+
+    return write

@@ -64,10 +64,12 @@ def run_playbook(
     forks: int | None = None,
     cwd: str | Path | None = None,
     timeout: float = 600,
+    deprecations: tuple[str, ...] = (),
 ) -> PlaybookRun:
     """Run ansible-playbook; `env` is the whole environment (see the `ansible_env` fixture).
 
     `extra_args` go on the command line as they are, for example ["-e", "name=value"] as a user types it.
+    `deprecations`: texts of the deprecation warnings the test expects; each must be printed, and no other one.
     """
     cmd = [str(VENV_BIN / "ansible-playbook"), str(playbook)]
     cmd += ["-i", str(inventory) if inventory else "localhost,"]
@@ -89,7 +91,7 @@ def run_playbook(
         run_env["ANSIBLE_STDOUT_CALLBACK"] = "json_results"
         run_env["ANSIBLE_CALLBACK_PLUGINS"] = str(CALLBACKS)
     proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=timeout, cwd=cwd, check=False)
-    no_deprecations(proc.stdout + proc.stderr)
+    no_deprecations(proc.stdout + proc.stderr, deprecations)
     data: dict[str, Any] = {}
     if json_output and proc.stdout.strip():
         start = proc.stdout.find("{")
@@ -108,10 +110,15 @@ def run_inventory(config: str | Path, env: dict[str, str], *args: str, timeout: 
     return proc
 
 
-def no_deprecations(output: str) -> None:
+def no_deprecations(output: str, expected: tuple[str, ...] = ()) -> None:
     """Fail on any deprecation warning an Ansible process printed: each ansible-core series deprecates something,
-    and what the collection or its tests use must be gone before it is removed."""
-    lines = [line for line in output.splitlines() if "DEPRECATION WARNING" in line or "DeprecationWarning" in line]
+    and what the collection or its tests use must be gone before it is removed. The `expected` ones (texts of
+    warnings a test asks for) must be printed instead."""
+    text = " ".join(output.split())  # a long warning is wrapped over lines
+    missing = [wanted for wanted in expected if wanted not in text]
+    assert not missing, "expected deprecation warnings not printed:\n" + "\n".join(missing)
+    lines = [line for line in output.splitlines() if ("DEPRECATION WARNING" in line or "DeprecationWarning" in line)
+             and not any(wanted in " ".join(line.split()) for wanted in expected)]
     assert not lines, "deprecation warnings:\n" + "\n".join(lines)
 
 

@@ -11,14 +11,7 @@ from .conftest import PLAYBOOKS
 from .inventory.test_inventory import hosts_of, inventory_list, write_config
 from .playbook import run_inventory, run_playbook
 
-PLAY = """
-- name: Every module that reads my_orders
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
+TASKS = """\
     - name: Orders
       clore.ai.clore_order_info:
     - name: GPU activity
@@ -44,12 +37,11 @@ def warnings_of(result: dict) -> str:
     return "\n".join(result.get("warnings", []))
 
 
-def test_every_reader_of_my_orders_skips_the_deep_row_and_keeps_the_others(sim, ansible_env, tmp_path):
+def test_every_reader_of_my_orders_skips_the_deep_row_and_keeps_the_others(sim, ansible_env, local_play):
     kept, cancelled, third = sim.seed_orders(sim.api_key, 3)
     sim.fault("my_orders", "deep_row", rate=1.0)  # every my_orders answer, for the whole test
     sim.fault("marketplace", "deep_row", rate=1.0)
-    play = tmp_path / "readers.yml"
-    play.write_text(PLAY)
+    play = local_play("Every module that reads my_orders", TASKS)
     run = run_playbook(play, ansible_env, extra_vars={"kept": kept, "cancelled": cancelled})
     assert run.rc == 0, run.stdout[-4000:] + run.stderr[-4000:]
     output = run.stdout + run.stderr

@@ -10,14 +10,7 @@ from .playbook import run_inventory, run_playbook
 SPELLINGS = ["ubuntu:latest", "library/ubuntu", "docker.io/library/ubuntu:latest"]
 OTHERS = ["ubuntu:22.04", "cloreai/ubuntu"]
 
-PLAY = """
-- name: One image, every spelling
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
+TASKS = """\
     - name: By image
       clore.ai.clore_order_info:
         images: [ubuntu]
@@ -30,12 +23,11 @@ PLAY = """
 """
 
 
-def test_clore_order_info_and_the_filter_take_every_spelling_for_one_image(sim, ansible_env, tmp_path):
+def test_clore_order_info_and_the_filter_take_every_spelling_for_one_image(sim, ansible_env, local_play):
     ours = [sim.seed_orders(sim.api_key, 1, currency="USD-Blockchain", image=image)[0] for image in SPELLINGS]
     for image in OTHERS:
         sim.seed_orders(sim.api_key, 1, currency="USD-Blockchain", image=image)
-    play = tmp_path / "images.yml"
-    play.write_text(PLAY)
+    play = local_play("One image, every spelling", TASKS)
     done = run_playbook(play, ansible_env)
     assert done.rc == 0, done.stdout[-3000:]
     assert sorted(o["id"] for o in done.result("By image")["orders"]) == sorted(ours)

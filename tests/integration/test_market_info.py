@@ -288,8 +288,8 @@ def test_bad_input_is_refused_before_any_call(sim, ansible_env, tmp_path, market
 
 def test_market_search_playbook_prints_the_cheapest_offers(sim, ansible_env, market, rates):
     run = run_playbook(PLAYBOOKS / "market_search.yml", ansible_env, json_output=False,
-                       extra_vars={"clore_search_gpu": ["4090", "3090"], "clore_search_limit": 3,
-                                   "clore_search_max_price": {"amount": 0.5, "per": "gpu_hour"}})
+                       extra_vars={"market_search_gpu": ["4090", "3090"], "market_search_limit": 3,
+                                   "market_search_max_price": {"amount": 0.5, "per": "gpu_hour"}})
     assert run.rc == 0, run.stdout + run.stderr
     expected = sorted((usd_per_day(r, rates), r["id"]) for r in market if available(r)
                       and re.search("4090|3090", gpu(r)[0]) and usd_per_day(r, rates) / 24 / gpu(r)[1] <= 0.5)

@@ -173,14 +173,7 @@ def test_the_audit_inputs_are_refused_before_any_call_naming_the_option(sim, ans
     assert counters["requests"] == {} and counters["posts"] == {}, counters
 
 
-MARKET_PLAY = """\
-- name: The marketplace under a price cap given as a number and as a dict
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
+MARKET_TASKS = """\
     - name: A number
       clore.ai.clore_market_info:
         max_price: 5
@@ -192,9 +185,8 @@ MARKET_PLAY = """\
 """
 
 
-def test_a_number_for_max_price_means_usd_per_day_on_demand(sim, ansible_env, tmp_path):
-    playbook = tmp_path / "market.yml"
-    playbook.write_text(MARKET_PLAY)
+def test_a_number_for_max_price_means_usd_per_day_on_demand(sim, ansible_env, local_play):
+    playbook = local_play("The marketplace under a price cap given as a number and as a dict", MARKET_TASKS)
     run = run_playbook(playbook, ansible_env)
     bare, spelled = run.result("A number"), run.result("A dict")
     assert not bare.get("failed") and not spelled.get("failed"), (bare.get("msg"), spelled.get("msg"))

@@ -9,14 +9,7 @@ from .playbook import run_playbook
 
 PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
 
-PLAY = """
-- name: Read orders
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
+TASKS = """\
     - name: All active
       clore.ai.clore_order_info:
       register: all_active
@@ -32,13 +25,7 @@ PLAY = """
 """
 
 
-def write_play(tmp_path: Path) -> Path:
-    path = tmp_path / "order_info.yml"
-    path.write_text(PLAY)
-    return path
-
-
-def test_order_info_filters_and_normalises(sim, ansible_env, ssh_keypair, tmp_path):
+def test_order_info_filters_and_normalises(sim, ansible_env, ssh_keypair, local_play):
     servers = sim_orders.free_servers(sim, 3)
     for server in servers[:2]:
         sim_orders.rent(sim, server, ssh_keypair[1])
@@ -50,7 +37,7 @@ def test_order_info_filters_and_normalises(sim, ansible_env, ssh_keypair, tmp_pa
     spot = orders[servers[2]["id"]]
 
     posts_before = sum(sim.counters()["posts"].values())
-    run = run_playbook(write_play(tmp_path), ansible_env, check=True,
+    run = run_playbook(local_play("Read orders", TASKS), ansible_env, check=True,
                        extra_vars={"wanted_orders": [second["id"], 999999], "wanted_servers": [servers[2]["id"]]})
     assert run.rc == 0, run.stdout + run.stderr
     assert sum(sim.counters()["posts"].values()) == posts_before  # reads only, in check mode too
@@ -111,12 +98,13 @@ def test_watch_orders_playbook(sim, ansible_env, ssh_keypair):
 HOSTILE_HOST = "-oProxyCommand=touch /tmp/clore-order-info-pwned"
 
 
-def test_one_unreadable_order_is_skipped_and_an_unsafe_endpoint_reported_without_it(sim, ansible_env, tmp_path):
+def test_one_unreadable_order_is_skipped_and_an_unsafe_endpoint_reported_without_it(sim, ansible_env, local_play):
     unreadable, hostile, fine = sim.seed_orders(sim.api_key, 3)
     sim.admin("POST", "order_fields", {"order_id": unreadable, "fields": {"ct": float("inf")}})  # JSON 1e999
     sim.admin("POST", "order_fields", {"order_id": hostile, "fields": {"pub_cluster": [HOSTILE_HOST]}})
 
-    run = run_playbook(write_play(tmp_path), ansible_env, extra_vars={"wanted_orders": [], "wanted_servers": []})
+    run = run_playbook(local_play("Read orders", TASKS), ansible_env,
+                       extra_vars={"wanted_orders": [], "wanted_servers": []})
     assert run.rc == 0, run.stdout + run.stderr
     active = run.result("All active")
     assert sorted(active["orders_by_id"]) == sorted([str(hostile), str(fine)])

@@ -4,14 +4,7 @@ from __future__ import annotations
 from .order.helpers import IMAGE
 from .playbook import run_playbook
 
-PLAY = """
-- name: Filter orders
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
+TASKS = """\
     - name: Older than 5h
       clore.ai.clore_order_info:
         older_than: 5h
@@ -32,13 +25,12 @@ PLAY = """
 OTHER_IMAGE = "cloreai/ubuntu20.04-jupyter"
 
 
-def test_filters_and_costs(sim, ansible_env, tmp_path):
+def test_filters_and_costs(sim, ansible_env, local_play):
     (old,) = sim.seed_orders(sim.api_key, 1, currency="CLORE-Blockchain", image=IMAGE)
     sim.advance_clock(6 * 3600)
     (new,) = sim.seed_orders(sim.api_key, 1, currency="USD-Blockchain", image=OTHER_IMAGE)
     sim.admin("POST", "order_fields", {"order_id": new, "fields": {"spend": 150.0}})
-    play = tmp_path / "filters.yml"
-    play.write_text(PLAY)
+    play = local_play("Filter orders", TASKS)
     done = run_playbook(play, ansible_env, extra_vars={"other_image": OTHER_IMAGE})
     assert done.rc == 0, done.stdout[-3000:]
 

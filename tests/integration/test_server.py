@@ -74,14 +74,7 @@ HOST_PLAY = """
       ignore_errors: true
 """
 
-RENT_PLAY = """
-- name: A server of mine, rented by someone else
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
+RENT_TASKS = """\
     - name: Offer it
       clore.ai.clore_server:
         name: "{{ server_name }}"
@@ -187,11 +180,11 @@ def test_set_rerun_check_mode_diff_and_refusals(sim, ansible_env, tmp_path):
     assert counters["requests"]["server_config"] == 8
 
 
-def test_another_key_rents_the_server_and_the_host_sees_it_rented(sim, ansible_env, tmp_path):
+def test_another_key_rents_the_server_and_the_host_sees_it_rented(sim, ansible_env, local_play):
     sim.add_account(RENTER)
     row = api(sim, "my_servers")["servers"][1]
     sim.reset()
-    run = run_playbook(write(tmp_path, RENT_PLAY, "rent.yml"), ansible_env,
+    run = run_playbook(local_play("A server of mine, rented by someone else", RENT_TASKS), ansible_env,
                        extra_vars={"server_name": row["name"], "server_id": row["id"], "renter_key": RENTER})
     assert run.rc == 0, run.stdout + run.stderr
 

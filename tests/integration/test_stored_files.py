@@ -14,14 +14,7 @@ SPECS = {"gpu": "1x NVIDIA GeForce RTX 4090", "gpuram": 24, "ram": 64, "cpus": "
          "net": {"cc": "DE", "up": 900, "down": 950, "token": SECRETS[1]},
          "ssh_password": SECRETS[0], "jupyter_token": SECRETS[2], "env": {"HF_TOKEN": SECRETS[3]}}
 
-PLAY = """
-- name: Modules that keep state
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
+TASKS = """\
     - name: Orders
       clore.ai.clore_order_info:
     - name: GPU activity
@@ -45,13 +38,11 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.lstat().st_mode)
 
 
-def run_state_play(tmp_path: Path, env: dict, ready_order: int, pending_order: int):
-    play = tmp_path / "state.yml"
-    play.write_text(PLAY)
+def run_state_play(play: Path, env: dict, ready_order: int, pending_order: int):
     return run_playbook(play, env, extra_vars={"ready_order": ready_order, "pending_order": pending_order})
 
 
-def test_secrets_in_specs_reach_no_file_and_everything_written_is_private(sim, ansible_env, tmp_path):
+def test_secrets_in_specs_reach_no_file_and_everything_written_is_private(sim, ansible_env, tmp_path, local_play):
     ready_order, pending_order = sim.seed_orders(sim.api_key, 2)
     for order_id in (ready_order, pending_order):
         sim.admin("POST", "order_fields", {"order_id": order_id, "fields": {"specs": SPECS}})
@@ -63,7 +54,7 @@ def test_secrets_in_specs_reach_no_file_and_everything_written_is_private(sim, a
                           cache_connection=str(cache))
     listing = inventory_list(config, ansible_env)
     assert hosts_of(listing, "clore") == sorted(f"clore-{i}" for i in (ready_order, pending_order))
-    run = run_state_play(tmp_path, ansible_env, ready_order, pending_order)
+    run = run_state_play(local_play("Modules that keep state", TASKS), ansible_env, ready_order, pending_order)
     assert run.result("Orders")["orders"][0]["country"] == "DE"
     assert run.result("Wait for an order without an endpoint")["failed"] is True  # it polled my_orders meanwhile
 
@@ -82,14 +73,14 @@ def test_secrets_in_specs_reach_no_file_and_everything_written_is_private(sim, a
     assert mode(cache) == 0o700 and all(mode(p) == 0o600 for p in cache_files)
 
 
-def test_a_corrupt_state_file_is_reported_and_kept_aside(sim, ansible_env, tmp_path):
+def test_a_corrupt_state_file_is_reported_and_kept_aside(sim, ansible_env, local_play):
     ready_order, pending_order = sim.seed_orders(sim.api_key, 2)
-    first = run_state_play(tmp_path, ansible_env, ready_order, pending_order)
+    first = run_state_play(local_play("Modules that keep state", TASKS), ansible_env, ready_order, pending_order)
     assert first.rc == 0, first.stdout[-3000:] + first.stderr[-3000:]
     state = Path(ansible_env["CLORE_STATE_DIR"])
     [activity] = state.glob("gpu-activity-*.json")
     activity.write_text('{"orders": {"torn')
-    run = run_state_play(tmp_path, ansible_env, ready_order, pending_order)
+    run = run_state_play(local_play("Modules that keep state", TASKS), ansible_env, ready_order, pending_order)
     warnings = " ".join(" ".join(run.result("GPU activity").get("warnings", [])).split())
     [aside] = state.glob(f"{activity.name}.corrupt-*")
     assert f"clore.ai state file {activity} is not JSON (17 bytes): it was moved aside to {aside.name}" in warnings

@@ -22,8 +22,8 @@ NOT_REACHED = "Say that the price was not reached"
 
 
 def watch(env, keypair, **extra):
-    settings = {"watch_ssh_private_key_file": str(keypair[0]), "watch_poll_interval": 2, "watch_timeout": 0,
-                "watch_name": "test-4090", **extra}
+    settings = {"watch_and_rent_ssh_private_key_file": str(keypair[0]), "watch_and_rent_poll_interval": 2, "watch_and_rent_timeout": 0,
+                "watch_and_rent_name": "test-4090", **extra}
     return run_playbook(WATCH, env, extra_vars=settings)
 
 
@@ -36,7 +36,7 @@ def messages(run, name: str) -> list[str]:
 
 
 def test_a_watch_rents_once_and_its_next_runs_change_nothing_and_say_so(sim, ansible_env, ssh_keypair):
-    first = watch(ansible_env, ssh_keypair, watch_max_price=1000, watch_timeout=10)
+    first = watch(ansible_env, ssh_keypair, watch_and_rent_max_price=1000, watch_and_rent_timeout=10)
     assert first.rc == 0, ran(first)
     (order,) = active_orders(sim)
     assert first.result("Rent the server")["changed"] is True
@@ -46,7 +46,7 @@ def test_a_watch_rents_once_and_its_next_runs_change_nothing_and_say_so(sim, ans
     assert (record["watch_name"], record["server_id"], record["order_id"]) == ("test-4090", order["si"], order["id"])
 
     creates = posts(sim).get("create_order", 0)
-    second = watch(ansible_env, ssh_keypair, watch_max_price=1000, watch_timeout=10)
+    second = watch(ansible_env, ssh_keypair, watch_and_rent_max_price=1000, watch_and_rent_timeout=10)
     assert second.rc == 0, ran(second)
     assert second.changed_count() == 0
     (said,) = messages(second, STILL_ACTIVE)
@@ -54,23 +54,23 @@ def test_a_watch_rents_once_and_its_next_runs_change_nothing_and_say_so(sim, ans
     assert second.task_results(LOOKS) == []  # it did not even look at the market
 
     # The same from cron: look once.
-    third = watch(ansible_env, ssh_keypair, watch_max_price=1000, watch_timeout=0)
+    third = watch(ansible_env, ssh_keypair, watch_and_rent_max_price=1000, watch_and_rent_timeout=0)
     assert third.rc == 0 and third.changed_count() == 0, ran(third)
     assert "nothing to do" in messages(third, STILL_ACTIVE)[0]
     assert posts(sim).get("create_order", 0) == creates and len(active_orders(sim)) == 1
 
     # Another watch (another name) is another rental.
-    other = watch(ansible_env, ssh_keypair, watch_max_price=1000, watch_name="second-4090")
+    other = watch(ansible_env, ssh_keypair, watch_and_rent_max_price=1000, watch_and_rent_name="second-4090")
     assert other.rc == 0, ran(other)
     assert len(active_orders(sim)) == 2
 
 
 def test_once_its_order_has_ended_the_watch_rents_again(sim, ansible_env, ssh_keypair):
-    first = watch(ansible_env, ssh_keypair, watch_max_price=1000)
+    first = watch(ansible_env, ssh_keypair, watch_and_rent_max_price=1000)
     assert first.rc == 0, ran(first)
     (order,) = active_orders(sim)
     cancel(sim, order["id"])
-    again = watch(ansible_env, ssh_keypair, watch_max_price=1000)
+    again = watch(ansible_env, ssh_keypair, watch_and_rent_max_price=1000)
     assert again.rc == 0, ran(again)
     assert messages(again, STILL_ACTIVE) == []
     assert [o["id"] for o in active_orders(sim)] != [order["id"]] and len(active_orders(sim)) == 1
@@ -83,7 +83,7 @@ def cancel(sim, order_id: int) -> None:
 
 
 def test_the_price_not_reached_is_one_line_and_rc_0(sim, ansible_env, ssh_keypair):
-    run = watch(ansible_env, ssh_keypair, watch_max_price=0.01, watch_timeout=3)
+    run = watch(ansible_env, ssh_keypair, watch_and_rent_max_price=0.01, watch_and_rent_timeout=3)
     assert run.rc == 0, ran(run)
     assert "FAILED - RETRYING" not in run.stdout
     looks = run.result(LOOKS)["results"]
@@ -100,41 +100,41 @@ def test_the_price_not_reached_is_one_line_and_rc_0(sim, ansible_env, ssh_keypai
 
 
 def test_the_price_not_reached_fails_when_asked(sim, ansible_env, ssh_keypair):
-    run = watch(ansible_env, ssh_keypair, watch_max_price=0.01, watch_fail_if_not_found=True)
+    run = watch(ansible_env, ssh_keypair, watch_and_rent_max_price=0.01, watch_and_rent_fail_if_not_found=True)
     assert run.rc == 2, ran(run)
-    failed = run.result("Fail, as watch_fail_if_not_found asks")
+    failed = run.result("Fail, as watch_and_rent_fail_if_not_found asks")
     assert failed["failed"] is True and "no free RTX 4090 at or under the cap" in failed["msg"]
-    assert len(run.result(LOOKS)["results"]) == 1  # watch_timeout 0: one look
+    assert len(run.result(LOOKS)["results"]) == 1  # watch_and_rent_timeout 0: one look
 
 
 def test_a_coin_cap_compares_the_hosts_price_in_that_coin(sim, ansible_env, ssh_keypair):
-    run = watch(ansible_env, ssh_keypair, watch_max_price=100000, watch_currency="CLORE-Blockchain",
-                watch_price_per="hour", watch_rent=False)
+    run = watch(ansible_env, ssh_keypair, watch_and_rent_max_price=100000, watch_and_rent_currency="CLORE-Blockchain",
+                watch_and_rent_price_per="hour", watch_and_rent_rent=False)
     assert run.rc == 0, ran(run)
     (look,) = run.result(LOOKS)["results"]
     assert look["servers"][0]["prices"]["on-demand"]["CLORE-Blockchain"] / 24 <= 100000
     assert "at or under it" in look["_ansible_item_label"]
-    assert "watch_rent is false: not renting" in run.result("Show the match")["msg"]
+    assert "watch_and_rent_rent is false: not renting" in run.result("Show the match")["msg"]
     assert active_orders(sim) == []
 
 
 @pytest.mark.parametrize(("extra", "named"), [
-    ({"watch_timeout": "soon"}, "watch_timeout"),
-    ({"watch_timeout": 1.5}, "watch_timeout"),
-    ({"watch_timeout": -1}, "watch_timeout must be 0 (look once) or more"),
-    ({"watch_poll_interval": 1}, "watch_poll_interval must be at least 2"),
-    ({"watch_max_price": "cheap"}, "watch_max_price"),
-    ({"watch_max_price": 0}, "watch_max_price must be a number above 0"),
-    ({"watch_max_price": "nan"}, "watch_max_price must be a number above 0"),
-    ({"watch_type": "reserved"}, "watch_type"),
-    ({"watch_price_per": "week"}, "watch_price_per"),
-    ({"watch_currency": "EUR"}, "watch_currency"),
-    ({"watch_name": "../elsewhere"}, "watch_name must be 1 to 64 letters"),
-    ({"watch_fail_if_not_found": "maybe"}, "watch_fail_if_not_found"),
-    ({"watch_ssh_private_key_file": "/nonexistent/key"}, "watch_ssh_private_key_file: /nonexistent/key.pub"),
+    ({"watch_and_rent_timeout": "soon"}, "watch_and_rent_timeout"),
+    ({"watch_and_rent_timeout": 1.5}, "watch_and_rent_timeout"),
+    ({"watch_and_rent_timeout": -1}, "watch_and_rent_timeout must be 0 (look once) or more"),
+    ({"watch_and_rent_poll_interval": 1}, "watch_and_rent_poll_interval must be at least 2"),
+    ({"watch_and_rent_max_price": "cheap"}, "watch_and_rent_max_price"),
+    ({"watch_and_rent_max_price": 0}, "watch_and_rent_max_price must be a number above 0"),
+    ({"watch_and_rent_max_price": "nan"}, "watch_and_rent_max_price must be a number above 0"),
+    ({"watch_and_rent_type": "reserved"}, "watch_and_rent_type"),
+    ({"watch_and_rent_price_per": "week"}, "watch_and_rent_price_per"),
+    ({"watch_and_rent_currency": "EUR"}, "watch_and_rent_currency"),
+    ({"watch_and_rent_name": "../elsewhere"}, "watch_and_rent_name must be 1 to 64 letters"),
+    ({"watch_and_rent_fail_if_not_found": "maybe"}, "watch_and_rent_fail_if_not_found"),
+    ({"watch_and_rent_ssh_private_key_file": "/nonexistent/key"}, "watch_and_rent_ssh_private_key_file: /nonexistent/key.pub"),
 ])
 def test_bad_variables_are_refused_before_any_api_call(sim, ansible_env, ssh_keypair, extra, named):
-    run = watch(ansible_env, ssh_keypair, **({"watch_max_price": 1000} | extra))
+    run = watch(ansible_env, ssh_keypair, **({"watch_and_rent_max_price": 1000} | extra))
     assert run.rc == 2, ran(run)
     assert named in run.stdout
     assert sim.counters().get("requests", {}) == {}
@@ -148,7 +148,7 @@ def test_a_rental_recorded_by_another_run_while_this_one_watched_stops_it(sim, a
     record.parent.mkdir(parents=True)
     record.write_text(json.dumps({"watch_name": "test-4090", "image": image, "server_id": 1, "order_id": None,
                                   "recorded_at": time.time() + 3600}))
-    run = watch(ansible_env, ssh_keypair, watch_max_price=1000, watch_image=image)
+    run = watch(ansible_env, ssh_keypair, watch_and_rent_max_price=1000, watch_and_rent_image=image)
     assert run.rc == 0, ran(run)
     (said,) = messages(run, "Say that another run of this watch rented meanwhile")
     assert said == ("watch 'test-4090': another run of this watch recorded server 1 while this one watched: nothing "
@@ -157,13 +157,13 @@ def test_a_rental_recorded_by_another_run_while_this_one_watched_stops_it(sim, a
 
 
 def test_a_run_stopped_between_renting_and_recording_is_adopted_by_the_next(sim, ansible_env, ssh_keypair):
-    first = watch(ansible_env, ssh_keypair, watch_max_price=1000)
+    first = watch(ansible_env, ssh_keypair, watch_and_rent_max_price=1000)
     assert first.rc == 0, ran(first)
     (order,) = active_orders(sim)
     (path,) = (Path(ansible_env["CLORE_STATE_DIR"]) / "watch").iterdir()
     path.write_text(json.dumps(json.loads(path.read_text()) | {"order_id": None}))  # as if stopped before recording
 
-    again = watch(ansible_env, ssh_keypair, watch_max_price=1000)
+    again = watch(ansible_env, ssh_keypair, watch_and_rent_max_price=1000)
     assert again.rc == 0, ran(again)
     assert again.result("Record the order adopted")["changed"] is True
     assert f"order {order['id']} on server {order['si']}" in messages(again, STILL_ACTIVE)[0]

@@ -23,6 +23,24 @@ if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
 
 
+def _install_collection_loader() -> None:
+    """Make `clore.ai.*` names (plugins, doc fragments, module_utils) resolvable as they are under ansible.
+
+    Installed before any test imports the collection: a package imported by plain path before the loader is installed
+    has no collection metadata, and the loader then refuses its subpackages."""
+    from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+
+    if not any(type(finder).__name__ == "_AnsibleCollectionFinder" for finder in sys.meta_path):
+        _AnsibleCollectionFinder(paths=[str(COLLECTIONS)], scan_sys_paths=False)._install()
+
+
+_install_collection_loader()
+# order_fakes.py serves the order tests both beside it and in _order/ below it.
+ORDER_FAKES = Path(__file__).resolve().parent / "plugins" / "module_utils"
+if str(ORDER_FAKES) not in sys.path:
+    sys.path.insert(0, str(ORDER_FAKES))
+
+
 @dataclass
 class Sent:
     method: str

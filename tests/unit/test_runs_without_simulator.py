@@ -14,7 +14,7 @@ def test_unit_tests_run_with_clore_sim_unimportable(tmp_path):
     (blocker / "__init__.py").write_text("raise ImportError('clore-sim is not installed here')\n")
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--rootdir", str(REPO),
-         str(REPO / "tests/unit/test_docs_agree.py"), str(REPO / "tests/unit/module_utils/test_values.py")],
+         str(REPO / "tests/unit/test_docs_agree.py"), str(REPO / "tests/unit/plugins/module_utils/test_values.py")],
         capture_output=True, text=True, cwd=REPO, timeout=300, check=False,
         env={"PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(tmp_path), "HOME": str(tmp_path)},
     )

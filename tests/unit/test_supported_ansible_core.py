@@ -41,10 +41,17 @@ def test_requires_ansible_names_a_release_series():
     assert minimum.micro == 0 and not minimum.is_prerelease, minimum
 
 
+def _requirement_lines(requirements_file: str) -> list[str]:
+    """A requirements file's lines, those of the files it includes (-r other.txt) in their place."""
+    lines = [line.split("#")[0].strip() for line in (REPO / requirements_file).read_text().splitlines()]
+    return [item for line in lines
+            for item in (_requirement_lines(line.removeprefix("-r").strip()) if line.startswith("-r ") else [line])]
+
+
 def _pinned_series(requirements_file: str) -> str:
     """The one ansible-core series a requirements file installs (>=X.Y,<X.(Y+1))."""
-    lines = [line.split("#")[0].strip() for line in (REPO / requirements_file).read_text().splitlines()]
-    requirements = [Requirement(line) for line in lines if line and not line.startswith("-")]
+    requirements = [Requirement(line) for line in _requirement_lines(requirements_file)
+                    if line and not line.startswith("-")]
     core = [r for r in requirements if r.name == "ansible-core"]
     assert len(core) == 1, f"{requirements_file}: one ansible-core line"
     low = next((Version(s.version) for s in core[0].specifier if s.operator == ">="), None)
@@ -61,6 +68,12 @@ def _tested_series() -> list[str]:
 
 def test_dev_requirements_install_the_oldest_supported_series():
     assert _pinned_series("requirements-dev.txt") == series(supported_minimum())
+
+
+def test_the_demo_installs_the_dev_series_and_no_development_tool():
+    assert _pinned_series("requirements-demo.txt") == _pinned_series("requirements-dev.txt")
+    names = {Requirement(line).name for line in _requirement_lines("requirements-demo.txt") if line}
+    assert names == {"ansible-core", "cryptography"}, names
 
 
 def test_latest_requirements_install_a_newer_series():

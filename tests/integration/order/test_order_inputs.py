@@ -91,14 +91,7 @@ def test_bad_input_is_refused_before_any_call_naming_the_field(sim, ansible_env,
     assert counters["requests"] == {} and counters["posts"] == {}, counters
 
 
-ABSENT_PLAY = """\
-- name: Cancel by order id
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
+ABSENT_TASKS = """\
     - name: An id the key never had
       clore.ai.clore_order: {order_id: 987654, state: absent, issue: fan noise}
       ignore_errors: true
@@ -107,9 +100,8 @@ ABSENT_PLAY = """\
 """
 
 
-def test_cancelling_an_order_id_the_key_never_had_fails_naming_it_unless_missing_ok(sim, ansible_env, tmp_path):
-    play = tmp_path / "absent.yml"
-    play.write_text(ABSENT_PLAY)
+def test_cancelling_an_order_id_the_key_never_had_fails_naming_it_unless_missing_ok(sim, ansible_env, local_play):
+    play = local_play("Cancel by order id", ABSENT_TASKS)
     run = run_playbook(play, ansible_env)
     never = run.result("An id the key never had")
     assert never.get("failed") is True and never["msg"].startswith("order_id 987654 is not an order of this API key")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from ..playbook import run_playbook
@@ -10,14 +11,7 @@ from .helpers import IMAGE, active_orders, posts
 OTHER_IMAGE = "cloreai/ubuntu20.04-jupyter"
 USD_COIN = "USD-Blockchain"
 
-RECORDS_PLAY = """\
-- name: The bad-server record and the market
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
+RECORDS_TASKS = """\
     - name: Records
       clore.ai.clore_bad_servers: "{{ records_args }}"
       register: records
@@ -34,10 +28,9 @@ RECORDS_PLAY = """\
 """
 
 
-def records(env: dict, tmp_path: Path, args: dict, server_ids: list[int]) -> dict:
-    play = tmp_path / "records.yml"
-    play.write_text(RECORDS_PLAY)
-    out = tmp_path / "records.json"
+def records(env: dict, local_play: Callable[[str, str], Path], args: dict, server_ids: list[int]) -> dict:
+    play = local_play("The bad-server record and the market", RECORDS_TASKS)
+    out = play.with_name("records.json")
     done = run_playbook(play, env, extra_vars={"records_args": args, "market_server_ids": server_ids,
                                                "result_file": str(out)}, json_output=False)
     assert done.rc == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -73,7 +66,7 @@ def test_account_budget_refuses_before_any_post_and_allows_once_an_order_is_canc
     assert len(allowed.result["created"]) == 1 and len(active_orders(sim)) == 2
 
 
-def test_a_server_without_ssh_is_recorded_skipped_then_used_again(sim, ansible_env, run_order, tmp_path):
+def test_a_server_without_ssh_is_recorded_skipped_then_used_again(sim, ansible_env, run_order, local_play):
     rented = run_order(ansible_env, fleet(1))
     assert rented.run.rc == 0, rented.output[-3000:]
     order = rented.result["orders"][0]
@@ -82,7 +75,7 @@ def test_a_server_without_ssh_is_recorded_skipped_then_used_again(sim, ansible_e
 
     waited = run_order(ansible_env, fleet(1, wait=True, wait_timeout=3))
     assert waited.run.rc != 0 and "banner" in waited.result["msg"], waited.output[-3000:]
-    listed = records(ansible_env, tmp_path, {}, [server_id])
+    listed = records(ansible_env, local_play, {}, [server_id])
     assert [r["server_id"] for r in listed["records"]["bad_servers"]] == [server_id]
     assert "no SSH banner" in listed["records"]["bad_servers"][0]["reason"]
     assert listed["market"]["count"] == 0 and listed["market"]["bad_servers_skipped"] == 1
@@ -105,7 +98,7 @@ def test_a_server_without_ssh_is_recorded_skipped_then_used_again(sim, ansible_e
     assert expired.result["bad_servers_skipped"] == 0 and expired.result["orders"][0]["server_id"] == server_id
     run_order(ansible_env, {"state": "absent", "count": 0, "image": IMAGE})
 
-    cleared = records(ansible_env, tmp_path, {"state": "absent", "server_ids": [server_id]}, [server_id])
+    cleared = records(ansible_env, local_play, {"state": "absent", "server_ids": [server_id]}, [server_id])
     assert cleared["records"]["cleared"] == [server_id] and cleared["records"]["bad_servers"] == []
     assert cleared["market"]["count"] == 1 and cleared["market"]["bad_servers_skipped"] == 0
     reused = run_order(ansible_env, fleet(1))

@@ -17,10 +17,10 @@ def test_rent_cheapest_verbose_shows_no_secret(sim, ansible_env, ssh_keypair, tm
     inventory = tmp_path / "inventory"
     (inventory / "host_vars").mkdir(parents=True)
     (inventory / "hosts.ini").write_text("localhost\n")
-    secrets = {"clore_rent_ssh_password": PASSWORD, "clore_rent_jupyter_token": TOKEN,
-               "clore_rent_env": {"HF_TOKEN": ENV_VALUE}}
+    secrets = {"rent_cheapest_ssh_password": PASSWORD, "rent_cheapest_jupyter_token": TOKEN,
+               "rent_cheapest_env": {"HF_TOKEN": ENV_VALUE}}
     (inventory / "host_vars" / "localhost.yml").write_text(json.dumps(secrets))
-    extra = {"clore_rent_ssh_public_key": ssh_keypair[1], "clore_rent_wait_timeout": 120}
+    extra = {"rent_cheapest_ssh_public_key": ssh_keypair[1], "rent_cheapest_wait_timeout": 120}
     planned = run_playbook(PLAYBOOKS / "rent_cheapest.yml", ansible_env, extra_vars=extra, inventory=inventory / "hosts.ini", check=True, diff=True,
                            verbosity=4, json_output=False)
     rented = run_playbook(PLAYBOOKS / "rent_cheapest.yml", ansible_env, extra_vars=extra, inventory=inventory / "hosts.ini", verbosity=4,

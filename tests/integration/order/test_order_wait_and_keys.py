@@ -8,19 +8,11 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 from ..playbook import run_playbook
 from .helpers import GPU, IMAGE, active_orders
 
-FLEET_PLAY = """\
-- name: A fleet whose first choice is taken
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
+FLEET_TASKS = """\
     - name: Fleet
       clore.ai.clore_order: "{{ order_args }}"
       register: fleet
@@ -52,14 +44,13 @@ def rent_elsewhere_once_searched(sim, server_id: int, searches: int) -> threadin
 
 
 def test_fail_over_reports_changed_fires_the_handler_and_lists_skipped_servers(sim, ansible_env, run_order,
-                                                                               tmp_path: Path):
+                                                                               local_play):
     args = {"count": 3, "gpu": GPU, "image": IMAGE, "currency": "USD", "wait": False}
     plan = run_order(ansible_env, args, check=True).result
     cheapest = plan["would_create"][0]
     sim.fault("create_order", "delay", delay=3.0)  # holds the first create while someone else rents the server
     helper = rent_elsewhere_once_searched(sim, cheapest["server_id"], searches=2)
-    play = tmp_path / "fleet.yml"
-    play.write_text(FLEET_PLAY)
+    play = local_play("A fleet whose first choice is taken", FLEET_TASKS)
     try:
         done = run_playbook(play, ansible_env, extra_vars={"order_args": args})
     finally:

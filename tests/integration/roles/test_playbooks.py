@@ -32,7 +32,7 @@ def test_rent_configure_run_cancel_release(sim, ansible_env, ssh_keypair, tmp_pa
 
     results = tmp_path / "job-results"
     job = run_playbook(REPO_PLAYBOOKS / "run_job.yml", env, inventory=INVENTORY,
-                       extra_vars={"job_results_dir": str(results), "job_poll_interval": 1})
+                       extra_vars={"run_job_results_dir": str(results), "run_job_poll_interval": 1})
     assert job.rc == 0, job.stdout[-3000:] + job.stderr
     by_host = {f"clore-{o['id']}": o for o in orders}
     for host in hosts:
@@ -42,11 +42,11 @@ def test_rent_configure_run_cancel_release(sim, ansible_env, ssh_keypair, tmp_pa
     # One server misbehaves: cancel it with a problem report; the report reaches Clore.
     bad = orders[0]["id"]
     report = "GPU 0 falls off the bus under load (Xid 79)"
-    cancel = run_playbook(REPO_PLAYBOOKS / "cancel_order.yml", env, extra_vars={"order_id": bad, "issue": report})
+    cancel = run_playbook(REPO_PLAYBOOKS / "cancel_order.yml", env, extra_vars={"cancel_order_id": bad, "cancel_order_issue": report})
     assert cancel.rc == 0, cancel.stdout[-3000:] + cancel.stderr
     assert cancel.result("Show the outcome")["msg"] == f"Order {bad} cancelled with the problem report"
     assert next(o for o in sim.orders() if o["id"] == bad)["issue"] == report
-    again = run_playbook(REPO_PLAYBOOKS / "cancel_order.yml", env, extra_vars={"order_id": bad})
+    again = run_playbook(REPO_PLAYBOOKS / "cancel_order.yml", env, extra_vars={"cancel_order_id": bad})
     assert again.rc == 0 and again.result("Show the outcome")["msg"] == f"Order {bad} is not active: nothing to cancel"
 
     release = run_playbook(REPO_PLAYBOOKS / "release.yml", env, extra_vars=fleet)

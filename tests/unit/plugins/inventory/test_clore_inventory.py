@@ -344,16 +344,30 @@ class TestCache:
 
 class TestSourceAndErrors:
     @pytest.mark.parametrize(
-        ("name", "accepted"),
-        [("clore.yml", True), ("prod.clore.yaml", True), ("my_clore.yml", True), ("inventory.yml", False),
-         ("clore.json", False), ("clore.yml.bak", False)],
+        ("name", "text", "accepted"),
+        [("clore.yml", "plugin: clore.ai.clore\n", True), ("prod.clore.yaml", "plugin: clore.ai.clore\n", True),
+         ("my_clore.yml", "plugin: clore.ai.clore\n", True), ("clore.json", "plugin: clore.ai.clore\n", False),
+         ("clore.yml.bak", "plugin: clore.ai.clore\n", False),
+         # Named otherwise but saying it is ours: taken, so that parse names the file-name rule.
+         ("inventory.yml", "# rented GPUs\nplugin: 'clore.ai.clore'  # the plugin\n", True),
+         ("inventory.yaml", "plugin: clore.ai.clore", True),
+         ("inventory.yml", "plugin: amazon.aws.aws_ec2\n", False),
+         ("inventory.yml", "all:\n  hosts:\n    plugin: clore.ai.clore\n", False)],
     )
-    def test_verify_file(self, tmp_path: Path, name, accepted):
+    def test_verify_file(self, tmp_path: Path, name, text, accepted):
         from ansible.plugins.loader import inventory_loader
 
         path = tmp_path / name
-        path.write_text("plugin: clore.ai.clore\n")
+        path.write_text(text)
         assert inventory_loader.get("clore.ai.clore").verify_file(str(path)) is accepted
+
+    def test_a_file_named_otherwise_is_refused_naming_the_rule(self, parse_inventory):
+        from ansible.errors import AnsibleParserError
+
+        with pytest.raises(AnsibleParserError, match=r"the file name must end in clore\.yml or clore\.yaml "
+                                                     r"\(for example rented\.clore\.yaml\)") as caught:
+            parse_inventory({}, [order(1)], file_name="rented.yaml")
+        assert "rented.yaml" in str(caught.value)
 
     def test_api_error_names_code_and_fix(self, parse_inventory):
         from ansible_collections.clore.ai.plugins.module_utils.errors import api_error_from_answer

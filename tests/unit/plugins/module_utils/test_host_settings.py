@@ -17,7 +17,7 @@ from ansible_collections.clore.ai.plugins.module_utils.host_settings import (
     per_currency_body,
 )
 
-REAL = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "real_my_servers.json").read_text())["servers"]
+REAL = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "real_my_servers.json").read_text())["servers"]
 
 
 class FakeHost:

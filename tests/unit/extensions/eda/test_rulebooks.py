@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 RULEBOOKS = sorted((REPO / "extensions" / "eda" / "rulebooks").glob("*.yml"))
 SOURCES = REPO / "extensions" / "eda" / "plugins" / "event_source"
 # The event types of each source (their DOCUMENTATION), and the errors they tell.

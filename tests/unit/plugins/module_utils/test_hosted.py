@@ -14,7 +14,7 @@ from ansible_collections.clore.ai.plugins.module_utils.hosted import (
     rented_until,
 )
 
-REAL = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "real_my_servers.json").read_text())["servers"]
+REAL = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "real_my_servers.json").read_text())["servers"]
 
 
 def test_the_real_rows_are_read_without_loss():

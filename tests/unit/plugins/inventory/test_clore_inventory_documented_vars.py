@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[4]
 PLUGIN = REPO / "plugins" / "inventory" / "clore.py"
 ANSIBLE_OWN = {"inventory_file", "inventory_dir"}
 VARIABLE = r"(?:clore|ansible)_[a-z_]+"

@@ -18,7 +18,7 @@ from ansible_collections.clore.ai.plugins.module_utils.known_hosts import ssh_se
 from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
 from ansible_collections.clore.ai.plugins.module_utils.reaping import add_money_and_age
 
-MODULES = Path(__file__).resolve().parents[2] / "plugins" / "modules"
+MODULES = Path(__file__).resolve().parents[4] / "plugins" / "modules"
 
 # Money and lifetime figures clore_order_info adds to an order (reaping.add_money_and_age).
 INFO_ONLY = {"age_hours", "spend_usd", "lifetime_due_at", "lifetime_expired"}

@@ -9,19 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[3]
-COLLECTIONS = Path(sys.prefix) / "collections"  # the running virtualenv's (.venv or .venv-latest)
+REPO = Path(__file__).resolve().parents[4]
 
 
-def _install_collection_loader() -> None:
-    """Make `clore.ai.*` names (plugins, doc fragments, module_utils) resolvable as they are under ansible."""
-    from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
-
-    if not any(type(finder).__name__ == "_AnsibleCollectionFinder" for finder in sys.meta_path):
-        _AnsibleCollectionFinder(paths=[str(COLLECTIONS)], scan_sys_paths=False)._install()
-
-
-_install_collection_loader()
 
 
 class StubClient:

@@ -276,7 +276,7 @@ def test_every_returned_key_is_documented(market):
 
     import yaml
 
-    source = Path(__file__).resolve().parents[3] / "plugins" / "modules" / "clore_order.py"
+    source = Path(__file__).resolve().parents[4] / "plugins" / "modules" / "clore_order.py"
     tree = ast.parse(source.read_text())
     node = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "RETURN")
     documented = set(yaml.safe_load(ast.literal_eval(node.value)))

@@ -19,7 +19,7 @@ from ansible_collections.clore.ai.plugins.module_utils.client import (
 )
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[4]
 # The make_client fixture (tests/unit/conftest.py) serves this URL and uses this key.
 API_URL = "http://clore.test/v1"
 API_KEY = "unit-test-key-0123456789abcdef"
