@@ -9,6 +9,7 @@
 - A backstop: a clore-sim that a test started and left running (a failure between start() and a try/finally) is
   stopped after the test, with the sshd servers of its orders. The simulator is looked at only once a test has
   imported it: the unit tests run without clore-sim installed.
+- Cost: `--cpu-report=N` prints the N tests that used the most CPU seconds (tests/cpu_time.py).
 """
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests import cpu_time
+from tests.cpu_time import (  # noqa: F401  (hooks, registered by their names)
+    pytest_addoption, pytest_runtest_makereport, pytest_runtest_protocol)
 
 TESTS = Path(__file__).resolve().parent
 # (suite, rents servers with SSH) -> rank; later ranks run later, `slow` tests (rank 0) first.
@@ -37,6 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_HOME] = (home, {name: os.environ.get(name) for name in ("HOME", "XDG_CACHE_HOME")})
     os.environ["HOME"] = home
     os.environ["XDG_CACHE_HOME"] = os.path.join(home, ".cache")
+    cpu_time.pytest_configure(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
