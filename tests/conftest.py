@@ -21,9 +21,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests import cpu_time, schedule
-from tests.cpu_time import (  # noqa: F401  (hooks, registered by their names)
-    pytest_addoption, pytest_runtest_makereport, pytest_runtest_protocol)
+from tests import schedule
+
+pytest_plugins = ("tests.cpu_time",)  # --cpu-report
 
 _HOME = pytest.StashKey[tuple[str, dict[str, str | None]]]()
 
@@ -34,7 +34,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_HOME] = (home, {name: os.environ.get(name) for name in ("HOME", "XDG_CACHE_HOME")})
     os.environ["HOME"] = home
     os.environ["XDG_CACHE_HOME"] = os.path.join(home, ".cache")
-    cpu_time.pytest_configure(config)
     schedule.configure(config)
 
 
