@@ -4,11 +4,11 @@
   ~/.ansible/cp, ~/.cache/clore.ai, galaxy caches) lands in a temporary directory removed at the end, never in the
   user's home, and parallel workers share nothing there.
 - Scheduling, longest first: with `-n N` the long tests start at once and the many short ones fill the gaps at the
-  end. Without timings at hand, the rank guesses: slow tests, then tests that rent servers reached over SSH
-  (integration, then simulator), the other integration tests, the other simulator tests, the unit tests.
+  end; each test's length from the last run that timed it, else guessed from its kind (tests/schedule.py).
 - A backstop: a clore-sim that a test started and left running (a failure between start() and a try/finally) is
   stopped after the test, with the sshd servers of its orders. The simulator is looked at only once a test has
   imported it: the unit tests run without clore-sim installed.
+- Cost: `--cpu-report=N` prints the N tests that used the most CPU seconds (tests/cpu_time.py).
 """
 from __future__ import annotations
 
@@ -18,16 +18,13 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-TESTS = Path(__file__).resolve().parent
-# (suite, rents servers with SSH) -> rank; later ranks run later, `slow` tests (rank 0) first.
-RANKS = {("integration", True): 1, ("simulator", True): 2, ("integration", False): 3, ("simulator", False): 4,
-         ("unit", True): 5, ("unit", False): 5}
-LAST = 6
-SSH_FIXTURES = {"ssh_keypair", "rent_hosts"}
+from tests import schedule
+
+pytest_plugins = ("tests.cpu_time",)  # --cpu-report
+
 _HOME = pytest.StashKey[tuple[str, dict[str, str | None]]]()
 
 
@@ -37,6 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_HOME] = (home, {name: os.environ.get(name) for name in ("HOME", "XDG_CACHE_HOME")})
     os.environ["HOME"] = home
     os.environ["XDG_CACHE_HOME"] = os.path.join(home, ".cache")
+    schedule.configure(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -52,19 +50,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(home, ignore_errors=True)
 
 
-def _rank(item: pytest.Item) -> int:
-    if item.get_closest_marker("slow"):
-        return 0
-    try:
-        suite = item.path.resolve().relative_to(TESTS).parts[0]
-    except ValueError:
-        return LAST
-    uses_ssh = bool(SSH_FIXTURES & set(getattr(item, "fixturenames", ())))
-    return RANKS.get((suite, uses_ssh), LAST)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=_rank)  # stable: the collection order within a rank stays
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    schedule.order(config, items)
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,11 @@
 """Fixtures for integration tests: a fresh clore-sim per test and an environment for real Ansible runs.
 
 clore-sim runs at its own defaults, the strictest shapes a real client met: a create's 5 s counted from any request
-(--create-spacing any), 429 answers without Retry-After (--retry-after none), orders' mrl in hours. The tests whose
-answers depend on how marketplace rows carry prices (PRICE_SHAPE_MODULES) run once per --price-shape, each
-expecting the same dollar prices whatever the shape (tests/integration/usd_oracle.py); a test may ask for other
-options by overriding the `sim_options` fixture."""
+(--create-spacing any), 429 answers without Retry-After (--retry-after none), orders' mrl in hours. A test whose
+answers depend on how marketplace rows carry prices (dollar figures, currencies, rate lookups) is marked
+`@pytest.mark.price_shapes` and runs once per --price-shape, expecting the same dollar prices whatever the shape
+(tests/integration/usd_oracle.py); every other test runs once, at clore-sim's default shape. A test may ask for
+other options by overriding the `sim_options` fixture."""
 from __future__ import annotations
 
 import re
@@ -22,8 +23,6 @@ from .playbook import base_env
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS_PATH = Path(sys.prefix) / "collections"  # the running virtualenv's (.venv or .venv-latest)
 PLAYBOOKS = REPO / "playbooks"
-# The modules whose tests read prices from the marketplace: each of their tests runs once per price shape.
-PRICE_SHAPE_MODULES = ("test_market_info.py", "test_order_price_cap.py")
 # The head of a play run on the controller with the Python that runs ansible-playbook (so that discovery never picks
 # another interpreter): local_play writes the tasks under it.
 LOCAL_PLAY_HEAD = """\
@@ -37,8 +36,14 @@ LOCAL_PLAY_HEAD = """\
 """
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "price_shapes: the test's answers depend on how marketplace rows carry prices; "
+                                       "it runs once per clore-sim --price-shape")
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "price_shape" in metafunc.fixturenames and metafunc.definition.path.name in PRICE_SHAPE_MODULES:
+    if metafunc.definition.get_closest_marker("price_shapes"):
+        assert "price_shape" in metafunc.fixturenames, f"{metafunc.definition.nodeid}: marked price_shapes, no sim"
         metafunc.parametrize("price_shape", PRICE_SHAPES, indirect=True)
 
 

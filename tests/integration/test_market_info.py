@@ -1,7 +1,8 @@
 """clore_market_info through real ansible-playbook runs against clore-sim, checked against the raw marketplace JSON.
 
 Expectations are computed here from the simulator's own answer and its own USD rates with plain code (usd_oracle),
-independently of module_utils, so that they hold under every --price-shape.
+independently of module_utils, so that they hold under every --price-shape. The tests whose answers depend on how
+rows carry prices run under each shape (@pytest.mark.price_shapes); input checks and check mode run once.
 """
 from __future__ import annotations
 
@@ -83,6 +84,7 @@ def rates(sim: SimServer, market: list[dict]) -> dict[str, float]:
     return answer
 
 
+@pytest.mark.price_shapes
 def test_filters_narrow_like_the_raw_market(sim, ansible_env, tmp_path, market, rates):
     searches = {
         "default": {},
@@ -167,6 +169,7 @@ def test_filters_narrow_like_the_raw_market(sim, ansible_env, tmp_path, market, 
     assert counters["posts"] == {}
 
 
+@pytest.mark.price_shapes
 def test_sort_orders_and_limit(sim, ansible_env, tmp_path, market, rates):
     searches = {
         "cheapest": {"limit": 5},
@@ -209,6 +212,7 @@ def test_sort_orders_and_limit(sim, ansible_env, tmp_path, market, rates):
     assert spot == sorted(spot)
 
 
+@pytest.mark.price_shapes
 def test_spot_market_for_given_servers(sim, ansible_env, tmp_path, market):
     chosen = [market[0]["id"], market[5]["id"]]
     wanted = {}
@@ -234,6 +238,7 @@ def test_spot_market_for_given_servers(sim, ansible_env, tmp_path, market):
     assert sim.counters()["requests"] == {"marketplace": 1, "spot_marketplace": 2 + lookups}
 
 
+@pytest.mark.price_shapes
 def test_spot_market_gives_the_running_bid_and_the_bid_needed_to_win(sim, ansible_env, tmp_path, market):
     # A coin the market accepts (the 2024 market takes no USD-Blockchain), and its default bid step.
     coin, step = next((c, s) for c, s in (("USD-Blockchain", 0.01), ("CLORE-Blockchain", 1.0))
@@ -286,6 +291,7 @@ def test_bad_input_is_refused_before_any_call(sim, ansible_env, tmp_path, market
     assert sim.counters()["requests"] == {}
 
 
+@pytest.mark.price_shapes
 def test_market_search_playbook_prints_the_cheapest_offers(sim, ansible_env, market, rates):
     run = run_playbook(PLAYBOOKS / "market_search.yml", ansible_env, json_output=False,
                        extra_vars={"market_search_gpu": ["4090", "3090"], "market_search_limit": 3,

@@ -15,6 +15,8 @@ import requests
 from ..usd_oracle import COIN_PREFERENCE, USD_TOLERANCE, sim_rates, usd_by_coin
 from .helpers import IMAGE, posts
 
+pytestmark = pytest.mark.price_shapes  # every test here prices servers in dollars
+
 # Cap and prices are kept this far apart, so that rounding in the market's dollar figures decides nothing.
 MARGIN = 0.05
 
