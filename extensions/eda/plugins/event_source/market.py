@@ -125,9 +125,10 @@ options:
         is the amount in US dollars per day, on-demand.
     type: dict
   api_key:
-    description: The Clore.ai API key; if not set, the environment variable E(CLORE_API_KEY).
+    description:
+      - The Clore.ai API key; if not set, the environment variable E(CLORE_API_KEY).
+      - One of the two is required; the source refuses to start without a key.
     type: str
-    required: true
   api_url:
     description: The base URL of the API (clore-sim, for example V(http://127.0.0.1:8199/v1)); if not set, E(CLORE_API_URL).
     type: str
@@ -175,9 +176,9 @@ EXAMPLES = r"""
       condition: event.type == "offer"
       action:
         run_playbook:
-          name: playbooks/rent.yml
+          name: clore.ai.auto_rent
           extra_vars:
-            server_id: "{{ event.server.id }}"
+            auto_rent_server_id: "{{ event.server.id }}"
 
 - name: Say when a watched server gets 10 % cheaper, against clore-sim
   hosts: localhost

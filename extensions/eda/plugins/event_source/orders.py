@@ -97,9 +97,10 @@ options:
     description: US dollars per unit of a coin nothing else prices, as in M(clore.ai.clore_order_info).
     type: dict
   api_key:
-    description: The Clore.ai API key; if not set, the environment variable E(CLORE_API_KEY).
+    description:
+      - The Clore.ai API key; if not set, the environment variable E(CLORE_API_KEY).
+      - One of the two is required; the source refuses to start without a key.
     type: str
-    required: true
   api_url:
     description: The base URL of the API (clore-sim, for example V(http://127.0.0.1:8199/v1)); if not set, E(CLORE_API_URL).
     type: str
