@@ -32,7 +32,7 @@ class TaskContext:
     known_ids: set[int] = field(default_factory=set)  # every order id seen: a create's new order is none of them
     clore_time: float | None = None  # the newest `ct` seen: Clore's clock is at least that
     active_orders: list[dict] = field(default_factory=list)  # every active order of the key, for account_budget
-    _spot_markets: spot.SpotMarkets | None = None
+    _spot_markets: spot.SpotMarkets | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.bad_servers is None:
