@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from contextlib import nullcontext
-from typing import Any
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
 from ansible_collections.clore.ai.plugins.module_utils._order.args import order_request
@@ -76,8 +75,8 @@ class OrderTask:
 
     def _run(self) -> dict:
         ctx, request = self.ctx, self.request
-        lock = nullcontext() if ctx.check_mode else order_lock(ctx.client.state_path, ctx.client.account,
-                                                              request.image)
+        client = ctx.client
+        lock = nullcontext() if ctx.check_mode else order_lock(client.state_path, client.account, request.image)
         with lock:
             # Creates an earlier run sent but never saw through: their orders first, before anything is decided.
             reconciled = self._reconcile_inflight()

@@ -52,4 +52,3 @@ class CappedBudget:
 def account_cap(cap: dict | None, active_orders: list[dict], gone: set[int], rates: dict[str, float]) -> AccountCap:
     """The cap (account_budget) over the key's active orders, less those this task cancels (`gone`)."""
     return AccountCap(cap, [o for o in active_orders if o["id"] not in gone], rates)
-

@@ -72,4 +72,3 @@ class BadServerMemory:
         bad = self.records.active(self.ttl)
         reasons = [f"server {o['server_id']}: {bad[o['server_id']]['reason']}" for o in orders if o["server_id"] in bad]
         return "; ".join(reasons)[:2048] if reasons else None
-

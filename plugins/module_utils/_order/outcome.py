@@ -80,7 +80,7 @@ class OrderOutcome:
     @property
     def changed(self) -> bool:
         return bool(self.created or self.adopted or self.cancelled or self.repriced or self.would_create
-                     or self.would_cancel or self.would_reprice)
+                    or self.would_cancel or self.would_reprice)
 
     def to_result(self, orders: list[dict], *, check_mode: bool, diff: bool, image: str | None,
                   bad_servers_skipped: int) -> dict[str, Any]:
