@@ -6,8 +6,6 @@ as one guard (CappedBudget), so a dearer server tried after a refusal is held to
 """
 from __future__ import annotations
 
-from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, canonical_currency
-from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
 from ansible_collections.clore.ai.plugins.module_utils._order.plan import BudgetExceeded, BudgetGuard, Candidate
 
 
@@ -51,19 +49,6 @@ class CappedBudget:
         return self.budget.choose(candidates, missing)
 
 
-def account_cap(params: dict, active_orders: list[dict], gone: set[int], rates: dict[str, float]) -> AccountCap:
-    """The cap over the key's active orders, less those this task cancels (`gone`)."""
-    return AccountCap(params.get("account_budget"), [o for o in active_orders if o["id"] not in gone], rates)
-
-
-def check_account_budget(params: dict) -> None:
-    """account_budget checked and its currency spelled as the API does, before any API call (CloreConfigError)."""
-    cap = params.get("account_budget")
-    if cap is None:
-        return
-    currency = canonical_currency(cap.get("currency") or USD, allow_usd=True)
-    if currency is None:
-        raise CloreConfigError(f"account_budget.currency: {cap.get('currency')!r} is not USD or a known coin")
-    if cap.get("amount") is None or cap["amount"] < 0:
-        raise CloreConfigError(f"account_budget.amount must be 0 or more, got {cap.get('amount')}")
-    params["account_budget"] = dict(cap, currency=currency)
+def account_cap(cap: dict | None, active_orders: list[dict], gone: set[int], rates: dict[str, float]) -> AccountCap:
+    """The cap (account_budget) over the key's active orders, less those this task cancels (`gone`)."""
+    return AccountCap(cap, [o for o in active_orders if o["id"] not in gone], rates)

@@ -1,20 +1,21 @@
-"""clore_order's argument spec and the input rules checked before any API call.
+"""clore_order's input rules, checked once before any API call, and the OrderRequest built from the checked input.
 
-Every rule names the field and the rule it breaks. Messages never quote a secret (passwords, tokens, env values).
+This is the only file that reads the module's parameters. Every rule names the option and the rule it breaks.
+Messages never quote a secret (passwords, tokens, env values). The module's parameters are never rewritten: the
+normalised values (coins in the API's spelling, the image without `docker.io/`) go into the request.
 """
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
-from ansible.module_utils.basic import env_fallback
-
+from ansible_collections.clore.ai.plugins.module_utils.bad_servers import check_ttl
 from ansible_collections.clore.ai.plugins.module_utils.currencies import USD
-from ansible_collections.clore.ai.plugins.module_utils.pricing import USD_RATES_SPEC, check_usd_rates
+from ansible_collections.clore.ai.plugins.module_utils.pricing import check_usd_rates
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError, CloreShortSecretError
 from ansible_collections.clore.ai.plugins.module_utils.images import checked_reference, hub_spelling
-from ansible_collections.clore.ai.plugins.module_utils.known_hosts import HOST_KEY_POLICIES
 from ansible_collections.clore.ai.plugins.module_utils.market import (
     MARKET_FILTER_SPEC,
     MarketFilterError,
@@ -24,11 +25,19 @@ from ansible_collections.clore.ai.plugins.module_utils.market import (
     sort_field,
     validate_filters,
 )
+from ansible_collections.clore.ai.plugins.module_utils._order.request import (
+    DEFAULT_PORTS,
+    FLEET,
+    Container,
+    Fleet,
+    OrderRequest,
+    Terms,
+    env_strings,
+)
+from ansible_collections.clore.ai.plugins.module_utils._order.spec import IDENTITY_OPTIONS
 
-ORDER_TYPES = ("on-demand", "spot")
 # Options that mean something only for spot orders (spot_candidates has a default: it is never stray).
 SPOT_ONLY_OPTIONS = ("spot_price", "spot_max_price", "spot_bid_step", "spot_rebid")
-IDENTITY_OPTIONS = ("order_id", "server_id", "count")
 # Clore's own limits on create_order fields (clore-api.md, "create_order body").
 SSH_PASSWORD_MAX = 32
 JUPYTER_TOKEN_MAX = 32
@@ -44,78 +53,6 @@ ISSUE_MAX = 2048
 # An `&` in an env value has made Clore answer code 1 (a database error): refuse it up front.
 ENV_VALUE_FORBIDDEN = "&"
 PORT_PROTOCOLS = ("tcp", "http")
-DEFAULT_PORTS = {"22": "tcp"}
-
-ORDER_ARGUMENT_SPEC: dict[str, Any] = {
-    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    "order_id": {"type": "int"},
-    "server_id": {"type": "int"},
-    "count": {"type": "int"},
-    "exact": {"type": "bool", "default": False},
-    "allow_partial": {"type": "bool", "default": False},
-    # After renting, a fleet's members beyond count (another run rented at the same time): release or keep them.
-    "surplus": {"type": "str", "default": "release", "choices": ["release", "keep"]},
-    "sort_by": {"type": "str", "default": "price"},
-    "descending": {"type": "bool", "default": False},
-    "image": {"type": "str"},
-    "type": {"type": "str", "default": "on-demand", "choices": list(ORDER_TYPES)},
-    "spot_price": {"type": "float"},
-    "spot_max_price": {"type": "float"},
-    "spot_bid_step": {"type": "float"},
-    "spot_rebid": {"type": "bool"},
-    "spot_candidates": {"type": "int", "default": 10},
-    "ports": {"type": "dict"},
-    "ssh_key": {"type": "str", "no_log": False},
-    "ssh_password": {"type": "str", "no_log": True},
-    "jupyter_token": {"type": "str", "no_log": True},
-    "env": {"type": "dict", "no_log": True},
-    "command": {"type": "str"},
-    "required_price": {"type": "float"},
-    "autossh_entrypoint": {"type": "bool"},
-    "dockerhub_auth": {"type": "str", "no_log": True},
-    # A flag, not a secret: said explicitly, or Ansible warns about an option whose name contains "password".
-    "remember_password": {"type": "bool", "no_log": False},
-    "recreate": {"type": "bool", "default": False},
-    "budget": {
-        "type": "dict",
-        "options": {
-            "amount": {"type": "float", "required": True},
-            "currency": {"type": "str", "default": USD},
-        },
-    },
-    "account_budget": {
-        "type": "dict",
-        "options": {
-            "amount": {"type": "float", "required": True},
-            "currency": {"type": "str", "default": USD},
-        },
-    },
-    "bad_server_ttl": {"type": "float", "default": 24.0},
-    "lifetime_hours": {"type": "float"},
-    "max_attempts": {"type": "int", "default": 5},
-    "reconcile_timeout": {"type": "int", "default": 60},
-    "wait": {"type": "bool", "default": True},
-    "wait_timeout": {"type": "int", "default": 900},
-    "cancel_on_failure": {"type": "bool", "default": False},
-    "issue": {"type": "str"},
-    "missing_ok": {"type": "bool", "default": False},
-    "known_hosts_dir": {"type": "path", "fallback": (env_fallback, ["CLORE_KNOWN_HOSTS_DIR"])},
-    "host_key_checking": {"type": "str", "default": "per_order", "choices": list(HOST_KEY_POLICIES)},
-    **MARKET_FILTER_SPEC,
-    **USD_RATES_SPEC,
-}
-
-# What the argument spec can say by itself (AnsibleModule checks it before run_module calls anything); validate()
-# keeps the rules that depend on two options at once or on a value, with messages naming the field and the rule.
-ORDER_ARGUMENT_RULES: dict[str, Any] = {
-    "mutually_exclusive": [IDENTITY_OPTIONS],
-    "required_one_of": [IDENTITY_OPTIONS],
-    # A spot order needs its coin and a bid: fixed (spot_price) or the least that wins within spot_max_price.
-    "required_if": [("type", "spot", ("currency", "currencies"), True),
-                    ("type", "spot", ("spot_price", "spot_max_price"), True)],
-    "required_by": {"count": "image"},
-}
-# Booleans for whole numbers, NaN and infinity, ids below 1: refused for every module by guards.check_params.
 
 # Filters that choose servers for a fleet; with order_id or server_id they would silently mean nothing.
 FLEET_ONLY_FILTERS = tuple(
@@ -136,10 +73,20 @@ def identity_mode(params: dict) -> str:
     return "fleet" if given[0] == "count" else given[0]
 
 
-def validate(params: dict) -> str:
+def order_request(params: Mapping[str, Any]) -> OrderRequest:
+    """The task's OrderRequest once every rule holds; CloreConfigError (naming the option) for the first that fails.
+
+    `params` (the module's parameters, defaults filled in) is read, never changed.
+    """
+    values = dict(params)
+    mode = _validate(values)
+    return _request(values, mode)
+
+
+def _validate(params: dict) -> str:
     """Check every rule clore_order has on its input; returns the identity mode. Raises CloreConfigError.
 
-    Normalises `params` in place: currency names in the API's spelling, the image without `docker.io/`.
+    Normalises `params` (the task's own copy): coins in the API's spelling, the image without `docker.io/`.
     """
     mode = identity_mode(params)
     _check_image(params.get("image"))
@@ -166,6 +113,9 @@ def validate(params: dict) -> str:
     _check_env(params.get("env"))
     _check_ports(params.get("ports"))
     _check_limits(params)
+    _check_account_budget(params)
+    _check_bad_server_ttl(params)
+    _check_lifetime(params.get("lifetime_hours"))
     return mode
 
 
@@ -284,11 +234,6 @@ def _check_env(env: dict | None) -> None:
         raise CloreConfigError(f"env is {size} characters as JSON, over the limit of {ENV_JSON_MAX}")
 
 
-def env_strings(env: dict | None) -> dict[str, str]:
-    """env as Clore takes it: every value a string (YAML may have given numbers or booleans)."""
-    return {str(k): (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in (env or {}).items()}
-
-
 def _check_ports(ports: dict | None) -> None:
     if ports is None:
         return
@@ -330,3 +275,103 @@ def _check_limits(params: dict) -> None:
     budget = params.get("budget")
     if budget is not None and budget.get("amount") is not None and budget["amount"] < 0:
         raise CloreConfigError(f"budget.amount must be 0 or more, got {budget['amount']}")
+
+
+def _check_account_budget(params: dict) -> None:
+    """account_budget: its currency spelled as the API does, its amount 0 or more."""
+    cap = params.get("account_budget")
+    if cap is None:
+        return
+    currency = canonical_currency(cap.get("currency") or USD, allow_usd=True)
+    if currency is None:
+        raise CloreConfigError(f"account_budget.currency: {cap.get('currency')!r} is not USD or a known coin",
+                               option="account_budget")
+    if cap.get("amount") is None or cap["amount"] < 0:
+        raise CloreConfigError(f"account_budget.amount must be 0 or more, got {cap.get('amount')}",
+                               option="account_budget")
+    params["account_budget"] = dict(cap, currency=currency)
+
+
+def _check_bad_server_ttl(params: dict) -> None:
+    try:
+        params["bad_server_ttl"] = check_ttl(params.get("bad_server_ttl"))
+    except ValueError as err:
+        raise CloreConfigError(str(err), option="bad_server_ttl") from None
+
+
+def _check_lifetime(hours: float | None) -> None:
+    if hours is not None and hours <= 0:
+        raise CloreConfigError(f"lifetime_hours must be above 0, got {hours}", option="lifetime_hours")
+
+
+def _request(params: dict, mode: str) -> OrderRequest:
+    """The OrderRequest of checked and normalised `params`."""
+    fleet = None
+    if mode == FLEET:
+        fleet = Fleet(count=params["count"], exact=bool(params.get("exact")),
+                      allow_partial=bool(params.get("allow_partial")), surplus=params.get("surplus") or "release",
+                      sort_by=params.get("sort_by") or "price", descending=bool(params.get("descending")))
+    return OrderRequest(
+        mode=mode,
+        state=params.get("state") or "present",
+        order_id=params.get("order_id"),
+        server_id=params.get("server_id"),
+        fleet=fleet,
+        filters={name: params.get(name) for name in MARKET_FILTER_SPEC if _given(params.get(name))},
+        terms=_terms(params),
+        container=_container(params),
+        recreate=bool(params.get("recreate")),
+        wait=params.get("wait", True) is not False,
+        wait_timeout=_or(params.get("wait_timeout"), 900),
+        reconcile_timeout=_or(params.get("reconcile_timeout"), 60),
+        max_attempts=_or(params.get("max_attempts"), 5),
+        cancel_on_failure=bool(params.get("cancel_on_failure")),
+        issue=params.get("issue"),
+        missing_ok=bool(params.get("missing_ok")),
+        bad_server_ttl=params["bad_server_ttl"],
+        lifetime_hours=_float_or_none(params.get("lifetime_hours")),
+        known_hosts_dir=params.get("known_hosts_dir"),
+        host_key_checking=params.get("host_key_checking") or "per_order",
+    )
+
+
+def _terms(params: dict) -> Terms:
+    return Terms(
+        type=params.get("type") or "on-demand",
+        currency=params.get("currency"),
+        currencies=params.get("currencies"),
+        max_price=params.get("max_price") or None,
+        spot_price=_float_or_none(params.get("spot_price")),
+        spot_max_price=_float_or_none(params.get("spot_max_price")),
+        spot_bid_step=_float_or_none(params.get("spot_bid_step")),
+        spot_rebid=params.get("spot_rebid"),
+        spot_candidates=_or(params.get("spot_candidates"), 10),
+        budget=params.get("budget"),
+        account_budget=params.get("account_budget"),
+        usd_rates=params.get("usd_rates"),
+    )
+
+
+def _container(params: dict) -> Container:
+    return Container(
+        image=params.get("image") or None,
+        ports=ports_for_order(params.get("ports")),
+        env=params.get("env") or None,
+        ssh_key=params.get("ssh_key"),
+        ssh_password=params.get("ssh_password"),
+        jupyter_token=params.get("jupyter_token"),
+        command=params.get("command"),
+        required_price=params.get("required_price"),
+        autossh_entrypoint=params.get("autossh_entrypoint"),
+        dockerhub_auth=params.get("dockerhub_auth"),
+        remember_password=params.get("remember_password"),
+    )
+
+
+def _or(value: Any, default: Any) -> Any:
+    """`value`, or the spec's default when it was not given (a caller that did not fill the defaults in)."""
+    return default if value is None else value
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from ansible_collections.clore.ai.plugins.module_utils.client import DEFAULT_CREATE_INTERVAL, DEFAULT_RETRY_TIMEOUT
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreError
-from ansible_collections.clore.ai.plugins.module_utils._order.args import env_strings, ports_for_order
+from ansible_collections.clore.ai.plugins.module_utils._order.request import Container, Terms
 from ansible_collections.clore.ai.plugins.module_utils.images import hub_spelling, same_image
 from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
 
@@ -63,25 +63,22 @@ class NotListed(OutcomeUnknown):
     """create_order said yes, yet the order never showed up in my_orders within the bound."""
 
 
-def create_body(params: dict, server_id: int, currency: str, bid: float | None = None) -> dict:
-    """The create_order body for one server, from clore_order's parameters (secrets included: never log it).
+def create_body(container: Container, terms: Terms, server_id: int, currency: str, bid: float | None = None) -> dict:
+    """The create_order body for one server, from the task's request (secrets included: never log it).
 
     `bid`: the spot bid chosen for this server (with spot_max_price); spot_price otherwise."""
     body: dict = {
         "renting_server": server_id,
-        "type": params["type"],
+        "type": terms.type,
         "currency": currency,
-        "image": hub_spelling(params["image"]),
-        "ports": ports_for_order(params.get("ports")),
+        "image": hub_spelling(container.image),
+        "ports": dict(container.ports),
     }
-    if params["type"] == "spot":
-        body["spotprice"] = bid if bid is not None else params["spot_price"]
-    if params.get("env"):
-        body["env"] = env_strings(params["env"])
-    for name in ("ssh_key", "ssh_password", "jupyter_token", "command", "required_price", "autossh_entrypoint",
-                 "dockerhub_auth", "remember_password"):
-        if params.get(name) is not None:
-            body[name] = params[name]
+    if terms.spot:
+        body["spotprice"] = bid if bid is not None else terms.spot_price
+    if container.env:
+        body["env"] = dict(container.env)
+    body.update(container.as_is_fields())
     return body
 
 

@@ -13,6 +13,7 @@ from ansible_collections.clore.ai.plugins.module_utils.market import (
 )
 from ansible_collections.clore.ai.plugins.module_utils.images import same_image
 from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
+from ansible_collections.clore.ai.plugins.module_utils._order.request import OrderRequest
 
 
 def read_orders(raw_orders: list) -> tuple[list[tuple[dict, dict]], list[str]]:
@@ -29,9 +30,9 @@ def read_orders(raw_orders: list) -> tuple[list[tuple[dict, dict]], list[str]]:
     return pairs, warnings
 
 
-def spec_filters(params: dict) -> dict:
+def spec_filters(filters: dict) -> dict:
     """The task's filters that depend only on hardware, the ones an existing order can be held to."""
-    return {name: params[name] for name in SPEC_FILTERS if params.get(name) not in (None, [], {})}
+    return {name: filters[name] for name in SPEC_FILTERS if filters.get(name) not in (None, [], {})}
 
 
 def matches_specs(raw_order: dict, filters: dict) -> bool:
@@ -45,16 +46,16 @@ def matches_specs(raw_order: dict, filters: dict) -> bool:
     return server is not None and first_failing_filter(server, filters, only=SPEC_FILTERS) is None
 
 
-def members(mode: str, params: dict, pairs: list[tuple[dict, dict]]) -> list[dict]:
+def members(request: OrderRequest, pairs: list[tuple[dict, dict]]) -> list[dict]:
     """The normalised active orders the task identifies, oldest first."""
-    if mode == "order_id":
-        found = [order for _raw, order in pairs if order["id"] == params["order_id"]]
-    elif mode == "server_id":
-        found = [order for _raw, order in pairs if order["server_id"] == params["server_id"]]
+    if request.mode == "order_id":
+        found = [order for _raw, order in pairs if order["id"] == request.order_id]
+    elif request.mode == "server_id":
+        found = [order for _raw, order in pairs if order["server_id"] == request.server_id]
     else:
-        filters = spec_filters(params)
+        filters = spec_filters(request.filters)
         found = [
             order for raw, order in pairs
-            if same_image(order["image"], params["image"]) and matches_specs(raw, filters)
+            if same_image(order["image"], request.image) and matches_specs(raw, filters)
         ]
     return sorted(found, key=lambda o: o["id"])

@@ -6,19 +6,13 @@ due time has passed even if the playbook that rented it never ran its release st
 """
 from __future__ import annotations
 
-from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
 from ansible_collections.clore.ai.plugins.module_utils.reaping import Lifetimes, service_now
+from ansible_collections.clore.ai.plugins.module_utils._order.request import OrderRequest
 
 
-def record_lifetime(client, params: dict, orders: list[dict], check_mode: bool) -> None:
+def record_lifetime(client, request: OrderRequest, orders: list[dict], check_mode: bool) -> None:
     """Give the task's orders that have none the lifetime of `lifetime_hours` (nothing without it or in check mode)."""
-    hours = params.get("lifetime_hours")
-    if hours is None or check_mode or params.get("state") != "present" or not orders:
+    hours = request.lifetime_hours
+    if hours is None or check_mode or not request.present or not orders:
         return
-    Lifetimes(client.state_path, client.account).set(orders, float(hours), params.get("image"), service_now(client))
-
-
-def check_lifetime(params: dict) -> None:
-    hours = params.get("lifetime_hours")
-    if hours is not None and hours <= 0:
-        raise CloreConfigError(f"lifetime_hours must be above 0, got {hours}")
+    Lifetimes(client.state_path, client.account).set(orders, hours, request.image, service_now(client))

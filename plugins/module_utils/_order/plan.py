@@ -11,7 +11,8 @@ from typing import Protocol
 
 from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, USD_COIN, convert
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
-from ansible_collections.clore.ai.plugins.module_utils._order.bidding import free_server_bid
+from ansible_collections.clore.ai.plugins.module_utils._order.bid_choice import free_server_bid
+from ansible_collections.clore.ai.plugins.module_utils._order.request import Terms
 from ansible_collections.clore.ai.plugins.module_utils.market import (
     CURRENCY_PREFERENCE,
     ON_DEMAND,
@@ -132,10 +133,9 @@ class PriceCap:
         return Refusal(text, "max_price", currency, price)
 
 
-def price_cap(params: dict, rates: dict[str, float]) -> PriceCap | None:
+def price_cap(terms: Terms, rates: dict[str, float]) -> PriceCap | None:
     """The task's max_price as a PriceCap; None without one."""
-    cap = params.get("max_price")
-    return PriceCap(cap, rates) if cap else None
+    return PriceCap(terms.max_price, rates) if terms.max_price else None
 
 
 def _order_price(server: dict, order_type: str, currency: str, bid: float | None) -> float | None:
@@ -230,7 +230,7 @@ def _reason(currency: str, offers: list[tuple], cap: PriceCap | None, wanted: li
     return f"{currency}: the cheapest in US dollars per day{within} (USD/day: {shown})"
 
 
-def make_candidate(server: dict, params: dict,
+def make_candidate(server: dict, terms: Terms,
                    rates: dict[str, float] | None = None) -> tuple[Candidate | None, Refusal | None]:
     """(candidate, None) when this order can be placed on `server`, else (None, the reason it cannot).
 
@@ -238,10 +238,9 @@ def make_candidate(server: dict, params: dict,
     this order is within it. `rates` convert prices to a cap in a coin, and a price that cannot be converted is never
     taken as within the cap.
     """
-    order_type = params["type"]
-    bid = spot_bid(server, params) if order_type == "spot" else None
-    wanted = params.get("currencies") or params.get("currency")
-    offer, refusal = choose_offer(server, order_type, wanted, price_cap(params, rates or {}), bid)
+    order_type = terms.type
+    bid = spot_bid(server, terms) if terms.spot else None
+    offer, refusal = choose_offer(server, order_type, terms.wanted, price_cap(terms, rates or {}), bid)
     if offer is None:
         return None, refusal
     currency = offer.currency
@@ -249,10 +248,10 @@ def make_candidate(server: dict, params: dict,
         minimum = price_per_day(server, "spot", currency)
         if bid is None:  # spot_max_price: the host's minimum is the bid on a free server
             return None, Refusal(f"the host's minimum spot price {minimum} {currency}/day is above spot_max_price "
-                                 f"{params['spot_max_price']:g}" if minimum is not None
+                                 f"{terms.spot_max_price:g}" if minimum is not None
                                  else f"has no spot price in {currency}", currency=currency, price=minimum)
         if minimum is not None and bid + PRICE_EPSILON < minimum:
-            return None, Refusal(f"spot_price {params['spot_price']} is below the host's minimum {minimum} {currency}/day")
+            return None, Refusal(f"spot_price {terms.spot_price} is below the host's minimum {minimum} {currency}/day")
         price = float(bid)
     else:
         price = price_per_day(server, "on-demand", currency)
@@ -271,13 +270,12 @@ def _rate_source(currency: str, rates: dict[str, float] | None) -> str | None:
     return getattr(rates, "sources", {}).get(currency, "market_rates") if rates else None
 
 
-def spot_bid(server: dict, params: dict) -> float | None:
+def spot_bid(server: dict, terms: Terms) -> float | None:
     """The bid on a free server: spot_price, or with spot_max_price the host's minimum when within it (else None)."""
-    if params.get("spot_price") is not None:
-        return float(params["spot_price"])
-    currency = params.get("currency")
-    minimum = price_per_day(server, "spot", currency) if currency else None
-    return free_server_bid(minimum, float(params["spot_max_price"]))
+    if terms.spot_price is not None:
+        return float(terms.spot_price)
+    minimum = price_per_day(server, "spot", terms.currency) if terms.currency else None
+    return free_server_bid(minimum, float(terms.spot_max_price))
 
 
 def order_price(order: dict) -> tuple[float, str] | None:

@@ -2,7 +2,7 @@
 that lost within the cap, find rented servers worth outbidding, and tell outbid orders apart from other ends.
 
 Reads go through the client (so through the controller's shared rate limiter); the only write is set_spot_price
-(bid.py), skipped in check mode. Choosing a bid is bidding.py's, here it is applied.
+(rebid.py), skipped in check mode. Choosing a bid is bid_choice.py's, here it is applied.
 """
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
 from ansible_collections.clore.ai.plugins.module_utils.market import price_per_day
-from ansible_collections.clore.ai.plugins.module_utils._order.bid import set_bid
-from ansible_collections.clore.ai.plugins.module_utils._order.bidding import (
+from ansible_collections.clore.ai.plugins.module_utils._order.rebid import set_bid
+from ansible_collections.clore.ai.plugins.module_utils._order.bid_choice import (
     BidChoice,
     choose_bid,
     my_offer,
     rival_text,
 )
 from ansible_collections.clore.ai.plugins.module_utils._order.plan import Candidate
+from ansible_collections.clore.ai.plugins.module_utils._order.request import Terms
 
 ACTIVE, WAITING, OUTBID, ENDED = "active", "waiting", "outbid", "ended"
 
@@ -36,12 +37,10 @@ class SpotMarkets:
             self._markets[server_id] = self.client.spot_marketplace(server_id)
         return self._markets[server_id]
 
-    def choice(self, server_id: int, params: dict, ours: set[int] | None = None, fresh: bool = False) -> BidChoice:
-        cap = params.get("spot_max_price")
-        if cap is None:
-            cap = params.get("spot_price")
-        return choose_bid(self.market(server_id, fresh), params["currency"], cap, params.get("spot_bid_step"),
-                          ours or set(), self.fallback_rates)
+    def choice(self, server_id: int, terms: Terms, ours: set[int] | None = None, fresh: bool = False) -> BidChoice:
+        cap = terms.spot_max_price if terms.spot_max_price is not None else terms.spot_price
+        return choose_bid(self.market(server_id, fresh), terms.currency, cap, terms.spot_bid_step, ours or set(),
+                          self.fallback_rates)
 
 
 @dataclass
@@ -52,14 +51,6 @@ class SpotReview:
     outbid: list[dict] = field(default_factory=list)
     rebids: list[dict] = field(default_factory=list)  # {id, from, to, currency}
     lost: list[dict] = field(default_factory=list)  # orders that stand, do not run, and cannot win within the cap
-
-
-def bids_up_to_cap(params: dict) -> bool:
-    return params.get("type") == "spot" and params.get("spot_max_price") is not None
-
-
-def rebids(params: dict) -> bool:
-    return bids_up_to_cap(params) and params.get("spot_rebid") is not False
 
 
 def order_info(order: dict, market: dict, choice: BidChoice) -> dict:
@@ -90,14 +81,14 @@ def outbid_entry(order: dict, choice: BidChoice, ended: bool) -> dict:
     }
 
 
-def review(markets: SpotMarkets, orders: list[dict], params: dict, client, check_mode: bool) -> SpotReview:
+def review(markets: SpotMarkets, orders: list[dict], terms: Terms, client, check_mode: bool) -> SpotReview:
     """Read the spot market of each spot order; raise a bid that does not run when the cap allows (spot_rebid)."""
     result = SpotReview()
     for order in orders:
         if not order.get("spot"):
             continue
         market = markets.market(order["server_id"], fresh=True)  # an earlier read of this run predates our bid
-        choice = markets.choice(order["server_id"], params, {order["id"]})
+        choice = markets.choice(order["server_id"], terms, {order["id"]})
         info = order_info(order, market, choice)
         result.info[order["id"]] = info
         if info["spot_active"]:
@@ -106,7 +97,7 @@ def review(markets: SpotMarkets, orders: list[dict], params: dict, client, check
             # Not in its server's market: it has just ended (my_orders tells, and the wait reports it as outbid).
             info["spot_status"] = ENDED
             continue
-        if rebids(params) and choice.bid is not None and choice.bid > (order.get("price_per_day") or 0):
+        if terms.rebids and choice.bid is not None and choice.bid > (order.get("price_per_day") or 0):
             result.rebids.append({"id": order["id"], "from": order.get("price_per_day"), "to": choice.bid,
                                   "currency": order.get("currency")})
             if not check_mode:
@@ -123,11 +114,11 @@ def review(markets: SpotMarkets, orders: list[dict], params: dict, client, check
     return result
 
 
-def lost_text(entries: list[dict], params: dict) -> str:
+def lost_text(entries: list[dict], terms: Terms) -> str:
     """Why the lost orders are not waited on: each one's bid, the top rival bid, and the cap when there is one."""
     parts = []
     for entry in entries:
-        cap = params.get("spot_max_price")
+        cap = terms.spot_max_price
         limit = (f"; winning needs {entry['bid_needed']:g}, above spot_max_price {cap:g}" if cap is not None
                  and entry["bid_needed"] is not None else "")
         rival = "none" if entry["winning_bid"] is None else f"{entry['winning_bid']:g} {entry['winning_currency']}"
@@ -149,10 +140,10 @@ class RivalCandidates:
     `skipped` holds the entries for skipped_servers of the servers passed over, `reasons` one stable reason each.
     """
 
-    def __init__(self, markets: SpotMarkets, servers: list[dict], params: dict, limit: int):
+    def __init__(self, markets: SpotMarkets, servers: list[dict], terms: Terms, limit: int):
         self.markets = markets
-        self.params = params
-        currency = params.get("currency")
+        self.terms = terms
+        currency = terms.currency
         rented = [s for s in servers if s.get("rented") and s.get("online") is not False
                   and currency in (s.get("allowed_currencies") or [])]
         rented.sort(key=lambda s: (price_per_day(s, "spot", currency) is None, price_per_day(s, "spot", currency) or 0))
@@ -182,9 +173,9 @@ class RivalCandidates:
         if not self._unread:
             return False
         server = self._unread.pop(0)
-        currency = self.params["currency"]
+        currency = self.terms.currency
         try:
-            choice = self.markets.choice(server["id"], self.params)
+            choice = self.markets.choice(server["id"], self.terms)
         except CloreError as err:
             self._pass_over(_skip(server["id"], None, currency, f"its spot market could not be read ({err})", None),
                             UNREADABLE)
@@ -204,18 +195,18 @@ class RivalCandidates:
         self.reasons.append(reason)
 
 
-def server_candidate(markets: SpotMarkets, server: dict, params: dict) -> Candidate:
+def server_candidate(markets: SpotMarkets, server: dict, terms: Terms) -> Candidate:
     """The bid that wins one rented server within the cap; CloreError naming the rival bid and the cap otherwise."""
-    choice = markets.choice(server["id"], params)
+    choice = markets.choice(server["id"], terms)
     if choice.rival is None or not choice.rival.active:
         raise CloreError(f"server {server['id']} is rented and runs no spot bid (rented on demand); nothing was "
                          "rented")
     if choice.bid is None:
         raise CloreError(f"server {server['id']}: {choice.refusal()}; nothing was rented")
-    return Candidate(server["id"], params["currency"], choice.bid, server.get("gpu_model"), server.get("gpu_count"))
+    return Candidate(server["id"], terms.currency, choice.bid, server.get("gpu_model"), server.get("gpu_count"))
 
 
-def ended_outbid(markets: SpotMarkets, ended: list[dict], params: dict, active_servers: set[int], limit: int
+def ended_outbid(markets: SpotMarkets, ended: list[dict], terms: Terms, active_servers: set[int], limit: int
                  ) -> list[dict]:
     """Ended spot orders whose server now runs a rival bid: the newest per server, at most `limit` servers."""
     newest: dict[int, dict] = {}
@@ -225,7 +216,7 @@ def ended_outbid(markets: SpotMarkets, ended: list[dict], params: dict, active_s
     entries = []
     for order in sorted(newest.values(), key=lambda o: -o["id"])[:max(limit, 0)]:
         try:
-            choice = markets.choice(order["server_id"], params, {order["id"]})
+            choice = markets.choice(order["server_id"], terms, {order["id"]})
         except CloreError:
             continue
         rival = choice.rival
@@ -235,11 +226,11 @@ def ended_outbid(markets: SpotMarkets, ended: list[dict], params: dict, active_s
     return entries
 
 
-def outbid_now(markets: SpotMarkets, order: dict, params: dict) -> dict | None:
+def outbid_now(markets: SpotMarkets, order: dict, terms: Terms) -> dict | None:
     """The outbid entry (with its `reason`) of an ended spot order whose server now runs a bid at least ours;
     None when that is not so, or cannot be read."""
     try:
-        choice = markets.choice(order["server_id"], params, {order["id"]}, fresh=True)
+        choice = markets.choice(order["server_id"], terms, {order["id"]}, fresh=True)
     except CloreError:
         return None
     rival = choice.rival
@@ -249,7 +240,7 @@ def outbid_now(markets: SpotMarkets, order: dict, params: dict) -> dict | None:
         return None
     entry = outbid_entry(order, choice, ended=True)
     entry["reason"] = (f"outbid: server {order['server_id']} now runs a rival bid of "
-                       f"{rival_text(rival, params['currency'])} (ours was {order.get('price_per_day')} "
+                       f"{rival_text(rival, terms.currency)} (ours was {order.get('price_per_day')} "
                        f"{order.get('currency')}/day)")
     return entry
 

@@ -62,7 +62,15 @@ CASES = {
                        "ssh_password must be at least 8 characters"),
     "short_token": ("{server_id: 1, image: %s, jupyter_token: 'e'}" % IMAGE,
                     "jupyter_token must be at least 8 characters"),
+    "coin_account_budget": ("{count: 1, image: %s, account_budget: {amount: 5, currency: EUR}}" % IMAGE,
+                            "account_budget.currency: 'EUR' is not USD or a known coin"),
+    "negative_bad_server_ttl": ("{count: 1, image: %s, bad_server_ttl: -1}" % IMAGE,
+                                "bad_server_ttl must be 0 (off) or more hours"),
+    "zero_lifetime": ("{server_id: 1, image: %s, lifetime_hours: 0}" % IMAGE, "lifetime_hours must be above 0"),
 }
+# host -> the option the failed result names (its `option` key), for the refusals that name one there.
+OPTION_NAMED = {"coin_account_budget": "account_budget", "negative_bad_server_ttl": "bad_server_ttl",
+                "zero_lifetime": "lifetime_hours", "short_password": "ssh_password"}
 
 
 # Check mode refuses through the same guards before anything else: one case of each kind of rule (a number, a
@@ -92,6 +100,8 @@ def test_bad_input_is_refused_before_any_call_naming_the_field(sim, ansible_env,
         assert result["msg"].startswith(message), (host, result["msg"])
         assert "*" not in result["msg"], (host, result["msg"])  # readable: nothing masked
         assert "Traceback" not in str(result)
+    for host, option in OPTION_NAMED.items():
+        assert run.result("Order", host).get("option") == option, host
     invocation = run.result("Order", "short_password").get("invocation", {}).get("module_args", {})
     assert invocation.get("ssh_password") != "e1"
     counters = sim.counters()

@@ -10,7 +10,8 @@ import pytest
 
 from ansible_collections.clore.ai.plugins.module_utils.known_hosts import ssh_common_args, ssh_settings
 from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
-from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_SPEC, validate
+from ansible_collections.clore.ai.plugins.module_utils._order.spec import ORDER_ARGUMENT_SPEC
+from ansible_collections.clore.ai.plugins.module_utils._order.args import order_request
 from ansible_collections.clore.ai.plugins.module_utils.order import OrderTask
 
 from order_fakes import FakeClore, server
@@ -55,7 +56,7 @@ def run(fake: FakeClore, check_mode: bool = False, **overrides) -> tuple[dict, l
     params = {name: spec.get("default") for name, spec in ORDER_ARGUMENT_SPEC.items()}
     params.update(api_key="k", wait=False, count=1, image=IMAGE, **overrides)
     warnings: list[str] = []
-    result = OrderTask(fake, params, validate(params), check_mode=check_mode, diff=False,
+    result = OrderTask(fake, order_request(params), check_mode=check_mode, diff=False,
                        warn=warnings.append).run()
     return result, warnings
 

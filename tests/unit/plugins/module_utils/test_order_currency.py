@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
-from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_SPEC, validate
+from ansible_collections.clore.ai.plugins.module_utils._order.spec import ORDER_ARGUMENT_SPEC
+from ansible_collections.clore.ai.plugins.module_utils._order.args import order_request
 from ansible_collections.clore.ai.plugins.module_utils.order import OrderTask
 
 from order_fakes import FakeClore, server
@@ -37,8 +38,7 @@ def run(fake: FakeClore, check_mode: bool = False, **overrides) -> dict:
     params = {name: spec.get("default") for name, spec in ORDER_ARGUMENT_SPEC.items()}
     params.update(api_key="k", wait=False, image=IMAGE)
     params.update(overrides)
-    mode = validate(params)
-    return OrderTask(fake, params, mode, check_mode=check_mode, diff=False, warn=lambda _w: None).run()
+    return OrderTask(fake, order_request(params), check_mode=check_mode, diff=False, warn=lambda _w: None).run()
 
 
 def test_the_fleet_pays_the_cheapest_price_and_says_why(market):

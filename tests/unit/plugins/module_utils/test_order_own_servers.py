@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
-from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_SPEC, validate
+from ansible_collections.clore.ai.plugins.module_utils._order.spec import ORDER_ARGUMENT_SPEC
+from ansible_collections.clore.ai.plugins.module_utils._order.args import order_request
 from ansible_collections.clore.ai.plugins.module_utils.order import OrderTask
 
 from order_fakes import FakeClore, server
@@ -27,7 +28,7 @@ def market(tmp_path: Path) -> FakeClore:
 def run(fake: FakeClore, check_mode: bool = False, **overrides) -> dict:
     params = {name: spec.get("default") for name, spec in ORDER_ARGUMENT_SPEC.items()}
     params.update(api_key="k", wait=False, **overrides)
-    return OrderTask(fake, params, validate(params), check_mode=check_mode, diff=False, warn=lambda _m: None).run()
+    return OrderTask(fake, order_request(params), check_mode=check_mode, diff=False, warn=lambda _m: None).run()
 
 
 @pytest.mark.parametrize("check_mode", [False, True])

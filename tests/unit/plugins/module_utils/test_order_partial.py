@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_SPEC, validate
+from ansible_collections.clore.ai.plugins.module_utils._order.spec import ORDER_ARGUMENT_SPEC
+from ansible_collections.clore.ai.plugins.module_utils._order.args import order_request
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
 from ansible_collections.clore.ai.plugins.module_utils.order import OrderTask, OrderTaskFailed
 
@@ -30,8 +31,7 @@ def market(tmp_path: Path) -> FakeClore:
 def run(market: FakeClore, check_mode: bool = False, **args) -> dict:
     params = {name: spec.get("default") for name, spec in ORDER_ARGUMENT_SPEC.items()}
     params.update(api_key="k", wait=False, **args)
-    mode = validate(params)
-    return OrderTask(market, params, mode, check_mode=check_mode, diff=False, warn=lambda _m: None).run()
+    return OrderTask(market, order_request(params), check_mode=check_mode, diff=False, warn=lambda _m: None).run()
 
 
 def test_without_allow_partial_a_short_fleet_fails_renting_nothing_and_says_by_how_much(market):
@@ -100,5 +100,5 @@ def test_allow_partial_is_refused_outside_a_fleet_before_any_call(identity):
     params = {name: spec.get("default") for name, spec in ORDER_ARGUMENT_SPEC.items()}
     params.update(api_key="k", allow_partial=True, **identity)
     with pytest.raises(CloreConfigError, match="allow_partial applies only to a fleet") as refused:
-        validate(params)
+        order_request(params)
     assert refused.value.option == "allow_partial"

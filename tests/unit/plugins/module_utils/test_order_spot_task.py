@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_SPEC, validate
+from ansible_collections.clore.ai.plugins.module_utils._order.spec import ORDER_ARGUMENT_SPEC
+from ansible_collections.clore.ai.plugins.module_utils._order.args import order_request
+from ansible_collections.clore.ai.plugins.module_utils._order.request import Terms
 from ansible_collections.clore.ai.plugins.module_utils._order.spot import RivalCandidates, SpotMarkets
 from ansible_collections.clore.ai.plugins.module_utils.market import normalize_server
 from ansible_collections.clore.ai.plugins.module_utils.order import OrderTask, OrderTaskFailed
@@ -29,8 +31,7 @@ def market(tmp_path: Path) -> FakeClore:
 def run(market: FakeClore, check_mode: bool = False, **args) -> dict:
     params = {name: spec.get("default") for name, spec in ORDER_ARGUMENT_SPEC.items()}
     params.update(api_key="k", wait=False, image=IMAGE, type="spot", currency=USD, **args)
-    mode = validate(params)
-    return OrderTask(market, params, mode, check_mode=check_mode, diff=False, warn=lambda _m: None).run()
+    return OrderTask(market, order_request(params), check_mode=check_mode, diff=False, warn=lambda _m: None).run()
 
 
 def test_a_free_server_is_bid_at_the_hosts_minimum(market):
@@ -136,9 +137,9 @@ def test_rival_candidates_are_read_lazily_cheapest_minimum_first_within_the_limi
         3: [{"offer_id": 901, "bid": 4.0, "active": True, "currency": USD}],   # minimum 2.0: won at 4.25
         9: [{"offer_id": 903, "bid": 4.5, "active": True, "currency": USD}],   # minimum 10.0: above the cap
     })  # 7 (minimum 1.0) and 8 (minimum 2.0) run no spot bid: rented on demand
-    params = {"currency": USD, "spot_max_price": 5.0, "spot_bid_step": 0.25}
+    terms = Terms(type="spot", currency=USD, spot_max_price=5.0, spot_bid_step=0.25)
     servers = held(market.servers[9], market.servers[8], market.servers[3], market.servers[7])
-    rivals = RivalCandidates(SpotMarkets(market), servers, params, limit=3)
+    rivals = RivalCandidates(SpotMarkets(market), servers, terms, limit=3)
 
     assert rivals.take(0) == [] and spot_reads(market) == []
     assert [c.server_id for c in rivals.take(1)] == [3]
@@ -151,8 +152,8 @@ def test_rival_candidates_are_read_lazily_cheapest_minimum_first_within_the_limi
 
 def test_a_rival_the_cap_cannot_win_is_passed_over_with_the_bid_it_needs(market):
     market.rival_offers[3] = [{"offer_id": 901, "bid": 6.0, "active": True, "currency": USD}]
-    params = {"currency": USD, "spot_max_price": 5.0, "spot_bid_step": 0.25}
-    rivals = RivalCandidates(SpotMarkets(market), held(market.servers[3]), params, limit=10)
+    terms = Terms(type="spot", currency=USD, spot_max_price=5.0, spot_bid_step=0.25)
+    rivals = RivalCandidates(SpotMarkets(market), held(market.servers[3]), terms, limit=10)
     assert rivals.take(2) == [] and list(rivals) == []
     (entry,) = rivals.skipped
     assert (entry["server_id"], entry["bid_needed"], entry["top_rival_bid"]) == (3, 6.25, 6.0)

@@ -10,8 +10,12 @@ import pytest
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError, CloreError
 from ansible_collections.clore.ai.plugins.module_utils.market import MARKET_FILTER_SPEC
-from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_SPEC, validate
+from ansible_collections.clore.ai.plugins.module_utils._order.spec import ORDER_ARGUMENT_SPEC
+from ansible_collections.clore.ai.plugins.module_utils._order.args import order_request
 from ansible_collections.clore.ai.plugins.module_utils import order as order_module
+from ansible_collections.clore.ai.plugins.module_utils._order import ready as ready_module
+from ansible_collections.clore.ai.plugins.module_utils._order import rent_fleet as rent_fleet_module
+from ansible_collections.clore.ai.plugins.module_utils._order import renting as renting_module
 from ansible_collections.clore.ai.plugins.module_utils._order import wait as wait_module
 from ansible_collections.clore.ai.plugins.module_utils._order.inflight import InflightCreates
 from ansible_collections.clore.ai.plugins.module_utils.order import OrderTask, OrderTaskFailed
@@ -38,9 +42,8 @@ def market(tmp_path: Path) -> FakeClore:
 
 def run(fake: FakeClore, check_mode: bool = False, diff: bool = False, **overrides) -> dict:
     params = defaults() | overrides
-    mode = validate(params)
     warnings: list[str] = []
-    task = OrderTask(fake, params, mode, check_mode=check_mode, diff=diff, warn=warnings.append)
+    task = OrderTask(fake, order_request(params), check_mode=check_mode, diff=diff, warn=warnings.append)
     result = task.run()
     result["warnings"] = warnings
     return result
@@ -249,14 +252,14 @@ def test_cancel_on_failure_cancels_only_this_runs_orders(market):
 )
 def test_bad_input_is_refused_naming_the_field_and_rule(overrides, message):
     with pytest.raises(CloreConfigError, match=message):
-        validate(defaults() | overrides)
+        order_request(defaults() | overrides)
 
 
 def test_refusals_never_quote_a_secret():
     secret = "s3cr&tvalue"
     for overrides in ({"env": {"TOKEN": secret}}, {"ssh_password": secret}):
         with pytest.raises(CloreConfigError) as caught:
-            validate(defaults() | {"server_id": 1, "image": IMAGE} | overrides)
+            order_request(defaults() | {"server_id": 1, "image": IMAGE} | overrides)
         assert secret not in str(caught.value)
 
 
@@ -298,7 +301,7 @@ def fake_waiting(monkeypatch, probe) -> None:
     """clore_order's wait on a simulated clock, with `probe` for the banners."""
     clock = Clock()
     clock.mono = time.monotonic()  # the task's deadline is set on the real clock
-    monkeypatch.setattr(order_module, "wait_ready", lambda *args, **kwargs: wait_module.wait_ready(
+    monkeypatch.setattr(ready_module, "wait_ready", lambda *args, **kwargs: wait_module.wait_ready(
         *args, **kwargs, probe=probe, clock=clock.monotonic, sleep=clock.sleep))
 
 
@@ -420,7 +423,7 @@ def test_a_bug_before_any_create_is_left_as_it_is(market, monkeypatch):
     def bug(*_args, **_kwargs):
         raise KeyError("price")
 
-    monkeypatch.setattr(order_module, "read_market", bug)
+    monkeypatch.setattr(rent_fleet_module, "read_market", bug)
     with pytest.raises(KeyError):
         run(market, **FLEET)
     assert market.posts() == []
@@ -461,7 +464,7 @@ def test_account_budget_two_images_started_together_rent_within_the_cap(tmp_path
 
 
 def test_without_account_budget_the_key_lock_is_not_taken(market, monkeypatch):
-    monkeypatch.setattr(order_module, "account_lock", None)  # any use would raise
+    monkeypatch.setattr(renting_module, "account_lock", None)  # any use would raise
     assert len(run(market, **FLEET)["created"]) == 2
 
 

@@ -303,7 +303,8 @@ class TestUnsafeEndpoint:
 from ansible_collections.clore.ai.plugins.module_utils._order.cancel import cancel_orders  # noqa: E402
 from ansible_collections.clore.ai.plugins.module_utils._order.identity import read_orders  # noqa: E402
 from ansible_collections.clore.ai.plugins.module_utils._order.wait import WaitTimeout, wait_ready  # noqa: E402
-from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_SPEC, validate  # noqa: E402
+from ansible_collections.clore.ai.plugins.module_utils._order.spec import ORDER_ARGUMENT_SPEC  # noqa: E402
+from ansible_collections.clore.ai.plugins.module_utils._order.args import order_request  # noqa: E402
 from ansible_collections.clore.ai.plugins.module_utils.order import OrderTask  # noqa: E402
 
 from order_fakes import Clock, FakeClore, server  # noqa: E402
@@ -324,7 +325,7 @@ def order_task(fake: FakeClore, **params) -> tuple[dict, list[str]]:
     values = {name: spec.get("default") for name, spec in ORDER_ARGUMENT_SPEC.items()}
     values.update(api_key="k", wait=False, **params)
     warnings: list[str] = []
-    result = OrderTask(fake, values, validate(values), check_mode=False, diff=False, warn=warnings.append).run()
+    result = OrderTask(fake, order_request(values), check_mode=False, diff=False, warn=warnings.append).run()
     return result, warnings
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from ansible_collections.clore.ai.plugins.module_utils._order.bidding import BidChoice
+from ansible_collections.clore.ai.plugins.module_utils._order.bid_choice import BidChoice
 from ansible_collections.clore.ai.plugins.module_utils._order.spot import order_info
 from ansible_collections.clore.ai.plugins.module_utils.known_hosts import ssh_settings
 from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
 from ansible_collections.clore.ai.plugins.module_utils._order.account_cap import (
     CappedBudget,
     account_cap,
-    check_account_budget,
 )
 from ansible_collections.clore.ai.plugins.module_utils._order.plan import BudgetExceeded, BudgetGuard, Candidate
 
@@ -21,7 +19,7 @@ def candidate(price: float, server_id: int = 9) -> Candidate:
 
 
 def test_refusal_names_current_total_new_total_and_cap():
-    cap = account_cap({"account_budget": {"amount": 20.0, "currency": "USD"}}, ORDERS, set(), RATES)
+    cap = account_cap({"amount": 20.0, "currency": "USD"}, ORDERS, set(), RATES)
     with pytest.raises(BudgetExceeded) as caught:
         cap.check([candidate(6.0)])
     text = str(caught.value)
@@ -30,27 +28,17 @@ def test_refusal_names_current_total_new_total_and_cap():
 
 
 def test_orders_the_task_cancels_do_not_count():
-    cap = account_cap({"account_budget": {"amount": 20.0, "currency": "USD"}}, ORDERS, {1}, RATES)
+    cap = account_cap({"amount": 20.0, "currency": "USD"}, ORDERS, {1}, RATES)
     cap.check([candidate(15.0)])
 
 
 def test_without_a_cap_nothing_is_refused():
-    account_cap({}, ORDERS, set(), RATES).check([candidate(1e9)])
+    account_cap(None, ORDERS, set(), RATES).check([candidate(1e9)])
 
 
 def test_fail_over_is_held_to_the_task_budget_and_the_cap():
-    cap = account_cap({"account_budget": {"amount": 20.0, "currency": "USD"}}, ORDERS, set(), RATES)
+    cap = account_cap({"amount": 20.0, "currency": "USD"}, ORDERS, set(), RATES)
     both = CappedBudget(BudgetGuard({"amount": 100.0, "currency": "USD"}, [], RATES), cap)
     assert both.fits(candidate(5.0)) and not both.fits(candidate(5.5))
     both.add(candidate(4.0))
     assert not both.fits(candidate(1.5))
-
-
-def test_account_budget_is_checked_before_any_call():
-    params = {"account_budget": {"amount": 5, "currency": "clore"}}
-    check_account_budget(params)
-    assert params["account_budget"]["currency"] == "CLORE-Blockchain"
-    with pytest.raises(CloreConfigError, match="account_budget.currency"):
-        check_account_budget({"account_budget": {"amount": 5, "currency": "EUR"}})
-    with pytest.raises(CloreConfigError, match="account_budget.amount"):
-        check_account_budget({"account_budget": {"amount": -1, "currency": "USD"}})

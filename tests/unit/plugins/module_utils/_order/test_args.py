@@ -1,4 +1,5 @@
-"""clore_order's input rules: what the argument spec declares, and what validate() refuses before any API call."""
+"""clore_order's input rules: what the argument spec declares, and what order_request() refuses before any API
+call."""
 from __future__ import annotations
 
 import math
@@ -11,11 +12,10 @@ from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfig
 from ansible_collections.clore.ai.plugins.module_utils.guards import check_params, widen_scalars
 from ansible_collections.clore.ai.plugins.module_utils._order.args import (
     JUPYTER_TOKEN_MIN,
-    ORDER_ARGUMENT_RULES,
-    ORDER_ARGUMENT_SPEC,
     SSH_PASSWORD_MIN,
-    validate,
+    order_request,
 )
+from ansible_collections.clore.ai.plugins.module_utils._order.spec import ORDER_ARGUMENT_RULES, ORDER_ARGUMENT_SPEC
 
 IMAGE = "cloreai/ubuntu22.04-jupyter"
 SERVER = {"server_id": 7, "image": IMAGE}
@@ -28,13 +28,13 @@ def defaults() -> dict:
 
 def refused(**overrides) -> CloreConfigError:
     with pytest.raises(CloreConfigError) as caught:
-        validate(defaults() | overrides)
+        order_request(defaults() | overrides)
     return caught.value
 
 
 def refused_on_input(args: dict) -> CloreConfigError:
     """The refusal of a task with these arguments along the module's whole input path: widening, Ansible's own checks,
-    the guards, then validate()."""
+    the guards, then order_request()."""
     spec = clore_argument_spec() | ORDER_ARGUMENT_SPEC
     params = {"api_key": "unit-test-key-0123456789"} | args
     with pytest.raises(CloreConfigError) as caught:
@@ -44,7 +44,7 @@ def refused_on_input(args: dict) -> CloreConfigError:
         result = ArgumentSpecValidator(spec, **ORDER_ARGUMENT_RULES).validate(params)
         assert not result.error_messages
         check_params(spec, result.validated_parameters)
-        validate(dict(result.validated_parameters))
+        order_request(dict(result.validated_parameters))
     return caught.value
 
 
@@ -98,7 +98,7 @@ def test_a_boolean_for_a_whole_number_is_refused(field):
 
 
 def test_the_argument_spec_hands_a_boolean_to_validate_unconverted():
-    # validate() can only refuse `count: true` if Ansible's int check leaves the bool as it is.
+    # order_request() can only refuse `count: true` if Ansible's int check leaves the bool as it is.
     validator = ArgumentSpecValidator(clore_argument_spec() | ORDER_ARGUMENT_SPEC, **ORDER_ARGUMENT_RULES)
     result = validator.validate({"api_key": "unit-test-key-0123456789", "count": True, "image": IMAGE})
     assert not result.error_messages
@@ -114,7 +114,7 @@ def test_a_secret_too_short_is_refused_naming_the_rule(field, minimum):
     err = refused(**SERVER | {field: "a1"})
     assert str(err).startswith(f"{field} must be at least {minimum} characters")
     assert err.option == field and "a1" not in str(err)
-    validate(defaults() | SERVER | {field: "a1" * minimum})
+    order_request(defaults() | SERVER | {field: "a1" * minimum})
 
 
 # ----- what the argument spec declares -----
@@ -157,12 +157,12 @@ def test_an_image_docker_would_refuse_is_refused_naming_image(image):
                                    "ubuntu@sha256:" + "a" * 64])
 def test_a_docker_reference_passes(image):
     params = defaults() | SERVER | {"image": image}
-    assert validate(params) == "server_id"
+    assert order_request(params).mode == "server_id"
 
 
 # ----- missing_ok -----
 def test_missing_ok_is_accepted_with_state_absent_and_an_order_id():
-    assert validate(defaults() | {"order_id": 5, "state": "absent", "missing_ok": True}) == "order_id"
+    assert order_request(defaults() | {"order_id": 5, "state": "absent", "missing_ok": True}).mode == "order_id"
 
 
 @pytest.mark.parametrize("args", [{"order_id": 5, "missing_ok": True},

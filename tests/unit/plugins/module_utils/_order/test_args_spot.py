@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_SPEC, validate
+from ansible_collections.clore.ai.plugins.module_utils._order.spec import ORDER_ARGUMENT_SPEC
+from ansible_collections.clore.ai.plugins.module_utils._order.args import order_request
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
 
 IMAGE = "cloreai/ubuntu22.04-jupyter"
@@ -31,8 +32,8 @@ def params(**overrides) -> dict:
 )
 def test_bad_spot_input_is_refused_naming_the_option(overrides, message):
     with pytest.raises(CloreConfigError, match=message):
-        validate(params(**overrides))
+        order_request(params(**overrides))
 
 
 def test_a_cap_alone_is_valid():
-    assert validate(params(spot_max_price=6.0, spot_bid_step=0.1, spot_rebid=False)) == "server_id"
+    assert order_request(params(spot_max_price=6.0, spot_bid_step=0.1, spot_rebid=False)).mode == "server_id"

@@ -1,6 +1,8 @@
 """Exactly-once create and fail-over against an in-memory account that records every call."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import time
 
 import pytest
@@ -16,11 +18,14 @@ from ansible_collections.clore.ai.plugins.module_utils._order.create import (
 from ansible_collections.clore.ai.plugins.module_utils._order.failover import rent_with_failover
 from ansible_collections.clore.ai.plugins.module_utils._order.plan import BudgetGuard, Candidate
 
+from ansible_collections.clore.ai.plugins.module_utils._order.request import Container, Terms
+
 from order_fakes import Clock, FakeClore, server
 
 IMAGE = "cloreai/ubuntu22.04-jupyter"
-PARAMS = {"type": "on-demand", "image": IMAGE, "ports": None, "ssh_key": "ssh-ed25519 AAAA test",
-          "ssh_password": "Secret123", "env": {"A": 1, "B": True}}
+CONTAINER = Container(image=IMAGE, ssh_key="ssh-ed25519 AAAA test", ssh_password="Secret123", env={"A": 1, "B": True})
+ON_DEMAND = Terms()
+SPOT = Terms(type="spot", spot_price=1.5)
 
 
 def creator(fake: FakeClore, **kwargs) -> ExactlyOnceCreator:
@@ -31,11 +36,11 @@ def creator(fake: FakeClore, **kwargs) -> ExactlyOnceCreator:
 
 
 def body(server_id: int) -> dict:
-    return create_body(PARAMS, server_id, "USD-Blockchain")
+    return create_body(CONTAINER, ON_DEMAND, server_id, "USD-Blockchain")
 
 
 def test_create_body_has_every_field_clore_takes():
-    made = create_body(dict(PARAMS, type="spot", spot_price=1.5, image="docker.io/" + IMAGE), 7, "CLORE-Blockchain")
+    made = create_body(replace(CONTAINER, image="docker.io/" + IMAGE), SPOT, 7, "CLORE-Blockchain")
     assert made == {"renting_server": 7, "type": "spot", "currency": "CLORE-Blockchain", "image": IMAGE,
                     "ports": {"22": "tcp"}, "spotprice": 1.5, "env": {"A": "1", "B": "true"},
                     "ssh_key": "ssh-ed25519 AAAA test", "ssh_password": "Secret123"}
@@ -120,7 +125,7 @@ def test_an_order_that_ended_before_it_was_listed_is_found_among_the_ended(kind)
     fake = FakeClore([server(1, 2.0)])
     fake.listing_lag_reads = 2
     fake.fault("create_order", "ends_at_once")
-    spot_body = create_body(dict(PARAMS, type=kind, spot_price=1.5), 1, "USD-Blockchain")
+    spot_body = create_body(CONTAINER, Terms(type=kind, spot_price=1.5), 1, "USD-Blockchain")
     made = creator(fake, confirm_timeout=5.0).create(spot_body)
     assert made.order["server_id"] == 1 and made.order["expired"] and not made.adopted
     assert fake.posts() == [("create_order", 1)]
@@ -136,7 +141,7 @@ def test_an_earlier_ended_order_on_the_server_is_not_taken_for_the_new_one():
     earlier["expired"] = True
     fake.servers[1]["rented"] = False
     fake.fault("create_order", "ends_at_once")
-    made = creator(fake).create(create_body(dict(PARAMS, type="spot", spot_price=1.5), 1, "USD-Blockchain"))
+    made = creator(fake).create(create_body(CONTAINER, SPOT, 1, "USD-Blockchain"))
     assert made.order["id"] == earlier["id"] + 1
 
 

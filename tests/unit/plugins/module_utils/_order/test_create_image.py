@@ -1,12 +1,15 @@
 """Images compared as Docker references: exactly-once recognition and fleet identity do not depend on spelling."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from ansible_collections.clore.ai.plugins.module_utils._order.create import create_body, is_order_of_create
 from ansible_collections.clore.ai.plugins.module_utils._order.identity import members
 from ansible_collections.clore.ai.plugins.module_utils.images import image_reference, same_image
 from ansible_collections.clore.ai.plugins.module_utils._order.lock import lock_path
+from ansible_collections.clore.ai.plugins.module_utils._order.request import Container, OrderRequest, Terms
 
 
 @pytest.mark.parametrize("spelling", [
@@ -49,7 +52,7 @@ def test_fleet_members_are_found_whatever_the_spelling():
     pairs = [({"si": 1, "specs": {}}, order("docker.io/library/ubuntu:latest", 1)),
              ({"si": 2, "specs": {}}, order("ubuntu:latest", 2, 2)),
              ({"si": 3, "specs": {}}, order("ubuntu:22.04", 3, 3))]
-    found = members("fleet", {"image": "ubuntu"}, pairs)
+    found = members(OrderRequest(mode="fleet", container=Container(image="ubuntu")), pairs)
     assert [o["id"] for o in found] == [1, 2]
 
 
@@ -59,8 +62,9 @@ def test_one_lock_per_image_however_spelt(tmp_path):
 
 
 def test_private_image_options_go_to_create_order():
-    params = {"type": "on-demand", "image": "me/private", "ports": None, "dockerhub_auth": "me:token",
-              "remember_password": True, "ssh_password": "Secret1"}
-    body = create_body(params, 7, "USD-Blockchain")
+    container = Container(image="me/private", dockerhub_auth="me:token", remember_password=True,
+                          ssh_password="Secret1")
+    body = create_body(container, Terms(), 7, "USD-Blockchain")
     assert body["dockerhub_auth"] == "me:token" and body["remember_password"] is True
-    assert "dockerhub_auth" not in create_body({**params, "dockerhub_auth": None}, 7, "USD-Blockchain")
+    assert "dockerhub_auth" not in create_body(replace(container, dockerhub_auth=None), Terms(), 7,
+                                               "USD-Blockchain")

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_SPEC, validate
+from ansible_collections.clore.ai.plugins.module_utils._order.spec import ORDER_ARGUMENT_SPEC
+from ansible_collections.clore.ai.plugins.module_utils._order.args import order_request
 from ansible_collections.clore.ai.plugins.module_utils._order.create import (
     ExactlyOnceCreator,
     NotListed,
     create_body,
 )
 from ansible_collections.clore.ai.plugins.module_utils._order import inflight
+from ansible_collections.clore.ai.plugins.module_utils._order.request import Container, Terms
 from ansible_collections.clore.ai.plugins.module_utils._order.inflight import (
     LISTING_MARGIN,
     InflightCreates,
@@ -28,11 +30,11 @@ from order_fakes import Clock, FakeClore, server
 
 IMAGE = "cloreai/ubuntu22.04-jupyter"
 SECRET = "Secret123"
-PARAMS = {"type": "on-demand", "image": IMAGE, "ports": None, "ssh_password": SECRET, "env": {"TOKEN": "hush"}}
+CONTAINER = Container(image=IMAGE, ssh_password=SECRET, env={"TOKEN": "hush"})
 
 
 def body(server_id: int) -> dict:
-    return create_body(PARAMS, server_id, "USD-Blockchain")
+    return create_body(CONTAINER, Terms(), server_id, "USD-Blockchain")
 
 
 def creator(fake: FakeClore, journal: InflightCreates, **kwargs) -> ExactlyOnceCreator:
@@ -197,7 +199,7 @@ def market(tmp_path: Path) -> FakeClore:
 def run_task(fake: FakeClore, check_mode: bool = False, **overrides) -> dict:
     params = task_params(**overrides)
     warnings: list[str] = []
-    result = OrderTask(fake, params, validate(params), check_mode=check_mode, diff=False,
+    result = OrderTask(fake, order_request(params), check_mode=check_mode, diff=False,
                        warn=warnings.append).run()
     result["warnings"] = warnings
     return result

@@ -9,7 +9,8 @@ import pytest
 from ansible_collections.clore.ai.plugins.module_utils.pricing import MarketRates, market_rates
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError
 from ansible_collections.clore.ai.plugins.module_utils.market import MarketFilterError, MarketSelection, select_servers
-from ansible_collections.clore.ai.plugins.module_utils._order.args import ORDER_ARGUMENT_SPEC, validate
+from ansible_collections.clore.ai.plugins.module_utils._order.spec import ORDER_ARGUMENT_SPEC
+from ansible_collections.clore.ai.plugins.module_utils._order.args import order_request
 from ansible_collections.clore.ai.plugins.module_utils._order.market_read import listed_as, read_market, with_id
 from ansible_collections.clore.ai.plugins.module_utils.order import OrderTask
 
@@ -176,7 +177,7 @@ def stream_only(tmp_path) -> StreamOnlyClore:
 def run_task(fake, **overrides) -> dict:
     params = {name: spec.get("default") for name, spec in ORDER_ARGUMENT_SPEC.items()}
     params.update({"api_key": "k", "wait": False, "image": IMAGE, **overrides})
-    return OrderTask(fake, params, validate(params), check_mode=False, diff=False, warn=lambda _msg: None).run()
+    return OrderTask(fake, order_request(params), check_mode=False, diff=False, warn=lambda _msg: None).run()
 
 
 def test_a_fleet_a_server_by_id_and_a_fail_over_read_the_market_streamed(stream_only):

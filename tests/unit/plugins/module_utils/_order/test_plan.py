@@ -1,6 +1,8 @@
 """Fleet plans, candidates, currencies and the budget: pure functions over normalised data."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from ansible_collections.clore.ai.plugins.module_utils.currencies import convert
@@ -17,6 +19,8 @@ from ansible_collections.clore.ai.plugins.module_utils._order.plan import (
     plan_fleet,
     shortfall,
 )
+
+from ansible_collections.clore.ai.plugins.module_utils._order.request import Terms
 
 from order_fakes import server
 
@@ -48,15 +52,15 @@ def test_plan_keeps_up_to_count_and_cancels_the_dearest_with_exact():
 
 def test_candidate_currency_price_and_spot_minimum():
     row = normalize_server(server(9, 2.0, spot_min=1.0))
-    on_demand, _reason = make_candidate(row, {"type": "on-demand", "currency": None})
+    on_demand, _reason = make_candidate(row, Terms(type="on-demand", currency=None))
     assert (on_demand.currency, on_demand.price) == ("USD-Blockchain", 2.0)
-    clore, _reason = make_candidate(row, {"type": "on-demand", "currency": "CLORE-Blockchain"})
+    clore, _reason = make_candidate(row, Terms(type="on-demand", currency="CLORE-Blockchain"))
     assert clore.price == pytest.approx(40.0)
-    none, reason = make_candidate(row, {"type": "on-demand", "currency": "bitcoin"})
+    none, reason = make_candidate(row, Terms(type="on-demand", currency="bitcoin"))
     assert none is None and str(reason) == "does not accept bitcoin"
-    low, reason = make_candidate(row, {"type": "spot", "currency": "USD-Blockchain", "spot_price": 0.5})
+    low, reason = make_candidate(row, Terms(type="spot", currency="USD-Blockchain", spot_price=0.5))
     assert low is None and "below the host's minimum 1.0" in str(reason)
-    bid, _reason = make_candidate(row, {"type": "spot", "currency": "USD-Blockchain", "spot_price": 1.5})
+    bid, _reason = make_candidate(row, Terms(type="spot", currency="USD-Blockchain", spot_price=1.5))
     assert bid.price == 1.5
 
 
@@ -83,8 +87,8 @@ def split_server(count: int = 1) -> dict:
     return normalize_server(raw)
 
 
-def on_demand(cap: dict | None, currency: str | None = None) -> dict:
-    return {"type": "on-demand", "currency": currency, "max_price": cap}
+def on_demand(cap: dict | None, currency: str | None = None) -> Terms:
+    return Terms(type="on-demand", currency=currency, max_price=cap)
 
 
 def test_without_a_cap_the_cheapest_currency_in_dollars_is_chosen():
@@ -98,10 +102,10 @@ def test_without_a_cap_the_cheapest_currency_in_dollars_is_chosen():
 
 
 def test_the_allowed_currencies_narrow_the_choice():
-    only_usd, refusal = make_candidate(split_server(), on_demand(None) | {"currencies": ["USD-Blockchain"]})
+    only_usd, refusal = make_candidate(split_server(), replace(on_demand(None), currencies=["USD-Blockchain"]))
     assert refusal is None and (only_usd.currency, only_usd.usd_source) == ("USD-Blockchain", "usd_coin")
     assert only_usd.currency_reason == "USD-Blockchain: the only currency allowed with a price"
-    none, refusal = make_candidate(split_server(), on_demand(None) | {"currencies": ["bitcoin"]})
+    none, refusal = make_candidate(split_server(), replace(on_demand(None), currencies=["bitcoin"]))
     assert none is None and str(refusal) == "does not accept bitcoin"
 
 
@@ -164,15 +168,15 @@ def test_an_explicit_currency_above_the_cap_is_refused():
 
 def test_a_spot_bid_is_converted_to_the_caps_currency():
     row = split_server()
-    spot = {"type": "spot", "currency": "CLORE-Blockchain", "spot_price": 200.0}
+    spot = Terms(type="spot", currency="CLORE-Blockchain", spot_price=200.0)
     # 200 CLORE at 0.025 USD is 5 USD per day.
-    below, refusal = make_candidate(row, spot | {"max_price": {"amount": 5.5}}, SPLIT_RATES)
+    below, refusal = make_candidate(row, replace(spot, max_price={"amount": 5.5}), SPLIT_RATES)
     assert refusal is None and (below.currency, below.price) == ("CLORE-Blockchain", 200.0)
-    above, refusal = make_candidate(row, spot | {"max_price": {"amount": 4.5}}, SPLIT_RATES)
+    above, refusal = make_candidate(row, replace(spot, max_price={"amount": 4.5}), SPLIT_RATES)
     assert above is None and str(refusal) == ("fails max_price: bid 5.0000 USD/day in CLORE-Blockchain "
                                               "(200 CLORE-Blockchain/day) is above max_price 4.5 USD/day")
     # The bid is judged, whatever max_price.type names.
-    typed, refusal = make_candidate(row, spot | {"max_price": {"amount": 4.5, "type": "spot"}}, SPLIT_RATES)
+    typed, refusal = make_candidate(row, replace(spot, max_price={"amount": 4.5, "type": "spot"}), SPLIT_RATES)
     assert typed is None and refusal.filter == "max_price"
 
 

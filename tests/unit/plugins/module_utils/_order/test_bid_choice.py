@@ -1,9 +1,9 @@
-"""Choosing a spot bid (_order/bidding.py): the least that wins, across currencies, with the step, under the cap."""
+"""Choosing a spot bid (_order/bid_choice.py): the least that wins, across currencies, with the step, under the cap."""
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils._order.bidding import (
+from ansible_collections.clore.ai.plugins.module_utils._order.bid_choice import (
     DEFAULT_BID_STEP,
     bid_needed,
     choose_bid,

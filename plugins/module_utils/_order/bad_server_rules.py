@@ -6,8 +6,8 @@ the server's fault). The reason recorded is also the `issue` sent to Clore if su
 """
 from __future__ import annotations
 
-from ansible_collections.clore.ai.plugins.module_utils.bad_servers import BadServers, check_ttl, skip_bad
-from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError, CloreError
+from ansible_collections.clore.ai.plugins.module_utils.bad_servers import BadServers, skip_bad
+from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
 from ansible_collections.clore.ai.plugins.module_utils._order.wait import STAGE_BANNER, OrderEnded, WaitTimeout
 
 EXCLUDED_KEY = "bad_server"
@@ -72,11 +72,3 @@ class BadServerMemory:
         bad = self.records.active(self.ttl)
         reasons = [f"server {o['server_id']}: {bad[o['server_id']]['reason']}" for o in orders if o["server_id"] in bad]
         return "; ".join(reasons)[:2048] if reasons else None
-
-
-def check_bad_server_ttl(params: dict) -> None:
-    """bad_server_ttl checked before any API call (CloreConfigError)."""
-    try:
-        params["bad_server_ttl"] = check_ttl(params.get("bad_server_ttl"))
-    except ValueError as err:
-        raise CloreConfigError(str(err)) from None
