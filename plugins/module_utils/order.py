@@ -81,7 +81,7 @@ from ansible_collections.clore.ai.plugins.module_utils._order.bid import bid_dif
 from ansible_collections.clore.ai.plugins.module_utils._order.lifetime import check_lifetime, record_lifetime
 from ansible_collections.clore.ai.plugins.module_utils._order import spot
 from ansible_collections.clore.ai.plugins.module_utils._order.bidding import market_summary as spot_market_summary
-from ansible_collections.clore.ai.plugins.module_utils.orders import fleet_diff
+from ansible_collections.clore.ai.plugins.module_utils.flat_order import fleet_diff
 from ansible_collections.clore.ai.plugins.module_utils._order.wait import (
     ACTIVE,
     ENDED,

@@ -82,7 +82,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
-from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
+from ansible_collections.clore.ai.plugins.module_utils.flat_order import normalize_order
 from ansible_collections.clore.ai.plugins.module_utils.reaping import GpuActivity, Lifetimes, service_now
 
 ARGUMENT_SPEC = {

@@ -388,7 +388,7 @@ from ansible_collections.clore.ai.plugins.module_utils.known_hosts import (
     known_hosts_dir,
     ssh_settings,
 )
-from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
+from ansible_collections.clore.ai.plugins.module_utils.flat_order import normalize_order
 from ansible_collections.clore.ai.plugins.module_utils.reaping import (
     Lifetimes,
     add_money_and_age,
