@@ -408,7 +408,7 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clore.ai.plugins.module_utils.bad_servers import (
+from ansible_collections.clore.ai.plugins.module_utils.bad_server_store import (
     BAD_SERVER_TTL_SPEC,
     BadServers,
     check_ttl,
