@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils.hosted import (
+from ansible_collections.clore.ai.plugins.module_utils._host.record import (
     autoprice_on,
     normalize_hosted,
     read_hosted,
