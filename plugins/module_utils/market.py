@@ -1,7 +1,9 @@
-"""The market: normalise the `marketplace` listing, filter it, sort it, and say why servers were left out.
+"""The market: normalise the `marketplace` listing, filter it, sort it, say why servers were left out, and read one
+server's spot market.
 
 The public names of this file are a contract shared by clore_market_info, clore_order and the inventory plugin;
-normalisation lives in _market/normalize.py and the filters in _market/filters.py (private to this façade).
+normalisation lives in _market/normalize.py, the filters in _market/filters.py and the reading of a spot market in
+_market/spot.py (private to this façade).
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ from ansible_collections.clore.ai.plugins.module_utils._market.normalize import 
     summary_fields,
     unpriced_currencies,
 )
+from ansible_collections.clore.ai.plugins.module_utils._market.spot import spot_market_summary, spot_market_view
 from ansible_collections.clore.ai.plugins.module_utils.pricing import MarketRates, RateBook, require_rates
 
 __all__ = [
@@ -63,6 +66,8 @@ __all__ = [
     "price_server",
     "select_servers",
     "sort_field",
+    "spot_market_summary",
+    "spot_market_view",
     "summary_fields",
     "unpriced_currencies",
     "validate_filters",

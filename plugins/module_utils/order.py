@@ -80,7 +80,6 @@ from ansible_collections.clore.ai.plugins.module_utils._order.bad_memory import 
 from ansible_collections.clore.ai.plugins.module_utils._order.bid import bid_differs, set_bid
 from ansible_collections.clore.ai.plugins.module_utils._order.lifetime import check_lifetime, record_lifetime
 from ansible_collections.clore.ai.plugins.module_utils._order import spot
-from ansible_collections.clore.ai.plugins.module_utils._order.bidding import market_summary as spot_market_summary
 from ansible_collections.clore.ai.plugins.module_utils.flat_order import fleet_diff
 from ansible_collections.clore.ai.plugins.module_utils._order.wait import (
     ACTIVE,
@@ -99,8 +98,7 @@ OWN_SERVER_REASON = "one of your own servers (this API key hosts it)"
 SHARED_READ_MAX_AGE = 1.5
 
 
-__all__ = ["ORDER_ARGUMENT_RULES", "ORDER_ARGUMENT_SPEC", "OrderTask", "OrderTaskFailed", "run_order",
-           "spot_market_summary"]
+__all__ = ["ORDER_ARGUMENT_RULES", "ORDER_ARGUMENT_SPEC", "OrderTask", "OrderTaskFailed", "run_order"]
 
 
 class OrderTaskFailed(CloreError):
