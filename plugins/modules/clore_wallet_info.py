@@ -87,68 +87,14 @@ balances:
   sample: {"bitcoin": 0.01, "CLORE-Blockchain": 1250.5, "USD-Blockchain": 40.0}
 """
 
-from typing import Any
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
-from ansible_collections.clore.ai.plugins.module_utils.currencies import KNOWN_CURRENCIES, canonical_currency
-from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
+from ansible_collections.clore.ai.plugins.module_utils.wallet_info import run_wallet_info
 
-
-def _amount(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def normalize_wallet(raw: Any) -> dict | None:
-    """One wallet as returned; None for a row without a currency name."""
-    if not isinstance(raw, dict) or not raw.get("name"):
-        return None
-    deposit = raw.get("deposit")
-    return {
-        "currency": str(raw["name"]),
-        "balance": _amount(raw.get("balance")),
-        "deposit_address": str(deposit) if deposit not in (None, "") else None,
-        "withdrawal_fee": _amount(raw.get("withdrawal_fee")),
-    }
-
-
-def wanted_currencies(names: list[str]) -> set[str]:
-    """The API's names of the asked currencies; CloreConfigError naming the known ones for any other name."""
-    wanted = set()
-    for name in names:
-        coin = canonical_currency(name)
-        if coin is None:
-            raise CloreConfigError(
-                f"currencies: {name!r} is not a currency; use {', '.join(KNOWN_CURRENCIES)} (or the aliases BTC, "
-                "CLORE)",
-                option="currencies",
-            )
-        wanted.add(coin)
-    return wanted
-
-
-def run(module: AnsibleModule, client: CloreClient) -> dict:
-    wanted = wanted_currencies(module.params["currencies"] or [])  # before the API call
-    wallets = [w for w in map(normalize_wallet, client.wallets()) if w is not None]
-    if wanted:
-        wallets = [w for w in wallets if (canonical_currency(w["currency"]) or w["currency"]) in wanted]
-    return {
-        "changed": False,
-        "wallets": wallets,
-        "wallets_by_currency": {w["currency"]: w for w in wallets},
-        "balances": {w["currency"]: w["balance"] for w in wallets},
-    }
+ARGUMENT_SPEC = {"currencies": {"type": "list", "elements": "str"}}
 
 
 def main() -> None:
-    run_module({"currencies": {"type": "list", "elements": "str"}}, run)
+    run_module(ARGUMENT_SPEC, run_wallet_info)
 
 
 if __name__ == "__main__":
