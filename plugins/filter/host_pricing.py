@@ -87,11 +87,11 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.clore.ai.plugins.module_utils.host_pricing import (
-    DEFAULTS,
+from ansible_collections.clore.ai.plugins.module_utils.host import (
+    PRICING_DEFAULTS as DEFAULTS,
     PricingError,
     price_plans,
-    table,
+    pricing_table as table,
 )
 
 

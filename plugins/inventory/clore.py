@@ -179,7 +179,7 @@ from ansible_collections.clore.ai.plugins.module_utils.known_hosts import (
     known_hosts_file,
     ssh_common_args,
 )
-from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order, strip_order
+from ansible_collections.clore.ai.plugins.module_utils.flat_order import normalize_order, strip_order
 
 DEFAULT_HOSTNAME = "clore-{{ order.id }}"
 DEFAULT_GROUPS = ("clore", "clore_ready", "clore_pending", "clore_spot", "clore_on_demand")

@@ -1,7 +1,9 @@
-"""The market: normalise the `marketplace` listing, filter it, sort it, and say why servers were left out.
+"""The market: normalise the `marketplace` listing, filter it, sort it, say why servers were left out, and read one
+server's spot market.
 
 The public names of this file are a contract shared by clore_market_info, clore_order and the inventory plugin;
-normalisation lives in _market/normalize.py and the filters in _market/filters.py (private to this façade).
+normalisation lives in _market/normalize.py, the filters in _market/filters.py and the reading of a spot market in
+_market/spot.py (private to this façade).
 """
 from __future__ import annotations
 
@@ -37,9 +39,31 @@ from ansible_collections.clore.ai.plugins.module_utils._market.normalize import 
     summary_fields,
     unpriced_currencies,
 )
+from ansible_collections.clore.ai.plugins.module_utils._market.spot import (
+    DEFAULT_BID_STEP,
+    Rival,
+    bid_needed,
+    default_step,
+    host_minimum,
+    offers_of,
+    rates_of,
+    round_up,
+    spot_market_summary,
+    spot_market_view,
+    top_rival,
+)
 from ansible_collections.clore.ai.plugins.module_utils.pricing import MarketRates, RateBook, require_rates
 
 __all__ = [
+    "DEFAULT_BID_STEP",
+    "Rival",
+    "bid_needed",
+    "default_step",
+    "host_minimum",
+    "offers_of",
+    "rates_of",
+    "round_up",
+    "top_rival",
     "CURRENCY_PREFERENCE",
     "FILTER_ORDER",
     "INVALID_ROW",
@@ -63,6 +87,8 @@ __all__ = [
     "price_server",
     "select_servers",
     "sort_field",
+    "spot_market_summary",
+    "spot_market_view",
     "summary_fields",
     "unpriced_currencies",
     "validate_filters",

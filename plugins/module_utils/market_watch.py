@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ansible_collections.clore.ai.plugins.module_utils.bad_servers import BadServers, check_ttl, skip_bad
+from ansible_collections.clore.ai.plugins.module_utils.bad_server_store import BadServers, check_ttl, skip_bad
 from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
 from ansible_collections.clore.ai.plugins.module_utils.market import (

@@ -14,7 +14,6 @@ from contextlib import nullcontext
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
 from ansible_collections.clore.ai.plugins.module_utils._order.args import order_request
-from ansible_collections.clore.ai.plugins.module_utils._order.bid_choice import market_summary as spot_market_summary
 from ansible_collections.clore.ai.plugins.module_utils._order.cancel import check_order_known
 from ansible_collections.clore.ai.plugins.module_utils._order.context import TaskContext
 from ansible_collections.clore.ai.plugins.module_utils._order.create import newest_ct
@@ -36,7 +35,7 @@ from ansible_collections.clore.ai.plugins.module_utils._order.spot_review import
 from ansible_collections.clore.ai.plugins.module_utils._order.surplus import settle_surplus
 
 __all__ = ["ORDER_ARGUMENT_RULES", "ORDER_ARGUMENT_SPEC", "OrderOutcome", "OrderRequest", "OrderTask",
-           "OrderTaskFailed", "order_request", "run_order", "spot_market_summary"]
+           "OrderTaskFailed", "order_request", "run_order"]
 
 
 def run_order(module, client) -> dict:

@@ -20,7 +20,7 @@ from ansible_collections.clore.ai.plugins.module_utils.order_watch import (
     SpotView,
     check_thresholds,
 )
-from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
+from ansible_collections.clore.ai.plugins.module_utils.flat_order import normalize_order
 from ansible_collections.clore.ai.plugins.module_utils.pricing import (
     SPOT_MARKET_RATES,
     RateBook,

@@ -129,59 +129,14 @@ recorded:
   sample: ["/home/me/recorded/marketplace.json"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.clore.ai.plugins.module_utils.api_check import check_answer, summarize
-from ansible_collections.clore.ai.plugins.module_utils.api_record import write_recording
-from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
+from ansible_collections.clore.ai.plugins.module_utils.api_survey import run_api_check
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
 
-
-def _first_server_id(answer: dict) -> int | None:
-    for row in answer.get("servers") or []:
-        if isinstance(row, dict) and isinstance(row.get("id"), int) and not isinstance(row.get("id"), bool):
-            return row["id"]
-    return None
-
-
-def run(module: AnsibleModule, client: CloreClient) -> dict:
-    # (recording name, shape, endpoint, query); spot_marketplace's server is known once the market is read.
-    market = client.request("GET", "marketplace")
-    server_id = module.params["server_id"] or _first_server_id(market)
-    answers = [("marketplace", "marketplace", "marketplace", market)]
-    for name, shape, endpoint, params in (
-        ("my_orders", "my_orders", "my_orders", None),
-        ("my_orders_completed", "my_orders", "my_orders", {"return_completed": "true"}),
-        ("wallets", "wallets", "wallets", None),
-        ("spot_marketplace", "spot_marketplace", "spot_marketplace",
-         {"market": server_id} if server_id is not None else None),
-        ("my_servers", "my_servers", "my_servers", None),
-    ):
-        if endpoint == "spot_marketplace" and server_id is None:
-            module.warn("the marketplace lists no server: spot_marketplace was not checked")
-            continue
-        answers.append((name, shape, endpoint, client.request("GET", endpoint, params=params)))
-
-    report, unknown, recorded = {}, [], []
-    for name, shape, endpoint, answer in answers:
-        found = check_answer(shape, answer, call=name)
-        report[name] = found
-        unknown += [f"{name}: {path}" for path in found["unknown"]]
-        if module.params["record"] and not module.check_mode:
-            recorded.append(write_recording(module.params["record"], name, endpoint, answer,
-                                            module.params["api_key"] or ""))
-    summary = summarize(report)
-    result = {"changed": bool(recorded), "ok": summary["ok"], "failures": summary["failures"], "report": report,
-              "summary": summary["lines"], "verdict": summary["verdict"], "unknown_fields": unknown,
-              "recorded": recorded}
-    if not summary["ok"]:
-        module.fail_json(msg="the API answered differently from what the collection reads: "
-                             + "; ".join(summary["failures"]), **result)
-    return result
+ARGUMENT_SPEC = {"server_id": {"type": "int"}, "record": {"type": "path"}}
 
 
 def main() -> None:
-    run_module({"server_id": {"type": "int"}, "record": {"type": "path"}}, run)
+    run_module(ARGUMENT_SPEC, run_api_check)
 
 
 if __name__ == "__main__":

@@ -110,16 +110,9 @@ cleared:
   elements: int
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.clore.ai.plugins.module_utils.bad_servers import (
-    BAD_SERVER_TTL_SPEC,
-    BadServers,
-    check_ttl,
-)
-from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
+from ansible_collections.clore.ai.plugins.module_utils.bad_server_edit import run_bad_servers
+from ansible_collections.clore.ai.plugins.module_utils.bad_server_store import BAD_SERVER_TTL_SPEC
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
-from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
 
 ARGUMENT_SPEC = {
     "state": {"type": "str", "choices": ["present", "absent"]},
@@ -130,40 +123,8 @@ ARGUMENT_SPEC = {
 }
 
 
-def run(module: AnsibleModule, client: CloreClient) -> dict:
-    params = module.params
-    try:
-        ttl = check_ttl(params["bad_server_ttl"])
-    except ValueError as err:
-        raise CloreConfigError(str(err), option="bad_server_ttl") from None
-    state, ids = params["state"], params["server_ids"]
-    if state == "present" and (not ids or not (params["reason"] or "").strip()):
-        raise CloreConfigError("state present needs server_ids and a reason (what failed on those servers)",
-                               option="reason")
-    records = BadServers(client.state_path, client.account)
-    recorded: list[int] = []
-    cleared: list[int] = []
-    if state == "present":
-        active = records.active(ttl)
-        recorded = [i for i in ids if active.get(i, {}).get("reason") != params["reason"]]
-        if not module.check_mode:
-            for server_id in recorded:
-                records.record(server_id, params["reason"], params["order_id"])
-    elif state == "absent":
-        known = {e["server_id"] for e in records.entries()}
-        cleared = sorted(known if not ids else known & set(ids))
-        if not module.check_mode and cleared:
-            records.clear(cleared)
-    return {
-        "changed": bool(recorded or cleared),
-        "bad_servers": records.entries(ttl),
-        "recorded": recorded,
-        "cleared": cleared,
-    }
-
-
 def main() -> None:
-    run_module(ARGUMENT_SPEC, run)
+    run_module(ARGUMENT_SPEC, run_bad_servers)
 
 
 if __name__ == "__main__":

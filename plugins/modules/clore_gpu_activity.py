@@ -77,13 +77,8 @@ orders:
   sample: {"41234": {"busy": false, "max_util": 3, "idle_since": 1767000000.0, "idle_minutes": 75.5}}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
-from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
-from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
-from ansible_collections.clore.ai.plugins.module_utils.reaping import GpuActivity, Lifetimes, service_now
+from ansible_collections.clore.ai.plugins.module_utils.gpu_activity import run_gpu_activity
 
 ARGUMENT_SPEC = {
     "utilization": {"type": "dict", "required": True},
@@ -92,57 +87,8 @@ ARGUMENT_SPEC = {
 }
 
 
-def read_samples(raw: dict) -> dict[int, list[float]]:
-    """{order id: [percent per GPU]} from the option; CloreConfigError naming the order for anything else."""
-    samples = {}
-    for key, values in raw.items():
-        try:
-            order_id = int(str(key))
-            utils = [float(v) for v in (values if isinstance(values, list) else [values])]
-        except (TypeError, ValueError):
-            raise CloreConfigError(f"utilization[{key!r}] must be a list of percentages keyed by an order id",
-                                   option="utilization") from None
-        if utils:
-            samples[order_id] = utils
-    return samples
-
-
-def run(module: AnsibleModule, client: CloreClient) -> dict:
-    params = module.params
-    samples = read_samples(params["utilization"])
-    if params["idle_minutes"] < 0 or not 0 <= params["idle_gpu_util"] <= 100:
-        raise CloreConfigError("idle_minutes must be 0 or more and idle_gpu_util 0-100", option="idle_minutes")
-    active = set()
-    for raw in client.my_orders():
-        try:
-            order = normalize_order(raw)
-        except ValueError:
-            continue
-        if not order["expired"]:
-            active.add(order["id"])
-    now = service_now(client)
-    records = GpuActivity(client.state_path, client.account)
-    seen = records.observe({i: u for i, u in samples.items() if i in active}, params["idle_gpu_util"], now,
-                           write=not module.check_mode)
-    if not module.check_mode:
-        records.forget_except(active)
-        Lifetimes(client.state_path, client.account).forget_except(active)
-    report = {}
-    for order_id, look in seen.items():
-        since = look["idle_since"]
-        report[str(order_id)] = look | {"idle_minutes": None if since is None else round((now - since) / 60, 2)}
-    idle = sorted(int(i) for i, r in report.items()
-                  if r["idle_minutes"] is not None and r["idle_minutes"] >= params["idle_minutes"])
-    return {
-        "changed": False,
-        "idle": idle,
-        "busy": sorted(int(i) for i, r in report.items() if r["busy"]),
-        "orders": report,
-    }
-
-
 def main() -> None:
-    run_module(ARGUMENT_SPEC, run)
+    run_module(ARGUMENT_SPEC, run_gpu_activity)
 
 
 if __name__ == "__main__":

@@ -406,31 +406,11 @@ bad_servers_skipped:
 
 from typing import Any
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.clore.ai.plugins.module_utils.bad_servers import (
-    BAD_SERVER_TTL_SPEC,
-    BadServers,
-    check_ttl,
-    skip_bad,
-)
-from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
+from ansible_collections.clore.ai.plugins.module_utils.bad_server_store import BAD_SERVER_TTL_SPEC
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
-from ansible_collections.clore.ai.plugins.module_utils.order import spot_market_summary
-from ansible_collections.clore.ai.plugins.module_utils.market import (
-    MARKET_FILTER_SPEC,
-    MarketFilterError,
-    MarketSelection,
-    sort_field,
-    validate_filters,
-)
-from ansible_collections.clore.ai.plugins.module_utils.pricing import (
-    USD_RATES_SPEC,
-    MarketRates,
-    RateBook,
-    check_usd_rates,
-    complete_rates,
-)
+from ansible_collections.clore.ai.plugins.module_utils.market import MARKET_FILTER_SPEC
+from ansible_collections.clore.ai.plugins.module_utils.market_info import run_market_info
+from ansible_collections.clore.ai.plugins.module_utils.pricing import USD_RATES_SPEC
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     **MARKET_FILTER_SPEC,
@@ -442,91 +422,9 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     **USD_RATES_SPEC,
 }
 
-_OFFER_FIELDS = ("offer_id", "bid", "active", "my", "currency")
-
-
-def _spot_market(answer: dict) -> dict:
-    """The parts of a spot_marketplace answer a user needs, read defensively."""
-    server = answer.get("server") if isinstance(answer.get("server"), dict) else {}
-    offers = answer.get("offers") if isinstance(answer.get("offers"), list) else []
-    rates = answer.get("currency_rates_in_usd")
-    minimum = server.get("min_pricing")
-    return {
-        "exists": answer.get("exists"),
-        "offers": [{k: o.get(k) for k in _OFFER_FIELDS} for o in offers if isinstance(o, dict)],
-        "min_pricing": minimum if isinstance(minimum, dict) else {},
-        "currency_rates_in_usd": rates if isinstance(rates, dict) else {},
-        "mrl": server.get("mrl"),
-        "visibility": server.get("visibility"),
-        "online": server.get("online"),
-        **spot_market_summary(answer),
-    }
-
-
-def check_options(params: dict) -> None:
-    """Every option that could be wrong, before any API call (MarketFilterError names the option)."""
-    validate_filters({name: params.get(name) for name in MARKET_FILTER_SPEC})
-    sort_field(params["sort_by"])
-    if params["limit"] is not None and params["limit"] < 0:
-        raise MarketFilterError(f"limit: {params['limit']} must not be negative")
-    if params["spot_market"] and not params["server_ids"]:
-        raise MarketFilterError("spot_market: needs server_ids (one spot_marketplace call per server)")
-    check_usd_rates(params.get("usd_rates"))
-    try:
-        check_ttl(params["bad_server_ttl"])
-    except ValueError as err:
-        raise MarketFilterError(str(err)) from None
-
-
-def run(module: AnsibleModule, client: CloreClient) -> dict:
-    params = module.params
-    check_options(params)
-    filters = {name: params.get(name) for name in MARKET_FILTER_SPEC}
-    ttl = params["bad_server_ttl"]
-    bad = BadServers(client.state_path, client.account).active(ttl) if ttl > 0 else {}
-    # With servers to pass over, the limit applies after them, so that `limit` servers still come back.
-    selection = MarketSelection(filters, params["sort_by"], params["descending"], None if bad else params["limit"])
-    rates = [MarketRates()]
-
-    def restart() -> None:
-        rates[0] = MarketRates()
-        selection.restart()
-
-    def add(raw: Any) -> None:
-        rates[0].add(raw)
-        selection.add(raw)
-
-    # Row by row: the listing is never held decoded whole (a large market would take hundreds of MB).
-    client.marketplace_each(restart, add)
-    book = RateBook(rates[0].rates())
-    if selection.rates_needed():  # at most one more call, only when a dollar comparison lacks a rate
-        server_id = selection.pending_server_id()
-        complete_rates(book, selection.rates_needed(), check_usd_rates(params.get("usd_rates")),
-                       lambda: client.spot_marketplace(server_id))
-    servers, excluded = selection.result(book)
-    matched = selection.matched
-    servers, skipped = skip_bad(servers, bad)
-    if skipped:
-        excluded["bad_server"] = skipped
-        matched -= skipped
-    if bad and params["limit"] is not None:
-        servers = servers[:params["limit"]]
-    if params["spot_market"]:
-        for server in servers:
-            server["spot_market"] = _spot_market(client.spot_marketplace(server["id"]))
-    return {
-        "changed": False,
-        "servers": servers,
-        "count": len(servers),
-        "matched": matched,
-        "total": selection.total,
-        "excluded": excluded,
-        "bad_servers_skipped": skipped,
-    }
-
 
 def main() -> None:
-    run_module(ARGUMENT_SPEC, run)
+    run_module(ARGUMENT_SPEC, run_market_info)
 
 
 if __name__ == "__main__":

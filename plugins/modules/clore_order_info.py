@@ -368,147 +368,32 @@ missing_order_ids:
   sample: []
 """
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
-from ansible_collections.clore.ai.plugins.module_utils.currencies import USD, USD_COIN, canonical_currency
-from ansible_collections.clore.ai.plugins.module_utils.pricing import (
-    USD_RATES_SPEC,
-    RateBook,
-    check_usd_rates,
-    complete_rates,
-    market_rates,
-    require_rates,
-)
-from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
-from ansible_collections.clore.ai.plugins.module_utils.images import image_reference
-from ansible_collections.clore.ai.plugins.module_utils.known_hosts import (
-    HOST_KEY_POLICIES,
-    known_hosts_dir,
-    ssh_settings,
-)
-from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
-from ansible_collections.clore.ai.plugins.module_utils.reaping import (
-    Lifetimes,
-    add_money_and_age,
-    gpu_matches,
-    needs_rates,
-    parse_duration,
-    service_now,
-    spend_above,
-)
+from ansible_collections.clore.ai.plugins.module_utils.currencies import USD
+from ansible_collections.clore.ai.plugins.module_utils.known_hosts import HOST_KEY_POLICIES
+from ansible_collections.clore.ai.plugins.module_utils.order_info import run_order_info
+from ansible_collections.clore.ai.plugins.module_utils.pricing import USD_RATES_SPEC
 
-
-def check_filters(params: dict) -> dict:
-    """The filters, checked before any API call: {older_than: seconds|None, spend_over: dict|None, images: set}."""
-    older = params.get("older_than")
-    try:
-        seconds = parse_duration(older, "older_than") if older not in (None, "") else None
-    except ValueError as err:
-        raise CloreConfigError(str(err), option="older_than") from None
-    spend_over = params.get("spend_over")
-    if spend_over is not None:
-        currency = canonical_currency(spend_over.get("currency") or USD, allow_usd=True)
-        if currency is None:
-            raise CloreConfigError(f"spend_over.currency: {spend_over.get('currency')!r} is not USD or a known coin",
-                                   option="spend_over")
-        spend_over = dict(spend_over, currency=currency)
-    images = {image_reference(i) for i in params.get("images") or []}
-    return {"older_than": seconds, "spend_over": spend_over, "images": images,
-            "usd_rates": check_usd_rates(params.get("usd_rates"))}
-
-
-def order_rates(client: CloreClient, orders: list[dict], user_rates: dict | None, spend_over: dict | None):
-    """The coin rates that price these orders in dollars (pricing.py): the marketplace answer's own, only when an
-    order needs one; then one spot_marketplace call and usd_rates for a coin still unpriced. A spend_over in USD
-    fails (NoUsdRate) rather than leave out an order it cannot price."""
-    needed = {o["currency"] for o in orders
-              if o.get("currency") not in (None, USD_COIN) and o.get("usd_source") is None}
-    book = RateBook(market_rates(client.marketplace()["servers"]) if needs_rates(orders) else None)
-    if needed:
-        server_id = next(o["server_id"] for o in orders if o.get("currency") in needed)
-        complete_rates(book, needed, user_rates, lambda: client.spot_marketplace(server_id))
-    if spend_over is not None and spend_over["currency"] == USD:
-        require_rates(book, needed, "spend_over in USD")
-    return book.as_dict()
-
-
-def run(module: AnsibleModule, client: CloreClient) -> dict:
-    params = module.params
-    filters = check_filters(params)
-    order_ids = params["order_ids"] or []
-    server_ids = set(params["server_ids"] or [])
-    return_completed = params["return_completed"]
-    raw_orders = client.my_orders(return_completed=return_completed)
-    now = service_now(client)
-    orders = []
-    for raw in raw_orders:
-        try:
-            order = normalize_order(raw, now)
-        except ValueError as err:
-            module.warn(f"Skipping a malformed {err}")
-            continue
-        if order["expired"] and not return_completed:
-            continue
-        if order_ids and order["id"] not in order_ids:
-            continue
-        if server_ids and order["server_id"] not in server_ids:
-            continue
-        if filters["images"] and image_reference(order["image"]) not in filters["images"]:
-            continue
-        if params["gpu"] and not gpu_matches(order, params["gpu"]):
-            continue
-        if order["ssh_endpoint_error"]:
-            module.warn(f"Order {order['id']} is returned without an SSH endpoint: {order['ssh_endpoint_error']}")
-        orders.append(order)
-    spend_over = filters["spend_over"]
-    # The market's dollar rates only when an order in a coin has no dollar price of its own (a large read).
-    rates = order_rates(client, orders, filters["usd_rates"], spend_over)
-    due = Lifetimes(client.state_path, client.account).due_times()
-    orders = [add_money_and_age(o, rates, now, due.get(o["id"])) for o in orders]
-    if filters["older_than"] is not None:
-        orders = [o for o in orders if o["age_seconds"] is not None and o["age_seconds"] > filters["older_than"]]
-    if spend_over is not None:
-        orders = [o for o in orders if spend_above(o, spend_over, rates)]
-    if params["lifetime_expired"] is not None:
-        orders = [o for o in orders if o["lifetime_expired"] is params["lifetime_expired"]]
-    directory = known_hosts_dir(params.get("known_hosts_dir"), str(client.state_path))
-    orders = [o | ssh_settings(o, directory, params["host_key_checking"]) for o in orders]
-    spend: dict[str, float] = {}
-    for order in orders:
-        if order["spend"] is not None and order["currency"]:
-            spend[order["currency"]] = round(spend.get(order["currency"], 0.0) + order["spend"], 8)
-    found = {order["id"] for order in orders}
-    return {
-        "changed": False,
-        "orders": orders,
-        "orders_by_id": {str(order["id"]): order for order in orders},
-        "count": len(orders),
-        "spend_by_currency": spend,
-        "usd_per_day_total": round(sum(o["usd_per_day"] or 0.0 for o in orders), 8),
-        "missing_order_ids": [order_id for order_id in dict.fromkeys(order_ids) if order_id not in found],
-    }
+ARGUMENT_SPEC = {
+    "order_ids": {"type": "list", "elements": "int", "aliases": ["ids"]},
+    "server_ids": {"type": "list", "elements": "int"},
+    "return_completed": {"type": "bool", "default": False},
+    "older_than": {"type": "str"},
+    "spend_over": {"type": "dict", "options": {"amount": {"type": "float", "required": True},
+                                               "currency": {"type": "str", "default": USD}}},
+    "images": {"type": "list", "elements": "str"},
+    "gpu": {"type": "list", "elements": "str"},
+    "lifetime_expired": {"type": "bool"},
+    "host_key_checking": {"type": "str", "default": "per_order", "choices": list(HOST_KEY_POLICIES)},
+    "known_hosts_dir": {"type": "path", "fallback": (env_fallback, ["CLORE_KNOWN_HOSTS_DIR"])},
+    **USD_RATES_SPEC,
+}
 
 
 def main() -> None:
-    run_module(
-        {
-            "order_ids": {"type": "list", "elements": "int", "aliases": ["ids"]},
-            "server_ids": {"type": "list", "elements": "int"},
-            "return_completed": {"type": "bool", "default": False},
-            "older_than": {"type": "str"},
-            "spend_over": {"type": "dict", "options": {"amount": {"type": "float", "required": True},
-                                                       "currency": {"type": "str", "default": USD}}},
-            "images": {"type": "list", "elements": "str"},
-            "gpu": {"type": "list", "elements": "str"},
-            "lifetime_expired": {"type": "bool"},
-            "host_key_checking": {"type": "str", "default": "per_order", "choices": list(HOST_KEY_POLICIES)},
-            "known_hosts_dir": {"type": "path", "fallback": (env_fallback, ["CLORE_KNOWN_HOSTS_DIR"])},
-            **USD_RATES_SPEC,
-        },
-        run,
-    )
+    run_module(ARGUMENT_SPEC, run_order_info)
 
 
 if __name__ == "__main__":

@@ -142,8 +142,7 @@ msg:
 """
 
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
-from ansible_collections.clore.ai.plugins.module_utils.host_server import run_server
-from ansible_collections.clore.ai.plugins.module_utils.host_settings import SERVER_ARGUMENT_SPEC
+from ansible_collections.clore.ai.plugins.module_utils.host import SERVER_ARGUMENT_SPEC, run_server
 
 
 def main() -> None:

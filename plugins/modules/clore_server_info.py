@@ -222,11 +222,8 @@ unmatched:
   sample: []
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
-from ansible_collections.clore.ai.plugins.module_utils.host_server import list_hosted
+from ansible_collections.clore.ai.plugins.module_utils.host import run_server_info
 
 ARGUMENT_SPEC = {
     "names": {"type": "list", "elements": "str", "aliases": ["name"]},
@@ -234,13 +231,8 @@ ARGUMENT_SPEC = {
 }
 
 
-def run(module: AnsibleModule, client: CloreClient) -> dict:
-    patterns = [name.strip() for name in module.params["names"] or [] if name and name.strip()]
-    return list_hosted(client, patterns, module.params["config"], module.warn)
-
-
 def main() -> None:
-    run_module(ARGUMENT_SPEC, run)
+    run_module(ARGUMENT_SPEC, run_server_info)
 
 
 if __name__ == "__main__":

@@ -87,45 +87,14 @@ balances:
   sample: {"bitcoin": 0.01, "CLORE-Blockchain": 1250.5, "USD-Blockchain": 40.0}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
 from ansible_collections.clore.ai.plugins.module_utils.common import run_module
-from ansible_collections.clore.ai.plugins.module_utils.currencies import KNOWN_CURRENCIES, canonical_currency
-from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError
-from ansible_collections.clore.ai.plugins.module_utils.wallets import normalize_wallet
+from ansible_collections.clore.ai.plugins.module_utils.wallet_info import run_wallet_info
 
-
-def wanted_currencies(names: list[str]) -> set[str]:
-    """The API's names of the asked currencies; CloreConfigError naming the known ones for any other name."""
-    wanted = set()
-    for name in names:
-        coin = canonical_currency(name)
-        if coin is None:
-            raise CloreConfigError(
-                f"currencies: {name!r} is not a currency; use {', '.join(KNOWN_CURRENCIES)} (or the aliases BTC, "
-                "CLORE)",
-                option="currencies",
-            )
-        wanted.add(coin)
-    return wanted
-
-
-def run(module: AnsibleModule, client: CloreClient) -> dict:
-    wanted = wanted_currencies(module.params["currencies"] or [])  # before the API call
-    wallets = [w for w in map(normalize_wallet, client.wallets()) if w is not None]
-    if wanted:
-        wallets = [w for w in wallets if (canonical_currency(w["currency"]) or w["currency"]) in wanted]
-    return {
-        "changed": False,
-        "wallets": wallets,
-        "wallets_by_currency": {w["currency"]: w for w in wallets},
-        "balances": {w["currency"]: w["balance"] for w in wallets},
-    }
+ARGUMENT_SPEC = {"currencies": {"type": "list", "elements": "str"}}
 
 
 def main() -> None:
-    run_module({"currencies": {"type": "list", "elements": "str"}}, run)
+    run_module(ARGUMENT_SPEC, run_wallet_info)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,8 @@ import pytest
 
 from ansible_collections.clore.ai.plugins.module_utils.api_check import check_answer
 from ansible_collections.clore.ai.plugins.module_utils.market import normalize_server
-from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
-from ansible_collections.clore.ai.plugins.modules.clore_wallet_info import normalize_wallet
+from ansible_collections.clore.ai.plugins.module_utils.flat_order import normalize_order
+from ansible_collections.clore.ai.plugins.module_utils.wallets import normalize_wallet
 
 from .conftest import fixture
 

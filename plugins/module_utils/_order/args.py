@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ansible_collections.clore.ai.plugins.module_utils.bad_servers import check_ttl
+from ansible_collections.clore.ai.plugins.module_utils.bad_server_store import check_ttl
 from ansible_collections.clore.ai.plugins.module_utils.currencies import USD
 from ansible_collections.clore.ai.plugins.module_utils.pricing import check_usd_rates
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError, CloreShortSecretError

@@ -6,7 +6,7 @@ the server's fault). The reason recorded is also the `issue` sent to Clore if su
 """
 from __future__ import annotations
 
-from ansible_collections.clore.ai.plugins.module_utils.bad_servers import BadServers, skip_bad
+from ansible_collections.clore.ai.plugins.module_utils.bad_server_store import BadServers, skip_bad
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
 from ansible_collections.clore.ai.plugins.module_utils._order.wait import STAGE_BANNER, OrderEnded, WaitTimeout
 

@@ -6,27 +6,24 @@ dollar rates. The bid that wins is the larger of the host's minimum and the top 
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from ansible_collections.clore.ai.plugins.module_utils.currencies import BITCOIN, CLORE, USD, USD_COIN, convert
+from ansible_collections.clore.ai.plugins.module_utils.market import (
+    DEFAULT_BID_STEP,
+    Rival,
+    bid_needed,
+    default_step,
+    host_minimum,
+    offers_of,
+    rates_of,
+    round_up,
+    top_rival,
+)
 
-# The default spot_bid_step per coin: about one US cent a day (1 CLORE is about 0.025 USD, 1 BTC about 60,000 USD).
-DEFAULT_BID_STEP = {USD_COIN: 0.01, CLORE: 1.0, BITCOIN: 0.0000002}
-# Bids are rounded up to this many decimals (bitcoin's satoshi), so that float noise never lowers a bid below
-# the one it must beat.
-BID_DECIMALS = 8
+# Prices closer than this are equal (float noise of a conversion never decides an auction).
 PRICE_EPSILON = 1e-9
-
-
-@dataclass(frozen=True)
-class Rival:
-    """The top bid on a server that is not ours, in its own currency and in ours (None without a rate)."""
-
-    bid: float
-    currency: str
-    in_ours: float | None
-    active: bool
+__all__ = ["DEFAULT_BID_STEP", "PRICE_EPSILON", "BidChoice", "Rival", "bid_needed", "choose_bid", "free_server_bid",
+           "my_offer", "rival_text", "round_up", "top_rival", "wins"]
 
 
 @dataclass(frozen=True)
@@ -52,63 +49,6 @@ class BidChoice:
         rival = f"the top rival bid is {_rival_text(self.rival, self.currency)}; " if self.rival else ""
         return (f"{rival}winning needs a bid of {self.needed:g} {self.currency}/day, above spot_max_price "
                 f"{self.cap:g} {self.currency}/day")
-
-
-def default_step(currency: str) -> float:
-    return DEFAULT_BID_STEP.get(currency, DEFAULT_BID_STEP[USD_COIN])
-
-
-def round_up(value: float) -> float:
-    """value rounded up to BID_DECIMALS (the float noise of an addition is dropped first)."""
-    scale = 10 ** BID_DECIMALS
-    return math.ceil(round(value * scale, 3)) / scale
-
-
-def rates_of(market: dict, fallback: dict[str, float] | None = None) -> dict[str, float]:
-    """US dollars per coin: the spot market's own `currency_rates_in_usd`, then `fallback` (the marketplace's)."""
-    rates = dict(fallback or {})
-    given = market.get("currency_rates_in_usd")
-    for currency, rate in (given.items() if isinstance(given, dict) else ()):
-        if isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0 < rate < math.inf:
-            rates[currency] = float(rate)
-    rates.setdefault(USD_COIN, 1.0)
-    return rates
-
-
-def offers_of(market: dict) -> list[dict]:
-    """The readable offers of a spot market: each with a numeric bid and a currency."""
-    offers = market.get("offers") if isinstance(market.get("offers"), list) else []
-    return [o for o in offers if isinstance(o, dict) and _number(o.get("bid")) is not None and o.get("currency")]
-
-
-def host_minimum(market: dict, currency: str) -> float | None:
-    server = market.get("server") if isinstance(market.get("server"), dict) else {}
-    pricing = server.get("min_pricing") if isinstance(server.get("min_pricing"), dict) else {}
-    return _number(pricing.get(currency))
-
-
-def top_rival(offers: list[dict], currency: str, rates: dict[str, float],
-              ours: frozenset[int] | set[int] = frozenset()) -> Rival | None:
-    """The highest offer that is not ours (`my` false and not one of `ours`), compared in US dollars."""
-    best: tuple[float, Rival] | None = None
-    for offer in offers:
-        if offer.get("my") or offer.get("offer_id") in ours:
-            continue
-        bid, coin = float(offer["bid"]), str(offer["currency"])
-        usd = convert(bid, coin, USD, rates)
-        rival = Rival(bid, coin, convert(bid, coin, currency, rates), bool(offer.get("active")))
-        key = usd if usd is not None else math.inf  # an unconvertible bid is assumed high: never underbid it
-        if best is None or key > best[0]:
-            best = (key, rival)
-    return best[1] if best else None
-
-
-def bid_needed(minimum: float | None, rival: Rival | None, step: float) -> float | None:
-    """The least bid that wins: the host's minimum, or the top rival bid plus `step` when that is more."""
-    if rival is not None and rival.in_ours is None:
-        return None
-    floors = [value for value in (minimum, None if rival is None else rival.in_ours + step) if value is not None]
-    return round_up(max(floors)) if floors else None
 
 
 def choose_bid(market: dict, currency: str, cap: float | None, step: float | None = None,
@@ -149,34 +89,3 @@ def _rival_text(rival: Rival, currency: str) -> str:
 
 def rival_text(rival: Rival | None, currency: str) -> str:
     return "none" if rival is None else _rival_text(rival, currency)
-
-
-def _number(value) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def market_summary(market: dict) -> dict:
-    """For clore_market_info: the active bid on a server and, per currency the host takes, the least bid that wins
-    it (the host's minimum, or the top bid of others plus the default step)."""
-    rates = rates_of(market)
-    offers = offers_of(market)
-    active = next((o for o in offers if o.get("active")), None)
-    server = market.get("server") if isinstance(market.get("server"), dict) else {}
-    pricing = server.get("min_pricing") if isinstance(server.get("min_pricing"), dict) else {}
-    needed = {}
-    for currency in pricing:
-        choice = choose_bid(market, currency, None)
-        needed[currency] = choice.needed
-    return {
-        "top_active_bid": None if active is None else float(active["bid"]),
-        "top_active_currency": None if active is None else active["currency"],
-        "top_active_usd": None if active is None else convert(float(active["bid"]), active["currency"], USD, rates),
-        "top_active_mine": None if active is None else bool(active.get("my")),
-        "bid_needed": needed,
-    }

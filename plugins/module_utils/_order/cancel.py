@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreConfigError, CloreError
-from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
+from ansible_collections.clore.ai.plugins.module_utils.flat_order import normalize_order
 
 VERIFY_TIMEOUT = 30.0
 VERIFY_POLL = 1.0

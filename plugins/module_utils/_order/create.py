@@ -25,7 +25,7 @@ from ansible_collections.clore.ai.plugins.module_utils.client import DEFAULT_CRE
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreError
 from ansible_collections.clore.ai.plugins.module_utils._order.request import Container, Terms
 from ansible_collections.clore.ai.plugins.module_utils.images import hub_spelling, same_image
-from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
+from ansible_collections.clore.ai.plugins.module_utils.flat_order import normalize_order
 
 # Clore's clock may step back a little between its machines: an order this much older than the floor still matches.
 CT_TOLERANCE = 5.0

@@ -12,7 +12,7 @@ from ansible_collections.clore.ai.plugins.module_utils.market import (
     normalize_server,
 )
 from ansible_collections.clore.ai.plugins.module_utils.images import same_image
-from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
+from ansible_collections.clore.ai.plugins.module_utils.flat_order import normalize_order
 from ansible_collections.clore.ai.plugins.module_utils._order.request import OrderRequest
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreError
 from ansible_collections.clore.ai.plugins.module_utils._order.create import CONFIRM_POLL, is_order_of_create
 from ansible_collections.clore.ai.plugins.module_utils.images import same_image
-from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
+from ansible_collections.clore.ai.plugins.module_utils.flat_order import normalize_order
 from ansible_collections.clore.ai.plugins.module_utils.records import locked_record
 
 # Beyond reconcile_timeout, how much longer a record's order may take to be listed before the record is dropped.

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ansible_collections.clore.ai.plugins.module_utils.images import image_reference
-from ansible_collections.clore.ai.plugins.module_utils.orders import strip_order
+from ansible_collections.clore.ai.plugins.module_utils.flat_order import strip_order
 from ansible_collections.clore.ai.plugins.module_utils.records import locked_record
 
 

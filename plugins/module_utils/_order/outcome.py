@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.clore.ai.plugins.module_utils.orders import fleet_diff
+from ansible_collections.clore.ai.plugins.module_utils.flat_order import fleet_diff
 from ansible_collections.clore.ai.plugins.module_utils._order.plan import Candidate, shortfall
 from ansible_collections.clore.ai.plugins.module_utils._order.summary import summary
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.clore.ai.plugins.module_utils.known_hosts import ssh_common_args, ssh_settings
-from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
+from ansible_collections.clore.ai.plugins.module_utils.flat_order import normalize_order
 from ansible_collections.clore.ai.plugins.module_utils._order.spec import ORDER_ARGUMENT_SPEC
 from ansible_collections.clore.ai.plugins.module_utils._order.args import order_request
 from ansible_collections.clore.ai.plugins.module_utils.order import OrderTask

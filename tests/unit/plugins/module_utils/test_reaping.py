@@ -64,7 +64,7 @@ def test_idle_counts_from_the_first_look_or_the_last_busy_one(tmp_path):
 
 
 def test_an_order_with_its_own_dollar_price_needs_no_rate_and_says_so():
-    from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
+    from ansible_collections.clore.ai.plugins.module_utils.flat_order import normalize_order
 
     raw = {"id": 9, "si": 3, "currency": "CLORE-Blockchain", "price": 200.0, "spend": 20.0, "ct": 1_750_000_000,
            "original_price_usd": 5.0}

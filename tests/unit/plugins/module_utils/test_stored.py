@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order, strip_order
+from ansible_collections.clore.ai.plugins.module_utils.flat_order import normalize_order, strip_order
 from ansible_collections.clore.ai.plugins.module_utils.stored import ORDER, SPECS, keep_allowed
 
 NOW = 1_700_000_100

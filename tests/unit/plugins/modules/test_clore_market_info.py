@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils.market import MARKET_FILTER_SPEC, MarketFilterError  # noqa: E402
-from ansible_collections.clore.ai.plugins.modules.clore_market_info import (  # noqa: E402
-    ARGUMENT_SPEC,
-    _spot_market,
-    check_options,
+from ansible_collections.clore.ai.plugins.module_utils.market import (
+    MARKET_FILTER_SPEC,
+    MarketFilterError,
+    spot_market_view,
 )
+from ansible_collections.clore.ai.plugins.module_utils.market_info import check_options
+from ansible_collections.clore.ai.plugins.modules.clore_market_info import ARGUMENT_SPEC
 
 
 def params(**overrides) -> dict:
@@ -58,7 +59,7 @@ def test_spot_market_answer_is_read_defensively():
         "currency_rates_in_usd": {"CLORE-Blockchain": 0.025},
         "exists": True,
     }
-    assert _spot_market(answer) == {
+    assert spot_market_view(answer) == {
         "exists": True,
         "offers": [{"offer_id": 3, "bid": 120.5, "active": True, "my": False, "currency": "CLORE-Blockchain"}],
         "min_pricing": {"CLORE-Blockchain": 100.0},
@@ -72,7 +73,7 @@ def test_spot_market_answer_is_read_defensively():
         "top_active_mine": False,
         "bid_needed": {"CLORE-Blockchain": 121.5},  # the running bid plus the default step of 1 CLORE
     }
-    assert _spot_market({"exists": False, "server": None, "offers": None}) == {
+    assert spot_market_view({"exists": False, "server": None, "offers": None}) == {
         "exists": False, "offers": [], "min_pricing": {}, "currency_rates_in_usd": {}, "mrl": None,
         "visibility": None, "online": None, "top_active_bid": None, "top_active_currency": None,
         "top_active_usd": None, "top_active_mine": None, "bid_needed": {},
@@ -81,7 +82,7 @@ def test_spot_market_answer_is_read_defensively():
 
 def test_the_bid_needed_is_the_hosts_minimum_on_a_server_nobody_bids_on():
     answer = {"offers": [], "server": {"min_pricing": {"CLORE-Blockchain": 100.0, "USD-Blockchain": 2.5}}}
-    summary = _spot_market(answer)
+    summary = spot_market_view(answer)
     assert summary["bid_needed"] == {"CLORE-Blockchain": 100.0, "USD-Blockchain": 2.5}
     assert summary["top_active_bid"] is None
 

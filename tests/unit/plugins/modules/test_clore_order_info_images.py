@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.modules.clore_order_info import check_filters
+from ansible_collections.clore.ai.plugins.module_utils.order_info import check_filters
 
 
 @pytest.mark.parametrize("wanted", ["ubuntu", "ubuntu:latest", "library/ubuntu", "docker.io/library/ubuntu:latest"])

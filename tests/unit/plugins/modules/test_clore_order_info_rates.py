@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
+from ansible_collections.clore.ai.plugins.module_utils.flat_order import normalize_order
 from ansible_collections.clore.ai.plugins.module_utils.pricing import NoUsdRate
-from ansible_collections.clore.ai.plugins.modules.clore_order_info import order_rates
+from ansible_collections.clore.ai.plugins.module_utils.order_info import order_rates
 
 
 class Client:

@@ -15,7 +15,7 @@ import yaml
 from ansible_collections.clore.ai.plugins.module_utils._order.bid_choice import BidChoice
 from ansible_collections.clore.ai.plugins.module_utils._order.spot import order_info
 from ansible_collections.clore.ai.plugins.module_utils.known_hosts import ssh_settings
-from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
+from ansible_collections.clore.ai.plugins.module_utils.flat_order import normalize_order
 from ansible_collections.clore.ai.plugins.module_utils.reaping import add_money_and_age
 
 MODULES = Path(__file__).resolve().parents[4] / "plugins" / "modules"

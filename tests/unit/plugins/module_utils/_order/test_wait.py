@@ -14,7 +14,7 @@ from ansible_collections.clore.ai.plugins.module_utils._order.wait import (
     ssh_banner,
     wait_ready,
 )
-from ansible_collections.clore.ai.plugins.module_utils.orders import normalize_order
+from ansible_collections.clore.ai.plugins.module_utils.flat_order import normalize_order
 
 from order_fakes import Clock, FakeClore, server
 

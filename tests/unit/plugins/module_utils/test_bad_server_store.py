@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils.bad_servers import BadServers, check_ttl, skip_bad
+from ansible_collections.clore.ai.plugins.module_utils.bad_server_store import BadServers, check_ttl, skip_bad
 
 
 class Clock:

@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreConfigError, CloreError
-from ansible_collections.clore.ai.plugins.module_utils.host_server import keep_settings, list_hosted
-from ansible_collections.clore.ai.plugins.module_utils.host_settings import (
+from ansible_collections.clore.ai.plugins.module_utils._host.server import keep_settings, list_hosted, run_server_info
+from ansible_collections.clore.ai.plugins.module_utils._host.settings import (
     SERVER_ARGUMENT_SPEC,
     check_declared,
     per_currency_body,
 )
+from module_fake import FakeModule
 
-REAL = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "real_my_servers.json").read_text())["servers"]
+REAL = json.loads((Path(__file__).resolve().parents[3] / "fixtures" / "real_my_servers.json").read_text())["servers"]
 
 
 class FakeHost:
@@ -271,3 +272,11 @@ def test_server_info_keeps_a_server_whose_config_fails():
     result = list_hosted(fake, ["rig-*"], True, warnings.append)
     assert [s["config_read"] for s in result["servers"]] == [False, True]
     assert len(warnings) == 1 and "server_config of 'rig-a' failed" in warnings[0]
+
+
+def test_server_info_run_reads_names_and_config_from_the_module_and_drops_blank_names():
+    fake = FakeHost()
+    module = FakeModule({"names": ["  rig-b ", "", "   "], "config": False})
+    result = run_server_info(module, fake)
+    assert [s["name"] for s in result["servers"]] == ["rig-b"] and result["unmatched"] == []
+    assert [c[0] for c in fake.calls] == ["my_servers"] and module.warnings == []

@@ -6,7 +6,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.clore.ai.plugins.filter.host_pricing import FilterModule
-from ansible_collections.clore.ai.plugins.module_utils.host_pricing import (
+from ansible_collections.clore.ai.plugins.module_utils._host.pricing import (
     PricingError,
     comparable_prices,
     percentile,

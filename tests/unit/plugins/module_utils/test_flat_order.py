@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils.orders import (
+from ansible_collections.clore.ai.plugins.module_utils.flat_order import (
     first_host,
     normalize_order,
     parse_tcp_ports,

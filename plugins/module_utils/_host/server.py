@@ -10,7 +10,7 @@ import fnmatch
 from typing import Any, Callable
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreError
-from ansible_collections.clore.ai.plugins.module_utils.host_settings import (
+from ansible_collections.clore.ai.plugins.module_utils._host.settings import (
     CURRENT_FORM,
     OLDER_FORM,
     PRICE_MAPS,
@@ -25,7 +25,11 @@ from ansible_collections.clore.ai.plugins.module_utils.host_settings import (
     record_after,
     unknown_settings,
 )
-from ansible_collections.clore.ai.plugins.module_utils.hosted import normalize_hosted, raw_rows_by_name, read_hosted
+from ansible_collections.clore.ai.plugins.module_utils._host.record import (
+    normalize_hosted,
+    raw_rows_by_name,
+    read_hosted,
+)
 
 Warn = Callable[[str], None]
 
@@ -34,6 +38,12 @@ Warn = Callable[[str], None]
 def name_matches(name: str, patterns: list[str]) -> bool:
     """An exact name, or a shell-style pattern (rig-*, gpu-?); no patterns keeps every name."""
     return not patterns or any(name == p or fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def run_server_info(module, client) -> dict:
+    """clore_server_info's run(module, client) for common.run_module: blank names are no pattern."""
+    patterns = [name.strip() for name in module.params["names"] or [] if name and name.strip()]
+    return list_hosted(client, patterns, module.params["config"], module.warn)
 
 
 def list_hosted(client, patterns: list[str], with_config: bool, warn: Warn) -> dict:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.clore.ai.plugins.module_utils.hosted import (
+from ansible_collections.clore.ai.plugins.module_utils._host.record import (
     autoprice_on,
     normalize_hosted,
     read_hosted,
     rented_until,
 )
 
-REAL = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "real_my_servers.json").read_text())["servers"]
+REAL = json.loads((Path(__file__).resolve().parents[3] / "fixtures" / "real_my_servers.json").read_text())["servers"]
 
 
 def test_the_real_rows_are_read_without_loss():
