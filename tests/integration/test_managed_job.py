@@ -1,0 +1,128 @@
+"""playbooks/managed_job.yml against clore-sim over real SSH: a job that counts with checkpoints runs to completion on
+spot through outbids, a job that fails by itself is not retried, the budget stops it; nothing is left running."""
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from clore_sim.testing import SimServer
+
+from .conftest import PLAYBOOKS
+from .order.helpers import active_orders, posts
+from .playbook import PlaybookRun, run_playbook
+
+# Counts to COUNT, one step a second, its count in its checkpoint (written under another name, then renamed); a
+# resumed run goes on from the count it finds. result.txt holds the count and every step's number once.
+COUNT = 30
+COUNTER = f"""
+mkdir -p "$CLORE_JOB_CHECKPOINT_DIR"
+n=0
+if [ "$CLORE_JOB_RESUME" = 1 ] && [ -f "$CLORE_JOB_CHECKPOINT_DIR/count" ]; then n=$(cat "$CLORE_JOB_CHECKPOINT_DIR/count"); fi
+echo "resume=$CLORE_JOB_RESUME from=$n"
+while [ "$n" -lt {COUNT} ]; do
+  sleep 1; n=$((n + 1))
+  echo "$n" > "$CLORE_JOB_CHECKPOINT_DIR/count.tmp"; mv "$CLORE_JOB_CHECKPOINT_DIR/count.tmp" "$CLORE_JOB_CHECKPOINT_DIR/count"
+done
+echo "$n" > result.txt
+"""
+
+
+CAP = 50.0  # USD-Blockchain a day
+INTERVAL = 10
+POLL = 5
+
+
+def _vars(tmp_path: Path, ssh_keypair, **more) -> dict:
+    base = {
+        "managed_job_name": "count",
+        "managed_job_command": COUNTER,
+        "managed_job_ssh_private_key_file": str(ssh_keypair[0]),
+        "managed_job_checkpoint_interval": INTERVAL,
+        "managed_job_poll_interval": POLL,
+        "managed_job_artifacts": ["result.txt"],
+        "managed_job_fetch_dir": str(tmp_path / "results"),
+        "managed_job_spot_max_price": {"amount": CAP, "currency": "USD-Blockchain", "per": "day"},
+        "managed_job_wait_timeout": 60,
+    }
+    base.update(more)
+    return base
+
+
+def _report(tmp_path: Path) -> dict:
+    return json.loads((tmp_path / "results" / "count" / "report.json").read_text())
+
+
+def _run(sim: SimServer, ansible_env: dict, extra_vars: dict) -> PlaybookRun:
+    return run_playbook(PLAYBOOKS / "managed_job.yml", ansible_env, extra_vars=extra_vars, timeout=400)
+
+
+def _outbid_after_each_checkpoint(sim: SimServer, archive: Path, times: int) -> list[int]:
+    """A rival outbids each new machine of the job (far above the cap) as soon as its first checkpoint is home."""
+    outbid: list[int] = []
+    deadline = time.monotonic() + 300
+    while len(outbid) < times and time.monotonic() < deadline:
+        running = [o for o in active_orders(sim) if o["id"] not in outbid]
+        if running:
+            order, since = running[0], time.time()
+            while time.monotonic() < deadline and not (archive.exists() and archive.stat().st_mtime > since):
+                time.sleep(0.2)
+            sim.rival_bid(order["si"], CAP * 2, currency="USD-Blockchain")
+            outbid.append(order["id"])
+        time.sleep(0.2)
+    return outbid
+
+
+def test_outbid_twice_the_job_resumes_and_finishes_within_the_cap(sim, ansible_env, ssh_keypair, tmp_path):
+    archive = tmp_path / "results" / "count" / "checkpoint" / "checkpoint.tar.gz"
+    with ThreadPoolExecutor(1) as pool:
+        rivals = pool.submit(_outbid_after_each_checkpoint, sim, archive, 2)
+        run = _run(sim, ansible_env, _vars(tmp_path, ssh_keypair, managed_job_max_recoveries=2))
+        outbid = rivals.result()
+    assert run.rc == 0, run.stdout[-5000:] + run.stderr[-3000:]
+    assert len(outbid) == 2
+    report = _report(tmp_path)
+    assert report["status"] == "done" and report["recoveries"] == 2
+    # The right result: the count went on from the checkpoints to the end.
+    assert (tmp_path / "results" / "count" / "result.txt").read_text().strip() == str(COUNT)
+    assert report["artifacts"][0] == str(tmp_path / "results" / "count" / "result.txt")
+    log = (tmp_path / "results" / "count" / "count.log").read_text()
+    assert "resume=1 from=" in log and "resume=1 from=0" not in log
+    # Work lost at each loss: at most one checkpoint interval plus one poll.
+    assert len(report["lost_seconds"]) == 2
+    assert all(0 <= lost <= INTERVAL + POLL for lost in report["lost_seconds"]), report["lost_seconds"]
+    orders = report["orders"]
+    assert [o["id"] for o in orders[:2]] == outbid
+    assert [o["end_reason"] for o in orders] == ["outbid", "outbid", "released"]
+    assert all(o["type"] == "spot" and o["currency"] == "USD-Blockchain" and o["price"] <= CAP for o in orders)
+    assert report["cost_usd"] > 0
+    # No bid above the cap: every order the key created was bid within it, and no bid was changed afterwards.
+    created = sim.orders()
+    assert len(created) == 3 and all(o["price"] <= CAP for o in created)
+    assert posts(sim).get("set_spot_price", 0) == 0
+    assert active_orders(sim) == []
+
+
+def test_a_job_that_fails_by_itself_is_not_retried(sim, ansible_env, ssh_keypair, tmp_path):
+    failing = "echo 'loading data'; sleep 3; echo 'no such file: data.csv' >&2; exit 4"
+    run = _run(sim, ansible_env, _vars(tmp_path, ssh_keypair, managed_job_command=failing))
+    assert run.rc != 0
+    report = _report(tmp_path)
+    assert report["status"] == "failed" and report["recoveries"] == 0 and report["lost_seconds"] == []
+    assert report["reason"].startswith("Job 'count'") and "exited with code 4" in report["reason"]
+    assert "no such file: data.csv" in report["reason"]
+    assert [o["end_reason"] for o in report["orders"]] == ["released"]
+    assert len(sim.orders()) == 1 and posts(sim).get("create_order") == 1
+    assert "no such file: data.csv" in (tmp_path / "results" / "count" / "count.log").read_text()
+    assert active_orders(sim) == []
+
+
+def test_the_budget_stops_the_job_and_releases_everything(sim, ansible_env, ssh_keypair, tmp_path):
+    run = _run(sim, ansible_env, _vars(tmp_path, ssh_keypair, managed_job_budget_usd=0.0001))
+    assert run.rc != 0
+    assert "stopped: budget" in run.result("Fail unless the job is done")["msg"]
+    report = _report(tmp_path)
+    assert report["status"] == "budget" and report["cost_usd"] >= 0.0001
+    assert [o["end_reason"] for o in report["orders"]] == ["released"]
+    assert active_orders(sim) == []
