@@ -145,3 +145,28 @@ def test_bad_input_is_refused_before_any_api_call(sim, ansible_env, ssh_keypair,
     assert per.rc != 0 and "per" in per.stdout and "gpu_hour" in per.stdout
     assert sum(sim.counters().get("requests", {}).values()) == 0
     assert not (tmp_path / "results").exists()
+
+
+def test_check_mode_says_what_it_would_rent_and_rents_nothing(sim, ansible_env, ssh_keypair, tmp_path):
+    run = run_playbook(PLAYBOOKS / "managed_job.yml", ansible_env, extra_vars=_vars(tmp_path, ssh_keypair), check=True)
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    said = run.result("Check mode: say what a real run would do")["msg"]
+    assert said.startswith("check mode: job count would rent server ") and " USD-Blockchain/day)" in said, said
+    assert said.endswith("nothing is rented, run, released or written in check mode")
+    price = float(said.split(" at ", 1)[1].split(" ", 1)[0])
+    assert price <= CAP
+    assert posts(sim) == {} and sim.orders() == []
+    assert not (tmp_path / "results").exists()
+
+
+def test_no_spot_within_the_cap_falls_back_to_on_demand(sim, ansible_env, ssh_keypair, tmp_path):
+    run = _run(sim, ansible_env, _vars(tmp_path, ssh_keypair, managed_job_command="echo 30 > result.txt",
+                                       managed_job_spot_max_price={"amount": 0.0001, "currency": "USD-Blockchain"},
+                                       managed_job_fallback_on_demand=True))
+    assert run.rc == 0, run.stdout[-5000:] + run.stderr[-3000:]
+    report = _report(tmp_path)
+    assert report["status"] == "done" and report["recoveries"] == 0
+    assert [(o["type"], o["end_reason"]) for o in report["orders"]] == [("on-demand", "released")]
+    assert [o["spot"] for o in sim.orders()] == [False]  # nothing was rented on spot above the cap
+    assert (tmp_path / "results" / "count" / "result.txt").read_text().strip() == "30"
+    assert active_orders(sim) == []

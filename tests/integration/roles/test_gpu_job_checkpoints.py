@@ -47,9 +47,10 @@ def test_checkpoint_is_copied_home_and_put_back_on_an_empty_host(rent_hosts, ans
     assert first.result("Fail when the job failed", host.name)["msg"].splitlines()[0] == (
         f"Job 'count' on {host.name} exited with code 9.")
     saves = first.task_results("Keep the fetched checkpoint once it reads whole", host.name)
-    assert len(saves) >= 2 and all(s.get("changed") for s in saves)
+    # Copied while the job ran (how many times depends on how fast the controller goes: an interval is a minimum).
+    assert len(saves) >= 1 and all(s.get("changed") for s in saves)
     kept = _kept_count(store)
-    assert 1 <= kept < 7
+    assert 1 <= kept <= 7  # the last copy may hold the count the job stopped at
     assert not (store / ".incoming.tar.gz").exists()
 
     # A new machine has no checkpoint directory: the kept checkpoint is put back and the job resumes from it.
