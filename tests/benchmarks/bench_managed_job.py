@@ -94,7 +94,7 @@ def run() -> list[dict]:
         key = tmp_path / "id_ed25519"
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
         spot, ended, orders, spot_wall = _job(tmp_path, key, "spot", outbid=True)
-        on_demand, _, _, on_demand_wall = _job(tmp_path, key, "on-demand", outbid=False)
+        on_demand, _ended, _orders, on_demand_wall = _job(tmp_path, key, "on-demand", outbid=False)
     back = [loss["running_again_at"] - ended[loss["order"]] for loss in spot["losses"]]
     floor = PROVISIONING_DELAY  # the last create was long before: no create spacing is left to wait
     highest = max(o["price"] for o in orders)
