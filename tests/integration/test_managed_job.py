@@ -170,3 +170,34 @@ def test_no_spot_within_the_cap_falls_back_to_on_demand(sim, ansible_env, ssh_ke
     assert [o["spot"] for o in sim.orders()] == [False]  # nothing was rented on spot above the cap
     assert (tmp_path / "results" / "count" / "result.txt").read_text().strip() == "30"
     assert active_orders(sim) == []
+
+
+def test_a_machine_that_stops_answering_and_ends_is_replaced_and_nothing_is_left(sim, ansible_env, ssh_keypair,
+                                                                                 tmp_path):
+    archive = tmp_path / "results" / "count" / "checkpoint" / "checkpoint.tar.gz"
+
+    def silence_then_outbid() -> int:
+        deadline = time.monotonic() + 300
+        while not active_orders(sim) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        order, since = active_orders(sim)[0], time.time()
+        while not (archive.exists() and archive.stat().st_mtime > since) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        sim.set_ssh_reachable(order["id"], False)  # its SSH port takes connections and never answers
+        time.sleep(INTERVAL + POLL)
+        sim.rival_bid(order["si"], CAP * 2, currency="USD-Blockchain")
+        return order["id"]
+
+    short = COUNTER.replace(f"-lt {COUNT}", "-lt 20")
+    with ThreadPoolExecutor(1) as pool:
+        silenced = pool.submit(silence_then_outbid)
+        run = _run(sim, ansible_env, _vars(tmp_path, ssh_keypair, managed_job_command=short))
+        lost_order = silenced.result()
+    assert run.rc == 0, run.stdout[-5000:] + run.stderr[-3000:]
+    # The silent machine was looked at without ending the run (an unreachable host would skip release and report).
+    assert any(r.get("unreachable") for r in run.task_results("Look at the job once"))
+    report = _report(tmp_path)
+    assert report["status"] == "done" and report["recoveries"] == 1
+    assert [o["id"] for o in report["orders"]][0] == lost_order
+    assert (tmp_path / "results" / "count" / "result.txt").read_text().strip() == "20"
+    assert active_orders(sim) == []
