@@ -1,0 +1,203 @@
+"""playbooks/managed_job.yml against clore-sim over real SSH: a job that counts with checkpoints runs to completion on
+spot through outbids, a job that fails by itself is not retried, the budget stops it; nothing is left running."""
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from clore_sim.testing import SimServer
+
+from .conftest import PLAYBOOKS
+from .order.helpers import active_orders, posts
+from .playbook import PlaybookRun, run_playbook
+
+# Counts to COUNT, one step a second, its count in its checkpoint (written under another name, then renamed); a
+# resumed run goes on from the count it finds. result.txt holds the count and every step's number once.
+COUNT = 30
+COUNTER = f"""
+mkdir -p "$CLORE_JOB_CHECKPOINT_DIR"
+n=0
+if [ "$CLORE_JOB_RESUME" = 1 ] && [ -f "$CLORE_JOB_CHECKPOINT_DIR/count" ]; then n=$(cat "$CLORE_JOB_CHECKPOINT_DIR/count"); fi
+echo "resume=$CLORE_JOB_RESUME from=$n"
+while [ "$n" -lt {COUNT} ]; do
+  sleep 1; n=$((n + 1))
+  echo "$n" > "$CLORE_JOB_CHECKPOINT_DIR/count.tmp"; mv "$CLORE_JOB_CHECKPOINT_DIR/count.tmp" "$CLORE_JOB_CHECKPOINT_DIR/count"
+done
+echo "$n" > result.txt
+"""
+
+
+CAP = 50.0  # USD-Blockchain a day
+INTERVAL = 10
+POLL = 5
+
+
+def _vars(tmp_path: Path, ssh_keypair, **more) -> dict:
+    base = {
+        "managed_job_name": "count",
+        "managed_job_command": COUNTER,
+        "managed_job_ssh_private_key_file": str(ssh_keypair[0]),
+        "managed_job_checkpoint_interval": INTERVAL,
+        "managed_job_poll_interval": POLL,
+        "managed_job_artifacts": ["result.txt"],
+        "managed_job_fetch_dir": str(tmp_path / "results"),
+        "managed_job_spot_max_price": {"amount": CAP, "currency": "USD-Blockchain", "per": "day"},
+        "managed_job_wait_timeout": 60,
+    }
+    base.update(more)
+    return base
+
+
+def _report(tmp_path: Path) -> dict:
+    return json.loads((tmp_path / "results" / "count" / "report.json").read_text())
+
+
+def _run(sim: SimServer, ansible_env: dict, extra_vars: dict) -> PlaybookRun:
+    return run_playbook(PLAYBOOKS / "managed_job.yml", ansible_env, extra_vars=extra_vars, timeout=400)
+
+
+def _outbid_after_each_checkpoint(sim: SimServer, archive: Path, times: int) -> list[int]:
+    """A rival outbids each new machine of the job (far above the cap) as soon as its first checkpoint is home."""
+    outbid: list[int] = []
+    deadline = time.monotonic() + 300
+    while len(outbid) < times and time.monotonic() < deadline:
+        running = [o for o in active_orders(sim) if o["id"] not in outbid]
+        if running:
+            order, since = running[0], time.time()
+            while time.monotonic() < deadline and not (archive.exists() and archive.stat().st_mtime > since):
+                time.sleep(0.2)
+            sim.rival_bid(order["si"], CAP * 2, currency="USD-Blockchain")
+            outbid.append(order["id"])
+        time.sleep(0.2)
+    return outbid
+
+
+def test_outbid_twice_the_job_resumes_and_finishes_within_the_cap(sim, ansible_env, ssh_keypair, tmp_path):
+    archive = tmp_path / "results" / "count" / "checkpoint" / "checkpoint.tar.gz"
+    with ThreadPoolExecutor(1) as pool:
+        rivals = pool.submit(_outbid_after_each_checkpoint, sim, archive, 2)
+        run = _run(sim, ansible_env, _vars(tmp_path, ssh_keypair, managed_job_max_recoveries=2))
+        outbid = rivals.result()
+    assert run.rc == 0, run.stdout[-5000:] + run.stderr[-3000:]
+    assert len(outbid) == 2
+    report = _report(tmp_path)
+    assert report["status"] == "done" and report["recoveries"] == 2
+    # The right result: the count went on from the checkpoints to the end.
+    assert (tmp_path / "results" / "count" / "result.txt").read_text().strip() == str(COUNT)
+    assert report["artifacts"][0] == str(tmp_path / "results" / "count" / "result.txt")
+    log = (tmp_path / "results" / "count" / "count.log").read_text()
+    assert "resume=1 from=" in log and "resume=1 from=0" not in log
+    # Work lost at each loss: at most one checkpoint interval plus one poll - plus however long the round that saw the
+    # end ran over its poll on this (loaded) controller, which the report shows (seen_ended_at - last_seen_running_at).
+    assert len(report["lost_seconds"]) == 2 and len(report["losses"]) == 2
+    for lost, loss in zip(report["lost_seconds"], report["losses"]):
+        assert loss["checkpoint_at"] <= loss["last_seen_running_at"] < loss["seen_ended_at"] < loss["running_again_at"]
+        overrun = max(0.0, loss["seen_ended_at"] - loss["last_seen_running_at"] - POLL)
+        assert 0 < lost <= INTERVAL + POLL + overrun + 0.2, (report["lost_seconds"], report["losses"])
+    assert [loss["order"] for loss in report["losses"]] == outbid
+    orders = report["orders"]
+    assert [o["id"] for o in orders[:2]] == outbid
+    assert [o["end_reason"] for o in orders] == ["outbid", "outbid", "released"]
+    assert all(o["type"] == "spot" and o["currency"] == "USD-Blockchain" and o["price"] <= CAP for o in orders)
+    assert report["cost_usd"] > 0
+    # No bid above the cap: every order the key created was bid within it, and no bid was changed afterwards.
+    created = sim.orders()
+    assert len(created) == 3 and all(o["price"] <= CAP for o in created)
+    assert posts(sim).get("set_spot_price", 0) == 0
+    assert active_orders(sim) == []
+
+
+def test_a_job_that_fails_by_itself_is_not_retried(sim, ansible_env, ssh_keypair, tmp_path):
+    failing = "echo 'loading data'; sleep 3; echo 'no such file: data.csv' >&2; exit 4"
+    run = _run(sim, ansible_env, _vars(tmp_path, ssh_keypair, managed_job_command=failing))
+    assert run.rc != 0
+    report = _report(tmp_path)
+    assert report["status"] == "failed" and report["recoveries"] == 0 and report["lost_seconds"] == []
+    assert report["reason"].startswith("Job 'count'") and "exited with code 4" in report["reason"]
+    assert "no such file: data.csv" in report["reason"]
+    assert [o["end_reason"] for o in report["orders"]] == ["released"]
+    assert len(sim.orders()) == 1 and posts(sim).get("create_order") == 1
+    assert "no such file: data.csv" in (tmp_path / "results" / "count" / "count.log").read_text()
+    assert active_orders(sim) == []
+
+
+def test_the_budget_stops_the_job_and_releases_everything(sim, ansible_env, ssh_keypair, tmp_path):
+    run = _run(sim, ansible_env, _vars(tmp_path, ssh_keypair, managed_job_budget_usd=0.0001))
+    assert run.rc != 0
+    assert "stopped: budget" in run.result("Fail unless the job is done")["msg"]
+    report = _report(tmp_path)
+    assert report["status"] == "budget" and report["cost_usd"] >= 0.0001
+    assert [o["end_reason"] for o in report["orders"]] == ["released"]
+    assert active_orders(sim) == []
+
+
+def test_bad_input_is_refused_before_any_api_call(sim, ansible_env, ssh_keypair, tmp_path):
+    typed = run_playbook(PLAYBOOKS / "managed_job.yml", ansible_env,
+                         extra_args=["-e", "managed_job_command=true", "-e", "managed_job_checkpoint_interval=10s"])
+    assert typed.rc != 0 and "managed_job_checkpoint_interval" in typed.stdout + typed.stderr
+    missing = run_playbook(PLAYBOOKS / "managed_job.yml", ansible_env,
+                           extra_vars={"managed_job_ssh_private_key_file": str(ssh_keypair[0])})
+    assert missing.rc != 0 and "managed_job_command" in missing.stdout + missing.stderr
+    per = run_playbook(PLAYBOOKS / "managed_job.yml", ansible_env, extra_vars=_vars(
+        tmp_path, ssh_keypair, managed_job_spot_max_price={"amount": 5, "per": "gpu_hour"}))
+    assert per.rc != 0 and "per" in per.stdout and "gpu_hour" in per.stdout
+    assert sum(sim.counters().get("requests", {}).values()) == 0
+    assert not (tmp_path / "results").exists()
+
+
+def test_check_mode_says_what_it_would_rent_and_rents_nothing(sim, ansible_env, ssh_keypair, tmp_path):
+    run = run_playbook(PLAYBOOKS / "managed_job.yml", ansible_env, extra_vars=_vars(tmp_path, ssh_keypair), check=True)
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    said = run.result("Check mode: say what a real run would do")["msg"]
+    assert said.startswith("check mode: job count would rent server ") and " USD-Blockchain/day)" in said, said
+    assert said.endswith("nothing is rented, run, released or written in check mode")
+    price = float(said.split(" at ", 1)[1].split(" ", 1)[0])
+    assert price <= CAP
+    assert posts(sim) == {} and sim.orders() == []
+    assert not (tmp_path / "results").exists()
+
+
+def test_no_spot_within_the_cap_falls_back_to_on_demand(sim, ansible_env, ssh_keypair, tmp_path):
+    run = _run(sim, ansible_env, _vars(tmp_path, ssh_keypair, managed_job_command="echo 30 > result.txt",
+                                       managed_job_spot_max_price={"amount": 0.0001, "currency": "USD-Blockchain"},
+                                       managed_job_fallback_on_demand=True))
+    assert run.rc == 0, run.stdout[-5000:] + run.stderr[-3000:]
+    report = _report(tmp_path)
+    assert report["status"] == "done" and report["recoveries"] == 0
+    assert [(o["type"], o["end_reason"]) for o in report["orders"]] == [("on-demand", "released")]
+    assert [o["spot"] for o in sim.orders()] == [False]  # nothing was rented on spot above the cap
+    assert (tmp_path / "results" / "count" / "result.txt").read_text().strip() == "30"
+    assert active_orders(sim) == []
+
+
+def test_a_machine_that_stops_answering_and_ends_is_replaced_and_nothing_is_left(sim, ansible_env, ssh_keypair,
+                                                                                 tmp_path):
+    archive = tmp_path / "results" / "count" / "checkpoint" / "checkpoint.tar.gz"
+
+    def silence_then_outbid() -> int:
+        deadline = time.monotonic() + 300
+        while not active_orders(sim) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        order, since = active_orders(sim)[0], time.time()
+        while not (archive.exists() and archive.stat().st_mtime > since) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        sim.set_ssh_reachable(order["id"], False)  # its SSH port takes connections and never answers
+        time.sleep(INTERVAL + POLL)
+        sim.rival_bid(order["si"], CAP * 2, currency="USD-Blockchain")
+        return order["id"]
+
+    short = COUNTER.replace(f"-lt {COUNT}", "-lt 20")
+    with ThreadPoolExecutor(1) as pool:
+        silenced = pool.submit(silence_then_outbid)
+        run = _run(sim, ansible_env, _vars(tmp_path, ssh_keypair, managed_job_command=short))
+        lost_order = silenced.result()
+    assert run.rc == 0, run.stdout[-5000:] + run.stderr[-3000:]
+    # The silent machine was looked at without ending the run (an unreachable host would skip release and report).
+    assert any(r.get("unreachable") for r in run.task_results("Look at the job once"))
+    report = _report(tmp_path)
+    assert report["status"] == "done" and report["recoveries"] == 1
+    assert [o["id"] for o in report["orders"]][0] == lost_order
+    assert (tmp_path / "results" / "count" / "result.txt").read_text().strip() == "20"
+    assert active_orders(sim) == []
