@@ -1,10 +1,11 @@
 """`make docs` as a reader meets it: the site builds offline, and headless Chromium renders its pages.
 
-scripts/docs.sh builds the site once for the module (one xdist group: one worker, one build); each page is read from
+scripts/docs.sh builds the site once for the test session (the workers share it, under a lock); each page is read from
 the DOM Chromium rendered (`chromium --headless --dump-dom`), links followed as a reader would.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -20,7 +21,6 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
-pytestmark = pytest.mark.xdist_group(name="docs_site")
 
 
 class Page(HTMLParser):
@@ -73,11 +73,21 @@ def _chromium() -> str:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("docs")
-    env = dict(os.environ, DOCS_DIR=str(out), VENV=sys.prefix)
-    run = subprocess.run([str(REPO / "scripts" / "docs.sh")], env=env, capture_output=True, text=True, timeout=600,
-                         check=False)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    """The site, built once per test session: the first worker to get here builds it under a lock that the others
+    wait on (pytest-xdist may spread this module's tests over several workers, and a build costs a minute of CPU)."""
+    shared = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") \
+        else tmp_path_factory.getbasetemp()
+    out = shared / "docs-site"
+    with open(shared / "docs-site.lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = out / "built"
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)
+            env = dict(os.environ, DOCS_DIR=str(out), VENV=sys.prefix)
+            run = subprocess.run([str(REPO / "scripts" / "docs.sh")], env=env, capture_output=True, text=True,
+                                 timeout=600, check=False)
+            assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+            done.write_text("ok\n", encoding="utf-8")
     return out / "html"
 
 

@@ -101,7 +101,8 @@ def test_bad_input_is_refused_before_any_call_naming_the_field(sim, ansible_env,
         assert "*" not in result["msg"], (host, result["msg"])  # readable: nothing masked
         assert "Traceback" not in str(result)
     for host, option in OPTION_NAMED.items():
-        assert run.result("Order", host).get("option") == option, host
+        if host in cases:
+            assert run.result("Order", host).get("option") == option, host
     invocation = run.result("Order", "short_password").get("invocation", {}).get("module_args", {})
     assert invocation.get("ssh_password") != "e1"
     counters = sim.counters()

@@ -12,8 +12,6 @@ import yaml
 REPO = Path(__file__).resolve().parents[4]
 
 
-
-
 class StubClient:
     """Stands in for CloreClient: serves a fixed order list and counts the calls."""
 
