@@ -6,9 +6,10 @@ flight returns at once and never holds the process up (the sources only read: ab
 A failed poll puts one `<name>_error` event on the queue (one per run of failures, not one per attempt) and the next
 poll waits longer, doubling up to `backoff_max`; the first poll that succeeds again goes back to `interval`.
 A source gives way to the other processes of its key: while one of them is calling (the playbook a rule started,
-reading then creating), the next poll waits, at most one more `interval`. A poll slipped between that playbook's
-calls would push each of them back a full request interval, and its create a full create interval after the poll
-(the limiter spaces a create from any call of the key); the source only reads, so a later poll loses nothing.
+reading then creating), the next poll waits, at most GIVE_WAY_MAX seconds (or one `interval`, if longer). A poll
+slipped between that playbook's calls would push each of them back a full request interval, and its create a full
+create interval after the poll (the limiter spaces a create from any call of the key); the source only reads, and
+tells changes between two polls, so a later poll loses nothing.
 """
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ DEFAULT_SOURCE_RETRY_TIMEOUT = 30.0
 _sleep = asyncio.sleep
 # How often a poll that gives way looks again whether the key is free.
 GIVE_WAY_STEP = 0.25
+# The longest a poll gives way (or one interval, if longer): a playbook's path to its create fits in it (keep_fleet's
+# spot_fleet.yml: five reads, then the create 5 s after the last, 11 s), and a key that another process keeps busy
+# for ever still gets a poll that often.
+GIVE_WAY_MAX = 20.0
 # Another process counts as calling for this many request intervals after its last call: the work a playbook does
 # between two calls (deciding, writing its records) stays well within the half interval added.
 BUSY_INTERVALS = 1.5
@@ -177,7 +182,7 @@ async def run_source(queue: Any, kind: str, poll: Poll, interval: float, backoff
                      logger: logging.Logger, close: Callable[[], None] | None = None,
                      secret: str | None = None, busy: Callable[[], bool] | None = None) -> None:
     """Poll forever: put each poll's events on the queue, wait `interval` (and, with `busy`, give way to other
-    processes of the key for at most one more); after a failure, one error event and a growing wait. Returns only
+    processes of the key, see the module's docstring); after a failure, one error event and a growing wait. Returns only
     when cancelled (the cancellation propagates), after `close()`."""
     failures = 0
     try:
@@ -203,7 +208,7 @@ async def run_source(queue: Any, kind: str, poll: Poll, interval: float, backoff
                 await queue.put(event)
             await _sleep(interval)
             if busy is not None:
-                waited = await give_way(busy, interval)
+                waited = await give_way(busy, max(interval, GIVE_WAY_MAX))
                 if waited:
                     logger.debug("%s source: gave way %.2f s to another process of the key", kind, waited)
     finally:

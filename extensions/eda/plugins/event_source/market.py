@@ -49,8 +49,8 @@ description:
   - The calls go through the collection's client and its rate limiter shared by every process of the controller
     with the same key, so a source and the playbooks it starts meet no rate limit.
   - While another process calls with the same key (the playbook a rule started, reading then creating), the next
-    poll waits until the key has been quiet for 1.5 request intervals, at most one more O(interval) - a poll between
-    that playbook's calls would push each of them, and its create, back (docs/eda.md).
+    poll waits until the key has been quiet for 1.5 request intervals, at most 20 s (or one O(interval), if
+    longer) - a poll between that playbook's calls would push each of them, and its create, back (docs/eda.md).
   - A failed poll puts one C(market_error) event on the queue (C(message), C(endpoint), C(http_status), C(code),
     C(reason), C(failures), C(retry_in)) for a run of failures, and polls again after a wait that doubles up to
     O(backoff_max); the source goes on when the API answers again. The API key is never in an event or a log.

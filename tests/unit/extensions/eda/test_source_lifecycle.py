@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreConfigError
 from ansible_collections.clore.ai.plugins.module_utils import event_source
 from ansible_collections.clore.ai.plugins.module_utils.event_source import (
+    GIVE_WAY_MAX,
     GIVE_WAY_STEP,
     MIN_INTERVAL,
     backoff_delay,
@@ -157,9 +158,10 @@ def test_give_way_never_waits_more_than_its_bound_nor_on_a_broken_state_dir(monk
 
 def test_a_source_gives_way_after_each_poll_while_the_key_is_busy(monkeypatch):
     step = GIVE_WAY_STEP
-    expected = [2.0, step, 2.0, 2.0] + [step] * 8  # busy once; free at once; busy past the bound (one interval)
+    bound = int(GIVE_WAY_MAX / step)
+    expected = [2.0, step, 2.0, 2.0] + [step] * bound  # busy once; free at once; busy past the bound
     sleeps = _record_sleeps(monkeypatch, stop_after=len(expected))
-    busy = iter([True, False, False] + [True] * 9)
+    busy = iter([True, False, False] + [True] * (bound + 1))
     polls: list[int] = []
 
     def poll() -> list[dict]:
