@@ -14,6 +14,8 @@ may count it either way (docs/connection.md).
 that died, or written by anything else, holds nobody back. Every wait is bounded by the caller's `max_wait` (the
 client's retry deadline); a wait beyond it is refused at once, and a long one is announced through `warn`, both
 naming the state file.
+A caller that may wait (an event source's poll) asks `others_busy` first: whether another process of the key has a
+call queued or has just sent one, so that it does not slip between a playbook's reads and its create.
 Times are `time.time()` everywhere in the file (shared between processes); a backward clock jump is detected from
 `written` and the stored times are shifted by the jump. A corrupt or empty file counts as "no calls yet".
 """
