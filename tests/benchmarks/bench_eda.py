@@ -62,7 +62,7 @@ def floor(mode: str, module_reads: tuple[str, ...], source_calls_after: int = 0)
         terms.append((source_calls_after * REQUEST_SPACING, f"the poll's {source_calls_after} more call(s)"))
     terms.append((len(module_reads) * REQUEST_SPACING, f"the module's {len(module_reads)} reads"))
     terms.append((create, "create spacing" if mode == "any" else "request spacing"))
-    return sum(t for t, _ in terms), " + ".join(f"{t:g} s {what}" for t, what in terms)
+    return sum(seconds for seconds, _what in terms), " + ".join(f"{seconds:g} s {what}" for seconds, what in terms)
 
 
 def _env(sim: SimServer, tmp: Path) -> dict[str, str]:

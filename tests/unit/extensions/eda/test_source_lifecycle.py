@@ -187,6 +187,6 @@ def test_each_source_gives_way_to_the_other_processes_of_its_key(name, monkeypat
 
     monkeypatch.setattr(event_source, "run_source", fake_run_source)
     source = load_source(name)
-    asyncio.run(source.main(asyncio.Queue(), {"api_url": API_URL, "api_key": API_KEY, "api_state_dir": str(tmp_path),
-                                             "api_request_interval": 1.0}))
+    args = {"api_url": API_URL, "api_key": API_KEY, "api_state_dir": str(tmp_path), "api_request_interval": 1.0}
+    asyncio.run(source.main(asyncio.Queue(), args))
     assert callable(seen["busy"]) and seen["busy"]() is False  # nobody else has called with this key
