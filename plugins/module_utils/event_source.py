@@ -5,6 +5,11 @@ loop of ansible-rulebook stays responsive; the thread is a daemon, so that a sou
 flight returns at once and never holds the process up (the sources only read: abandoning a read is harmless).
 A failed poll puts one `<name>_error` event on the queue (one per run of failures, not one per attempt) and the next
 poll waits longer, doubling up to `backoff_max`; the first poll that succeeds again goes back to `interval`.
+A source gives way to the other processes of its key: while one of them is calling (the playbook a rule started,
+reading then creating), the next poll waits, at most GIVE_WAY_MAX seconds (or one `interval`, if longer). A poll
+slipped between that playbook's calls would push each of them back a full request interval, and its create a full
+create interval after the poll (the limiter spaces a create from any call of the key); the source only reads, and
+tells changes between two polls, so a later poll loses nothing.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from typing import Any
 from ansible_collections.clore.ai.plugins.module_utils.client import CloreClient
 from ansible_collections.clore.ai.plugins.module_utils.common import OPTION_ENV, client_from_options
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError, CloreError
+from ansible_collections.clore.ai.plugins.module_utils.ratelimit import REQUEST
 
 MIN_INTERVAL = 2.0
 DEFAULT_INTERVAL = 60.0
@@ -28,6 +34,15 @@ DEFAULT_BACKOFF_MAX = 300.0
 DEFAULT_SOURCE_RETRY_TIMEOUT = 30.0
 # The waits between polls (a name of its own, so that a test can run them on a simulated clock).
 _sleep = asyncio.sleep
+# How often a poll that gives way looks again whether the key is free.
+GIVE_WAY_STEP = 0.25
+# The longest a poll gives way (or one interval, if longer): a playbook's path to its create fits in it (keep_fleet's
+# spot_fleet.yml: five reads, then the create 5 s after the last, 11 s), and a key that another process keeps busy
+# for ever still gets a poll that often.
+GIVE_WAY_MAX = 20.0
+# Another process counts as calling for this many request intervals after its last call: the work a playbook does
+# between two calls (deciding, writing its records) stays well within the half interval added.
+BUSY_INTERVALS = 1.5
 # The arguments every source takes besides its own.
 COMMON_ARGS = frozenset(OPTION_ENV) | {"interval", "backoff_max"}
 
@@ -88,6 +103,29 @@ def source_client(args: dict, warn: Callable[[str], None] | None = None) -> Clor
     return client_from_options(lambda name: connection_option(args, name), warn=warn)
 
 
+def others_calling(client: CloreClient) -> Callable[[], bool]:
+    """A test of whether another process of the client's key is calling now (see the module's docstring)."""
+    limiter = client.limiter
+    within = BUSY_INTERVALS * limiter.spacing(REQUEST)
+    return lambda: limiter.others_busy(within)
+
+
+async def give_way(busy: Callable[[], bool], longest: float) -> float:
+    """Wait while busy() says another process is calling, at most `longest` seconds; the seconds waited. A busy()
+    that fails waits no more: the poll reports what is wrong with the state directory."""
+    waited = 0.0
+    while waited < longest:
+        try:
+            if not await in_thread(busy):
+                break
+        except Exception:  # pylint: disable=broad-except  # the poll that follows tells it
+            break
+        step = min(GIVE_WAY_STEP, longest - waited)
+        await _sleep(step)
+        waited += step
+    return waited
+
+
 def backoff_delay(failures: int, interval: float, backoff_max: float) -> float:
     """Seconds before the next poll after `failures` failed polls in a row: interval, doubled per failure, capped."""
     if failures <= 0:
@@ -142,9 +180,10 @@ async def in_thread(function: Callable[[], Any]) -> Any:
 
 async def run_source(queue: Any, kind: str, poll: Poll, interval: float, backoff_max: float,
                      logger: logging.Logger, close: Callable[[], None] | None = None,
-                     secret: str | None = None) -> None:
-    """Poll forever: put each poll's events on the queue, wait `interval`; after a failure, one error event and a
-    growing wait. Returns only when cancelled (the cancellation propagates), after `close()`."""
+                     secret: str | None = None, busy: Callable[[], bool] | None = None) -> None:
+    """Poll forever: put each poll's events on the queue, wait `interval` (and, with `busy`, give way to other
+    processes of the key, see the module's docstring); after a failure, one error event and a growing wait. Returns only
+    when cancelled (the cancellation propagates), after `close()`."""
     failures = 0
     try:
         while True:
@@ -168,6 +207,10 @@ async def run_source(queue: Any, kind: str, poll: Poll, interval: float, backoff
             for event in events:
                 await queue.put(event)
             await _sleep(interval)
+            if busy is not None:
+                waited = await give_way(busy, max(interval, GIVE_WAY_MAX))
+                if waited:
+                    logger.debug("%s source: gave way %.2f s to another process of the key", kind, waited)
     finally:
         if close is not None:
             close()

@@ -19,6 +19,7 @@ from ansible_collections.clore.ai.plugins.module_utils.order_watch import (
     Snapshot,
     SpotView,
     check_thresholds,
+    end_reason,
 )
 from ansible_collections.clore.ai.plugins.module_utils.flat_order import normalize_order
 from ansible_collections.clore.ai.plugins.module_utils.pricing import (
@@ -159,8 +160,18 @@ class OrderPoll:
                     spot[order_id] = spot_view(self.client.spot_marketplace(order["server_id"]), order_id)
                 except CloreError:
                     pass  # the reason stays unknown; the end is still told
-        snapshot.wallets = self._wallets(bool(ending))
+        snapshot.wallets = self._wallets(any(self._end_needs_wallets(i, snapshot) for i in ending))
         return snapshot
+
+    def _end_needs_wallets(self, order_id: int, snapshot: Snapshot) -> bool:
+        """Whether telling why this order ended needs the balances: not when it expired or was outbid (a call less
+        before the event is told: a playbook that restores a fleet starts a second sooner)."""
+        order = snapshot.ended.get(order_id) or (self.watch.active or {}).get(order_id)
+        if order is None:
+            return True
+        spot = snapshot.spot.get(order_id) or self.watch.spot.get(order_id)
+        reason, _detail = end_reason(order, snapshot.now, order_id in self.watch.outbid_ids, spot, None)
+        return reason is None
 
     def __call__(self) -> list[dict]:
         return self.watch.events(self.snapshot())

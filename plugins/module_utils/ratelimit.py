@@ -14,6 +14,8 @@ may count it either way (docs/connection.md).
 that died, or written by anything else, holds nobody back. Every wait is bounded by the caller's `max_wait` (the
 client's retry deadline); a wait beyond it is refused at once, and a long one is announced through `warn`, both
 naming the state file.
+A caller that may wait (an event source's poll) asks `others_busy` first: whether another process of the key has a
+call queued or has just sent one, so that it does not slip between a playbook's reads and its create.
 Times are `time.time()` everywhere in the file (shared between processes); a backward clock jump is detected from
 `written` and the stored times are shifted by the jump. A corrupt or empty file counts as "no calls yet".
 """
@@ -57,6 +59,8 @@ _MAX_LATE_ROUNDS = 5
 _WAITER_GRACE = 300.0
 # How often a call queued behind a create that has not left yet looks again.
 _GATE_POLL = 0.01
+# The last departure this process recorded, per state file: its own calls, told apart from the other processes'.
+_OWN_DEPARTURES: dict[str, float] = {}
 # A wait at least this long (or a quarter of what the caller allows, if less) is announced through `warn`.
 LONG_WAIT = 30.0
 
@@ -166,6 +170,23 @@ class SharedRateLimiter:
             entry["hold"] = max(entry["hold"], until)
             entry["next"] = max(entry["next"], until)
 
+    def others_busy(self, within: float) -> bool:
+        """Whether another process has a call of this key queued, or sent one within the last `within` seconds.
+
+        For a caller that may wait (an event source's next poll): while a playbook it started reads and creates
+        with the same key, a poll slipped between the playbook's calls would push each of them back by a full
+        interval, and its create a full create interval after that poll. Calls of this process (every source of
+        one ansible-rulebook) are told apart by their tickets (pid) and by the last departure it recorded."""
+        if not self.enabled:
+            return False
+        own = f"{os.getpid()}-"
+        with self._state() as state:
+            now = self._clock()
+            if any(not ticket.startswith(own) for kind in state for ticket in state[kind]["waiters"]):
+                return True
+            last = state[REQUEST]["last"]
+            return last != _OWN_DEPARTURES.get(str(self.path)) and now - within < last
+
     def _reserve(self, wait: _Wait) -> float | None:
         """Reserve the first slot free for all kinds; the time to sleep towards it, or None when the call left now.
 
@@ -267,7 +288,7 @@ class SharedRateLimiter:
     def _depart_all(self, state: dict[str, Any], wait: _Wait, now: float) -> None:
         for kind in wait.kinds:
             self._depart(state[kind], kind, wait.ticket, now)
-        wait.departed = now
+        wait.departed = _OWN_DEPARTURES[str(self.path)] = now
 
     def _withdraw(self, wait: _Wait) -> None:
         """Give a reserved slot back (the call was refused or interrupted before it left)."""

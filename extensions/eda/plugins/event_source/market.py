@@ -26,6 +26,7 @@ _collections_on_path()
 from ansible_collections.clore.ai.plugins.module_utils.event_source import (
     check_args,
     connection_option,
+    others_calling,
     poll_timing,
     run_source,
     source_client,
@@ -47,6 +48,9 @@ description:
     it), C(reason) (V(new) or V(price_drop)) and C(previous) (C({price}) of the last offer of this server, or null)."
   - The calls go through the collection's client and its rate limiter shared by every process of the controller
     with the same key, so a source and the playbooks it starts meet no rate limit.
+  - While another process calls with the same key (the playbook a rule started, reading then creating), the next
+    poll waits until the key has been quiet for 1.5 request intervals, at most 20 s (or one O(interval), if
+    longer) - a poll between that playbook's calls would push each of them, and its create, back (docs/eda.md).
   - A failed poll puts one C(market_error) event on the queue (C(message), C(endpoint), C(http_status), C(code),
     C(reason), C(failures), C(retry_in)) for a run of failures, and polls again after a wait that doubles up to
     O(backoff_max); the source goes on when the API answers again. The API key is never in an event or a log.
@@ -213,7 +217,7 @@ async def main(queue: asyncio.Queue[Any], args: dict[str, Any]) -> None:
     client = source_client(args, warn=logger.warning)
     poll = MarketPoll(client, args)
     await run_source(queue, "market", poll, interval, backoff_max, logger, close=client.close,
-                     secret=connection_option(args, "api_key"))
+                     secret=connection_option(args, "api_key"), busy=others_calling(client))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ _collections_on_path()
 from ansible_collections.clore.ai.plugins.module_utils.event_source import (
     check_args,
     connection_option,
+    others_calling,
     poll_timing,
     run_source,
     source_client,
@@ -59,6 +60,9 @@ description:
     the conditions (outbid, spend, time left, balance) are told at the first poll too.
   - The calls (my_orders, one spot_marketplace per spot order, wallets when needed) go through the collection's
     client and its rate limiter shared by every process of the controller with the same key.
+  - While another process calls with the same key (the playbook a rule started, reading then creating), the next
+    poll waits until the key has been quiet for 1.5 request intervals, at most 20 s (or one O(interval), if
+    longer) - a poll between that playbook's calls would push each of them, and its create, back (docs/eda.md).
   - A failed poll puts one C(orders_error) event on the queue (C(message), C(endpoint), C(http_status), C(code),
     C(reason), C(failures), C(retry_in)) for a run of failures, and polls again after a wait that doubles up to
     O(backoff_max); the source goes on when the API answers again. The API key is never in an event or a log.
@@ -184,7 +188,7 @@ async def main(queue: asyncio.Queue[Any], args: dict[str, Any]) -> None:
     client = source_client(args, warn=logger.warning)
     poll = OrderPoll(client, args, warn=logger.warning)
     await run_source(queue, "orders", poll, interval, backoff_max, logger, close=client.close,
-                     secret=connection_option(args, "api_key"))
+                     secret=connection_option(args, "api_key"), busy=others_calling(client))
 
 
 if __name__ == "__main__":

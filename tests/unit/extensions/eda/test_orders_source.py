@@ -96,6 +96,17 @@ def test_an_end_is_explained_by_the_wallet_and_the_spot_market_read_for_it(api, 
     assert api.endpoints() == ["my_orders", "spot_marketplace", "my_orders", "spot_marketplace", "wallets"]
 
 
+def test_an_end_its_spot_market_explains_is_told_without_reading_the_wallets(api, run_source):
+    api.script["my_orders"] = [orders(raw_order(1, spot=True), raw_order(2, spot=True)),
+                               orders(raw_order(1, spot=True, expired=True), raw_order(2, spot=True))]
+    # Order 1's market at the baseline (ours runs), then once more for its end (a rival runs now).
+    api.script["spot_marketplace"] = [market(1), market(2), market(2), market(1, rival_bid=180.0)]
+    events, _waits = run_source("orders", {"interval": 2}, 2)
+    ended = [e for e in events if e["type"] == "order_ended"]
+    assert [(e["order"]["id"], e["reason"]) for e in ended] == [(1, "outbid")]
+    assert "wallets" not in api.endpoints()  # the balance could not change the reason: no call for it
+
+
 def test_ending_soon_once_per_order(api, run_source):
     api.script["my_orders"] = [orders(raw_order(1, mrl=24))]  # created long ago: its 24 h have nearly passed
     api.script["spot_marketplace"] = [market(1)]  # the coin rates, read once for all three polls

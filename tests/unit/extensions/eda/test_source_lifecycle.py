@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import subprocess
 import sys
 import threading
@@ -10,11 +11,15 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreApiError, CloreConfigError
+from ansible_collections.clore.ai.plugins.module_utils import event_source
 from ansible_collections.clore.ai.plugins.module_utils.event_source import (
+    GIVE_WAY_MAX,
+    GIVE_WAY_STEP,
     MIN_INTERVAL,
     backoff_delay,
     check_args,
     error_event,
+    give_way,
     in_thread,
     poll_timing,
 )
@@ -116,3 +121,72 @@ def test_an_unexpected_failure_is_logged_for_debugging_without_the_key(api, run_
     assert [e["type"] for e in events] == ["market_error"]
     assert "Traceback" in caplog.text and "odd failure near <api_key>" in caplog.text
     assert API_KEY not in caplog.text
+
+
+def _record_sleeps(monkeypatch: pytest.MonkeyPatch, stop_after: int | None = None) -> list[float]:
+    """The source's waits, recorded; with `stop_after`, the wait after that many cancels the source."""
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        if stop_after is not None and len(sleeps) >= stop_after:
+            raise asyncio.CancelledError
+        sleeps.append(seconds)
+
+    monkeypatch.setattr(event_source, "_sleep", sleep)
+    return sleeps
+
+
+def test_give_way_waits_while_another_process_calls_and_no_longer(monkeypatch):
+    sleeps = _record_sleeps(monkeypatch)
+    answers = iter([True, True, False, True])
+    assert asyncio.run(give_way(lambda: next(answers), 10.0)) == pytest.approx(2 * GIVE_WAY_STEP)
+    assert sleeps == [GIVE_WAY_STEP, GIVE_WAY_STEP]
+
+
+def test_give_way_never_waits_more_than_its_bound_nor_on_a_broken_state_dir(monkeypatch):
+    sleeps = _record_sleeps(monkeypatch)
+    assert asyncio.run(give_way(lambda: True, 0.6)) == pytest.approx(0.6)  # a key busy for ever: the source goes on
+    assert sum(sleeps) == pytest.approx(0.6)
+    sleeps.clear()
+
+    def broken() -> bool:
+        raise OSError("read-only file system")
+
+    assert asyncio.run(give_way(broken, 5.0)) == 0.0
+    assert sleeps == []
+
+
+def test_a_source_gives_way_after_each_poll_while_the_key_is_busy(monkeypatch):
+    step = GIVE_WAY_STEP
+    bound = int(GIVE_WAY_MAX / step)
+    expected = [2.0, step, 2.0, 2.0] + [step] * bound  # busy once; free at once; busy past the bound
+    sleeps = _record_sleeps(monkeypatch, stop_after=len(expected))
+    busy = iter([True, False, False] + [True] * (bound + 1))
+    polls: list[int] = []
+
+    def poll() -> list[dict]:
+        polls.append(len(polls))
+        return []
+
+    async def scenario() -> None:
+        await event_source.run_source(asyncio.Queue(), "market", poll, 2.0, 60.0, logging.getLogger("t"),
+                                      busy=lambda: next(busy))
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(scenario())
+    assert sleeps == pytest.approx(expected)
+    assert len(polls) == 4  # the fourth poll came after the bound, the key still busy
+
+
+@pytest.mark.parametrize("name", ["market", "orders"])
+def test_each_source_gives_way_to_the_other_processes_of_its_key(name, monkeypatch, tmp_path):
+    seen = {}
+
+    async def fake_run_source(queue, kind, poll, interval, backoff_max, logger, close=None, secret=None, busy=None):
+        seen["busy"] = busy
+
+    monkeypatch.setattr(event_source, "run_source", fake_run_source)
+    source = load_source(name)
+    args = {"api_url": API_URL, "api_key": API_KEY, "api_state_dir": str(tmp_path), "api_request_interval": 1.0}
+    asyncio.run(source.main(asyncio.Queue(), args))
+    assert callable(seen["busy"]) and seen["busy"]() is False  # nobody else has called with this key

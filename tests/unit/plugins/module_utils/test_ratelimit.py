@@ -304,6 +304,38 @@ def test_live_waiters_justify_their_queue(tmp_path):
     assert sum(clock.sleeps) == pytest.approx(3 * spacing)  # behind the three live waiters, not before them
 
 
+def test_others_busy_sees_another_process_s_recent_call_and_not_its_own(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    assert not lim.others_busy(1.5)  # no call yet
+    write_state(lim, clock.now, next=clock.now + 1.02, last=clock.now - 1.0)  # another process, 1 s ago
+    assert lim.others_busy(1.5)
+    clock.now += 0.6
+    assert not lim.others_busy(1.5)  # 1.6 s ago: past the window
+    lim.acquire()  # this process's own call is the last one now
+    assert not lim.others_busy(1.5)
+    assert not SharedRateLimiter(URL, KEY, {REQUEST: 1.0}, tmp_path, clock=clock.time).others_busy(1.5)  # same process
+
+
+def test_others_busy_sees_another_process_s_queued_call_whatever_its_kind(tmp_path):
+    clock = WallClock()
+    lim = limiter(tmp_path, clock)
+    lim.acquire()
+    alive = os.getppid()  # the process that runs the tests: alive while they run
+    lim.path.write_text(json.dumps({"written": clock.now, CREATE: {
+        "next": clock.now + 5.02, "last": 0, "waiters": {f"{alive}-create": clock.now + 5.02}}}))
+    assert lim.others_busy(1.5)
+    lim.path.write_text(json.dumps({"written": clock.now, REQUEST: {
+        "next": clock.now + 1.02, "last": 0, "waiters": {f"{os.getpid()}-mine": clock.now + 1.02}}}))
+    assert not lim.others_busy(1.5)  # a call of this process (another thread of it) is not another process's
+
+
+def test_others_busy_is_false_without_a_limit(tmp_path):
+    lim = SharedRateLimiter(URL, KEY, {REQUEST: 0.0, CREATE: 0.0}, tmp_path / "never")
+    assert not lim.others_busy(1.5)
+    assert not (tmp_path / "never").exists()
+
+
 def test_a_wait_past_max_wait_is_refused_at_once_naming_the_file(tmp_path):
     clock = WallClock()
     lim = limiter(tmp_path, clock)
