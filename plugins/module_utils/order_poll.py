@@ -22,6 +22,7 @@ from ansible_collections.clore.ai.plugins.module_utils.order_watch import (
     end_reason,
 )
 from ansible_collections.clore.ai.plugins.module_utils.flat_order import normalize_order
+from ansible_collections.clore.ai.plugins.module_utils.market import rates_of
 from ansible_collections.clore.ai.plugins.module_utils.pricing import (
     SPOT_MARKET_RATES,
     RateBook,
@@ -42,7 +43,6 @@ def spot_view(market: dict, order_id: int) -> SpotView:
               if isinstance(o, dict)]
     mine = next((o for o in offers if o.get("offer_id") == order_id), None)
     top = next((o for o in offers if o.get("active")), None)
-    rates = market.get("currency_rates_in_usd") if isinstance(market.get("currency_rates_in_usd"), dict) else {}
     bid = _number(top.get("bid")) if top else None
     currency = top.get("currency") if top else None
     return SpotView(
@@ -51,8 +51,7 @@ def spot_view(market: dict, order_id: int) -> SpotView:
         top_bid=bid,
         top_currency=currency if isinstance(currency, str) else None,
         top_mine=None if top is None else (top.get("offer_id") == order_id or bool(top.get("my"))),
-        top_usd=None if bid is None or not isinstance(currency, str) else convert(bid, currency, USD,
-                                                                                  {USD_COIN: 1.0, **rates}),
+        top_usd=None if bid is None or not isinstance(currency, str) else convert(bid, currency, USD, rates_of(market)),
     )
 
 
