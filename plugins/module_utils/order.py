@@ -156,7 +156,6 @@ class OrderTask:
         keep, recreate = reconcile_existing(ctx, current)
         ctx.cancel_or_plan([o["id"] for o in recreate], issue=None)
         keep = review_spot(ctx, keep)
-        report_ended_outbid(ctx, current)
         if request.mode == FLEET:
             fleet = request.fleet
             plan = plan_fleet(keep, fleet.count, fleet.exact, rates_if_needed(ctx, keep))
@@ -169,3 +168,6 @@ class OrderTask:
             if not keep:
                 rent_server(ctx, request.server_id if request.mode == "server_id" else recreate[0]["server_id"])
         review_spot(ctx, outcome.new_orders())
+        # After the creates: these reads only tell who outbid an order that ended, and each read before a create
+        # would hold that create back by the key's create spacing.
+        report_ended_outbid(ctx, current)

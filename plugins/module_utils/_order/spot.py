@@ -6,7 +6,7 @@ Reads go through the client (so through the controller's shared rate limiter); t
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreError
@@ -206,9 +206,10 @@ def server_candidate(markets: SpotMarkets, server: dict, terms: Terms) -> Candid
     return Candidate(server["id"], terms.currency, choice.bid, server.get("gpu_model"), server.get("gpu_count"))
 
 
-def ended_outbid(markets: SpotMarkets, ended: list[dict], terms: Terms, active_servers: set[int], limit: int
-                 ) -> list[dict]:
-    """Ended spot orders whose server now runs a rival bid: the newest per server, at most `limit` servers."""
+def ended_outbid(markets: SpotMarkets, ended: list[dict], terms: Terms, active_servers: set[int], limit: int,
+                 ours: Collection[int] = ()) -> list[dict]:
+    """Ended spot orders whose server now runs a rival bid (no order of `ours`): the newest per server, at most
+    `limit` servers."""
     newest: dict[int, dict] = {}
     for order in sorted(ended, key=lambda o: o["id"]):
         if order.get("spot") and order["server_id"] not in active_servers:
@@ -216,7 +217,7 @@ def ended_outbid(markets: SpotMarkets, ended: list[dict], terms: Terms, active_s
     entries = []
     for order in sorted(newest.values(), key=lambda o: -o["id"])[:max(limit, 0)]:
         try:
-            choice = markets.choice(order["server_id"], terms, {order["id"]})
+            choice = markets.choice(order["server_id"], terms, {order["id"]} | set(ours))
         except CloreError:
             continue
         rival = choice.rival

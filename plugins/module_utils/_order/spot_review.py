@@ -32,7 +32,8 @@ def review_spot(ctx: TaskContext, orders: list[dict]) -> list[dict]:
 
 
 def report_ended_outbid(ctx: TaskContext, current: list[dict]) -> None:
-    """Spot orders of this task that ended and whose server now runs a rival bid go to `outbid`."""
+    """Spot orders of this task that ended and whose server now runs a rival bid go to `outbid`. Read after this run's
+    creates: a server it has just won back runs its own new bid, which is no rival's."""
     request = ctx.request
     if not request.terms.spot or request.mode == "order_id":
         return
@@ -40,8 +41,9 @@ def report_ended_outbid(ctx: TaskContext, current: list[dict]) -> None:
              if state == ENDED and same_image(order.get("image"), request.image)
              and (request.mode != "server_id" or order["server_id"] == request.server_id)]
     known = {entry["id"] for entry in ctx.outcome.outbid}
+    ours = ctx.known_ids | {o["id"] for o in ctx.outcome.new_orders()}
     found = spot.ended_outbid(ctx.spot_markets, ended, request.terms, {o["server_id"] for o in current},
-                              request.terms.spot_candidates)
+                              request.terms.spot_candidates, ours)
     ctx.outcome.outbid.extend(entry for entry in found if entry["id"] not in known)
 
 

@@ -74,7 +74,7 @@ class FakeClore:
 
     # --- the client's interface ---
     def my_orders(self, return_completed: bool = False) -> list[dict]:
-        self.calls.append(("my_orders",))
+        self.calls.append(("my_orders", "with ended") if return_completed else ("my_orders",))
         listed = []
         for order in self.orders:
             if self._hidden.get(order["id"], 0) > 0:

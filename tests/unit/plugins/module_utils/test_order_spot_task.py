@@ -122,6 +122,33 @@ def test_a_fleet_reads_no_rival_market_while_the_free_servers_suffice(market):
     assert 3 not in spot_reads(market), "the free servers sufficed: no rival's market is read"
 
 
+def test_who_outbid_an_ended_member_is_read_after_the_replacement_is_created(market):
+    # Order 100 of a fleet of 1 lost server 1 to a rival (it ended): the replacement is created first, and only
+    # then are the ended orders and server 1's market read for the report, so no read holds the create back.
+    lost = market.add_order(1, IMAGE, price=3.0, spot=True)
+    lost["expired"] = True
+    market.rival_offers[1] = [{"offer_id": 900, "bid": 6.0, "active": True, "currency": USD}]
+    result = run(market, count=1, gpu=["4090"], spot_max_price=5.0)
+    assert [o["server_id"] for o in result["orders"]] == [2]
+    create = market.calls.index(("create_order", 2))
+    assert market.calls.index(("my_orders", "with ended")) > create
+    assert market.calls.index(("spot_marketplace", 1)) > create
+    (entry,) = result["outbid"]
+    assert (entry["id"], entry["server_id"], entry["ended"], entry["winning_bid"]) == (lost["id"], 1, True, 6.0)
+
+
+def test_a_server_won_back_is_not_reported_outbid_by_the_new_bid(market):
+    # The replacement outbids the rival on the very server the ended order lost: its own bid is no rival's.
+    market.bids_win = True
+    lost = market.add_order(3, IMAGE, price=3.0, spot=True)
+    lost["expired"] = True
+    market.servers[1]["online"] = market.servers[2]["online"] = False
+    market.rival_offers[3] = [{"offer_id": 900, "bid": 3.5, "active": True, "currency": USD}]
+    result = run(market, count=1, gpu=["4090"], spot_max_price=5.0, spot_bid_step=0.25)
+    assert [o["server_id"] for o in result["orders"]] == [3]
+    assert [e for e in result["outbid"] if e["ended"]] == [], result["outbid"]
+
+
 def spot_reads(market: FakeClore) -> list[int]:
     return [call[1] for call in market.calls if call[0] == "spot_marketplace"]
 
