@@ -156,6 +156,19 @@ class OrderTask:
         keep, recreate = reconcile_existing(ctx, current)
         ctx.cancel_or_plan([o["id"] for o in recreate], issue=None)
         keep = review_spot(ctx, keep)
+        try:
+            self._rent(keep, recreate)
+        except CloreError:
+            self._report_ended_outbid_anyway(current)  # a run that rents nothing still tells who outbid what ended
+            raise
+        # After the creates: these reads only tell who outbid an order that ended, and each read before a create
+        # would hold that create back by the key's create spacing. Before the new orders' review, which reads their
+        # markets afresh: a server won back is told from the market read before its create.
+        report_ended_outbid(ctx, current)
+        review_spot(ctx, outcome.new_orders())
+
+    def _rent(self, keep: list[dict], recreate: list[dict]) -> None:
+        ctx, request, outcome = self.ctx, self.request, self.outcome
         if request.mode == FLEET:
             fleet = request.fleet
             plan = plan_fleet(keep, fleet.count, fleet.exact, rates_if_needed(ctx, keep))
@@ -167,7 +180,10 @@ class OrderTask:
             outcome.kept = keep
             if not keep:
                 rent_server(ctx, request.server_id if request.mode == "server_id" else recreate[0]["server_id"])
-        review_spot(ctx, outcome.new_orders())
-        # After the creates: these reads only tell who outbid an order that ended, and each read before a create
-        # would hold that create back by the key's create spacing.
-        report_ended_outbid(ctx, current)
+
+    def _report_ended_outbid_anyway(self, current: list[dict]) -> None:
+        """The report on a failed run: the run's own error is the one raised."""
+        try:
+            report_ended_outbid(self.ctx, current)
+        except CloreError as err:
+            self.ctx.warn(f"who outbid this task's ended spot orders could not be read: {err}")

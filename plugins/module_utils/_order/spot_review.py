@@ -32,8 +32,9 @@ def review_spot(ctx: TaskContext, orders: list[dict]) -> list[dict]:
 
 
 def report_ended_outbid(ctx: TaskContext, current: list[dict]) -> None:
-    """Spot orders of this task that ended and whose server now runs a rival bid go to `outbid`. Read after this run's
-    creates: a server it has just won back runs its own new bid, which is no rival's."""
+    """Spot orders of this task that ended and whose server runs a rival bid go to `outbid`. Told after this run's
+    creates, from the markets this run has read (a server it has just won back: the rival it outbid) or reads now,
+    where its own new bids are no rival's."""
     request = ctx.request
     if not request.terms.spot or request.mode == "order_id":
         return

@@ -137,8 +137,9 @@ def test_who_outbid_an_ended_member_is_read_after_the_replacement_is_created(mar
     assert (entry["id"], entry["server_id"], entry["ended"], entry["winning_bid"]) == (lost["id"], 1, True, 6.0)
 
 
-def test_a_server_won_back_is_not_reported_outbid_by_the_new_bid(market):
-    # The replacement outbids the rival on the very server the ended order lost: its own bid is no rival's.
+def test_a_server_won_back_still_reports_the_rival_that_had_outbid_the_ended_order(market):
+    # The replacement outbids the rival on the very server the ended order lost: the report tells the rival it beat
+    # (from the market read before the create), never the run's own new bid.
     market.bids_win = True
     lost = market.add_order(3, IMAGE, price=3.0, spot=True)
     lost["expired"] = True
@@ -146,7 +147,8 @@ def test_a_server_won_back_is_not_reported_outbid_by_the_new_bid(market):
     market.rival_offers[3] = [{"offer_id": 900, "bid": 3.5, "active": True, "currency": USD}]
     result = run(market, count=1, gpu=["4090"], spot_max_price=5.0, spot_bid_step=0.25)
     assert [o["server_id"] for o in result["orders"]] == [3]
-    assert [e for e in result["outbid"] if e["ended"]] == [], result["outbid"]
+    assert [(e["id"], e["winning_bid"]) for e in result["outbid"] if e["ended"]] == [(lost["id"], 3.5)], \
+        result["outbid"]
 
 
 def spot_reads(market: FakeClore) -> list[int]:

@@ -129,7 +129,7 @@ def test_an_order_that_ended_before_it_was_listed_is_found_among_the_ended(kind)
     made = creator(fake, confirm_timeout=5.0).create(spot_body)
     assert made.order["server_id"] == 1 and made.order["expired"] and not made.adopted
     assert fake.posts() == [("create_order", 1)]
-    reads = [call for call in fake.calls if call == ("my_orders",)]
+    reads = [call for call in fake.calls if call[0] == "my_orders"]
     # A spot bid is looked for among the ended orders from the first read (found once the lag is over); any other
     # order only once it was never listed as active within confirm_timeout.
     assert len(reads) == (3 if kind == "spot" else 7)
