@@ -44,9 +44,8 @@ QUIET = 30.0  # seconds of a source's own calls counted
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO / ".venv" / "collections"
 
-# The module's reads before its create that a run cannot skip (see the module docstring). spot_fleet.yml makes two
-# more, for its report only (who outbid the order that ended: my_orders with the ended ones, that server's spot
-# market): they are above the floor, and the timeline shows them.
+# The module's reads before its create that a run cannot skip (see the module docstring). What spot_fleet.yml reads
+# for its report only (who outbid the order that ended) comes after the create; the timeline shows it.
 AUTO_RENT_READS = ("my_orders", "marketplace")
 KEEP_FLEET_READS = ("my_orders", "spot_marketplace (the kept member)", "marketplace")
 # The calls of the orders source's poll after the my_orders that saw the end: with spot_markets, the kept member's
