@@ -269,3 +269,18 @@ def test_a_machine_that_stops_answering_and_ends_is_replaced_and_nothing_is_left
     assert [o["id"] for o in report["orders"]][0] == lost_order
     assert (tmp_path / "results" / "count" / "result.txt").read_text().strip() == "20"
     assert active_orders(sim) == []
+
+
+def test_a_watch_that_runs_out_of_rounds_stops_and_releases_everything(sim, ansible_env, ssh_keypair, tmp_path):
+    # The rounds are three nested loops of includes sized to the job's timeout (a file including itself would end a
+    # long run with a RecursionError). At 2 a level, 8 rounds of 1 s, a job of 10 minutes outlives them: the run says
+    # so and releases its machine rather than leave it running unwatched.
+    run = _run(sim, ansible_env, _vars(tmp_path, ssh_keypair, managed_job_poll_interval=1, managed_job__watch_width=2,
+                                       managed_job_command="sleep 600"))
+    assert run.rc != 0
+    assert len(run.task_results("Note when the round starts")) == 8
+    report = _report(tmp_path)
+    assert report["status"] == "failed", report
+    assert report["reason"] == "the watch ran its 8 rounds and the job still runs", report["reason"]
+    assert [o["end_reason"] for o in report["orders"]] == ["released"]
+    assert active_orders(sim) == []
