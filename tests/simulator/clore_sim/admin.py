@@ -374,4 +374,7 @@ class Admin:
         with self.sim.store.lock:
             orders = [{k: v for k, v in o.items() if k not in hidden}
                       for o in self.sim.store.orders.values() if o["key"] is not None]
+        if self.sim.ssh is not None:
+            for order in orders:
+                order["ssh_silent_connections"] = self.sim.ssh.silent_connections(order["id"])
         return _done(orders=orders)

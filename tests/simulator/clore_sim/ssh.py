@@ -370,6 +370,12 @@ class SshManager:
             if self.wants_ssh(order) and order["ended_at"] is None:
                 self._go_silent(order_id, order["public_ports"][22])
 
+    def silent_connections(self, order_id: int) -> int:
+        """How many connections the order's silent SSH port holds (0 while it answers)."""
+        with self._lock:
+            silent = self.silent.get(order_id)
+        return len(silent.held) if silent else 0
+
     def _go_silent(self, order_id: int, port: int) -> None:
         with self._lock:
             if order_id not in self.silent:

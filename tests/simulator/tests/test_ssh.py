@@ -165,16 +165,29 @@ def test_shutdown_leaves_nothing_running(tmp_path: Path, ssh_keypair) -> None:
     assert not list((tmp_path / "s" / "orders").glob("*/sshd.pid"))
 
 
+def _eventually(read, timeout: float = 5.0):
+    """read()'s first truthy answer within `timeout` seconds (the last answer otherwise)."""
+    deadline = time.monotonic() + timeout
+    while not (value := read()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return value
+
+
 def test_unreachable_ssh_accepts_but_sends_no_banner(sim: SimServer, client: Client, ssh_keypair) -> None:
     from clore_sim.ssh import wait_banner
     order = _rent_ssh(client, ssh_keypair[1])
     port = ssh_port(order)
     wait_ssh(port, ssh_keypair[0])
     # The admin call answers once the switch is made: no moment in between, when the port refused, is seen after it.
+    silent = {o["id"]: o["ssh_silent_connections"] for o in sim.orders()}
+    assert silent[order["id"]] == 0
     sim.set_ssh_reachable(order["id"], False)
     socket.create_connection(("127.0.0.1", port), timeout=2).close()  # the port still accepts
+    # The admin view counts the connections held, which tells a test that a client has reached the silent port.
+    assert _eventually(lambda: next(o["ssh_silent_connections"] for o in sim.orders() if o["id"] == order["id"])) == 1
     assert wait_banner("127.0.0.1", port, timeout=1.5) is None
     sim.set_ssh_reachable(order["id"], True)
+    assert next(o["ssh_silent_connections"] for o in sim.orders() if o["id"] == order["id"]) == 0
     assert wait_banner("127.0.0.1", port, timeout=1.5) is not None
     wait_ssh(port, ssh_keypair[0])
 
