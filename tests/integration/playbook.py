@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -90,7 +91,7 @@ def run_playbook(
     if json_output:
         run_env["ANSIBLE_STDOUT_CALLBACK"] = "json_results"
         run_env["ANSIBLE_CALLBACK_PLUGINS"] = str(CALLBACKS)
-    proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=timeout, cwd=cwd, check=False)
+    proc = _run_in_own_group(cmd, run_env, timeout, cwd)
     no_deprecations(proc.stdout + proc.stderr, deprecations)
     data: dict[str, Any] = {}
     if json_output and proc.stdout.strip():
@@ -100,6 +101,20 @@ def run_playbook(
         except ValueError:
             data = {}
     return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, data)
+
+
+def _run_in_own_group(cmd: list[str], env: dict[str, str], timeout: float, cwd) -> subprocess.CompletedProcess:
+    """subprocess.run in a session of its own: on timeout the whole group goes (ansible-playbook's forked workers
+    would outlive a kill of the main process alone), then TimeoutExpired is raised as subprocess.run does."""
+    with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+                          start_new_session=True) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
 
 
 def run_inventory(config: str | Path, env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
