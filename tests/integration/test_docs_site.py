@@ -19,6 +19,9 @@ from urllib.parse import urljoin, urlparse
 import pytest
 import yaml
 
+from .conftest import COLLECTIONS_PATH
+from .playbook import base_env
+
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
 
@@ -136,11 +139,12 @@ def test_the_index_renders_and_links_every_module_plugin_role_and_guide(site, re
     assert expected - hrefs == set()
 
 
-def test_the_clore_order_page_renders_its_option_table(site, render):
+def test_the_clore_order_page_renders_its_option_table(site, render, tmp_path):
     page = render((site / "clore_order_module.html").as_uri())
     assert page.title.startswith("clore.ai.clore_order module"), page.title
     doc = subprocess.run([str(Path(sys.prefix) / "bin" / "ansible-doc"), "--json", "clore.ai.clore_order"],
-                         capture_output=True, text=True, timeout=120, check=True).stdout
+                         capture_output=True, text=True, timeout=120, check=True,
+                         env=base_env(COLLECTIONS_PATH, tmp_path)).stdout
     options = json.loads(doc)["clore.ai.clore_order"]["doc"]["options"]
     assert set(options) - set(page.option_titles) == set()  # every option, the connection options' included
     assert page.option_titles.count("gpu_model") == 1
