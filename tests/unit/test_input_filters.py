@@ -25,6 +25,15 @@ def test_conversions():
     assert image_id.image_id(None, strict=False) is None
 
 
+@pytest.mark.parametrize("spelling, expected", [
+    ("2d", 48.0), ("48h", 48.0), ("2880m", 48.0), ("48", 48.0), (48, 48.0),
+    ("90m", 1.5), ("5", 5.0), ("5h", 5.0), ("0.25d", 6.0), ("1w", 168.0), ("3600s", 1.0), ("", None), (None, None),
+])
+def test_each_spelling_of_a_duration_is_hours(spelling, expected):
+    # Every spelling a playbook's -e may carry; the reap playbook's own run of two of them is in test_reap_inputs.
+    assert hours.hours(spelling, "reap_older_than_hours") == expected
+
+
 @pytest.mark.parametrize("call", [
     lambda: hours.hours("abc", "reap_older_than_hours"),
     lambda: number.number("1x", "reap_older_than_hours", integer=True),
