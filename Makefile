@@ -10,7 +10,8 @@ TEST_TREE := $(ROOT)/build/ansible_collections/clore/ai
 SIM_PORT ?= 8199
 SIM_STATE ?= $(ROOT)/.sim-state
 SIM_KEY ?= clore-sim-demo-key
-# pytest-xdist workers for `make test`, `make integration` and `make simulator-tests`: the tests mostly wait.
+# pytest-xdist workers for `make test`, `make integration` and `make simulator-tests`: more than the cores, since
+# some tests wait on rate limits and SSH while others' Ansible runs use the CPU.
 TEST_WORKERS ?= 6
 export TEST_WORKERS
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every gate, each run even when another failed, each one's time printed; exits 1 when any failed.
 #
-# Side by side, since the tests mostly wait (rate limits, SSH, the simulator's delays): every test in one pytest
+# Side by side, so that tests waiting on rate limits, SSH or the simulator's delays leave the CPU to the rest (the
+# suite is CPU-bound overall: docs/testing.md): every test in one pytest
 # session with TEST_WORKERS pytest-xdist workers (default 6), the long ones first (tests/conftest.py orders them),
 # and the import contracts, ansible-test sanity, ansible-lint, the changelog lint and molecule one after the other
 # next to it, at a lower CPU priority (TEST_LANE_NICE, default 5) until pytest is done. The tests that count 429s
