@@ -23,17 +23,17 @@ rule, which the real API may have (docs/connection.md), so that one 4 s stays ab
 """
 from __future__ import annotations
 
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from clore_sim.testing import SimServer
 
+from tests.benchmarks.common import REPO, sim_env, ssh_key
 from tests.integration.eda.rulebook import Rulebook, wait_for
 from tests.integration.eda.sim_actions import active_orders, free_servers, halve_price, usd_per_day
 from tests.integration.eda.trace import Trace
-from tests.integration.playbook import base_env, run_playbook
+from tests.integration.playbook import run_playbook
 
 INTERVAL = 2.0
 REQUEST_SPACING = 1.0
@@ -41,8 +41,6 @@ CREATE_SPACING = 5.0
 MODES = ("any", "create")
 GOAL = 2.0  # seconds above the floor
 QUIET = 30.0  # seconds of a source's own calls counted
-REPO = Path(__file__).resolve().parents[2]
-COLLECTIONS = REPO / ".venv" / "collections"
 
 # The module's reads before its create that a run cannot skip (see the module docstring). What spot_fleet.yml reads
 # for its report only (who outbid the order that ended) comes after the create; the timeline shows it.
@@ -65,9 +63,7 @@ def floor(mode: str, module_reads: tuple[str, ...], source_calls_after: int = 0)
 
 
 def _env(sim: SimServer, tmp: Path) -> dict[str, str]:
-    env = base_env(COLLECTIONS, tmp)
-    env.update({"CLORE_API_URL": sim.api_url, "CLORE_API_KEY": sim.api_key, "CLORE_STATE_DIR": str(tmp / "state")})
-    return env
+    return sim_env(sim, tmp, tmp / "state")
 
 
 def _per_minute(sim: SimServer, rulebook: Rulebook) -> float:
@@ -158,8 +154,7 @@ def run() -> list[dict]:
     bench = f"eda (interval {INTERVAL:g} s)"
     with tempfile.TemporaryDirectory(prefix="bench-eda-") as tmp:
         tmp_path = Path(tmp)
-        key = tmp_path / "id_ed25519"
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+        key = ssh_key(tmp_path)
         calls: dict[str, float] = {}
         for mode in MODES:
             first = mode == MODES[0]  # a source's own calls do not depend on the create rule: counted once

@@ -22,12 +22,11 @@ import requests
 import yaml
 from clore_sim.testing import SimServer
 
+from tests.benchmarks.common import COLLECTIONS
 from tests.integration.playbook import VENV_BIN, base_env
 
 ORDERS = 2000
 RUNS = 3
-REPO = Path(__file__).resolve().parents[2]
-COLLECTIONS = REPO / ".venv" / "collections"
 
 
 def _children_cpu() -> float:

@@ -11,7 +11,6 @@ the same job run on-demand, and the highest bid placed against the cap.
 from __future__ import annotations
 
 import json
-import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +18,8 @@ from pathlib import Path
 
 from clore_sim.testing import SimServer
 
-from tests.integration.playbook import base_env, run_playbook
+from tests.benchmarks.common import REPO, sim_env, ssh_key
+from tests.integration.playbook import run_playbook
 
 COUNT = 40
 INTERVAL = 10
@@ -28,8 +28,6 @@ CAP = 50.0
 OUTBIDS = 2
 CREATE_INTERVAL = 5.0
 PROVISIONING_DELAY = 10.0
-REPO = Path(__file__).resolve().parents[2]
-COLLECTIONS = REPO / ".venv" / "collections"
 PLAYBOOK = REPO / "playbooks" / "managed_job.yml"
 COUNTER = f"""
 n=0
@@ -66,9 +64,7 @@ def _job(tmp: Path, key: Path, kind: str, outbid: bool) -> tuple[dict, dict[int,
     """One managed job against a sim of its own: (report, rival bid times, the key's orders, wall seconds)."""
     with SimServer(tmp / f"sim-{kind}", request_interval=1.0, create_interval=CREATE_INTERVAL,
                    provisioning_delay=PROVISIONING_DELAY) as sim:
-        env = base_env(COLLECTIONS, tmp)
-        env.update({"CLORE_API_URL": sim.api_url, "CLORE_API_KEY": sim.api_key,
-                    "CLORE_STATE_DIR": str(tmp / f"state-{kind}")})
+        env = sim_env(sim, tmp, tmp / f"state-{kind}")
         results = tmp / f"results-{kind}"
         extra = {"managed_job_name": "count", "managed_job_command": COUNTER, "managed_job_type": kind,
                  "managed_job_ssh_private_key_file": str(key), "managed_job_checkpoint_interval": INTERVAL,
@@ -91,8 +87,7 @@ def _job(tmp: Path, key: Path, kind: str, outbid: bool) -> tuple[dict, dict[int,
 def run() -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="bench-managed-job-") as tmp:
         tmp_path = Path(tmp)
-        key = tmp_path / "id_ed25519"
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+        key = ssh_key(tmp_path)
         spot, ended, orders, spot_wall = _job(tmp_path, key, "spot", outbid=True)
         on_demand, _ended, _orders, on_demand_wall = _job(tmp_path, key, "on-demand", outbid=False)
     back = [loss["running_again_at"] - ended[loss["order"]] for loss in spot["losses"]]

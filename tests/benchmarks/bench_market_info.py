@@ -28,8 +28,8 @@ from pathlib import Path
 
 from clore_sim.testing import SimServer
 
-REPO = Path(__file__).resolve().parents[2]
-COLLECTIONS = REPO / ".venv" / "collections"
+from tests.benchmarks.common import COLLECTIONS, REPO
+
 if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
 

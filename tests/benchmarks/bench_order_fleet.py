@@ -16,6 +16,7 @@ from pathlib import Path
 
 from clore_sim.testing import SimServer
 
+from tests.benchmarks.common import COLLECTIONS, sim_env, ssh_key
 from tests.integration.playbook import base_env, run_playbook
 
 N = 6
@@ -25,8 +26,6 @@ CREATE_INTERVAL = 5.0
 READS_BEFORE_FIRST_CREATE = 2
 # Real containers take minutes to boot; 30 s keeps the benchmark short and still dominates nothing.
 PROVISIONING_DELAY = 30.0
-REPO = Path(__file__).resolve().parents[2]
-COLLECTIONS = REPO / ".venv" / "collections"
 IMAGES = ("cloreai/ubuntu22.04-jupyter", "cloreai/ubuntu20.04-jupyter", "nvidia/cuda:12.1.0-devel-ubuntu22.04")
 
 PLAY = """\
@@ -47,11 +46,7 @@ PLAY = """\
 
 
 def _key(directory: Path) -> str:
-    import subprocess
-
-    key = directory / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    return (directory / "id_ed25519.pub").read_text().strip()
+    return ssh_key(directory).with_suffix(".pub").read_text().strip()
 
 
 def _one_shape(name: str, hosts: dict[str, dict], forks: int, start_up: float) -> list[dict]:
@@ -65,9 +60,7 @@ def _one_shape(name: str, hosts: dict[str, dict], forks: int, start_up: float) -
         play.write_text(PLAY)
         with SimServer(tmp_path / "sim", request_interval=REQUEST_INTERVAL, create_interval=CREATE_INTERVAL,
                        provisioning_delay=PROVISIONING_DELAY) as sim:
-            env = base_env(COLLECTIONS, tmp_path)
-            env.update({"CLORE_API_URL": sim.api_url, "CLORE_API_KEY": sim.api_key,
-                        "CLORE_STATE_DIR": str(tmp_path / "state")})
+            env = sim_env(sim, tmp_path, tmp_path / "state")
             started = time.monotonic()
             done = run_playbook(play, env, inventory=inventory, forks=forks, json_output=False,
                                 extra_vars={"fleet_key": public_key})

@@ -28,10 +28,9 @@ from ansible_collections.clore.ai.plugins.module_utils.ratelimit import (  # noq
 )
 from clore_sim.testing import SimServer  # noqa: E402
 
-from tests.integration.playbook import base_env, run_playbook  # noqa: E402
+from tests.benchmarks.common import sim_env  # noqa: E402
+from tests.integration.playbook import run_playbook  # noqa: E402
 from tests.integration.test_rate_limit import PLAYBOOK, inventory  # noqa: E402
-
-COLLECTIONS = Path(__file__).resolve().parents[2] / ".venv" / "collections"
 
 PROCESSES = 10
 CALLS = 3
@@ -98,9 +97,7 @@ def _forks_round(loaded: bool) -> tuple[int, float]:
     with _limited_sim() as (tmp_path, sim):
         play = tmp_path / "loop.yml"
         play.write_text(PLAYBOOK)
-        env = base_env(COLLECTIONS, tmp_path)
-        env.update({"CLORE_API_URL": sim.api_url, "CLORE_API_KEY": sim.api_key,
-                    "CLORE_STATE_DIR": str(tmp_path / "state")})
+        env = sim_env(sim, tmp_path, tmp_path / "state")
         hosts = [f"client{n:02d}" for n in range(PROCESSES)]
         with _busy(loaded):
             started = time.monotonic()

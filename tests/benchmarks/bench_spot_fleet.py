@@ -9,22 +9,20 @@ per restored order, the 429s served (target 0), and the highest bid ever placed 
 from __future__ import annotations
 
 import json
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from clore_sim.testing import SimServer
 
-from tests.integration.playbook import base_env, run_playbook
+from tests.benchmarks.common import REPO, sim_env, ssh_key
+from tests.integration.playbook import run_playbook
 
 N = 4
 OUTBID = 2
 CAP = 12.0
 CREATE_INTERVAL = 5.0
 PROVISIONING_DELAY = 10.0
-REPO = Path(__file__).resolve().parents[2]
-COLLECTIONS = REPO / ".venv" / "collections"
 PLAYBOOK = REPO / "playbooks" / "spot_fleet.yml"
 TASK = "Keep the fleet, re-bidding or replacing what was outbid"
 
@@ -43,13 +41,10 @@ def _run(env: dict, key: Path) -> tuple[float, dict]:
 def run() -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="bench-spot-") as tmp:
         tmp_path = Path(tmp)
-        key = tmp_path / "id_ed25519"
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+        key = ssh_key(tmp_path)
         with SimServer(tmp_path / "sim", request_interval=1.0, create_interval=CREATE_INTERVAL,
                        provisioning_delay=PROVISIONING_DELAY) as sim:
-            env = base_env(COLLECTIONS, tmp_path)
-            env.update({"CLORE_API_URL": sim.api_url, "CLORE_API_KEY": sim.api_key,
-                        "CLORE_STATE_DIR": str(tmp_path / "state")})
+            env = sim_env(sim, tmp_path, tmp_path / "state")
             _first, rented = _run(env, key)
             for order in rented["orders"][:OUTBID]:
                 sim.rival_bid(order["server_id"], CAP + 2, currency="USD-Blockchain")

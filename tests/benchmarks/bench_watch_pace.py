@@ -10,21 +10,19 @@ stopped (the loops' lists are empty then; a per-item `when` once cost tens of CP
 from __future__ import annotations
 
 import resource
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from clore_sim.testing import SimServer
 
-from tests.integration.playbook import PlaybookRun, base_env, run_playbook
+from tests.benchmarks.common import REPO, sim_env, ssh_key
+from tests.integration.playbook import PlaybookRun, run_playbook
 
 SECONDS = 300  # the long job: well over a hundred rounds (a round takes about 2 s of a quiet machine's time)
 SHORT = 8  # the short job: a few rounds
 WINDOW = 50
 POLL = 1
-REPO = Path(__file__).resolve().parents[2]
-COLLECTIONS = REPO / ".venv" / "collections"
 PLAYBOOK = REPO / "playbooks" / "managed_job.yml"
 ROUND_TASK = "Note when the round starts"
 
@@ -37,9 +35,7 @@ def _children_cpu() -> float:
 def _job(tmp: Path, key: Path, seconds: int) -> tuple[PlaybookRun, float]:
     """One on-demand managed job of `sleep seconds`: (the run, its CPU seconds: ansible-playbook and its workers)."""
     with SimServer(tmp / f"sim-{seconds}", request_interval=1.0, create_interval=5.0) as sim:
-        env = base_env(COLLECTIONS, tmp)
-        env.update({"CLORE_API_URL": sim.api_url, "CLORE_API_KEY": sim.api_key,
-                    "CLORE_STATE_DIR": str(tmp / f"state-{seconds}")})
+        env = sim_env(sim, tmp, tmp / f"state-{seconds}")
         extra = {"managed_job_name": f"sleep{seconds}", "managed_job_command": f"sleep {seconds}",
                  "managed_job_type": "on-demand", "managed_job_ssh_private_key_file": str(key),
                  "managed_job_checkpoint_dir": "", "managed_job_poll_interval": POLL,
@@ -64,8 +60,7 @@ def _pace(starts: list[float]) -> float:
 def run() -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="bench-watch-pace-") as tmp:
         tmp_path = Path(tmp)
-        key = tmp_path / "id_ed25519"
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+        key = ssh_key(tmp_path)
         started = time.monotonic()
         long_run, long_cpu = _job(tmp_path, key, SECONDS)
         long_wall = time.monotonic() - started
