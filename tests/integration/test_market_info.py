@@ -1,4 +1,5 @@
-"""clore_market_info through real ansible-playbook runs against clore-sim, checked against the raw marketplace JSON.
+"""clore_market_info against clore-sim, checked against the raw marketplace JSON: module runs (tests/integration/
+module_run.py), with check mode and the market_search playbook in real ansible-playbook runs.
 
 Expectations are computed here from the simulator's own answer and its own USD rates with plain code (usd_oracle),
 independently of module_utils, so that they hold under every --price-shape. The tests whose answers depend on how
@@ -15,6 +16,7 @@ import requests
 from clore_sim.testing import SimServer
 
 from .conftest import PLAYBOOKS
+from .module_run import TaskRuns, run_tasks
 from .playbook import run_playbook
 from .usd_oracle import USD_TOLERANCE, in_order, rate_lookups, sim_rates, usd_per_day
 
@@ -30,6 +32,11 @@ def playbook(tmp_path: Path, searches: dict[str, dict]) -> Path:
     path = tmp_path / "market.yml"
     path.write_text(json.dumps(play_, indent=2))
     return path
+
+
+def searched(ansible_env: dict[str, str], tmp_path: Path, searches: dict[str, dict]) -> TaskRuns:
+    """One clore_market_info run per search, {task name: module arguments}, in order."""
+    return run_tasks("clore_market_info", searches, ansible_env, tmp=tmp_path / "module-tmp")
 
 
 def raw_market(sim: SimServer) -> list[dict]:
@@ -100,7 +107,7 @@ def test_filters_narrow_like_the_raw_market(sim, ansible_env, tmp_path, market, 
         "everything": {"available_only": False},
         "two ids": {"server_ids": [market[0]["id"], market[1]["id"]], "available_only": False},
     }
-    run = run_playbook(playbook(tmp_path, searches), ansible_env)
+    run = searched(ansible_env, tmp_path, searches)
     assert run.rc == 0, run.stdout + run.stderr
     results = {name: run.result(name) for name in searches}
     free = [r for r in market if available(r)]
@@ -179,7 +186,7 @@ def test_sort_orders_and_limit(sim, ansible_env, tmp_path, market, rates):
         "gpu ram": {"sort_by": "gpu_ram", "limit": 3},
         "spot": {"sort_by": "spot_price"},
     }
-    run = run_playbook(playbook(tmp_path, searches), ansible_env)
+    run = searched(ansible_env, tmp_path, searches)
     assert run.rc == 0, run.stdout + run.stderr
     free = [r for r in market if available(r)]
 
@@ -222,7 +229,7 @@ def test_spot_market_for_given_servers(sim, ansible_env, tmp_path, market):
         wanted[server_id] = answer
     sim.reset()
     search = {"spot": {"server_ids": chosen, "available_only": False, "spot_market": True}}
-    run = run_playbook(playbook(tmp_path, search), ansible_env)
+    run = searched(ansible_env, tmp_path, search)
     assert run.rc == 0, run.stdout + run.stderr
     servers = run.result("spot")["servers"]
     assert sorted(ids(servers)) == sorted(chosen)
@@ -247,7 +254,7 @@ def test_spot_market_gives_the_running_bid_and_the_bid_needed_to_win(sim, ansibl
     minimum = held["price"]["spot"][coin]
     sim.rival_bid(held["id"], minimum + 1, currency=coin)
     search = {"spot": {"server_ids": [held["id"]], "available_only": False, "spot_market": True}}
-    run = run_playbook(playbook(tmp_path, search), ansible_env)
+    run = searched(ansible_env, tmp_path, search)
     assert run.rc == 0, run.stdout + run.stderr
     (server,) = run.result("spot")["servers"]
     summary = server["spot_market"]
@@ -282,7 +289,7 @@ def test_check_mode_reads_once_and_changes_nothing(sim, ansible_env, tmp_path, m
     ],
 )
 def test_bad_input_is_refused_before_any_call(sim, ansible_env, tmp_path, market, args, message):
-    run = run_playbook(playbook(tmp_path, {"bad": args}), ansible_env)
+    run = searched(ansible_env, tmp_path, {"bad": args})
     assert run.rc != 0
     result = run.result("bad")
     assert result["failed"] is True

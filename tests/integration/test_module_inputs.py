@@ -3,15 +3,12 @@ infinity in each float option and sub-option, booleans for numbers, negative ids
 The options come from the modules' own documentation (ansible-doc), which sanity holds equal to their argument specs,
 so a new option is swept without anyone listing it here.
 
-The whole sweep runs each module's main() in this process, with the arguments handed over as ansible-playbook hands
-them to a module (ansible.module_utils.testing.patch_module_args: the same JSON encoding, NaN and infinity included);
+The whole sweep runs each module's main() in a forked child (tests/integration/module_run.py), with the arguments
+handed over as ansible-playbook hands them to a module (the same JSON encoding, NaN and infinity included);
 a sample of it (every module, every kind of refusal) also runs in a real ansible-playbook, so the controller's side
 (YAML's .nan, templating, the task's result) is covered too at a fraction of the cost."""
 from __future__ import annotations
 
-import contextlib
-import importlib
-import io
 import json
 import math
 import subprocess
@@ -22,9 +19,9 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible.module_utils.testing import patch_module_args
 
 from .conftest import COLLECTIONS_PATH
+from .module_run import run_module
 from .playbook import VENV_BIN, base_env, run_playbook
 
 MODULES_DIR = Path(__file__).resolve().parents[2] / "plugins" / "modules"
@@ -148,22 +145,11 @@ def sweep_cases(tmp_path_factory: pytest.TempPathFactory) -> list[Case]:
     return cases
 
 
-def run_in_process(case: Case) -> dict[str, Any]:
-    """The module's main() on the case's arguments in this process: the result it prints as it exits."""
-    main = importlib.import_module(f"ansible_collections.clore.ai.plugins.modules.{case.module}").main
-    printed = io.StringIO()
-    with patch_module_args(case.args), contextlib.redirect_stdout(printed), pytest.raises(SystemExit):
-        main()
-    return json.loads(printed.getvalue())
-
-
-def test_every_float_id_and_dict_option_of_every_module_is_guarded(sim, ansible_env, sweep_cases, monkeypatch):
-    for name, value in ansible_env.items():  # a module that let a case through would call this clore-sim
-        if name.startswith("CLORE_"):
-            monkeypatch.setenv(name, value)
+def test_every_float_id_and_dict_option_of_every_module_is_guarded(sim, ansible_env, sweep_cases, tmp_path):
+    # A module that let a case through would call this clore-sim.
     missed = []
     for case in sweep_cases:
-        result = run_in_process(case)
+        result = run_module(case.module, case.args, ansible_env, tmp=tmp_path / "module-tmp").result
         if not refused_naming(result, case):
             missed.append((case.module, case.path, case.args, result.get("msg")))
     counters = sim.counters()

@@ -1,4 +1,5 @@
-"""clore_wallet_info through real ansible-playbook runs against clore-sim."""
+"""clore_wallet_info against clore-sim: module runs (tests/integration/module_run.py), with check mode, module_defaults
+and what a failure prints in real ansible-playbook runs."""
 from __future__ import annotations
 
 import json
@@ -9,6 +10,7 @@ import pytest
 from clore_sim.testing import SimServer
 
 from .conftest import COLLECTIONS_PATH
+from .module_run import ModuleRun, run_module
 from .playbook import base_env, run_playbook
 
 
@@ -51,6 +53,12 @@ def write(tmp_path: Path, text: str, name: str = "play.yml") -> Path:
     return path
 
 
+def read_wallets(env: dict[str, str], tmp_path: Path, wanted: list[str] | None = None) -> ModuleRun:
+    """The task of PLAYBOOK, as a module run."""
+    args = {} if wanted is None else {"currencies": wanted}
+    return run_module("clore_wallet_info", args, env, tmp=tmp_path / "module-tmp")
+
+
 def raw_wallets(sim: SimServer, key: str) -> list[dict]:
     """The sim's own answer, read without the collection."""
     request = urllib.request.Request(f"{sim.api_url}/wallets", headers={"auth": key})
@@ -59,9 +67,9 @@ def raw_wallets(sim: SimServer, key: str) -> list[dict]:
 
 
 def test_wallet_info_returns_the_simulators_balances(wallet_sim, env, tmp_path):
-    run = run_playbook(write(tmp_path, PLAYBOOK), env)
-    assert run.rc == 0, run.stdout + run.stderr
-    result = run.result("Read wallets")
+    run = read_wallets(env, tmp_path)
+    assert run.rc == 0, run.output
+    result = run.result
     assert result["changed"] is False
     assert result["balances"] == BALANCES
     expected = [{"currency": w["name"], "balance": w["balance"], "deposit_address": w["deposit"],
@@ -123,16 +131,14 @@ def test_a_wrong_key_fails_clearly_without_traceback(wallet_sim, env, tmp_path):
 
 def test_a_missing_key_names_the_option_and_the_variable(wallet_sim, env, tmp_path):
     env = {k: v for k, v in env.items() if k != "CLORE_API_KEY"}
-    run = run_playbook(write(tmp_path, PLAYBOOK), env)
-    result = run.result("Read wallets")
+    result = read_wallets(env, tmp_path).result
     assert result["failed"] is True and "api_key" in result["msg"]
     assert wallet_sim.counters()["requests"].get("wallets", 0) == 0
 
 
 def test_a_bad_option_is_refused_before_any_call(wallet_sim, env, tmp_path):
     env = dict(env, CLORE_API_REQUEST_INTERVAL="-2")
-    run = run_playbook(write(tmp_path, PLAYBOOK), env)
-    result = run.result("Read wallets")
+    result = read_wallets(env, tmp_path).result
     assert result["failed"] is True
     assert result["msg"].startswith("api_request_interval must be 0 or more")
     assert wallet_sim.counters()["requests"].get("wallets", 0) == 0
@@ -141,31 +147,30 @@ def test_a_bad_option_is_refused_before_any_call(wallet_sim, env, tmp_path):
 def test_reads_ride_out_gateway_errors_and_database_errors(wallet_sim, env, tmp_path):
     wallet_sim.fault("wallets", "http502", count=1)
     wallet_sim.fault("wallets", "code1", count=1)
-    run = run_playbook(write(tmp_path, PLAYBOOK), env)
-    assert run.rc == 0, run.stdout + run.stderr
-    assert run.result("Read wallets")["balances"] == BALANCES
+    run = read_wallets(env, tmp_path)
+    assert run.rc == 0, run.output
+    assert run.result["balances"] == BALANCES
     assert wallet_sim.counters()["requests"]["wallets"] == 3
 
 
 def test_retries_end_at_api_retry_timeout_with_the_last_error(wallet_sim, env, tmp_path):
     wallet_sim.fault("wallets", "http502", count=100)
-    run = run_playbook(write(tmp_path, PLAYBOOK), dict(env, CLORE_API_RETRY_TIMEOUT="2"))
-    result = run.result("Read wallets")
+    result = read_wallets(dict(env, CLORE_API_RETRY_TIMEOUT="2"), tmp_path).result
     assert result["failed"] is True and result["http_status"] == 502
     assert "HTTP 502" in result["msg"] and "api_retry_timeout 2 s" in result["msg"]
     assert 1 < wallet_sim.counters()["requests"]["wallets"] < 10
 
 
 def test_wallet_info_takes_aliases(wallet_sim, env, tmp_path):
-    run = run_playbook(write(tmp_path, PLAYBOOK), env, extra_vars={"wanted": ["BTC", "clore"]})
-    assert run.rc == 0, run.stdout + run.stderr
-    assert run.result("Read wallets")["balances"] == {"bitcoin": 0.125, "CLORE-Blockchain": 1234.5}
+    run = read_wallets(env, tmp_path, ["BTC", "clore"])
+    assert run.rc == 0, run.output
+    assert run.result["balances"] == {"bitcoin": 0.125, "CLORE-Blockchain": 1234.5}
 
 
 def test_wallet_info_refuses_an_unknown_currency_before_the_api_call(wallet_sim, env, tmp_path):
-    run = run_playbook(write(tmp_path, PLAYBOOK), env, extra_vars={"wanted": ["USD-Blockchain", "dogecoin"]})
+    run = read_wallets(env, tmp_path, ["USD-Blockchain", "dogecoin"])
     assert run.rc != 0
-    result = run.result("Read wallets")
+    result = run.result
     assert result["failed"] is True and result["option"] == "currencies"
     assert "'dogecoin'" in result["msg"]
     assert all(coin in result["msg"] for coin in ("bitcoin", "CLORE-Blockchain", "USD-Blockchain"))

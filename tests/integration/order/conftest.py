@@ -1,7 +1,12 @@
-"""Fixtures for clore_order's integration tests: one generic play that runs the module with given arguments.
+"""Fixtures for clore_order's integration tests: run the module with given arguments against clore-sim.
 
-Each run's result is read from the tests' JSON stdout callback, which records a task's result whether it succeeded or
-failed (also in check mode): one task per run, so a test pays for one module run, not for a second task that saves it.
+By default a run is the module's main() in a forked child, as a task hands it its arguments (tests/integration/
+module_run.py): the module's code, HTTP, state files and locks are those of a real run, at a hundredth of an
+ansible-playbook run's CPU. `playbook=True` (and any run with an inventory) runs the one generic play below in a real
+ansible-playbook instead; each behaviour's flagship test does, so that what the controller adds (templating, check and
+diff mode as the task keywords set them, several hosts and forks, the printed output) stays covered. A playbook run's
+result is read from the tests' JSON stdout callback, which records a task's result whether it succeeded or failed
+(also in check mode): one task per run, so a test pays for one module run, not for a second task that saves it.
 """
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from ..module_run import ModuleRun, run_module
 from ..playbook import PlaybookRun, run_playbook
 
 ORDER_PLAY = """\
@@ -28,7 +34,7 @@ ORDER_PLAY = """\
 
 @dataclass
 class OrderRun:
-    run: PlaybookRun
+    run: PlaybookRun | ModuleRun
     results: dict[str, dict[str, Any]]
 
     @property
@@ -44,13 +50,16 @@ class OrderRun:
 
 @pytest.fixture
 def run_order(tmp_path: Path):
-    """run_order(env, args, check=False, diff=False, inventory=None, forks=None) -> OrderRun."""
+    """run_order(env, args, check=False, diff=False, inventory=None, forks=None, playbook=False) -> OrderRun."""
     play = tmp_path / "order.yml"
     play.write_text(ORDER_PLAY)
 
     def run(env: dict[str, str], args: dict[str, Any], *, check: bool = False, diff: bool = False,
             inventory: Path | None = None, forks: int | None = None,
-            extra: dict[str, Any] | None = None) -> OrderRun:
+            extra: dict[str, Any] | None = None, playbook: bool = False) -> OrderRun:
+        if not (playbook or inventory or forks or extra):
+            module = run_module("clore_order", args, env, check=check, diff=diff, tmp=tmp_path / "module-tmp")
+            return OrderRun(module, {"localhost": module.result})
         extra_vars = {"order_args": args, **(extra or {})}
         if inventory is not None:
             extra_vars.setdefault("order_hosts", "all")

@@ -1,5 +1,5 @@
 """The price paid is the price compared: clore_order pays in the cheapest allowed currency in US dollars, ranks servers
-by that price, and never rents in a currency the task does not allow (real ansible-playbook runs against clore-sim).
+by that price, and never rents in a currency the task does not allow (module runs against clore-sim).
 
 Expectations come from the sim's own marketplace answer with plain code: USD-Blockchain is one dollar, the other
 coins are priced by the row's `price.usd` figure (every row of the sim carries one for each coin except, on odd ids,

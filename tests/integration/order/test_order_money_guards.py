@@ -1,4 +1,5 @@
-"""account_budget and the bad-server memory, with real ansible-playbook runs against clore-sim."""
+"""account_budget and the bad-server memory, with module runs against clore-sim (the
+bad-server records' own play in a real ansible-playbook)."""
 from __future__ import annotations
 
 import json

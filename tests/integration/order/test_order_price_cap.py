@@ -1,4 +1,4 @@
-"""max_price holds for the currency an order really pays in, with real ansible-playbook runs against clore-sim.
+"""max_price holds for the currency an order really pays in, with module runs against clore-sim.
 
 The market filter judges a server by its cheapest currency; the preferred one (the first it accepts of
 USD-Blockchain, CLORE-Blockchain, bitcoin) may cost more. The servers and caps here come from the sim's own

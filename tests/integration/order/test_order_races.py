@@ -1,4 +1,5 @@
-"""Runs that race each other: started together on one key (real ansible-playbook runs against one clore-sim).
+"""Runs that race each other: started together on one key (module runs, each a process of its own, against one
+clore-sim).
 
 On one controller the runs share the state directory, and with it the locks: account_budget is checked by one run at
 a time. Controllers that share nothing (two state directories, or one deleted between a kill and the re-run) cannot
@@ -22,7 +23,7 @@ def fleet(count: int, image: str = IMAGE, **extra) -> dict:
 
 
 def together(run_order, runs: list[tuple[dict, dict]]) -> list[dict]:
-    """The results of ansible-playbook runs (env, args) started at the same time."""
+    """The results of module runs (env, args) started at the same time."""
     with ThreadPoolExecutor(len(runs)) as pool:
         futures = [pool.submit(run_order, env, args) for env, args in runs]
         return [future.result().result for future in futures]

@@ -1,4 +1,5 @@
-"""Bid wars: clore_order with spot_max_price against other renters' bids in clore-sim, real ansible-playbook runs.
+"""Bid wars: clore_order with spot_max_price against other renters' bids in clore-sim (module runs; the
+spot fleet playbook in a real ansible-playbook).
 
 Every test runs under both answers clore-sim gives to a bid that is not the highest (`--spot-low-bid queue|refuse`),
 since Clore does not document which one it gives.

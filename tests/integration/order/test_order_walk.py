@@ -1,4 +1,5 @@
-"""The idempotency walk for each identity mode, with real ansible-playbook runs against clore-sim:
+"""The idempotency walk for each identity mode, against clore-sim (the fleet walk's
+plan, create and re-run in a real ansible-playbook, the rest as module runs):
 check-mode create -> create -> re-run unchanged with zero POSTs -> spot re-price -> cancel -> cancel again unchanged.
 """
 from __future__ import annotations
@@ -12,14 +13,14 @@ def test_fleet_walk(sim, ansible_env, run_order, ssh_keypair, tmp_path):
     private_key, public_key = ssh_keypair
     fleet = {"count": 2, "gpu": GPU, "image": IMAGE, "ssh_key": public_key, "wait_timeout": 120, **SPOT}
 
-    planned = run_order(ansible_env, fleet, check=True, diff=True).result
+    planned = run_order(ansible_env, fleet, check=True, diff=True, playbook=True).result
     assert planned["changed"] is True and not planned.get("failed"), planned
     assert len(planned["would_create"]) == 2
     assert all(c["price_per_day"] == 12.0 and c["currency"] == "USD-Blockchain" for c in planned["would_create"])
     assert len(planned["diff"]["after"]["orders"]) == 2 and planned["diff"]["before"]["orders"] == []
     assert posts(sim) == {} and active_orders(sim) == []
 
-    created = run_order(ansible_env, fleet).result
+    created = run_order(ansible_env, fleet, playbook=True).result
     assert created["changed"] is True and len(created["created"]) == 2, created
     assert not [w for w in created.get("warnings", []) if "no_log" in w], created["warnings"]
     assert sorted(o["id"] for o in active_orders(sim)) == sorted(created["created"])
@@ -29,7 +30,7 @@ def test_fleet_walk(sim, ansible_env, run_order, ssh_keypair, tmp_path):
         assert ssh_runs(private_key, order["ssh_host"], order["ssh_port"], tmp_path / "known_hosts") == "ok"
 
     before = posts(sim)
-    again = run_order(ansible_env, fleet).result
+    again = run_order(ansible_env, fleet, playbook=True).result
     assert again["changed"] is False and sorted(again["kept"]) == sorted(created["created"])
     assert posts(sim) == before
 
