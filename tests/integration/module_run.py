@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ansible.module_utils import _internal as module_utils_internal
 from ansible.module_utils.testing import patch_module_args
 
 PACKAGE = "ansible_collections.clore.ai.plugins.modules"
@@ -56,6 +57,9 @@ def _child(main, args: dict[str, Any], env: dict[str, str], out_fd: int, err_fd:
     """In the forked child: run main() with stdout and stderr on the pipes; never returns."""
     code = 70
     try:
+        # A module process is no controller: once a test in this process has imported the controller's code, module
+        # warnings would go to its display instead of into the result (ansible.module_utils.common.warnings).
+        module_utils_internal.is_controller = False
         os.environ.clear()
         os.environ.update(env)
         os.dup2(out_fd, 1)
@@ -99,7 +103,7 @@ def run_module(name: str, args: dict[str, Any], env: dict[str, str], *, check: b
     os.close(out_write)
     os.close(err_write)
     stdout, stderr = _read_until_closed(pid, out_read, err_read, timeout)
-    _, status = os.waitpid(pid, 0)
+    status = os.waitpid(pid, 0)[1]
     exit_code = os.waitstatus_to_exitcode(status)
     start = stdout.find("{")
     try:
@@ -141,7 +145,7 @@ def _read_until_closed(pid: int, out_fd: int, err_fd: int, timeout: float) -> tu
                 for fd in chunks:
                     os.close(fd)
                 raise TimeoutError(f"the module ran past {timeout} s and was killed")
-            for key, _ in selector.select(left):
+            for key, _events in selector.select(left):
                 data = os.read(key.fd, 65536)
                 if data:
                     chunks[key.fd].append(data)
