@@ -25,18 +25,29 @@ rm -rf "$TMP" "$SCRATCH_HOME"
 mkdir -p "$TMP" "$SCRATCH_HOME"
 failed=()
 
-# gate NAME TITLE COMMAND...: COMMAND's output in $LOGS/latest-NAME.log, shown in full when it fails.
+# shellcheck source=scripts/lib/cpu.sh
+. "$ROOT/scripts/lib/cpu.sh"
+
+# gate NAME TITLE COMMAND...: COMMAND's output in $LOGS/latest-NAME.log, shown in full when it fails; its wall and
+# CPU seconds (a subshell of its own, so that `times` counts this command alone).
 gate() {
-  local name=$1 title=$2 start=$SECONDS rc=0
+  local name=$1 title=$2 start=$SECONDS rc=0 spent cpu
   shift 2
-  "$@" >"$LOGS/latest-$name.log" 2>&1 || rc=$?
+  (
+    status=0
+    "$@" >"$LOGS/latest-$name.log" 2>&1 || status=$?
+    times >"$LOGS/latest-$name.times"
+    exit "$status"
+  ) || rc=$?
+  cpu=$(cpu_seconds "$LOGS/latest-$name.times")
+  spent="$((SECONDS - start)) s${cpu:+, $cpu CPU s}"
   if [ "$rc" = 0 ]; then
-    echo "==> latest lane, $title: ok ($((SECONDS - start)) s)"
+    echo "==> latest lane, $title: ok ($spent)"
   else
     failed+=("$title")
     echo "==> latest lane, $title: output"
     cat "$LOGS/latest-$name.log"
-    echo "==> latest lane, $title: FAILED ($((SECONDS - start)) s)"
+    echo "==> latest lane, $title: FAILED ($spent)"
   fi
   return "$rc"
 }

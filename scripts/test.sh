@@ -27,12 +27,20 @@ t0=$SECONDS
 rm -rf "$LOGS" "$SCRATCH_HOME" "$TMP"
 mkdir -p "$LOGS" "$SCRATCH_HOME" "$TMP"
 
-# gate NAME COMMAND...: run COMMAND with its output in $LOGS/NAME.log; "<exit status> <seconds>" in $LOGS/NAME.rc.
+# shellcheck source=scripts/lib/cpu.sh
+. "$ROOT/scripts/lib/cpu.sh"
+
+# gate NAME COMMAND...: run COMMAND with its output in $LOGS/NAME.log; "<exit status> <seconds>" in $LOGS/NAME.rc,
+# its CPU time in $LOGS/NAME.times (a subshell of its own, so that `times` counts this command alone).
 gate() {
-  local name=$1 start=$SECONDS rc=0
+  local name=$1 start=$SECONDS
   shift
-  "$@" >"$LOGS/$name.log" 2>&1 || rc=$?
-  echo "$rc $((SECONDS - start))" >"$LOGS/$name.rc"
+  (
+    rc=0
+    "$@" >"$LOGS/$name.log" 2>&1 || rc=$?
+    times >"$LOGS/$name.times"
+    echo "$rc $((SECONDS - start))" >"$LOGS/$name.rc"
+  )
 }
 
 home_is_empty() {
@@ -60,6 +68,7 @@ latest_lane() {
   renice --priority "${TEST_LANE_NICE:-5}" -p "$BASHPID" >/dev/null
   local start=$SECONDS rc=0
   LATEST_LOGS=$LOGS ./scripts/test-latest.sh >"$LOGS/latest.log" 2>&1 || rc=$?
+  times >"$LOGS/latest.times"
   echo "$rc $((SECONDS - start))" >"$LOGS/latest.rc"
 }
 latest_pid=
@@ -80,8 +89,12 @@ others_pid=$!
 set +m
 trap 'kill -TERM -- "-$others_pid" ${latest_pid:+"-$latest_pid"} 2>/dev/null; exit 130' INT TERM
 start=$SECONDS
-"$BIN/pytest" -n "$WORKERS" --dist loadgroup --basetemp "$TMP/main" --durations=10 "${TESTS[@]}" 2>&1 \
-  | tee "$LOGS/pytest.log"
+(
+  rc=0
+  "$BIN/pytest" -n "$WORKERS" --dist loadgroup --basetemp "$TMP/main" --durations=10 "${TESTS[@]}" 2>&1 || rc=$?
+  times >"$LOGS/pytest.times"
+  exit "$rc"
+) | tee "$LOGS/pytest.log"
 rc=${PIPESTATUS[0]}
 echo "$rc $((SECONDS - start))" >"$LOGS/pytest.rc"
 # raising a priority needs root: else it stays low
@@ -94,15 +107,18 @@ failed=()
 report() {
   local name=$1 title=$2 status seconds
   read -r status seconds <"$LOGS/$name.rc" 2>/dev/null || { status=missing; seconds=0; }
+  local cpu
+  cpu=$(cpu_seconds "$LOGS/$name.times")
+  seconds="$seconds s${cpu:+, $cpu CPU s}"
   if [ "$status" = 0 ]; then
-    echo "==> $title: ok ($seconds s)"
+    echo "==> $title: ok ($seconds)"
   else
     failed+=("$title")
     case $name in
       pytest) ;;  # shown as it ran
       *) echo "==> $title: output"; cat "$LOGS/$name.log" ;;
     esac
-    echo "==> $title: FAILED ($seconds s)"
+    echo "==> $title: FAILED ($seconds)"
   fi
 }
 echo
@@ -125,10 +141,12 @@ summary_counts() {
 passed=$(summary_counts passed)
 failures=$(( $(summary_counts failed) + $(summary_counts error) + $(summary_counts errors) ))
 skipped=$(summary_counts skipped)
+times >"$LOGS/all.times"
+spent="$((SECONDS - t0)) s, $(cpu_seconds "$LOGS/all.times") CPU s"
 if [ ${#failed[@]} -gt 0 ]; then
-  echo "make test: failed: ${failed[*]} ($((SECONDS - t0)) s)"
+  echo "make test: failed: ${failed[*]} ($spent)"
   echo "pytest: $passed passed, $failures failed, $skipped skipped"
   exit 1
 fi
-echo "make test: every gate passed ($((SECONDS - t0)) s)"
+echo "make test: every gate passed ($spent)"
 echo "pytest: $passed passed, $failures failed, $skipped skipped"
