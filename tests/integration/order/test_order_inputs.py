@@ -1,4 +1,4 @@
-"""clore_order refuses bad input in real ansible-playbook runs, before any API call, with messages that name the field
+"""clore_order refuses bad input (module runs, and a sample in a real ansible-playbook run), before any API call, with messages that name the field
 and stay readable (Ansible masks every occurrence of a no_log value, so a short secret must not garble them)."""
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
+from ..module_run import run_module
 from ..playbook import run_playbook
 from .helpers import IMAGE
 
@@ -73,10 +75,11 @@ OPTION_NAMED = {"coin_account_budget": "account_budget", "negative_bad_server_tt
                 "zero_lifetime": "lifetime_hours", "short_password": "ssh_password"}
 
 
-# Check mode refuses through the same guards before anything else: one case of each kind of rule (a number, a
-# text, a dict, the argument spec's own rules, a short secret that must not garble the message) is enough there.
-CHECK_MODE_CASES = ("nan_text_spot_price", "bare_nan_account_budget", "boolean_server_id", "docker_refuses_image",
-                    "two_identities", "spot_without_bid", "one_letter_key", "short_password")
+# One case of each kind of rule (a number, a text, a dict, the argument spec's own rules, a short secret that must not
+# garble the message): what the real ansible-playbook run tries (YAML's .nan, the controller's own masking); every
+# case runs as a module run, in check mode and not (the module refuses through the same guards before anything else).
+SAMPLE = ("nan_text_spot_price", "bare_nan_account_budget", "boolean_server_id", "docker_refuses_image",
+          "two_identities", "spot_without_bid", "one_letter_key", "short_password")
 
 
 def inventory(tmp_path: Path, cases: dict[str, tuple[str, str]]) -> Path:
@@ -88,23 +91,36 @@ def inventory(tmp_path: Path, cases: dict[str, tuple[str, str]]) -> Path:
     return root / "hosts.ini"
 
 
-@pytest.mark.parametrize("check", [True, False], ids=["check-mode", "real-run"])
-def test_bad_input_is_refused_before_any_call_naming_the_field(sim, ansible_env, tmp_path, check):
-    cases = {host: CASES[host] for host in CHECK_MODE_CASES} if check else CASES
-    play = tmp_path / "inputs.yml"
-    play.write_text(PLAY)
-    run = run_playbook(play, ansible_env, inventory=inventory(tmp_path, cases), check=check, forks=4, timeout=300)
+def refused_readably(results: dict[str, dict], cases: dict[str, tuple[str, str]]) -> None:
     for host, (_args, message) in cases.items():
-        result = run.result("Order", host)
+        result = results[host]
         assert result.get("failed") is True, (host, result)
         assert result["msg"].startswith(message), (host, result["msg"])
         assert "*" not in result["msg"], (host, result["msg"])  # readable: nothing masked
         assert "Traceback" not in str(result)
     for host, option in OPTION_NAMED.items():
         if host in cases:
-            assert run.result("Order", host).get("option") == option, host
-    invocation = run.result("Order", "short_password").get("invocation", {}).get("module_args", {})
+            assert results[host].get("option") == option, host
+    invocation = results["short_password"].get("invocation", {}).get("module_args", {})
     assert invocation.get("ssh_password") != "e1"
+
+
+def test_a_sample_of_bad_input_is_refused_in_a_real_playbook(sim, ansible_env, tmp_path):
+    cases = {host: CASES[host] for host in SAMPLE}
+    play = tmp_path / "inputs.yml"
+    play.write_text(PLAY)
+    run = run_playbook(play, ansible_env, inventory=inventory(tmp_path, cases), forks=4, timeout=300)
+    refused_readably({host: run.result("Order", host) for host in cases}, cases)
+    counters = sim.counters()
+    assert counters["requests"] == {} and counters["posts"] == {}, counters
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["check-mode", "real-run"])
+def test_bad_input_is_refused_before_any_call_naming_the_field(sim, ansible_env, tmp_path, check):
+    results = {host: run_module("clore_order", yaml.safe_load(args), ansible_env, check=check,
+                                tmp=tmp_path / "module-tmp").result
+               for host, (args, _message) in CASES.items()}
+    refused_readably(results, CASES)
     counters = sim.counters()
     assert counters["requests"] == {} and counters["posts"] == {}, counters
 
