@@ -4,6 +4,7 @@ the budget, the deadline and max_recoveries stop it; nothing is left running."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,12 +19,17 @@ from .playbook import PlaybookRun, run_playbook
 # Counts to COUNT, one step a second, its count in its checkpoint (written under another name, then renamed); a
 # resumed run goes on from the count it finds. result.txt holds the count and every step's number once.
 COUNT = 30
-COUNTER = f"""
+LONG_COUNT = 60  # for the job outbid twice
+
+
+def counter(count: int = COUNT) -> str:
+    """The counting job, to `count`."""
+    return f"""
 mkdir -p "$CLORE_JOB_CHECKPOINT_DIR"
 n=0
 if [ "$CLORE_JOB_RESUME" = 1 ] && [ -f "$CLORE_JOB_CHECKPOINT_DIR/count" ]; then n=$(cat "$CLORE_JOB_CHECKPOINT_DIR/count"); fi
 echo "resume=$CLORE_JOB_RESUME from=$n"
-while [ "$n" -lt {COUNT} ]; do
+while [ "$n" -lt {count} ]; do
   sleep 1; n=$((n + 1))
   echo "$n" > "$CLORE_JOB_CHECKPOINT_DIR/count.tmp"; mv "$CLORE_JOB_CHECKPOINT_DIR/count.tmp" "$CLORE_JOB_CHECKPOINT_DIR/count"
 done
@@ -39,7 +45,7 @@ POLL = 5
 def _vars(tmp_path: Path, ssh_keypair, **more) -> dict:
     base = {
         "managed_job_name": "count",
-        "managed_job_command": COUNTER,
+        "managed_job_command": counter(),
         "managed_job_ssh_private_key_file": str(ssh_keypair[0]),
         "managed_job_checkpoint_interval": INTERVAL,
         "managed_job_poll_interval": POLL,
@@ -61,16 +67,18 @@ def _run(sim: SimServer, ansible_env: dict, extra_vars: dict) -> PlaybookRun:
     return run_playbook(PLAYBOOKS / "managed_job.yml", ansible_env, extra_vars=extra_vars, timeout=840)
 
 
-def _outbid_after_each_checkpoint(sim: SimServer, archive: Path, times: int) -> list[int]:
-    """A rival outbids each new machine of the job (far above the cap) as soon as its first checkpoint is home."""
+def _outbid_after_each_checkpoint(sim: SimServer, archive: Path, times: int, ended: threading.Event) -> list[int]:
+    """A rival outbids each new machine of the job (far above the cap) as soon as its first checkpoint is home; it
+    gives up once the run has `ended`."""
     outbid: list[int] = []
     deadline = time.monotonic() + 800
-    while len(outbid) < times and time.monotonic() < deadline:
+    while len(outbid) < times and time.monotonic() < deadline and not ended.is_set():
         running = [o for o in active_orders(sim) if o["id"] not in outbid]
         if running:
             order, since = running[0], time.time()
             while time.monotonic() < deadline and not (archive.exists() and archive.stat().st_mtime > since):
-                time.sleep(0.2)
+                if ended.wait(0.2):
+                    return outbid
             sim.rival_bid(order["si"], CAP * 2, currency="USD-Blockchain")
             outbid.append(order["id"])
         time.sleep(0.2)
@@ -94,16 +102,21 @@ def _assert_losses_bounded(report: dict) -> None:
 
 def test_outbid_twice_the_job_resumes_and_finishes_within_the_cap(sim, ansible_env, ssh_keypair, tmp_path):
     archive = tmp_path / "results" / "count" / "checkpoint" / "checkpoint.tar.gz"
+    ended = threading.Event()
     with ThreadPoolExecutor(1) as pool:
-        rivals = pool.submit(_outbid_after_each_checkpoint, sim, archive, 2)
-        run = _run(sim, ansible_env, _vars(tmp_path, ssh_keypair, managed_job_max_recoveries=2))
+        rivals = pool.submit(_outbid_after_each_checkpoint, sim, archive, 2, ended)
+        # Counting to LONG_COUNT: on a loaded machine the first checkpoint can come home late in the count, and each
+        # machine must still have a checkpoint interval of counting left to be outbid after its own.
+        run = _run(sim, ansible_env, _vars(tmp_path, ssh_keypair, managed_job_max_recoveries=2,
+                                           managed_job_command=counter(LONG_COUNT)))
+        ended.set()
         outbid = rivals.result()
     assert run.rc == 0, run.stdout[-5000:] + run.stderr[-3000:]
-    assert len(outbid) == 2
+    assert len(outbid) == 2, f"the rival outbid {outbid} before the job ended: {_report(tmp_path)}"
     report = _report(tmp_path)
     assert report["status"] == "done" and report["recoveries"] == 2
     # The right result: the count went on from the checkpoints to the end.
-    assert (tmp_path / "results" / "count" / "result.txt").read_text().strip() == str(COUNT)
+    assert (tmp_path / "results" / "count" / "result.txt").read_text().strip() == str(LONG_COUNT)
     assert report["artifacts"][0] == str(tmp_path / "results" / "count" / "result.txt")
     log = (tmp_path / "results" / "count" / "count.log").read_text()
     assert "resume=1 from=" in log and "resume=1 from=0" not in log
@@ -264,7 +277,7 @@ def test_a_machine_that_stops_answering_and_ends_is_replaced_and_nothing_is_left
         sim.rival_bid(order["si"], CAP * 2, currency="USD-Blockchain")
         return order["id"]
 
-    short = COUNTER.replace(f"-lt {COUNT}", "-lt 20")
+    short = counter(20)
     with ThreadPoolExecutor(1) as pool:
         silenced = pool.submit(silence_then_outbid)
         run = _run(sim, ansible_env, _vars(tmp_path, ssh_keypair, managed_job_command=short))

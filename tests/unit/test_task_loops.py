@@ -129,7 +129,7 @@ def _role_entries(tasks_dir: Path) -> set[str]:
         for task in _tasks(yaml.safe_load(path.read_text())):
             for key in INCLUDE_ROLE:
                 args = task.get(key)
-                if isinstance(args, dict) and str(args.get("name", "")).split(".")[-1] == role:
+                if isinstance(args, dict) and str(args.get("name", "")).rsplit(".", maxsplit=1)[-1] == role:
                     found.add(str(args.get("tasks_from", "")))
     return found
 
