@@ -175,9 +175,11 @@ def test_the_deadline_stops_the_job_and_releases_everything(sim, ansible_env, ss
 
 def test_max_recoveries_stops_at_the_loss_it_may_not_replace(sim, ansible_env, ssh_keypair, tmp_path):
     archive = tmp_path / "results" / "count" / "checkpoint" / "checkpoint.tar.gz"
+    ended = threading.Event()
     with ThreadPoolExecutor(1) as pool:
-        rivals = pool.submit(_outbid_after_each_checkpoint, sim, archive, 1)
+        rivals = pool.submit(_outbid_after_each_checkpoint, sim, archive, 1, ended)
         run = _run(sim, ansible_env, _vars(tmp_path, ssh_keypair, managed_job_max_recoveries=0))
+        ended.set()
         outbid = rivals.result()
     assert run.rc != 0
     assert "stopped: max_recoveries" in run.result("Fail unless the job is done")["msg"]
