@@ -2,12 +2,15 @@
 fill the gaps at the end.
 
 A test's length is what it took in the last run that ran it (pytest's cache, under DURATIONS_KEY; `make test` keeps
-it in .pytest_cache/). A test never timed is guessed from its kind (RANKS): slow tests, then tests that rent servers
+it in .pytest_cache/), else what it took on the quiet two-core machine when SHIPPED was last written (the tests of
+SHIPPED_MIN seconds or more: a clean clone's first run starts its long tests first too). A test timed by neither is
+guessed from its kind (RANKS): slow tests, then tests that rent servers
 reached over SSH (integration, then simulator), the other integration tests, the other simulator tests, the unit
 tests; it counts as long as the median of the timed tests of its kind. Without any timing, the kinds alone decide.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from statistics import median
@@ -16,6 +19,8 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 DURATIONS_KEY = "clore-ai/durations"
+SHIPPED = TESTS / "durations.json"
+SHIPPED_MIN = 5.0
 # (suite, rents servers with SSH) -> rank; later ranks run later, `slow` tests (rank 0) first.
 RANKS = {("integration", True): 1, ("simulator", True): 2, ("integration", False): 3, ("simulator", False): 4,
          ("unit", True): 5, ("unit", False): 5}
@@ -86,7 +91,42 @@ def configure(config: pytest.Config) -> None:
         config.pluginmanager.register(DurationRecorder(cache), "clore-durations")
 
 
+def shipped() -> dict[str, float]:
+    """The durations kept in the checkout (SHIPPED), or none when the file is missing or unreadable."""
+    try:
+        data = json.loads(SHIPPED.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {node: float(seconds) for node, seconds in data.items() if isinstance(seconds, (int, float))} \
+        if isinstance(data, dict) else {}
+
+
+def known_durations(cached: object) -> dict[str, float]:
+    """What each test took: the last run's (pytest's cache), else SHIPPED's."""
+    return shipped() | (dict(cached) if isinstance(cached, dict) else {})
+
+
 def order(config: pytest.Config, items: list[pytest.Item]) -> None:
     cache = getattr(config, "cache", None)
-    durations = cache.get(DURATIONS_KEY, {}) if cache is not None else {}
-    longest_first(items, durations if isinstance(durations, dict) else {})
+    longest_first(items, known_durations(cache.get(DURATIONS_KEY, {}) if cache is not None else {}))
+
+
+def still_defined(node: str) -> bool:
+    """Whether the test `node` names is still defined (its file holds its function); the cache keeps gone ones."""
+    path, name = node.split("::")[0], node.split("::")[-1].split("[")[0]
+    source = TESTS.parent / path
+    return source.is_file() and f"def {name}(" in source.read_text()
+
+
+def write_shipped(cached: Mapping[str, float]) -> dict[str, float]:
+    """SHIPPED rewritten from a run's cached durations: the tests of SHIPPED_MIN seconds or more, whole seconds."""
+    kept = {node: round(seconds) for node, seconds in sorted(cached.items())
+            if seconds >= SHIPPED_MIN and still_defined(node)}
+    SHIPPED.write_text(json.dumps(kept, indent=1) + "\n")
+    return kept
+
+
+if __name__ == "__main__":
+    # python -m tests.schedule: SHIPPED from the durations of the last `make test` (on the quiet machine, please).
+    CACHE = TESTS.parent / ".pytest_cache" / "v" / DURATIONS_KEY
+    print(f"{len(write_shipped(json.loads(CACHE.read_text())))} tests written to {SHIPPED}")

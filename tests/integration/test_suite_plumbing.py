@@ -57,6 +57,24 @@ def test_timed_tests_run_longest_first_and_an_untimed_one_counts_as_its_kinds_me
     assert names(items) == ["int-b", "demo", "int-new", "int-c", "int-a", "unit"]
 
 
+def test_the_last_runs_durations_win_over_the_shipped_ones(tmp_path, monkeypatch):
+    shipped = tmp_path / "durations.json"
+    shipped.write_text(json.dumps({"a": 100, "b": 50, "bad": "long"}))
+    monkeypatch.setattr(schedule, "SHIPPED", shipped)
+    assert schedule.known_durations({"b": 7.5, "c": 3.0}) == {"a": 100.0, "b": 7.5, "c": 3.0}
+    assert schedule.known_durations(None) == {"a": 100.0, "b": 50.0}
+    shipped.write_text("not json")
+    assert schedule.known_durations({"c": 3.0}) == {"c": 3.0}
+
+
+def test_the_shipped_durations_name_tests_that_exist():
+    data = json.loads(schedule.SHIPPED.read_text())
+    assert len(data) >= 50 and all(seconds >= schedule.SHIPPED_MIN for seconds in data.values())
+    missing = [node for node in data if not schedule.still_defined(node)]
+    assert not schedule.still_defined("tests/unit/test_gone.py::test_gone")
+    assert not missing, f"tests/durations.json names tests that are gone (python -m tests.schedule): {missing}"
+
+
 def test_durations_add_up_the_phases_keep_older_ones_and_ignore_skipped_tests():
     reports = [FakeReport("a", 1.0), FakeReport("a", 2.5), FakeReport("a", 0.5),
                FakeReport("s", 0.01, skipped=True), FakeReport("s", 0.0)]
