@@ -29,16 +29,11 @@ failed=()
 . "$ROOT/scripts/lib/cpu.sh"
 
 # gate NAME TITLE COMMAND...: COMMAND's output in $LOGS/latest-NAME.log, shown in full when it fails; its wall and
-# CPU seconds (a subshell of its own, so that `times` counts this command alone).
+# CPU seconds.
 gate() {
   local name=$1 title=$2 start=$SECONDS rc=0 spent cpu
   shift 2
-  (
-    status=0
-    "$@" >"$LOGS/latest-$name.log" 2>&1 || status=$?
-    times >"$LOGS/latest-$name.times"
-    exit "$status"
-  ) || rc=$?
+  timed "$LOGS/latest-$name.times" "$@" >"$LOGS/latest-$name.log" 2>&1 || rc=$?
   cpu=$(cpu_seconds "$LOGS/latest-$name.times")
   spent="$((SECONDS - start)) s${cpu:+, $cpu CPU s}"
   if [ "$rc" = 0 ]; then

@@ -31,16 +31,12 @@ mkdir -p "$LOGS" "$SCRATCH_HOME" "$TMP"
 . "$ROOT/scripts/lib/cpu.sh"
 
 # gate NAME COMMAND...: run COMMAND with its output in $LOGS/NAME.log; "<exit status> <seconds>" in $LOGS/NAME.rc,
-# its CPU time in $LOGS/NAME.times (a subshell of its own, so that `times` counts this command alone).
+# its CPU time in $LOGS/NAME.times.
 gate() {
-  local name=$1 start=$SECONDS
+  local name=$1 start=$SECONDS rc=0
   shift
-  (
-    rc=0
-    "$@" >"$LOGS/$name.log" 2>&1 || rc=$?
-    times >"$LOGS/$name.times"
-    echo "$rc $((SECONDS - start))" >"$LOGS/$name.rc"
-  )
+  timed "$LOGS/$name.times" "$@" >"$LOGS/$name.log" 2>&1 || rc=$?
+  echo "$rc $((SECONDS - start))" >"$LOGS/$name.rc"
 }
 
 home_is_empty() {
@@ -67,8 +63,7 @@ other_gates() {
 latest_lane() {
   renice --priority "${TEST_LANE_NICE:-5}" -p "$BASHPID" >/dev/null
   local start=$SECONDS rc=0
-  LATEST_LOGS=$LOGS ./scripts/test-latest.sh >"$LOGS/latest.log" 2>&1 || rc=$?
-  times >"$LOGS/latest.times"
+  timed "$LOGS/latest.times" env LATEST_LOGS="$LOGS" ./scripts/test-latest.sh >"$LOGS/latest.log" 2>&1 || rc=$?
   echo "$rc $((SECONDS - start))" >"$LOGS/latest.rc"
 }
 latest_pid=
@@ -89,12 +84,8 @@ others_pid=$!
 set +m
 trap 'kill -TERM -- "-$others_pid" ${latest_pid:+"-$latest_pid"} 2>/dev/null; exit 130' INT TERM
 start=$SECONDS
-(
-  rc=0
-  "$BIN/pytest" -n "$WORKERS" --dist loadgroup --basetemp "$TMP/main" --durations=10 "${TESTS[@]}" 2>&1 || rc=$?
-  times >"$LOGS/pytest.times"
-  exit "$rc"
-) | tee "$LOGS/pytest.log"
+timed "$LOGS/pytest.times" "$BIN/pytest" -n "$WORKERS" --dist loadgroup --basetemp "$TMP/main" --durations=10 \
+  "${TESTS[@]}" 2>&1 | tee "$LOGS/pytest.log"
 rc=${PIPESTATUS[0]}
 echo "$rc $((SECONDS - start))" >"$LOGS/pytest.rc"
 # raising a priority needs root: else it stays low

@@ -2,11 +2,11 @@
 fill the gaps at the end.
 
 A test's length is what it took in the last run that ran it (pytest's cache, under DURATIONS_KEY; `make test` keeps
-it in .pytest_cache/), else what it took on the quiet two-core machine when SHIPPED was last written (the tests of
-SHIPPED_MIN seconds or more: a clean clone's first run starts its long tests first too). A test timed by neither is
-guessed from its kind (RANKS): slow tests, then tests that rent servers
-reached over SSH (integration, then simulator), the other integration tests, the other simulator tests, the unit
-tests; it counts as long as the median of the timed tests of its kind. Without any timing, the kinds alone decide.
+it in .pytest_cache/), else what it took in the `make test` SHIPPED was written from (the tests of SHIPPED_MIN
+seconds or more: a clean clone's first run starts its long tests first too). A test timed by neither is guessed from
+its kind (RANKS): slow tests, then tests that rent servers reached over SSH (integration, then simulator), the other
+integration tests, the other simulator tests, the unit tests; it counts as long as the median of the timed tests of
+its kind. Without any timing, the kinds alone decide.
 """
 from __future__ import annotations
 

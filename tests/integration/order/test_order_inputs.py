@@ -1,5 +1,6 @@
-"""clore_order refuses bad input (module runs, and a sample in a real ansible-playbook run), before any API call, with messages that name the field
-and stay readable (Ansible masks every occurrence of a no_log value, so a short secret must not garble them)."""
+"""clore_order refuses bad input before any API call, with messages that name the field and stay readable (Ansible
+masks every occurrence of a no_log value, so a short secret must not garble them): every case as a module run, a
+sample in a real ansible-playbook run."""
 from __future__ import annotations
 
 import sys
