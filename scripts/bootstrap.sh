@@ -53,9 +53,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     exit 1
   fi
   echo "bootstrap: installing Debian packages: ${need_apt[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  # shellcheck source=scripts/lib/apt.sh
+  . "$ROOT/scripts/lib/apt.sh"
+  apt_get update -qq
+  apt_get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
 stamp=$VENV/.bootstrap-stamp
@@ -109,7 +110,9 @@ print(get_venv_packages(NativePythonConfig(version=f"{sys.version_info[0]}.{sys.
 PY
 ) || pipver=24.2
   mkdir -p "$HOME/.ansible/test/cache"
-  cp "$getpip" "$HOME/.ansible/test/cache/get_pip_${pipver//./_}.py"
+  # Copied under another name, then renamed: the other lane's ansible-test may be reading it.
+  cp "$getpip" "$HOME/.ansible/test/cache/.get_pip_${pipver//./_}.py.$$"
+  mv -f "$HOME/.ansible/test/cache/.get_pip_${pipver//./_}.py.$$" "$HOME/.ansible/test/cache/get_pip_${pipver//./_}.py"
 fi
 
 # Bytecode for the simulator and the collection's plugins: where PYTHONDONTWRITEBYTECODE is set (as on many CI

@@ -54,8 +54,10 @@ install_build_deps() {
     exit 1
   fi
   say "installing the Debian packages the build needs: ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # shellcheck source=scripts/lib/apt.sh
+  . "$(dirname "$0")/lib/apt.sh"
+  apt_get update -qq
+  apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 WORK=  # the build directory, removed on exit (a global: the EXIT trap runs after build() has returned)

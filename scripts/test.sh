@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: every gate, each run even when another failed, each one's time printed; exits 1 when any failed.
+# It prepares the machine itself (scripts/bootstrap.sh), while the latest lane prepares its own virtualenv beside it:
+# pip installs on one core, and the other would be idle.
 #
 # Side by side, so that tests waiting on rate limits, SSH or the simulator's delays leave the CPU to the rest (the
 # suite is CPU-bound overall: docs/testing.md): every test in one pytest
@@ -72,6 +74,13 @@ if [ "${CLORE_LATEST_LANE:-1}" != 0 ]; then
   latest_lane &
   latest_pid=$!
   set +m
+fi
+
+trap 'kill -TERM -- ${latest_pid:+"-$latest_pid"} 2>/dev/null; exit 130' INT TERM
+if ! ./scripts/bootstrap.sh; then
+  [ -z "$latest_pid" ] || kill -TERM -- "-$latest_pid" 2>/dev/null
+  echo "make test: failed: the set-up (scripts/bootstrap.sh; its output is above)"
+  exit 1
 fi
 
 echo "==> pytest with $WORKERS workers; import contracts, sanity, ansible-lint, changelog lint and molecule alongside" \
