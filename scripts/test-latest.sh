@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `make test-latest` (and the latest lane of `make test`): ansible-core 2.21 on Python 3.12+, in .venv-latest.
-# Its gates, one after the other, each run even when another failed: set-up (scripts/python.sh, then bootstrap with
-# requirements-latest.txt), pytest (the unit tests, the integration smoke set and one demo), ansible-test sanity and
-# ansible-lint. Output in build/test-logs/latest-<gate>.log; exits 1 when any gate failed.
+# First the set-up (scripts/python.sh, then bootstrap with requirements-latest.txt); then its three gates side by
+# side, each run even when another failed: pytest (the unit tests, the integration smoke set and one demo),
+# ansible-test sanity and ansible-lint (sanity's pylint and ansible-lint each keep one core busy at most: one after
+# the other, they left the second core idle at the end of a run). LATEST_NICE (make test sets it) lowers the gates'
+# CPU priority, not the set-up's. Output in build/test-logs/latest-<gate>.log; exits 1 when any gate failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -28,23 +30,31 @@ failed=()
 # shellcheck source=scripts/lib/cpu.sh
 . "$ROOT/scripts/lib/cpu.sh"
 
-# gate NAME TITLE COMMAND...: COMMAND's output in $LOGS/latest-NAME.log, shown in full when it fails; its wall and
-# CPU seconds.
-gate() {
-  local name=$1 title=$2 start=$SECONDS rc=0 spent cpu
-  shift 2
+# run_gate NAME COMMAND...: COMMAND's output in $LOGS/latest-NAME.log, its CPU seconds in latest-NAME.times and
+# "<exit status> <seconds>" in latest-NAME.rc.
+run_gate() {
+  local name=$1 start=$SECONDS rc=0
+  shift
   timed "$LOGS/latest-$name.times" "$@" >"$LOGS/latest-$name.log" 2>&1 || rc=$?
+  echo "$rc $((SECONDS - start))" >"$LOGS/latest-$name.rc"
+  return "$rc"
+}
+
+# report NAME TITLE: the gate's line, with its output in full when it failed; returns its status.
+report() {
+  local name=$1 title=$2 rc seconds cpu spent
+  read -r rc seconds <"$LOGS/latest-$name.rc" 2>/dev/null || { rc=missing; seconds=0; }
   cpu=$(cpu_seconds "$LOGS/latest-$name.times")
-  spent="$((SECONDS - start)) s${cpu:+, $cpu CPU s}"
+  spent="$seconds s${cpu:+, $cpu CPU s}"
   if [ "$rc" = 0 ]; then
     echo "==> latest lane, $title: ok ($spent)"
-  else
-    failed+=("$title")
-    echo "==> latest lane, $title: output"
-    cat "$LOGS/latest-$name.log"
-    echo "==> latest lane, $title: FAILED ($spent)"
+    return 0
   fi
-  return "$rc"
+  failed+=("$title")
+  echo "==> latest lane, $title: output"
+  cat "$LOGS/latest-$name.log"
+  echo "==> latest lane, $title: FAILED ($spent)"
+  return 1
 }
 
 setup() {
@@ -70,15 +80,22 @@ lint() {
   [ -z "$left" ] || { echo "ansible-lint wrote into HOME:"; echo "$left"; return 1; }
 }
 
-if gate setup "set-up (Python 3.12+, .venv-latest)" setup; then
+rm -f "$LOGS"/latest-*.rc
+run_gate setup setup
+if report setup "set-up (Python 3.12+, .venv-latest)"; then
   echo "==> latest lane: $("$VENV/bin/python" -c 'import platform
 from ansible.release import __version__
 print(f"ansible-core {__version__} on Python {platform.python_version()}")')"
   export PATH=$VENV/bin:$PATH ANSIBLE_COLLECTIONS_PATH=$VENV/collections
-  gate pytest "pytest (unit, smoke, demo)" tests
+  [ -z "${LATEST_NICE:-}" ] || renice --priority "$LATEST_NICE" -p $$ >/dev/null
+  run_gate pytest tests &
+  run_gate sanity sanity &
+  run_gate lint lint &
+  wait
+  report pytest "pytest (unit, smoke, demo)" || true
   grep -aE '^=+ .* in [0-9.]+s' "$LOGS/latest-pytest.log" | tail -n 1 | sed 's/^=* */==> latest lane, pytest: /; s/ *=*$//'
-  gate sanity "ansible-test sanity" sanity
-  gate lint "ansible-lint (production profile)" lint
+  report sanity "ansible-test sanity" || true
+  report lint "ansible-lint (production profile)" || true
 fi
 if [ ${#failed[@]} -gt 0 ]; then
   echo "make test-latest: failed: ${failed[*]} ($((SECONDS - t0)) s)"
