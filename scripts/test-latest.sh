@@ -29,32 +29,19 @@ failed=()
 
 # shellcheck source=scripts/lib/cpu.sh
 . "$ROOT/scripts/lib/cpu.sh"
+# shellcheck source=scripts/lib/gate.sh
+. "$ROOT/scripts/lib/gate.sh"
 
-# run_gate NAME COMMAND...: COMMAND's output in $LOGS/latest-NAME.log, its CPU seconds in latest-NAME.times and
-# "<exit status> <seconds>" in latest-NAME.rc.
-run_gate() {
-  local name=$1 start=$SECONDS rc=0
+# gate NAME COMMAND...: run_gate with the files $LOGS/latest-NAME.{log,times,rc}.
+gate() {
+  local name=$1
   shift
-  timed "$LOGS/latest-$name.times" "$@" >"$LOGS/latest-$name.log" 2>&1 || rc=$?
-  echo "$rc $((SECONDS - start))" >"$LOGS/latest-$name.rc"
-  return "$rc"
+  run_gate "$LOGS/latest-$name" "$@"
 }
 
-# report NAME TITLE: the gate's line, with its output in full when it failed; returns its status.
+# report NAME TITLE: the gate's report line (and its output when it failed); returns 1 when it failed.
 report() {
-  local name=$1 title=$2 rc seconds cpu spent
-  read -r rc seconds <"$LOGS/latest-$name.rc" 2>/dev/null || { rc=missing; seconds=0; }
-  cpu=$(cpu_seconds "$LOGS/latest-$name.times")
-  spent="$seconds s${cpu:+, $cpu CPU s}"
-  if [ "$rc" = 0 ]; then
-    echo "==> latest lane, $title: ok ($spent)"
-    return 0
-  fi
-  failed+=("$title")
-  echo "==> latest lane, $title: output"
-  cat "$LOGS/latest-$name.log"
-  echo "==> latest lane, $title: FAILED ($spent)"
-  return 1
+  report_gate "$LOGS/latest-$1" "latest lane, $2" || { failed+=("$2"); return 1; }
 }
 
 setup() {
@@ -81,16 +68,16 @@ lint() {
 }
 
 rm -f "$LOGS"/latest-*.rc
-run_gate setup setup
+gate setup setup
 if report setup "set-up (Python 3.12+, .venv-latest)"; then
   echo "==> latest lane: $("$VENV/bin/python" -c 'import platform
 from ansible.release import __version__
 print(f"ansible-core {__version__} on Python {platform.python_version()}")')"
   export PATH=$VENV/bin:$PATH ANSIBLE_COLLECTIONS_PATH=$VENV/collections
   [ -z "${LATEST_NICE:-}" ] || renice --priority "$LATEST_NICE" -p $$ >/dev/null
-  run_gate pytest tests &
-  run_gate sanity sanity &
-  run_gate lint lint &
+  gate pytest tests &
+  gate sanity sanity &
+  gate lint lint &
   wait
   report pytest "pytest (unit, smoke, demo)" || true
   grep -aE '^=+ .* in [0-9.]+s' "$LOGS/latest-pytest.log" | tail -n 1 | sed 's/^=* */==> latest lane, pytest: /; s/ *=*$//'

@@ -31,14 +31,14 @@ mkdir -p "$LOGS" "$SCRATCH_HOME" "$TMP"
 
 # shellcheck source=scripts/lib/cpu.sh
 . "$ROOT/scripts/lib/cpu.sh"
+# shellcheck source=scripts/lib/gate.sh
+. "$ROOT/scripts/lib/gate.sh"
 
-# gate NAME COMMAND...: run COMMAND with its output in $LOGS/NAME.log; "<exit status> <seconds>" in $LOGS/NAME.rc,
-# its CPU time in $LOGS/NAME.times.
+# gate NAME COMMAND...: run_gate with the files $LOGS/NAME.{log,times,rc}.
 gate() {
-  local name=$1 start=$SECONDS rc=0
+  local name=$1
   shift
-  timed "$LOGS/$name.times" "$@" >"$LOGS/$name.log" 2>&1 || rc=$?
-  echo "$rc $((SECONDS - start))" >"$LOGS/$name.rc"
+  run_gate "$LOGS/$name" "$@"
 }
 
 home_is_empty() {
@@ -64,10 +64,7 @@ other_gates() {
 # set-up runs at the normal priority (when Python 3.13 must be built, the build is the longest chain of the run), its
 # gates at the lane's lower one (LATEST_NICE). CLORE_LATEST_LANE=0 leaves it out (make test-latest runs it alone).
 latest_lane() {
-  local start=$SECONDS rc=0
-  timed "$LOGS/latest.times" env LATEST_LOGS="$LOGS" LATEST_NICE="${TEST_LANE_NICE:-5}" ./scripts/test-latest.sh \
-    >"$LOGS/latest.log" 2>&1 || rc=$?
-  echo "$rc $((SECONDS - start))" >"$LOGS/latest.rc"
+  gate latest env LATEST_LOGS="$LOGS" LATEST_NICE="${TEST_LANE_NICE:-5}" ./scripts/test-latest.sh
 }
 latest_pid=
 if [ "${CLORE_LATEST_LANE:-1}" != 0 ]; then
@@ -106,21 +103,7 @@ wait "$others_pid"
 # The report: each gate's time, the output of those that failed.
 failed=()
 report() {
-  local name=$1 title=$2 status seconds
-  read -r status seconds <"$LOGS/$name.rc" 2>/dev/null || { status=missing; seconds=0; }
-  local cpu
-  cpu=$(cpu_seconds "$LOGS/$name.times")
-  seconds="$seconds s${cpu:+, $cpu CPU s}"
-  if [ "$status" = 0 ]; then
-    echo "==> $title: ok ($seconds)"
-  else
-    failed+=("$title")
-    case $name in
-      pytest) ;;  # shown as it ran
-      *) echo "==> $title: output"; cat "$LOGS/$name.log" ;;
-    esac
-    echo "==> $title: FAILED ($seconds)"
-  fi
+  report_gate "$LOGS/$1" "$2" "${3:-}" || failed+=("$2")
 }
 echo
 report imports "import contracts (lint-imports)"
@@ -129,7 +112,7 @@ report ansible-lint "ansible-lint (production profile)"
 report changelog "changelog fragments"
 [ -d extensions/molecule ] && report molecule "molecule"
 report home "nothing left in HOME by ansible-lint and molecule"
-report pytest "pytest (unit, simulator, integration)"
+report pytest "pytest (unit, simulator, integration)" shown  # its output showed as it ran
 if [ -n "$latest_pid" ]; then
   grep -a '^==> latest lane' "$LOGS/latest.log" | grep -v ': output$' || true
   report latest "the latest lane (ansible-core 2.21; build/test-logs/latest-*.log)"
