@@ -7,6 +7,6 @@
 #   each other's lock. Waits for the other one, and for any other holder of dpkg's lock, instead of failing.
 
 apt_get() {
-  DEBIAN_FRONTEND=noninteractive flock "${CLORE_APT_LOCK:-/var/lock/clore-ai-apt.lock}" \
+  DEBIAN_FRONTEND=noninteractive flock /var/lock/clore-ai-apt.lock \
     apt-get -o DPkg::Lock::Timeout=600 "$@"
 }
