@@ -150,8 +150,8 @@ def test_the_budget_stops_the_job_and_releases_everything(sim, ansible_env, ssh_
     assert active_orders(sim) == []
 
 
-def test_no_spot_within_the_cap_falls_back_to_on_demand_and_the_deadline_stops_the_job(sim, ansible_env, ssh_keypair,
-                                                                                      tmp_path):
+def test_no_spot_within_the_cap_falls_back_to_on_demand_and_the_deadline_stops_the_job(
+        sim, ansible_env, ssh_keypair, tmp_path):
     # Two rules, one job (each whole job costs about 10 CPU s): no spot offer within the cap, so the machine is rented
     # on demand; then the deadline stops the job it runs and releases that machine.
     run = _run(sim, ansible_env, _vars(tmp_path, ssh_keypair, managed_job_deadline=5,

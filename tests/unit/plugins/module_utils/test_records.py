@@ -11,6 +11,10 @@ import pytest
 
 from ansible_collections.clore.ai.plugins.module_utils.records import locked_record, overwrite
 
+# Children in a fresh interpreter: forking a multi-threaded process (a pytest-xdist worker) may deadlock the child,
+# as Python 3.12 and later warn.
+PROCESSES = multiprocessing.get_context("spawn")
+
 
 @pytest.fixture(params=[False, True], ids=["in-place", "durable"])
 def durable(request) -> bool:
@@ -140,7 +144,7 @@ def _add(path: Path, durable: bool, key: str, rounds: int) -> None:
 
 def test_processes_never_lose_each_others_changes(tmp_path: Path, durable: bool):
     path = tmp_path / "thing-acct.json"
-    children = [multiprocessing.Process(target=_add, args=(path, durable, key, 25)) for key in "ab"]
+    children = [PROCESSES.Process(target=_add, args=(path, durable, key, 25)) for key in "ab"]
     for child in children:
         child.start()
     _add(path, durable, "c", 25)

@@ -16,6 +16,10 @@ from ansible_collections.clore.ai.plugins.module_utils._order.lock import (
     order_lock,
 )
 
+# Children in a fresh interpreter: forking a multi-threaded process (a pytest-xdist worker) may deadlock the child,
+# as Python 3.12 and later warn.
+PROCESSES = multiprocessing.get_context("spawn")
+
 
 def _hold_lock(directory, queue, contender_waits):
     with order_lock(directory, "acct", "img"):
@@ -26,9 +30,9 @@ def _hold_lock(directory, queue, contender_waits):
 
 
 def test_the_lock_serialises_processes_with_the_same_key_and_image(tmp_path):
-    queue = multiprocessing.Queue()
-    contender_waits = multiprocessing.Event()
-    child = multiprocessing.Process(target=_hold_lock, args=(tmp_path, queue, contender_waits))
+    queue = PROCESSES.Queue()
+    contender_waits = PROCESSES.Event()
+    child = PROCESSES.Process(target=_hold_lock, args=(tmp_path, queue, contender_waits))
     child.start()
     queue.get(timeout=10)
     contender_waits.set()
@@ -47,9 +51,9 @@ def _claim(directory, server_id, queue, done):
 
 
 def test_a_live_claim_of_another_process_is_respected_a_dead_one_is_not(tmp_path):
-    queue = multiprocessing.Queue()
-    done = multiprocessing.Event()
-    child = multiprocessing.Process(target=_claim, args=(tmp_path, 7, queue, done))
+    queue = PROCESSES.Queue()
+    done = PROCESSES.Event()
+    child = PROCESSES.Process(target=_claim, args=(tmp_path, 7, queue, done))
     child.start()
     assert queue.get(timeout=10) is True
     mine = ServerClaims(tmp_path, "acct")
@@ -115,9 +119,9 @@ def _hold_account_lock(directory, image, queue, contender_waits):
 
 
 def test_the_account_lock_serialises_runs_of_other_images_and_nests_inside_the_image_lock(tmp_path):
-    queue = multiprocessing.Queue()
-    contender_waits = multiprocessing.Event()
-    child = multiprocessing.Process(target=_hold_account_lock, args=(tmp_path, "img-a", queue, contender_waits))
+    queue = PROCESSES.Queue()
+    contender_waits = PROCESSES.Event()
+    child = PROCESSES.Process(target=_hold_account_lock, args=(tmp_path, "img-a", queue, contender_waits))
     child.start()
     queue.get(timeout=10)
     contender_waits.set()
