@@ -30,8 +30,12 @@ def sim_options() -> dict:
 
 
 @pytest.fixture
-def rulebook_env(ansible_env: dict[str, str], sim: SimServer) -> dict[str, str]:
+def rulebook_env(ansible_env: dict[str, str], sim: SimServer, tmp_path: Path) -> dict[str, str]:
     env = dict(ansible_env)
+    # ansible-rulebook's run_playbook writes each run's files under a new /tmp/eda* directory and leaves it when it is
+    # stopped: under the test's own directory instead, which pytest removes.
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    env["TMPDIR"] = str(tmp_path / "tmp")
     # The source and the playbooks it starts share the key's limiter at the real API's spacing (1 request/s, one
     # create per 5 s after any request): with a request interval of 0 the sources' reads would not count, and
     # clore-sim would refuse every create that follows a poll within 5 s.
