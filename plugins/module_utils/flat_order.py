@@ -21,8 +21,8 @@ import re
 import time
 from typing import Any
 
-from ansible_collections.clore.ai.plugins.module_utils.host import MRL_MAX
-from ansible_collections.clore.ai.plugins.module_utils.market import gpu_from_specs
+from ansible_collections.clore.ai.plugins.module_utils.gpu_specs import gpu_from_specs
+from ansible_collections.clore.ai.plugins.module_utils.mrl import MRL_MAX
 from ansible_collections.clore.ai.plugins.module_utils.pricing import order_usd
 from ansible_collections.clore.ai.plugins.module_utils.stored import ORDER, keep_allowed
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ansible_collections.clore.ai.plugins.module_utils.currencies import KNOWN_CURRENCIES, canonical_currency
 from ansible_collections.clore.ai.plugins.module_utils.json_stream import loads
-from ansible_collections.clore.ai.plugins.module_utils.market import gpu_from_specs
+from ansible_collections.clore.ai.plugins.module_utils.gpu_specs import gpu_from_specs
 from ansible_collections.clore.ai.plugins.module_utils.values import as_bool, as_server_id, as_text
 
 PUBLIC = "public"

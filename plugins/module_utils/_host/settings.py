@@ -14,10 +14,8 @@ from typing import Any
 
 from ansible_collections.clore.ai.plugins.module_utils.currencies import CLORE, KNOWN_CURRENCIES, canonical_currency
 from ansible_collections.clore.ai.plugins.module_utils.errors import CloreConfigError, CloreError
+from ansible_collections.clore.ai.plugins.module_utils.mrl import MRL_MAX, MRL_MIN
 
-# A rental lasts between 6 and 3000 hours (Clore's guide); mrl is in hours.
-MRL_MIN = 6
-MRL_MAX = 3000
 SETTINGS = ("available", "mrl", "coins", "on_demand_price", "spot_min_price", "usd_pricing", "autoprice")
 PRICE_MAPS = ("on_demand_price", "spot_min_price")
 USD_KEYS = ("on_demand", "spot")

@@ -25,6 +25,7 @@ from ansible_collections.clore.ai.plugins.module_utils.currencies import (
     USD,
     canonical_currency,
 )
+from ansible_collections.clore.ai.plugins.module_utils.gpu_specs import gpu_from_specs
 from ansible_collections.clore.ai.plugins.module_utils.pricing import (
     ON_DEMAND,
     SPOT,
@@ -39,8 +40,6 @@ from ansible_collections.clore.ai.plugins.module_utils.values import as_bool, as
 
 ORDER_TYPES = (ON_DEMAND, SPOT)
 
-# A count of at most 6 digits: a longer one is no GPU count (and int() refuses numbers past 4,300 digits).
-_GPU_SPEC = re.compile(r"^\s*(\d{1,6})\s*[xX×]\s*(.*?)\s*$")
 _LEADING_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 # specs.disk is "<drive model> <free space>GB" and the model may hold sizes of its own ("Samsung SSD 990 PRO 4TB
 # 3450.9524GB"): the free space is the size at the very end.
@@ -80,38 +79,6 @@ def _as_count(value: Any) -> int | None:
 
 def _as_dict(value: Any) -> dict:
     return value if type(value) is dict or isinstance(value, dict) else {}
-
-
-def _flatten_names(value: Any) -> list[str]:
-    """GPU names from gpu_array, which is a list of strings or nested lists of strings ([["GTX 745"]])."""
-    if isinstance(value, str):
-        return [value.strip()] if value.strip() else []
-    if isinstance(value, (list, tuple)):
-        names: list[str] = []
-        for item in value:
-            names.extend(_flatten_names(item))
-        return names
-    return []
-
-
-def gpu_from_specs(specs: dict | None, gpu_array: Any = None) -> tuple[str | None, int | None]:
-    """(model, count) from specs.gpu ("2x NVIDIA GeForce RTX 3090"), falling back to gpu_array.
-
-    A specs.gpu without an "<N>x " prefix names the model; its count then comes from gpu_array, else 1.
-    gpu_array alone gives the count by its length and the model by its names (distinct names joined by ", ").
-    """
-    spec = specs.get("gpu") if isinstance(specs, dict) else None
-    if isinstance(spec, str) and spec.strip():
-        match = _GPU_SPEC.match(spec)
-        if match and match.group(2):
-            return match.group(2), int(match.group(1))
-        if not match:
-            return spec.strip(), len(_flatten_names(gpu_array)) or 1
-    names = _flatten_names(gpu_array)
-    if not names:
-        return None, None
-    distinct = list(dict.fromkeys(names))
-    return ", ".join(distinct), len(names)
 
 
 # The normalised fields of each order type's dollar prices: (by currency, source by currency, cheapest currency,

@@ -9,11 +9,11 @@ import pytest
 from ansible_collections.clore.ai.plugins.module_utils.market import (  # noqa: E402
     CURRENCY_PREFERENCE,
     canonical_currency,
-    gpu_from_specs,
     normalize_server,
     price_per_day,
     price_server,
 )
+from ansible_collections.clore.ai.plugins.module_utils.gpu_specs import gpu_from_specs
 from ansible_collections.clore.ai.plugins.module_utils.pricing import RateBook, market_rates
 
 
