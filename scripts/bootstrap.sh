@@ -86,13 +86,14 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 if [ "$have" != "$want" ]; then
-  echo "bootstrap: installing Python packages into $VENV"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${REQUIREMENTS[@]/#/--requirement=}"
+  echo "bootstrap: installing Python packages into $VENV with ${BOOTSTRAP_INSTALLER:-uv}"
+  # shellcheck source=scripts/lib/pip.sh
+  . "$ROOT/scripts/lib/pip.sh"
+  venv_install "$VENV" "${REQUIREMENTS[@]/#/--requirement=}"
   # clore-sim from this checkout as a plain path entry (compat mode), not the import hook of a default editable
   # install, which every Python process of the venv would run at start-up (about 20 ms each; a test run starts
   # hundreds of module processes).
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e tests/simulator \
-    --config-settings editable_mode=compat
+  venv_install "$VENV" -e tests/simulator --config-settings editable_mode=compat
   echo "$want" > "$stamp"
 fi
 

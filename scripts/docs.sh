@@ -32,7 +32,9 @@ stamp=$VENV/.docs-stamp
 want=$(sha256sum "$SITE/requirements.txt" | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "docs: installing Sphinx and its theme into $VENV"
-  "$BIN/python" -m pip install -q --disable-pip-version-check --requirement="$SITE/requirements.txt"
+  # shellcheck source=scripts/lib/pip.sh
+  . "$ROOT/scripts/lib/pip.sh"
+  venv_install "$VENV" --requirement="$SITE/requirements.txt"
   echo "$want" > "$stamp"
 fi
 command -v antsibull-docs >/dev/null || { echo "docs: antsibull-docs is missing: run make bootstrap" >&2; exit 1; }

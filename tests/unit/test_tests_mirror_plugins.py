@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 UNIT = REPO / "tests" / "unit"
 TOP_LEVEL = {
     "test_bootstrap_java.py",  # scripts/bootstrap.sh finds or installs the Java of ansible-rulebook
+    "test_bootstrap_installer.py",  # scripts/lib/pip.sh: uv installs the virtualenvs, pip takes over
     "test_architecture_doc.py",  # docs/architecture.md lists every file of plugins/
     "test_module_shape.py",  # every module is docs, spec and one call
     "test_docs_agree.py",  # README, galaxy.yml, changelog and roles agree
