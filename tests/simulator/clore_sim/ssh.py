@@ -129,16 +129,39 @@ def _victims(pid: int, namespace: str | None, anchors: set[int] | None = None) -
     return found
 
 
+def _deepest_first(pid: int, victims: set[int]) -> list[set[int]]:
+    """The victims by their depth under `pid`, deepest first; those not under it (a job's process that left its
+    shell, now init's child) come first of all."""
+    children: dict[int, list[int]] = {}
+    for child, parent in _processes().items():
+        children.setdefault(parent, []).append(child)
+    levels = [{pid} & victims]
+    placed = set(levels[0])
+    while levels[-1]:
+        below = {c for parent in levels[-1] for c in children.get(parent, ()) if c in victims and c not in placed}
+        placed |= below
+        levels.append(below)
+    levels[-1] = victims - placed
+    return [level for level in reversed(levels) if level]
+
+
 def kill_all(pid: int, namespace: str | None, grace: float = 2.0) -> None:
+    """SIGTERM to the order's processes, deepest first and each level once the one below is reaped, so that each is
+    reaped by its own parent: the CPU seconds of the commands run over SSH then add up to the sshd's, to clore-sim's
+    and to those of whoever started it (a process orphaned before it ends is reaped by init, and its seconds vanish
+    from that accounting). SIGKILL to whatever is left after `grace`."""
     victims = _victims(pid, namespace)
-    for victim in victims:
-        try:
-            os.kill(victim, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(_alive(v) for v in victims):
-        time.sleep(0.05)
+    for level in _deepest_first(pid, victims):
+        for victim in level:
+            try:
+                os.kill(victim, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        # Reaped, not only dead (a zombie's parent has not taken its seconds yet); `pid` itself only dead: the caller
+        # reaps it.
+        while time.monotonic() < deadline and any(_alive(v) if v == pid else _exists(v) for v in level):
+            time.sleep(0.01)
     if not any(_alive(v) for v in victims):
         # All gone, the namespace too: its number may already name another order's new namespace (of this or
         # another simulator on the machine), whose processes are not ours to kill.
@@ -148,6 +171,11 @@ def kill_all(pid: int, namespace: str | None, grace: float = 2.0) -> None:
             os.kill(victim, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def _exists(pid: int) -> bool:
+    """Not reaped yet (running, or a zombie whose parent has not waited for it)."""
+    return os.path.exists(f"/proc/{pid}")
 
 
 def _alive(pid: int) -> bool:
