@@ -22,11 +22,15 @@ venv_install() {
     *) echo "BOOTSTRAP_INSTALLER is uv (the default) or pip, not '$BOOTSTRAP_INSTALLER'" >&2; return 2 ;;
   esac
   shift
-  # --compile-bytecode: like pip, so that no process of the tests compiles the packages at its start.
-  if { [ -x "$venv/bin/uv" ] || venv_pip_install "$venv" uv; } &&
-    "$venv/bin/uv" pip install -q --python "$venv/bin/python" --compile-bytecode "$@"; then
-    return 0
+  # --compile-bytecode: like pip, so that no process of the tests compiles the packages at its start. TMPDIR: a
+  # directory of its own, removed after, since uv leaves the lock file of its setuptools builds in the temporary one.
+  local scratch rc=1
+  scratch=$(mktemp -d)
+  if [ -x "$venv/bin/uv" ] || venv_pip_install "$venv" uv; then
+    TMPDIR=$scratch "$venv/bin/uv" pip install -q --python "$venv/bin/python" --compile-bytecode "$@" && rc=0
   fi
+  rm -rf "$scratch"
+  [ "$rc" != 0 ] || return 0
   echo "uv could not install the packages (its output is above): installing them with pip" >&2
   venv_pip_install "$venv" "$@"
 }

@@ -9,8 +9,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def fake_venv(root: Path, uv_rc: int | None) -> Path:
-    """A virtualenv whose python and uv log their arguments to calls.log; uv exits uv_rc (None: no uv yet, and
-    `python -m pip install uv` makes one that succeeds)."""
+    """A virtualenv whose python and uv log their arguments to calls.log (uv its TMPDIR to uv-tmpdir too); uv exits
+    uv_rc (None: no uv yet, and `python -m pip install uv` makes one that succeeds)."""
     venv = root / "venv"
     (venv / "bin").mkdir(parents=True)
     log = root / "calls.log"
@@ -21,13 +21,15 @@ def fake_venv(root: Path, uv_rc: int | None) -> Path:
     python.chmod(0o755)
     if uv_rc is not None:
         uv = venv / "bin" / "uv"
-        uv.write_text(f'#!/bin/sh\necho "uv $*" >> {log}\nexit {uv_rc}\n')
+        uv.write_text(f'#!/bin/sh\necho "uv $*" >> {log}\necho "$TMPDIR" > {root}/uv-tmpdir\nexit {uv_rc}\n')
         uv.chmod(0o755)
     return venv
 
 
 def venv_install(venv: Path, installer: str | None, *args: str) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin"} | ({"BOOTSTRAP_INSTALLER": installer} if installer else {})
+    tmp = venv.parent / "tmp"
+    tmp.mkdir(exist_ok=True)
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp)} | ({"BOOTSTRAP_INSTALLER": installer} if installer else {})
     script = f'set -u; . {REPO}/scripts/lib/pip.sh; venv_install "$@"'
     return subprocess.run(["bash", "-c", script, "bash", str(venv), *args], env=env, capture_output=True, text=True,
                           check=False)
@@ -51,6 +53,14 @@ def test_uv_already_there_installs_alone(tmp_path: Path):
     venv = fake_venv(tmp_path, uv_rc=0)
     assert venv_install(venv, "uv", "-e", "tests/simulator").returncode == 0
     assert calls(venv) == [f"uv pip install -q --python {venv}/bin/python --compile-bytecode -e tests/simulator"]
+
+
+def test_uv_runs_in_a_temporary_directory_of_its_own_removed_after(tmp_path: Path):
+    venv = fake_venv(tmp_path, uv_rc=0)
+    assert venv_install(venv, None, "-e", "tests/simulator").returncode == 0
+    used = Path((tmp_path / "uv-tmpdir").read_text().strip())
+    assert used.parent == tmp_path / "tmp" and not used.exists()
+    assert not any((tmp_path / "tmp").iterdir())
 
 
 def test_pip_takes_over_when_uv_fails_and_says_so(tmp_path: Path):
